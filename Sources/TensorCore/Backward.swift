@@ -1,0 +1,44 @@
+extension Tensor {
+    /// Reverse-mode differentiation from this scalar: accumulates `d self / d t` into the
+    /// gradient of every tensor `t` in the recorded graph that requires a gradient.
+    ///
+    /// The seed gradient is 1 (or `seed`, which must have this tensor's count). Nodes are
+    /// visited in reverse topological order, so each node's gradient is complete before its
+    /// backward function runs.
+    public func backward(seed: [Float]? = nil) {
+        precondition(seed != nil || count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
+        guard requiresGradient else { return }
+        accumulateGradient { gradient, accumulate in
+            for index in 0..<count {
+                let value = seed?[index] ?? 1
+                gradient[index] = accumulate ? gradient[index] + value : value
+            }
+        }
+        for node in topologicalOrder().reversed() {
+            guard let backwardFunction = node.backwardFunction else { continue }
+            guard let gradient = node.gradientPointer else { continue }
+            backwardFunction(UnsafePointer(gradient))
+        }
+    }
+
+    /// Every recorded node reachable from `self`, inputs before the nodes that use them.
+    func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative depth-first post-order: (node, index of the next input to visit).
+        var stack: [(Tensor, Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (node, next) = stack.popLast() {
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                let input = node.inputs[next]
+                if input.requiresGradient, visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,47 @@
+// Loops over contiguous Float32 buffers, 16 lanes at a time, with a masked tail.
+//
+// Every elementwise kernel is written as a body over (offset, lanes) that loads with `load`,
+// computes on FloatVector and writes with `store`; the tail (count % 16 elements) goes through
+// the same body with lanes < 16.
+
+@inlinable @inline(__always)
+func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
+    var offset = 0
+    while offset &+ 16 <= count {
+        body(offset, 16)
+        offset &+= 16
+    }
+    if offset < count { body(offset, count &- offset) }
+}
+
+@inlinable @inline(__always)
+func load(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+    if lanes == 16 { return UnsafeRawPointer(pointer + offset).loadUnaligned(as: FloatVector.self) }
+    var vector = FloatVector(repeating: 0)
+    for lane in 0..<lanes { vector[lane] = pointer[offset &+ lane] }
+    return vector
+}
+
+@inlinable @inline(__always)
+func load(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+    load(UnsafePointer(pointer), offset, lanes)
+}
+
+/// Writes `vector` to `pointer[offset..<offset+lanes]`, adding to what is there when `accumulate`.
+@inlinable @inline(__always)
+func store(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int, accumulate: Bool = false) {
+    let value = accumulate ? vector + load(pointer, offset, lanes) : vector
+    if lanes == 16 {
+        UnsafeMutableRawPointer(pointer + offset).storeBytes(of: value, as: FloatVector.self)
+    } else {
+        for lane in 0..<lanes { pointer[offset &+ lane] = value[lane] }
+    }
+}
+
+/// Sum of `count` floats with a vector accumulator (a scalar loop would not vectorise).
+@inlinable
+func vectorSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
+    var accumulator = FloatVector(repeating: 0)
+    forEachVector(count) { offset, lanes in accumulator += load(pointer, offset, lanes) }
+    return accumulator.sum()
+}
