@@ -46,7 +46,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Sources/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore", "SafeTensors", "_TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
     ]

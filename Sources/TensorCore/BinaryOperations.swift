@@ -79,16 +79,16 @@ enum BroadcastKernels {
             switch (a.kind.isSplat, b.kind.isSplat) {
             case (false, false):
                 let pa = a.row(r, columns), pb = b.row(r, columns)
-                forEachVector(columns) { i, n in store(op(load(pa, i, n), load(pb, i, n)), o, i, n, accumulate: accumulate) }
+                forEachVector(columns) { i, n in storeVector(op(loadVector(pa, i, n), loadVector(pb, i, n)), o, i, n, accumulate: accumulate) }
             case (true, false):
                 let va = a.splat(r), pb = b.row(r, columns)
-                forEachVector(columns) { i, n in store(op(va, load(pb, i, n)), o, i, n, accumulate: accumulate) }
+                forEachVector(columns) { i, n in storeVector(op(va, loadVector(pb, i, n)), o, i, n, accumulate: accumulate) }
             case (false, true):
                 let pa = a.row(r, columns), vb = b.splat(r)
-                forEachVector(columns) { i, n in store(op(load(pa, i, n), vb), o, i, n, accumulate: accumulate) }
+                forEachVector(columns) { i, n in storeVector(op(loadVector(pa, i, n), vb), o, i, n, accumulate: accumulate) }
             case (true, true):
                 let v = op(a.splat(r), b.splat(r))
-                forEachVector(columns) { i, n in store(v, o, i, n, accumulate: accumulate) }
+                forEachVector(columns) { i, n in storeVector(v, o, i, n, accumulate: accumulate) }
             }
         }
     }
@@ -100,12 +100,12 @@ enum BroadcastKernels {
     ) {
         switch kind {
         case .full:
-            forEachVector(rows &* columns) { i, n in store(load(full, i, n), gradient, i, n, accumulate: accumulate) }
+            forEachVector(rows &* columns) { i, n in storeVector(loadVector(full, i, n), gradient, i, n, accumulate: accumulate) }
         case .row:
             for r in 0..<rows {
                 let row = full + r &* columns
                 let add = accumulate || r > 0
-                forEachVector(columns) { i, n in store(load(row, i, n), gradient, i, n, accumulate: add) }
+                forEachVector(columns) { i, n in storeVector(loadVector(row, i, n), gradient, i, n, accumulate: add) }
             }
         case .column:
             for r in 0..<rows {

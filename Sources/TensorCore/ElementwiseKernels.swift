@@ -38,8 +38,8 @@ public enum ElementwiseKernels {
     ) {
         @inline(__always) func run(_ body: (_ x: FloatVector, _ y: FloatVector, _ g: FloatVector) -> FloatVector) {
             forEachVector(count) { offset, lanes in
-                let value = body(load(x, offset, lanes), load(y, offset, lanes), load(g, offset, lanes))
-                store(value, inputGradient, offset, lanes, accumulate: accumulate)
+                let value = body(loadVector(x, offset, lanes), loadVector(y, offset, lanes), loadVector(g, offset, lanes))
+                storeVector(value, inputGradient, offset, lanes, accumulate: accumulate)
             }
         }
         switch function {
@@ -68,7 +68,7 @@ public enum ElementwiseKernels {
 
     @inline(__always)
     static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ f: (FloatVector) -> FloatVector) {
-        forEachVector(count) { offset, lanes in store(f(load(x, offset, lanes)), y, offset, lanes) }
+        forEachVector(count) { offset, lanes in storeVector(f(loadVector(x, offset, lanes)), y, offset, lanes) }
     }
 
     /// The plain scalar version of `apply`, the oracle for tests and benchmarks.

@@ -20,7 +20,7 @@ extension Tensor {
         let y = Tensor.result(shape: [], inputs: [x]) { g in
             let value = FloatVector(repeating: g[0] * scale)
             x.accumulateGradient { dx, accumulate in
-                forEachVector(x.count) { i, n in store(value, dx, i, n, accumulate: accumulate) }
+                forEachVector(x.count) { i, n in storeVector(value, dx, i, n, accumulate: accumulate) }
             }
         }
         y.pointer[0] = vectorSum(pointer, count) * scale
@@ -47,7 +47,7 @@ extension Tensor {
                             target[0] = (accumulate ? target[0] : 0) + source[0] * scale
                         } else {
                             let s = FloatVector(repeating: scale)
-                            forEachVector(inner) { i, lanes in store(load(source, i, lanes) * s, target, i, lanes, accumulate: accumulate) }
+                            forEachVector(inner) { i, lanes in storeVector(loadVector(source, i, lanes) * s, target, i, lanes, accumulate: accumulate) }
                         }
                     }
                 }
@@ -62,11 +62,11 @@ extension Tensor {
             target.update(repeating: 0, count: inner)
             for k in 0..<n {
                 let source = pointer + (o &* n &+ k) &* inner
-                forEachVector(inner) { i, lanes in store(load(source, i, lanes), target, i, lanes, accumulate: true) }
+                forEachVector(inner) { i, lanes in storeVector(loadVector(source, i, lanes), target, i, lanes, accumulate: true) }
             }
             if mean {
                 let s = FloatVector(repeating: scale)
-                forEachVector(inner) { i, lanes in store(load(target, i, lanes) * s, target, i, lanes) }
+                forEachVector(inner) { i, lanes in storeVector(loadVector(target, i, lanes) * s, target, i, lanes) }
             }
         }
         return y

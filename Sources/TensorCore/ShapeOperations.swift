@@ -20,7 +20,7 @@ extension Tensor {
             y.inputs = [x]
             y.backwardFunction = { g in
                 x.accumulateGradient { dx, accumulate in
-                    forEachVector(x.count) { i, n in store(load(g, i, n), dx, i, n, accumulate: accumulate) }
+                    forEachVector(x.count) { i, n in storeVector(loadVector(g, i, n), dx, i, n, accumulate: accumulate) }
                 }
             }
         }
@@ -45,7 +45,7 @@ extension Tensor {
                 part.accumulateGradient { dx, accumulate in
                     for r in 0..<rows {
                         let source = g + (r &* total &+ offset), target = dx + r &* width
-                        forEachVector(width) { i, n in store(load(source, i, n), target, i, n, accumulate: accumulate) }
+                        forEachVector(width) { i, n in storeVector(loadVector(source, i, n), target, i, n, accumulate: accumulate) }
                     }
                 }
             }
@@ -73,7 +73,7 @@ extension Tensor {
                 if !accumulate { dx.update(repeating: 0, count: x.count) }
                 for r in 0..<rows {
                     let source = g + r &* sliceWidth, target = dx + (r &* width &+ start)
-                    forEachVector(sliceWidth) { i, n in store(load(source, i, n), target, i, n, accumulate: true) }
+                    forEachVector(sliceWidth) { i, n in storeVector(loadVector(source, i, n), target, i, n, accumulate: true) }
                 }
             }
         }

@@ -5,7 +5,7 @@
 // the same body with lanes < 16.
 
 @inlinable @inline(__always)
-func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
+public func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
     var offset = 0
     while offset &+ 16 <= count {
         body(offset, 16)
@@ -15,7 +15,7 @@ func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) 
 }
 
 @inlinable @inline(__always)
-func load(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+public func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
     if lanes == 16 { return UnsafeRawPointer(pointer + offset).loadUnaligned(as: FloatVector.self) }
     var vector = FloatVector(repeating: 0)
     for lane in 0..<lanes { vector[lane] = pointer[offset &+ lane] }
@@ -23,14 +23,14 @@ func load(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> Float
 }
 
 @inlinable @inline(__always)
-func load(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
-    load(UnsafePointer(pointer), offset, lanes)
+public func loadVector(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+    loadVector(UnsafePointer(pointer), offset, lanes)
 }
 
 /// Writes `vector` to `pointer[offset..<offset+lanes]`, adding to what is there when `accumulate`.
 @inlinable @inline(__always)
-func store(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int, accumulate: Bool = false) {
-    let value = accumulate ? vector + load(pointer, offset, lanes) : vector
+public func storeVector(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int, accumulate: Bool = false) {
+    let value = accumulate ? vector + loadVector(pointer, offset, lanes) : vector
     if lanes == 16 {
         UnsafeMutableRawPointer(pointer + offset).storeBytes(of: value, as: FloatVector.self)
     } else {
@@ -40,8 +40,8 @@ func store(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offs
 
 /// Sum of `count` floats with a vector accumulator (a scalar loop would not vectorise).
 @inlinable
-func vectorSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
+public func vectorSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
     var accumulator = FloatVector(repeating: 0)
-    forEachVector(count) { offset, lanes in accumulator += load(pointer, offset, lanes) }
+    forEachVector(count) { offset, lanes in accumulator += loadVector(pointer, offset, lanes) }
     return accumulator.sum()
 }

@@ -1,0 +1,23 @@
+import TensorCore
+
+/// y = x Wᵀ + b with PyTorch's layout and names: `weight` [out, in], `bias` [out].
+/// Shapes: x [batch, in] -> [batch, out].
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(inputSize: Int, outputSize: Int, bias: Bool = true,
+                initializer: Initializer = .pytorchDefault, using generator: inout RandomGenerator) {
+        precondition(inputSize > 0 && outputSize > 0, "Linear needs positive sizes, got \(inputSize) -> \(outputSize)")
+        let (weight, bias0) = initializer.weightAndBias(fanIn: inputSize, fanOut: outputSize, using: &generator)
+        self.weight = weight
+        self.bias = bias ? bias0 : nil
+    }
+
+    public var inputSize: Int { weight.shape[1] }
+    public var outputSize: Int { weight.shape[0] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias)
+    }
+}

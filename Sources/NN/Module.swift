@@ -1,0 +1,48 @@
+import TensorCore
+
+/// A neural-network component whose parameters are found by reflection.
+///
+/// Stored properties of type `Tensor` are parameters, properties of type `Module` (or arrays of
+/// them) are children; keys join property names with dots (`encoder.fc1.weight`,
+/// `layers.0.bias`). The keys drive checkpoints, optimizers and error messages, so a subclass
+/// needs no registration code. Optional properties count when they hold a value.
+open class Module {
+    public init() {}
+
+    /// Every parameter with its dotted key, in declaration order.
+    public func namedParameters() -> [(key: String, tensor: Tensor)] {
+        var result: [(key: String, tensor: Tensor)] = []
+        collect(prefix: "", into: &result)
+        return result
+    }
+
+    /// The parameters in declaration order.
+    public var parameters: [Tensor] { namedParameters().map(\.tensor) }
+
+    /// The total number of scalars in all parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    private func collect(prefix: String, into result: inout [(key: String, tensor: Tensor)]) {
+        var mirrors: [Mirror] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let current = mirror {
+            mirrors.insert(current, at: 0)  // superclass properties first
+            mirror = current.superclassMirror
+        }
+        for child in mirrors.flatMap(\.children) {
+            guard let label = child.label else { continue }
+            switch child.value {
+            case let tensor as Tensor:
+                result.append((prefix + label, tensor))
+            case let module as Module:
+                module.collect(prefix: prefix + label + ".", into: &result)
+            case let modules as [Module]:
+                for (index, module) in modules.enumerated() {
+                    module.collect(prefix: prefix + label + ".\(index).", into: &result)
+                }
+            default:
+                continue
+            }
+        }
+    }
+}

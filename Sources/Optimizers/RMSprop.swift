@@ -1,0 +1,46 @@
+import TensorCore
+
+/// RMSprop with PyTorch's update: v ← α v + (1 - α) g²;  p ← p - η g / (√v + ε).
+/// PyTorch's defaults are α = 0.99, ε = 1e-8 (η = 1e-2); Keras's are ρ = 0.9, ε = 1e-7
+/// (η = 1e-3), reachable with `RMSprop.keras(parameters:)` or the initialiser's arguments.
+public final class RMSprop: Optimizer {
+    public let parameters: ParameterPack
+    public var learningRate: Float
+    public let alpha: Float
+    public let epsilon: Float
+    private let squareAverage: StateBuffer
+    private var steps = 0
+
+    public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
+        self.parameters = ParameterPack(parameters)
+        self.learningRate = learningRate
+        self.alpha = alpha
+        self.epsilon = epsilon
+        squareAverage = StateBuffer(count: self.parameters.count)
+    }
+
+    /// Keras's defaults: learning rate 1e-3, ρ = 0.9, ε = 1e-7.
+    public static func keras(parameters: [Tensor], learningRate: Float = 1e-3) -> RMSprop {
+        RMSprop(parameters: parameters, learningRate: learningRate, alpha: 0.9, epsilon: 1e-7)
+    }
+
+    public func step() {
+        let (a, c) = (FloatVector(repeating: alpha), FloatVector(repeating: 1 - alpha))
+        let (lr, eps) = (FloatVector(repeating: learningRate), FloatVector(repeating: epsilon))
+        let p = parameters.values, g = parameters.gradients, v = squareAverage.pointer
+        forEachVector(parameters.count) { i, n in
+            let gradient = loadVector(g, i, n)
+            let average = a * loadVector(v, i, n) + c * gradient * gradient
+            storeVector(average, v, i, n)
+            storeVector(loadVector(p, i, n) - lr * gradient / (average.squareRoot() + eps), p, i, n)
+        }
+        steps += 1
+    }
+
+    public var state: OptimizerState { OptimizerState(step: steps, buffers: ["square_average": squareAverage.values]) }
+
+    public func restore(_ state: OptimizerState) throws(OptimizerStateError) {
+        try squareAverage.restore(state.buffers["square_average"], name: "square_average")
+        steps = state.step
+    }
+}

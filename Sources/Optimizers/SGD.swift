@@ -1,0 +1,43 @@
+import TensorCore
+
+/// Stochastic gradient descent with momentum and weight decay, PyTorch's rule:
+/// g ← g + λ p;  v ← μ v + g (v = g on the first step);  p ← p - η v.
+public final class SGD: Optimizer {
+    public let parameters: ParameterPack
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    private let velocity: StateBuffer
+    private var steps = 0
+
+    public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.parameters = ParameterPack(parameters)
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        velocity = StateBuffer(count: self.parameters.count)
+    }
+
+    public func step() {
+        let p = parameters.values, g = parameters.gradients, v = velocity.pointer
+        let (lr, mu, decay) = (FloatVector(repeating: learningRate), FloatVector(repeating: momentum), FloatVector(repeating: weightDecay))
+        let first = steps == 0
+        forEachVector(parameters.count) { i, n in
+            let value = loadVector(p, i, n)
+            var update = loadVector(g, i, n) + decay * value
+            if momentum != 0 {
+                update = first ? update : mu * loadVector(v, i, n) + update
+                storeVector(update, v, i, n)
+            }
+            storeVector(value - lr * update, p, i, n)
+        }
+        steps += 1
+    }
+
+    public var state: OptimizerState { OptimizerState(step: steps, buffers: ["velocity": velocity.values]) }
+
+    public func restore(_ state: OptimizerState) throws(OptimizerStateError) {
+        try velocity.restore(state.buffers["velocity"], name: "velocity")
+        steps = state.step
+    }
+}
