@@ -40,7 +40,7 @@ public final class Adam: Optimizer {
             let vNew = b2 * loadVector(v, i, n) + c2 * gradient * gradient
             storeVector(mNew, m, i, n)
             storeVector(vNew, v, i, n)
-            let denominator = vNew.squareRoot() * inverseRootCorrection2 + eps
+            let denominator = VectorMath.squareRoot(vNew) * inverseRootCorrection2 + eps
             storeVector(loadVector(p, i, n) - stepSize * mNew / denominator, p, i, n)
         }
     }

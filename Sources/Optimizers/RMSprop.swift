@@ -32,7 +32,7 @@ public final class RMSprop: Optimizer {
             let gradient = loadVector(g, i, n)
             let average = a * loadVector(v, i, n) + c * gradient * gradient
             storeVector(average, v, i, n)
-            storeVector(loadVector(p, i, n) - lr * gradient / (average.squareRoot() + eps), p, i, n)
+            storeVector(loadVector(p, i, n) - lr * gradient / (VectorMath.squareRoot(average) + eps), p, i, n)
         }
         steps += 1
     }

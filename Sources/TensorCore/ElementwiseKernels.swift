@@ -15,7 +15,7 @@ public enum ElementwiseKernels {
         case .exp: map(x, y, count) { VectorMath.exp($0) }
         case .log: map(x, y, count) { VectorMath.log($0) }
         case .square: map(x, y, count) { $0 * $0 }
-        case .sqrt: map(x, y, count) { $0.squareRoot() }
+        case .sqrt: map(x, y, count) { VectorMath.squareRoot($0) }
         case .sigmoid: map(x, y, count) { VectorMath.sigmoid($0) }
         case .tanh: map(x, y, count) { VectorMath.tanh($0) }
         case .relu: map(x, y, count) { VectorMath.positivePart($0) }

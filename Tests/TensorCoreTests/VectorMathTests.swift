@@ -78,6 +78,23 @@ import TensorCore
         }
     }
 
+    @Test func squareRootIsWithinOneUlpFromSubnormalsToTheLargestFloat() {
+        var generator = RandomGenerator(seed: 8)
+        var worst = 0.0
+        for _ in 0..<20_000 {
+            var x = FloatVector()
+            for l in 0..<16 {
+                let exponent = Int(generator.next(upperBound: UInt64(250))) - 140
+                x[l] = Float(sign: .plus, exponent: exponent, significand: 1 + generator.nextUniform())
+            }
+            let y = VectorMath.squareRoot(x)
+            for l in 0..<16 { worst = max(worst, ulpDistance(y[l], Double(x[l]).squareRoot())) }
+        }
+        #expect(worst <= 1, "sqrt is \(worst) ulp off")
+        let special = VectorMath.squareRoot(FloatVector([0, -1, .infinity, .nan, 4, 1e-40, 2, 9, 1, 1, 1, 1, 1, 1, 1, 1]))
+        #expect(special[0] == 0 && special[1].isNaN && special[2] == .infinity && special[3].isNaN && special[4] == 2)
+    }
+
     @Test func fastKernelsMatchTheirScalarReferences() {
         var generator = RandomGenerator(seed: 5)
         let count = 1000  // not a multiple of 16: exercises the tail

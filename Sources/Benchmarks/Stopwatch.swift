@@ -1,0 +1,16 @@
+import Foundation
+
+/// Wall-clock timing for benchmarks.
+enum Stopwatch {
+    static func seconds(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// The fastest of `rounds` timings of `repeats` calls, per call. The minimum is the figure
+    /// least disturbed by other work on a shared machine.
+    static func bestSecondsPerCall(rounds: Int, repeats: Int, _ body: () -> Void) -> Double {
+        (0..<rounds).map { _ in seconds { for _ in 0..<repeats { body() } } / Double(repeats) }.min()!
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project builds against, when any is missing.
+# Safe to run any number of times: it does nothing once everything is there.
+set -euo pipefail
+
+packages=(libopenblas-dev zlib1g-dev libpng-dev pkg-config)
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: the Swift toolchain (6.0 or newer) is not on PATH." >&2
+    echo "hint: install it from swift.org (Debian has no swift package), then run this again." >&2
+    exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    echo "error: missing packages ${missing[*]}, and this user is not root and has no sudo." >&2
+    exit 1
+fi
+echo "installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
