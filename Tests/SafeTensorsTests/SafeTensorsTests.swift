@@ -47,6 +47,16 @@ import SafeTensors
         #expect(throws: SafeTensorsError.self) { try sample.write(to: folder.appendingPathComponent("missing/model.safetensors")) }
     }
 
+    /// Written by the reference implementation (Python `safetensors.numpy.save_file`, 0.4+):
+    /// fc1.weight = arange(6).reshape(2, 3), fc1.bias = [0.5, -1], metadata format=pt.
+    @Test func fileWrittenByTheReferenceLibraryDecodes() throws {
+        let data = Data(base64Encoded: "oAAAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCJ9LCJmYzEuYmlhcyI6eyJkdHlwZSI6IkYzMiIsInNoYXBlIjpbMl0sImRhdGFfb2Zmc2V0cyI6WzAsOF19LCJmYzEud2VpZ2h0Ijp7ImR0eXBlIjoiRjMyIiwic2hhcGUiOlsyLDNdLCJkYXRhX29mZnNldHMiOls4LDMyXX19ICAgAAAAPwAAgL8AAAAAAACAPwAAAEAAAEBAAACAQAAAoEA=")!
+        let file = try SafeTensorsFile.decode(data, file: "reference")
+        #expect(file.tensors["fc1.weight"] == .init(shape: [2, 3], values: [0, 1, 2, 3, 4, 5]))
+        #expect(file.tensors["fc1.bias"] == .init(shape: [2], values: [0.5, -1]))
+        #expect(file.metadata == ["format": "pt"])
+    }
+
     @Test func truncatedFileIsRejected() {
         let full = sample.encoded()
         #expect(throws: SafeTensorsError.truncated(file: "cut", expectedBytes: 8, foundBytes: 5)) {
