@@ -42,6 +42,21 @@ private func storeGradient(_ local: FloatVector, scale: Float, perTerm: UnsafePo
     storeVector(local * seed, gradient, offset, lanes, accumulate: accumulate)
 }
 
+/// Σ of per-element terms over `count` elements, 16 lanes at a time (the tail's padding lanes
+/// are zeroed); each term is also written to `values` when given.
+@inline(__always)
+private func sumOfTerms(count: Int, values: UnsafeMutablePointer<Float>?,
+                        _ term: (_ offset: Int, _ lanes: Int) -> FloatVector) -> Float {
+    var total = FloatVector(repeating: 0)
+    forEachVector(count) { i, n in
+        var value = term(i, n)
+        if n < 16 { for lane in n..<16 { value[lane] = 0 } }
+        total += value
+        if let values { storeVector(value, values, i, n) }
+    }
+    return total.sum()
+}
+
 /// Binary cross-entropy on logits, stable for any x:
 /// ℓ(x, t) = max(x, 0) - x t + log(1 + e^-|x|), dℓ/dx = σ(x) - t.
 /// Targets are constants (no gradient flows to them).
@@ -49,15 +64,10 @@ public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduc
     precondition(logits.shape == targets.shape, "logits \(logits.shape) and targets \(targets.shape) differ")
     let count = logits.count
     return lossResult(terms: count, termShape: logits.shape, inputs: [logits], reduction: reduction, forward: { values in
-        var total = FloatVector(repeating: 0)
-        forEachVector(count) { i, n in
+        sumOfTerms(count: count, values: values) { i, n in
             let x = loadVector(logits.pointer, i, n), t = loadVector(targets.pointer, i, n)
-            var term = VectorMath.positivePart(x) - x * t + VectorMath.log1pPositive(VectorMath.exp(-VectorMath.abs(x)))
-            if n < 16 { for lane in n..<16 { term[lane] = 0 } }
-            total += term
-            if let values { storeVector(term, values, i, n) }
+            return VectorMath.positivePart(x) - x * t + VectorMath.log1pPositive(VectorMath.exp(-VectorMath.abs(x)))
         }
-        return total.sum()
     }, backward: { scale, perTerm in
         logits.accumulateGradient { gradient, accumulate in
             forEachVector(count) { i, n in
@@ -87,8 +97,7 @@ public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor, clamp: Pr
     precondition(probabilities.shape == targets.shape, "probabilities \(probabilities.shape) and targets \(targets.shape) differ")
     let count = probabilities.count
     return lossResult(terms: count, termShape: probabilities.shape, inputs: [probabilities], reduction: reduction, forward: { values in
-        var total = FloatVector(repeating: 0)
-        forEachVector(count) { i, n in
+        sumOfTerms(count: count, values: values) { i, n in
             var p = loadVector(probabilities.pointer, i, n)
             let t = loadVector(targets.pointer, i, n)
             var logP: FloatVector, logQ: FloatVector
@@ -104,12 +113,8 @@ public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor, clamp: Pr
                 logP = VectorMath.log(p)
                 logQ = VectorMath.log(1 - p)
             }
-            var term = -(t * logP + (1 - t) * logQ)
-            if n < 16 { for lane in n..<16 { term[lane] = 0 } }
-            total += term
-            if let values { storeVector(term, values, i, n) }
+            return -(t * logP + (1 - t) * logQ)
         }
-        return total.sum()
     }, backward: { scale, perTerm in
         probabilities.accumulateGradient { gradient, accumulate in
             forEachVector(count) { i, n in
@@ -135,13 +140,10 @@ public func meanSquaredError(predictions: Tensor, targets: Tensor, reduction: Re
     precondition(predictions.shape == targets.shape, "predictions \(predictions.shape) and targets \(targets.shape) differ")
     let count = predictions.count
     return lossResult(terms: count, termShape: predictions.shape, inputs: [predictions], reduction: reduction, forward: { values in
-        var total = FloatVector(repeating: 0)
-        forEachVector(count) { i, n in
+        sumOfTerms(count: count, values: values) { i, n in
             let d = loadVector(predictions.pointer, i, n) - loadVector(targets.pointer, i, n)
-            total += d * d  // zero-padded tail lanes contribute 0
-            if let values { storeVector(d * d, values, i, n) }
+            return d * d
         }
-        return total.sum()
     }, backward: { scale, perTerm in
         predictions.accumulateGradient { gradient, accumulate in
             forEachVector(count) { i, n in
@@ -172,19 +174,10 @@ private func gaussianKL(mean: Tensor, spread: Tensor, isLogVariance: Bool, reduc
         var total: Float = 0
         for r in 0..<batch {
             let mu = mean.pointer + r &* latent, s = spread.pointer + r &* latent
-            var row = FloatVector(repeating: 0)
-            forEachVector(latent) { i, n in
+            let kl = -0.5 * sumOfTerms(count: latent, values: nil) { i, n in
                 let m = loadVector(mu, i, n), v = loadVector(s, i, n)
-                var term: FloatVector
-                if isLogVariance {
-                    term = 1 + v - m * m - VectorMath.exp(v)
-                } else {
-                    term = 1 + 2 * VectorMath.log(v) - m * m - v * v
-                }
-                if n < 16 { for lane in n..<16 { term[lane] = 0 } }
-                row += term
+                return isLogVariance ? 1 + v - m * m - VectorMath.exp(v) : 1 + 2 * VectorMath.log(v) - m * m - v * v
             }
-            let kl = -0.5 * row.sum()
             values?[r] = kl
             total += kl
         }
@@ -225,14 +218,7 @@ public func softmaxCrossEntropy(logits: Tensor, labels: [Int], reduction: Reduct
             let x = logits.pointer + r &* classes, p = probabilities.pointer + r &* classes
             var maximum = -Float.infinity
             for c in 0..<classes { maximum = max(maximum, x[c]) }
-            var sum = FloatVector(repeating: 0)
-            forEachVector(classes) { i, n in
-                var e = VectorMath.exp(loadVector(x, i, n) - maximum)
-                if n < 16 { for lane in n..<16 { e[lane] = 0 } }
-                sum += e
-                storeVector(e, p, i, n)
-            }
-            let normaliser = sum.sum()
+            let normaliser = sumOfTerms(count: classes, values: p) { i, n in VectorMath.exp(loadVector(x, i, n) - maximum) }
             let scale = FloatVector(repeating: 1 / normaliser)
             forEachVector(classes) { i, n in storeVector(loadVector(p, i, n) * scale, p, i, n) }
             let loss = Foundation.log(normaliser) - (x[labels[r]] - maximum)

@@ -24,6 +24,23 @@ import TensorCore
         return worst
     }
 
+    /// The worst ulp error over x = m · 2^e with random m in [1, 2) and e in [-140, 109]:
+    /// every binade from subnormals to the largest floats.
+    func maximumUlpOverAllBinades(seed: UInt64, _ fast: (FloatVector) -> FloatVector, _ exact: (Double) -> Double) -> Double {
+        var generator = RandomGenerator(seed: seed)
+        var worst = 0.0
+        for _ in 0..<20_000 {
+            var x = FloatVector()
+            for l in 0..<16 {
+                let exponent = Int(generator.next(upperBound: UInt64(250))) - 140
+                x[l] = Float(sign: .plus, exponent: exponent, significand: 1 + generator.nextUniform())
+            }
+            let y = fast(x)
+            for l in 0..<16 { worst = max(worst, ulpDistance(y[l], exact(Double(x[l])))) }
+        }
+        return worst
+    }
+
     @Test func expIsWithinTwoUlpOverTheNormalRange() {
         let (ulps, at) = maximumUlp(low: -87.3, high: 88.7, VectorMath.exp, Foundation.exp)
         #expect(ulps <= 2, "exp is \(ulps) ulp off at \(at)")
@@ -44,18 +61,7 @@ import TensorCore
     }
 
     @Test func logIsWithinTwoUlpFromSubnormalsToTheLargestFloat() {
-        // Random exponents: x = m * 2^e covers every binade.
-        var generator = RandomGenerator(seed: 3)
-        var worst = 0.0
-        for _ in 0..<20_000 {
-            var x = FloatVector()
-            for l in 0..<16 {
-                let exponent = Int(generator.next(upperBound: UInt64(250))) - 140
-                x[l] = Float(sign: .plus, exponent: exponent, significand: 1 + generator.nextUniform())
-            }
-            let y = VectorMath.log(x)
-            for l in 0..<16 { worst = max(worst, ulpDistance(y[l], Foundation.log(Double(x[l])))) }
-        }
+        let worst = maximumUlpOverAllBinades(seed: 3, VectorMath.log) { Foundation.log($0) }
         #expect(worst <= 2, "log is \(worst) ulp off")
         let special = VectorMath.log(FloatVector([0, -1, .infinity, .nan, 1, 2, 0.5, 10, 1, 1, 1, 1, 1, 1, 1, 1]))
         #expect(special[0] == -.infinity && special[1].isNaN && special[2] == .infinity && special[3].isNaN && special[4] == 0)
@@ -79,17 +85,7 @@ import TensorCore
     }
 
     @Test func squareRootIsWithinOneUlpFromSubnormalsToTheLargestFloat() {
-        var generator = RandomGenerator(seed: 8)
-        var worst = 0.0
-        for _ in 0..<20_000 {
-            var x = FloatVector()
-            for l in 0..<16 {
-                let exponent = Int(generator.next(upperBound: UInt64(250))) - 140
-                x[l] = Float(sign: .plus, exponent: exponent, significand: 1 + generator.nextUniform())
-            }
-            let y = VectorMath.squareRoot(x)
-            for l in 0..<16 { worst = max(worst, ulpDistance(y[l], Double(x[l]).squareRoot())) }
-        }
+        let worst = maximumUlpOverAllBinades(seed: 8, VectorMath.squareRoot) { $0.squareRoot() }
         #expect(worst <= 1, "sqrt is \(worst) ulp off")
         let special = VectorMath.squareRoot(FloatVector([0, -1, .infinity, .nan, 4, 1e-40, 2, 9, 1, 1, 1, 1, 1, 1, 1, 1]))
         #expect(special[0] == 0 && special[1].isNaN && special[2] == .infinity && special[3].isNaN && special[4] == 2)
