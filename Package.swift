@@ -5,10 +5,11 @@ import PackageDescription
 //   COpenBLAS -> TensorCore -> NN -> (VAE library, later) -> VAECommand
 //                TensorCore -> Optimizers
 //   Persistence -> SafeTensors -> NN
+//   CZlib -> Datasets (IDX files) -> (VAE library, later)
 let package = Package(
     name: "VAEToolkit",
     products: [
-        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence"]),
+        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets"]),
         .executable(name: "vae", targets: ["VAECommand"]),
     ],
     dependencies: [
@@ -16,6 +17,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - System libraries
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
@@ -28,6 +30,9 @@ let package = Package(
         // MARK: - Files
         .target(name: "Persistence"),
         .target(name: "SafeTensors", dependencies: ["Persistence"]),
+
+        // MARK: - Data
+        .target(name: "Datasets", dependencies: ["CZlib"]),
 
         // MARK: - Layers, losses, optimizers
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
@@ -49,5 +54,6 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
     ]
 )

@@ -1,0 +1,2 @@
+// zlib: gzopen/gzread read gzip files and, transparently, uncompressed ones.
+#include <zlib.h>
