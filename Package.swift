@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "VAECommand",
             dependencies: [
-                "TensorCore", "NN", "Optimizers", "Benchmarks",
+                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

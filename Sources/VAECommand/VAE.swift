@@ -6,6 +6,6 @@ struct VAE: ParsableCommand {
         commandName: "vae",
         abstract: "Train, evaluate and inspect variational autoencoders on the CPU.",
         version: "0.1.0",
-        subcommands: [Demo.self, Bench.self]
+        subcommands: [Demo.self, DataCommand.self, Bench.self]
     )
 }

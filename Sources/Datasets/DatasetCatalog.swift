@@ -1,0 +1,100 @@
+import Foundation
+
+/// The datasets known by name, and where to find their files.
+public enum DatasetName: String, CaseIterable, Sendable {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+}
+
+public enum DatasetSplit: String, CaseIterable, Sendable {
+    case train, test
+
+    /// The standard IDX file names, without the optional `.gz`.
+    public var fileNames: (images: String, labels: String) {
+        switch self {
+        case .train: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+        case .test: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+        }
+    }
+}
+
+/// Finds a dataset's four IDX files (gzipped or raw) in an ordered list of folders:
+/// the `--data-dir` folder (itself, then its `<name>` subfolder), `$VAE_DATA_DIR` likewise,
+/// `./data/<name>`, the `data/<name>` folder of the checkout the executable was built in, and
+/// `/usr/share/datasets/<name>` (Debian's dataset packages, e.g. `dataset-fashion-mnist`).
+public struct DatasetCatalog: Sendable {
+    public let dataDirectory: URL?
+
+    public init(dataDirectory: URL? = nil) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The folders searched for `name`, in order.
+    public func searchFolders(for name: DatasetName) -> [URL] {
+        var folders: [URL] = []
+        for root in [dataDirectory, ProcessInfo.processInfo.environment["VAE_DATA_DIR"].map { URL(fileURLWithPath: $0) }].compactMap({ $0 }) {
+            folders += [root, root.appendingPathComponent(name.rawValue)]
+        }
+        folders.append(URL(fileURLWithPath: "data").appendingPathComponent(name.rawValue))
+        if let checkout = Self.checkoutOfExecutable() {
+            folders.append(checkout.appendingPathComponent("data").appendingPathComponent(name.rawValue))
+        }
+        folders.append(URL(fileURLWithPath: "/usr/share/datasets").appendingPathComponent(name.rawValue))
+        var seen = Set<String>()
+        return folders.filter { seen.insert($0.standardizedFileURL.path).inserted }
+    }
+
+    /// The package checkout the running executable was built in: the nearest folder above it
+    /// that holds `Package.swift` (the executable lives in `.build/<triple>/<configuration>/`).
+    static func checkoutOfExecutable() -> URL? {
+        guard var folder = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent() else { return nil }
+        for _ in 0..<6 {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) { return folder }
+            folder.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    /// The file for `baseName` in `folder`, gzipped or raw, if present.
+    static func file(_ baseName: String, in folder: URL) -> URL? {
+        [baseName + ".gz", baseName].map { folder.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The first folder that holds all four files of `name`.
+    public func locate(_ name: DatasetName) -> URL? {
+        searchFolders(for: name).first { folder in
+            DatasetSplit.allCases.allSatisfy { split in
+                Self.file(split.fileNames.images, in: folder) != nil && Self.file(split.fileNames.labels, in: folder) != nil
+            }
+        }
+    }
+
+    /// Reads one split of `name`.
+    public func load(_ name: DatasetName, split: DatasetSplit) throws(DatasetError) -> ImageDataset {
+        guard let folder = locate(name) else {
+            throw .notFound(name: name.rawValue, searched: searchFolders(for: name).map(\.path))
+        }
+        let (images, labels) = split.fileNames
+        do {
+            return try ImageDataset.read(images: Self.file(images, in: folder)!, labels: Self.file(labels, in: folder)!)
+        } catch {
+            throw .invalid(error)
+        }
+    }
+}
+
+/// A dataset could not be found or read.
+public enum DatasetError: Error, LocalizedError, Equatable {
+    case notFound(name: String, searched: [String])
+    case invalid(IDXError)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .notFound(name, searched):
+            "dataset '\(name)' not found: no folder holds its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]). Searched: \(searched.joined(separator: ", ")). Hint: pass the folder with --data-dir\(name == "fashion-mnist" ? ", or install Debian's dataset-fashion-mnist package" : "")."
+        case let .invalid(error):
+            error.localizedDescription
+        }
+    }
+}
