@@ -54,8 +54,7 @@ public final class BufferPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var retainedBytes = 0
     private let retainedLimitBytes = 2 << 30
-    /// Number of buffers allocated from the system (not served from the free list).
-    public private(set) var systemAllocations = 0
+    private var systemAllocations = 0
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         lock.lock()

@@ -1,7 +1,7 @@
 // Loops over contiguous Float32 buffers, 16 lanes at a time, with a masked tail.
 //
-// Every elementwise kernel is written as a body over (offset, lanes) that loads with `load`,
-// computes on FloatVector and writes with `store`; the tail (count % 16 elements) goes through
+// Every elementwise kernel is written as a body over (offset, lanes) that loads with `loadVector`,
+// computes on FloatVector and writes with `storeVector`; the tail (count % 16 elements) goes through
 // the same body with lanes < 16.
 
 @inlinable @inline(__always)
