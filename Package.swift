@@ -9,7 +9,7 @@ import PackageDescription
 let package = Package(
     name: "VAEToolkit",
     products: [
-        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets"]),
+        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization", "Runs"]),
         .executable(name: "vae", targets: ["VAECommand"]),
     ],
     dependencies: [
@@ -24,8 +24,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+
         // MARK: - Engine
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
+        .systemLibrary(name: "CFloatingPoint"),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CFloatingPoint"]),
 
         // MARK: - Files
         .target(name: "Persistence"),
@@ -38,12 +42,21 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
         .target(name: "Optimizers", dependencies: ["TensorCore"]),
 
+        // MARK: - Models, objectives, training, evaluation, checkpoints
+        .target(name: "VAE", dependencies: ["TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors"]),
+
+        // MARK: - Pictures (knows images and plots, not models)
+        .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Persistence"]),
+
+        // MARK: - Run folders: a training run's files and pictures
+        .target(name: "Runs", dependencies: ["VAE", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
+
         // MARK: - Measurement and the command-line tool
-        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS"]),
+        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "Datasets", "VAE"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
-                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets",
+                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

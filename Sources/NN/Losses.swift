@@ -59,20 +59,41 @@ private func sumOfTerms(count: Int, values: UnsafeMutablePointer<Float>?,
 
 /// Binary cross-entropy on logits, stable for any x:
 /// ℓ(x, t) = max(x, 0) - x t + log(1 + e^-|x|), dℓ/dx = σ(x) - t.
-/// Targets are constants (no gradient flows to them).
+/// Targets are constants (no gradient flows to them). The forward pass computes e^-|x| once and
+/// keeps dℓ/dx = σ(x) - t (σ(x) = 1/(1 + e^-|x|) for x ≥ 0, e^-|x|/(1 + e^-|x|) otherwise) for the
+/// backward pass, so the pair costs one exp, one log and one division per element.
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = .mean) -> Tensor {
     precondition(logits.shape == targets.shape, "logits \(logits.shape) and targets \(targets.shape) differ")
     let count = logits.count
+    let keepsDerivative = GradientMode.isEnabled && logits.requiresGradient
+    let derivative: TensorStorage? = keepsDerivative ? TensorStorage(uninitializedCount: count) : nil
+    // Both passes split across `ParallelLoop.shared` (two threads when configured).
     return lossResult(terms: count, termShape: logits.shape, inputs: [logits], reduction: reduction, forward: { values in
-        sumOfTerms(count: count, values: values) { i, n in
-            let x = loadVector(logits.pointer, i, n), t = loadVector(targets.pointer, i, n)
-            return VectorMath.positivePart(x) - x * t + VectorMath.log1pPositive(VectorMath.exp(-VectorMath.abs(x)))
+        ParallelLoop.shared.sum(count: count) { start, end in
+            let x0 = logits.pointer + start, t0 = targets.pointer + start
+            let d0 = derivative.map { $0.pointer + start }, v0 = values.map { $0 + start }
+            return sumOfTerms(count: end - start, values: v0) { i, n in
+                let x = loadVector(x0, i, n), t = loadVector(t0, i, n)
+                // log(1 + e) with the rounding of u = 1 + e corrected (as VectorMath.log1pPositive),
+                // sharing one reciprocal with the derivative.
+                let e = VectorMath.exp(-VectorMath.abs(x))
+                let u = 1 + e
+                let reciprocal = 1 / u
+                if let d0 {
+                    var numerator = e
+                    numerator.replace(with: 1, where: x .>= 0)
+                    storeVector(numerator * reciprocal - t, d0, i, n)
+                }
+                return VectorMath.positivePart(x) - x * t + (VectorMath.log(u) - ((u - 1) - e) * reciprocal)
+            }
         }
     }, backward: { scale, perTerm in
         logits.accumulateGradient { gradient, accumulate in
-            forEachVector(count) { i, n in
-                let local = VectorMath.sigmoid(loadVector(logits.pointer, i, n)) - loadVector(targets.pointer, i, n)
-                storeGradient(local, scale: scale, perTerm: perTerm, into: gradient, i, n, accumulate: accumulate)
+            ParallelLoop.shared.run(count: count) { start, end in
+                let d0 = derivative!.pointer + start, g0 = gradient + start, p0 = perTerm.map { $0 + start }
+                forEachVector(end - start) { i, n in
+                    storeGradient(loadVector(d0, i, n), scale: scale, perTerm: p0, into: g0, i, n, accumulate: accumulate)
+                }
             }
         }
     })
@@ -162,7 +183,8 @@ public func gaussianKLDivergence(mean: Tensor, logVariance: Tensor, reduction: R
 }
 
 /// The same KL from the standard deviation σ (for example a softplus head):
-/// KL = -½ Σ_j (1 + 2 log σ_j - μ_j² - σ_j²);  dKL/dσ = σ - 1/σ.
+/// KL = -½ Σ_j (1 + log σ_j² - μ_j² - σ_j²);  dKL/dσ = σ - 1/σ. Written with log σ², so an
+/// unconstrained head (design E's linear σ, which may go negative) gives the same value as |σ|.
 public func gaussianKLDivergence(mean: Tensor, standardDeviation: Tensor, reduction: Reduction = .mean) -> Tensor {
     gaussianKL(mean: mean, spread: standardDeviation, isLogVariance: false, reduction: reduction)
 }
@@ -176,7 +198,7 @@ private func gaussianKL(mean: Tensor, spread: Tensor, isLogVariance: Bool, reduc
             let mu = mean.pointer + r &* latent, s = spread.pointer + r &* latent
             let kl = -0.5 * sumOfTerms(count: latent, values: nil) { i, n in
                 let m = loadVector(mu, i, n), v = loadVector(s, i, n)
-                return isLogVariance ? 1 + v - m * m - VectorMath.exp(v) : 1 + 2 * VectorMath.log(v) - m * m - v * v
+                return isLogVariance ? 1 + v - m * m - VectorMath.exp(v) : 1 + VectorMath.log(v * v) - m * m - v * v
             }
             values?[r] = kl
             total += kl

@@ -9,8 +9,9 @@ import TensorCore
 open class Module {
     public init() {}
 
-    /// Every parameter with its dotted key, in declaration order.
-    public func namedParameters() -> [(key: String, tensor: Tensor)] {
+    /// Every parameter with its dotted key, in declaration order. A subclass may override this
+    /// to publish other keys (for example a reference implementation's names).
+    open func namedParameters() -> [(key: String, tensor: Tensor)] {
         var result: [(key: String, tensor: Tensor)] = []
         collect(prefix: "", into: &result)
         return result

@@ -38,8 +38,11 @@ public final class ParameterPack {
         }
     }
 
-    /// Sets every gradient to zero (one memset).
+    /// Sets every gradient to zero (one memset, split across `ParallelLoop.shared`).
     public func zeroGradients() {
-        gradients.update(repeating: 0, count: count)
+        let gradients = gradients
+        ParallelLoop.shared.run(count: count, grain: 1 << 16) { start, end in
+            (gradients + start).update(repeating: 0, count: end - start)
+        }
     }
 }

@@ -1,36 +1,88 @@
 import ArgumentParser
 import Benchmarks
+import Datasets
+import Foundation
 import TensorCore
+import VAE
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the engine: matrix multiply against direct sgemm, and the elementwise kernels.",
-        discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.")
-
-    @Option(help: "OpenBLAS threads (2 helps only when the other core is idle).")
-    var blasThreads = 1
-
-    @Option(help: "Timing rounds per measurement; the fastest round is reported.")
-    var rounds = 7
-
-    func validate() throws {
-        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
-    }
-
-    func run() throws {
-        BLAS.setThreadCount(blasThreads)
-        print("OpenBLAS \(BLAS.coreName) kernel, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"); best of \(rounds) rounds")
-        print("\nMatrix multiply at the MLP VAE's shapes (784-400-20, batch 128):")
-        let rows = MatrixMultiplyBenchmark(rounds: rounds).run()
-        print(MatrixMultiplyBenchmark.table(rows))
-        let lowest = rows.map(\.share).min() ?? 1
-        print(String(format: "lowest engine share: %.0f%% of direct sgemm", 100 * lowest))
-        print("\nElementwise kernels over 128x784 floats:")
-        print(ElementwiseBenchmark(rounds: rounds).run().pipe(ElementwiseBenchmark.table))
-    }
+        abstract: "Measure speed: the engine's kernels, or training epochs.",
+        discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.",
+        subcommands: [Kernels.self, Train.self], defaultSubcommand: Kernels.self)
 }
 
-extension Array {
-    func pipe<T>(_ transform: ([Element]) -> T) -> T { transform(self) }
+extension Bench {
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Matrix multiply against direct sgemm, and the elementwise kernels.")
+
+        @Option(help: "OpenBLAS threads (2 helps only when the other core is idle).")
+        var blasThreads = 1
+
+        @Option(help: "Timing rounds per measurement; the fastest round is reported.")
+        var rounds = 7
+
+        func validate() throws {
+            guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
+            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+        }
+
+        func run() throws {
+            BLAS.setThreadCount(blasThreads)
+            print("OpenBLAS \(BLAS.coreName) kernel, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"); best of \(rounds) rounds")
+            print("\nMatrix multiply at the MLP VAE's shapes (784-400-20, batch 128):")
+            let rows = MatrixMultiplyBenchmark(rounds: rounds).run()
+            print(MatrixMultiplyBenchmark.table(rows))
+            let lowest = rows.map(\.share).min() ?? 1
+            print(String(format: "lowest engine share: %.0f%% of direct sgemm", 100 * lowest))
+            print("\nElementwise kernels over 128x784 floats:")
+            print(ElementwiseBenchmark.table(ElementwiseBenchmark(rounds: rounds).run()))
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seconds per training epoch on MNIST, images per second and the share of time in sgemm.",
+            discussion: "Trains the preset for --epochs epochs (no evaluation, no files written); the first epoch is a warm-up and is not counted when there are more.")
+
+        @Option(help: "The preset to time.") var preset = "pytorch-example"
+        @Option(help: "Epochs to run (the first is a warm-up).") var epochs = 4
+        @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn (e.g. 1,2).") var blasThreads = "1,2"
+        @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+
+        func run() throws {
+            guard var configuration = Preset.named(preset)?.configuration else {
+                throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
+            }
+            let threads = blasThreads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("--blas-threads must list positive counts, got '\(blasThreads)'")
+            }
+            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+            configuration.epochs = epochs
+            configuration.seed = seed
+            let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
+            let name = DatasetName(rawValue: configuration.dataset)!
+            let (train, test) = (try catalog.load(name, split: .train), try catalog.load(name, split: .test))
+            print("training benchmark: preset \(preset) (\(configuration.model.architectureName), batch \(configuration.batchSize)), \(train.count) images per epoch")
+            print(BLAS.tuneForProcessor())
+            var lines: [String] = []
+            for count in threads {
+                BLAS.setThreadCount(count)
+                print("\n\(count) BLAS thread\(count == 1 ? "" : "s"):")
+                let result = try TrainingBenchmark(configuration: configuration).run(train: train, test: test) { epoch, seconds, gemm, optimizer, loss in
+                    print(String(format: "  epoch %d: %.3f s (sgemm %.3f s, %.0f%%; optimizer %.3f s), %.0f images/s, train loss %.2f%@",
+                                 epoch, seconds, gemm, 100 * gemm / seconds, optimizer, Double(train.count) / seconds, loss,
+                                 epoch == 1 && epochs > 1 ? " (warm-up)" : ""))
+                }
+                lines.append(String(format: "| %d | %.3f | %.3f | %.0f | %.0f%% |", count, result.bestSeconds, result.medianSeconds,
+                                    Double(result.images) / result.bestSeconds, 100 * result.gemmShare))
+            }
+            print("\n| BLAS threads | best s/epoch | median s/epoch | images/s (best) | time in sgemm |")
+            print("|---|---|---|---|---|")
+            lines.forEach { print($0) }
+        }
+    }
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import VAE
 
 @main
-struct VAE: ParsableCommand {
+struct VAETool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vae",
         abstract: "Train, evaluate and inspect variational autoencoders on the CPU.",
-        version: "0.1.0",
-        subcommands: [Demo.self, DataCommand.self, Bench.self]
+        version: ToolVersion.current,
+        subcommands: [Train.self, Evaluate.self, DataCommand.self, Bench.self, Demo.self]
     )
 }

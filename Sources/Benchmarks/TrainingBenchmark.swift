@@ -1,0 +1,50 @@
+import Datasets
+import Foundation
+import TensorCore
+import VAE
+
+/// Seconds per training epoch of a preset on MNIST, images per second, and the share of the
+/// time spent inside sgemm. The first epoch warms up the buffer pool and caches and is not
+/// counted unless it is the only one.
+public struct TrainingBenchmark {
+    public struct Result: Sendable {
+        public let epochSeconds: [Double]
+        public let gemmSeconds: [Double]
+        public let images: Int
+        public let loss: [Double]
+
+        /// The fastest measured epoch (warm-up excluded when there are more than one).
+        public var bestSeconds: Double { measured(epochSeconds).min() ?? .nan }
+        public var medianSeconds: Double {
+            let sorted = measured(epochSeconds).sorted()
+            return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+        }
+        public var gemmShare: Double {
+            measured(gemmSeconds).reduce(0, +) / max(measured(epochSeconds).reduce(0, +), 1e-9)
+        }
+        func measured(_ values: [Double]) -> ArraySlice<Double> { values.count > 1 ? values.dropFirst() : values[...] }
+    }
+
+    public let configuration: TrainingConfiguration
+    public init(configuration: TrainingConfiguration) { self.configuration = configuration }
+
+    /// Trains `configuration.epochs` epochs; `report(epoch, seconds, gemmSeconds, optimizerSeconds, loss)` after each.
+    public func run(train: ImageDataset, test: ImageDataset, report: (Int, Double, Double, Double, Double) -> Void) throws -> Result {
+        let trainer = Trainer(configuration: configuration, train: train, test: test)
+        var epochSeconds: [Double] = [], gemmSeconds: [Double] = [], losses: [Double] = []
+        BLAS.isTiming = true
+        defer { BLAS.isTiming = false }
+        while !trainer.isFinished {
+            BLAS.timedSeconds = 0
+            trainer.optimizerSeconds = 0
+            let started = BLAS.now()
+            let summary = try trainer.trainEpoch()!
+            let seconds = BLAS.now() - started
+            epochSeconds.append(seconds)
+            gemmSeconds.append(BLAS.timedSeconds)
+            losses.append(summary.loss)
+            report(summary.epoch, seconds, BLAS.timedSeconds, trainer.optimizerSeconds, summary.loss)
+        }
+        return Result(epochSeconds: epochSeconds, gemmSeconds: gemmSeconds, images: train.count, loss: losses)
+    }
+}

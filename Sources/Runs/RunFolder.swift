@@ -1,0 +1,119 @@
+import Datasets
+import Foundation
+import Persistence
+import SafeTensors
+import VAE
+
+/// What a run folder records about how it was made (`config.json`).
+public struct RunRecord: Codable, Equatable, Sendable {
+    public var tool = "vae"
+    public var version = ToolVersion.current
+    public var configuration: TrainingConfiguration
+    /// The folder the dataset was read from, and the SHA-256 of each of its four files.
+    public var datasetFolder: String
+    public var datasetSHA256: [String: String]
+    public var blasThreads: Int
+
+    public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int) {
+        self.configuration = configuration
+        self.datasetFolder = datasetFolder
+        self.datasetSHA256 = datasetSHA256
+        self.blasThreads = blasThreads
+    }
+}
+
+/// A training run's folder and the names of its files:
+///
+///     config.json                 the resolved configuration, seed, dataset checksums, version
+///     metrics.csv                 one line per epoch (see `MetricsRow`)
+///     model.safetensors           the weights (PyTorch names for one hidden layer)
+///     checkpoint.safetensors      weights + optimizer state + progress, for --resume
+///     reconstructions/epoch-N.png 8 test digits (top) above their reconstructions (z = μ)
+///     learning-curves.png/.svg    train and test loss per epoch
+public struct RunFolder: Sendable {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url }
+
+    public var configuration: URL { url.appendingPathComponent("config.json") }
+    public var metrics: URL { url.appendingPathComponent("metrics.csv") }
+    public var model: URL { url.appendingPathComponent("model.safetensors") }
+    public var checkpoint: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    public var reconstructions: URL { url.appendingPathComponent("reconstructions") }
+    public var learningCurves: URL { url.appendingPathComponent("learning-curves.png") }
+    public var learningCurvesSVG: URL { url.appendingPathComponent("learning-curves.svg") }
+
+    public func reconstruction(epoch: Int) -> URL {
+        reconstructions.appendingPathComponent(String(format: "epoch-%03d.png", epoch))
+    }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
+    public var holdsRun: Bool {
+        FileManager.default.fileExists(atPath: checkpoint.path) || FileManager.default.fileExists(atPath: configuration.path)
+    }
+
+    public func create() throws(RunError) {
+        do {
+            try FileManager.default.createDirectory(at: reconstructions, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    public func writeRecord(_ record: RunRecord) throws(RunError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try writeAtomically(try encoder.encode(record), to: configuration)
+        } catch {
+            throw .cannotWrite(path: configuration.path, reason: error.localizedDescription)
+        }
+    }
+
+    public func readRecord() throws(RunError) -> RunRecord {
+        guard let data = FileManager.default.contents(atPath: configuration.path) else {
+            throw .notARun(path: url.path, reason: "it has no config.json")
+        }
+        do {
+            return try JSONDecoder().decode(RunRecord.self, from: data)
+        } catch {
+            throw .invalidFile(path: configuration.path, reason: "\(error)")
+        }
+    }
+
+    public func readMetrics() throws(RunError) -> [MetricsRow] {
+        guard let data = FileManager.default.contents(atPath: metrics.path) else { return [] }
+        guard let rows = MetricsTable.decode(String(decoding: data, as: UTF8.self)) else {
+            throw .invalidFile(path: metrics.path, reason: "expected the header '\(MetricsRow.header)' and 11 numeric fields per line")
+        }
+        return rows
+    }
+}
+
+/// A run folder could not be used.
+public enum RunError: Error, LocalizedError, Equatable {
+    case notARun(path: String, reason: String)
+    case alreadyARun(path: String)
+    case invalidFile(path: String, reason: String)
+    case cannotWrite(path: String, reason: String)
+    case dataset(String)
+    case checkpoint(String)
+    case nonFiniteLoss(String, keptCheckpoint: String?)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .notARun(path, reason):
+            "\(path) is not a run folder of `vae train`: \(reason)"
+        case let .alreadyARun(path):
+            "\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)"
+        case let .invalidFile(path, reason):
+            "\(path) is not valid: \(reason)"
+        case let .cannotWrite(path, reason):
+            "cannot write \(path): \(reason)"
+        case let .dataset(message), let .checkpoint(message):
+            message
+        case let .nonFiniteLoss(message, kept):
+            message + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
+        }
+    }
+}

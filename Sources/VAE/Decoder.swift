@@ -1,0 +1,34 @@
+import NN
+import TensorCore
+
+/// p(x | z): an MLP from the latent space to one logit per pixel.
+/// Shapes: z [batch, latent] -> logits [batch, output]. Usable alone as a generator (designs D, E):
+/// `probabilities(z)` gives the decoded images in [0, 1].
+public final class Decoder: Module {
+    public let hidden: [Linear]
+    public let output: Linear
+    public let activation: Activation
+
+    public init(latentSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation,
+                initializer: Initializer, using generator: inout RandomGenerator) {
+        precondition(!hiddenSizes.isEmpty, "the decoder needs at least one hidden layer")
+        let sizes = [latentSize] + hiddenSizes
+        hidden = zip(sizes, sizes.dropFirst()).map {
+            Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator)
+        }
+        output = Linear(inputSize: hiddenSizes.last!, outputSize: outputSize, initializer: initializer, using: &generator)
+        self.activation = activation
+    }
+
+    public var latentSize: Int { hidden[0].inputSize }
+
+    /// The logits ℓ of every pixel.
+    public func logits(_ z: Tensor) -> Tensor {
+        var h = z
+        for layer in hidden { h = activation(layer(h)) }
+        return output(h)
+    }
+
+    /// The decoded images, sigmoid(ℓ), in [0, 1].
+    public func callAsFunction(_ z: Tensor) -> Tensor { logits(z).sigmoid() }
+}

@@ -1,0 +1,70 @@
+import Datasets
+import NN
+import TensorCore
+
+/// The negative ELBO on a set of images, per image, in nats:
+/// loss = -log p(x | z) + KL(q(z | x) || N(0, I)), with z sampled from q (one draw per image) or
+/// z = μ. The reconstruction term is the model's likelihood summed over pixels (Bernoulli: BCE;
+/// Gaussian: squared error).
+public struct EvaluationResult: Codable, Equatable, Sendable {
+    public var images: Int
+    /// Mean loss with one sampled z per image.
+    public var loss: Double
+    /// Mean loss with z = μ.
+    public var lossMean: Double
+    /// Mean reconstruction term with a sampled z.
+    public var reconstruction: Double
+    /// Mean reconstruction term with z = μ.
+    public var reconstructionMean: Double
+    /// Mean KL term (the same for both).
+    public var kl: Double
+}
+
+extension VariationalAutoencoder {
+    /// Evaluates the negative ELBO on `images` ([count, inputSize] values) against `targets` (the
+    /// same shape; usually the same array), `batchSize` images at a time; the noise for the
+    /// sampled z comes from `generator`.
+    public func evaluate(images: [Float], targets: [Float], batchSize: Int, using generator: inout RandomGenerator) -> EvaluationResult {
+        let width = configuration.inputSize
+        precondition(images.count % width == 0 && images.count == targets.count, "evaluate needs images and targets of [count, \(width)]")
+        precondition(batchSize > 0, "batch size must be positive")
+        let count = images.count / width
+        var (reconstruction, reconstructionMean, kl) = (0.0, 0.0, 0.0)
+        withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let rows = min(batchSize, count - start)
+                let x = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
+                let t = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
+                images.withUnsafeBufferPointer { x.pointer.update(from: $0.baseAddress! + start * width, count: rows * width) }
+                targets.withUnsafeBufferPointer { t.pointer.update(from: $0.baseAddress! + start * width, count: rows * width) }
+                let (mean, spread) = encoder(x)
+                kl += Double(encoder.klDivergence(mean: mean, spread: spread, reduction: .sum).item)
+                let noise = Tensor.randomNormal(mean.shape, using: &generator)
+                let sampled = decoder.logits(latent(mean: mean, spread: spread, noise: noise))
+                reconstruction += Double(reconstructionLoss(logits: sampled, targets: t, reduction: .sum).item)
+                let central = decoder.logits(mean)
+                reconstructionMean += Double(reconstructionLoss(logits: central, targets: t, reduction: .sum).item)
+            }
+        }
+        let n = Double(max(count, 1))
+        return EvaluationResult(images: count, loss: (reconstruction + kl) / n, lossMean: (reconstructionMean + kl) / n,
+                                reconstruction: reconstruction / n, reconstructionMean: reconstructionMean / n, kl: kl / n)
+    }
+
+    /// The decoded images sigmoid(ℓ) for z = μ(x) (or a sampled z when `generator` is given).
+    /// Shapes: images [count * inputSize] -> [count * inputSize].
+    public func reconstruct(images: [Float], using generator: inout RandomGenerator?) -> [Float] {
+        let width = configuration.inputSize
+        let count = images.count / width
+        return withoutGradients {
+            let x = Tensor(shape: [count, width], scalars: images)
+            let (mean, spread) = encoder(x)
+            var z = mean
+            if generator != nil {
+                let noise = Tensor.randomNormal(mean.shape, using: &generator!)
+                z = latent(mean: mean, spread: spread, noise: noise)
+            }
+            return decoder(z).scalars
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Datasets
+import Foundation
+import NN
+import Optimizers
+import TensorCore
+
+/// Training stopped because the loss stopped being a finite number.
+public struct NonFiniteLossError: Error, Equatable, CustomStringConvertible {
+    public let epoch: Int
+    public let batch: Int
+    public let value: Float
+    public var description: String {
+        "the training loss became \(value) at epoch \(epoch), batch \(batch); try a lower --learning-rate"
+    }
+}
+
+/// Where training stands: enough to continue an interrupted run with the same numbers.
+/// Saved inside the training checkpoint.
+public struct TrainingProgress: Codable, Equatable, Sendable {
+    /// Epochs finished.
+    public var completedEpochs = 0
+    /// Batches finished within the epoch in progress (0 at an epoch boundary).
+    public var batchesDone = 0
+    /// The generator at the start of the epoch in progress (the shuffle is drawn from it).
+    public var epochStartGenerator: [UInt64]
+    /// The generator now.
+    public var generator: [UInt64]
+    /// Running sums over the epoch in progress, for its averages.
+    public var reconstructionSum = 0.0
+    public var klSum = 0.0
+    public var imagesSeen = 0
+    public var secondsSoFar = 0.0
+}
+
+/// The figures of one finished training epoch (train part; evaluation is separate).
+public struct EpochSummary: Sendable {
+    public let epoch: Int
+    /// Mean per-image negative ELBO (reconstruction + KL) over the epoch's batches, as the
+    /// PyTorch example prints it.
+    public let loss: Double
+    public let reconstruction: Double
+    public let kl: Double
+    public let seconds: Double
+    public let imagesPerSecond: Double
+}
+
+/// Trains a `VariationalAutoencoder` by minibatch gradient descent on the negative ELBO, one
+/// epoch at a time, with a single seeded generator for the shuffle, the binarisation draws and
+/// the reparameterisation noise.
+///
+/// Per batch of B images: loss = s_b · (s_p · Σ -log p(x|z) + Σ KL), with s_b = 1 (batch sum) or
+/// 1/B (batch mean) and s_p = 1 (pixel sum) or 1/pixels (pixel mean); z = μ + σ ε with one ε
+/// per image. The last partial batch is kept, as PyTorch's DataLoader does.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let model: VariationalAutoencoder
+    public let optimizer: any Optimizer
+    /// Training images as the model sees them (already binarised unless binarisation is dynamic).
+    public let train: ImageDataset
+    /// Test images as evaluated (binarised once, with a fixed draw for dynamic binarisation).
+    public let test: ImageDataset
+    public private(set) var progress: TrainingProgress
+    private var generator: RandomGenerator
+    private var permutation: [Int] = []
+    /// Wall seconds spent in `optimizer.step()` so far (for benchmarks).
+    public var optimizerSeconds = 0.0
+
+    /// A fresh model from the configuration's seed. `train` and `test` hold grey pixels in [0, 1].
+    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset) {
+        precondition(configuration.problems.isEmpty, configuration.problems.joined(separator: "; "))
+        precondition(train.pixelsPerImage == configuration.model.inputSize && test.pixelsPerImage == configuration.model.inputSize,
+                     "the images have \(train.pixelsPerImage) pixels, the model expects \(configuration.model.inputSize)")
+        self.configuration = configuration
+        var generator = RandomGenerator(seed: configuration.seed)
+        model = VariationalAutoencoder(configuration.model, using: &generator)
+        optimizer = Self.makeOptimizer(configuration, parameters: model.parameters)
+        self.train = Self.prepare(train, binarization: configuration.binarization, seed: configuration.seed, split: 1)
+        self.test = Self.testImages(test, configuration: configuration)
+        self.generator = generator
+        progress = TrainingProgress(epochStartGenerator: generator.stateWords, generator: generator.stateWords)
+    }
+
+    static func makeOptimizer(_ configuration: TrainingConfiguration, parameters: [Tensor]) -> any Optimizer {
+        switch configuration.optimizer {
+        case .adam: Adam(parameters: parameters, learningRate: configuration.learningRate)
+        case .rmsprop: RMSprop(parameters: parameters, learningRate: configuration.learningRate)
+        case .rmspropKeras: RMSprop.keras(parameters: parameters, learningRate: configuration.learningRate)
+        case .sgd: SGD(parameters: parameters, learningRate: configuration.learningRate)
+        }
+    }
+
+    /// The test images as a run with `configuration` evaluates them: binarised like the training
+    /// images, except that dynamic binarisation uses one fixed draw (the same for every run), so
+    /// test figures are comparable between epochs and runs.
+    public static func testImages(_ test: ImageDataset, configuration: TrainingConfiguration) -> ImageDataset {
+        let dynamic = configuration.binarization == .dynamic
+        return prepare(test, binarization: dynamic ? .fixedSample : configuration.binarization,
+                       seed: dynamic ? 0xB1A5_ED : configuration.seed, split: 2)
+    }
+
+    /// The images with a fixed binarisation applied (threshold, or one seeded Bernoulli draw);
+    /// grey and dynamic images are left as they are.
+    static func prepare(_ dataset: ImageDataset, binarization: Binarization, seed: UInt64, split: UInt64) -> ImageDataset {
+        var pixels = dataset.pixels
+        switch binarization {
+        case .none, .dynamic: return dataset
+        case .threshold: Binarization.threshold(&pixels)
+        case .fixedSample:
+            var generator = RandomGenerator(seed: seed ^ (0x57A7_1C00 &+ split))
+            var uniforms = [Float](repeating: 0, count: pixels.count)
+            uniforms.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+            pixels.withUnsafeMutableBufferPointer { p in
+                uniforms.withUnsafeBufferPointer { Binarization.sample(p.baseAddress!, uniforms: $0.baseAddress!, count: p.count) }
+            }
+        }
+        return ImageDataset(pixels: pixels, labels: dataset.labels, rows: dataset.rows, columns: dataset.columns)
+    }
+
+    public var batchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
+    public var isFinished: Bool { progress.completedEpochs >= configuration.epochs }
+
+    /// Continues the epoch in progress until it ends (returns its summary) or `shouldStop`
+    /// returns true between batches (returns nil; `progress` then says where to resume).
+    /// `onBatch(done, total, runningLoss)` is called after every batch. Subnormal numbers are
+    /// flushed to zero meanwhile (see `SubnormalFlushing`).
+    public func trainEpoch(shouldStop: () -> Bool = { false },
+                           onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void = { _, _, _ in }) throws(NonFiniteLossError) -> EpochSummary? {
+        try SubnormalFlushing.withSubnormalsFlushedToZero { () throws(NonFiniteLossError) -> EpochSummary? in
+            try trainBatches(shouldStop: shouldStop, onBatch: onBatch)
+        }
+    }
+
+    private func trainBatches(shouldStop: () -> Bool,
+                              onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void) throws(NonFiniteLossError) -> EpochSummary? {
+        precondition(!isFinished, "training already ran its \(configuration.epochs) epochs")
+        let width = configuration.model.inputSize, latentSize = configuration.model.latentSize
+        if progress.batchesDone == 0 {
+            progress.epochStartGenerator = generator.stateWords
+            permutation = generator.permutation(train.count)
+        } else if permutation.isEmpty {  // resumed mid-epoch: redraw this epoch's shuffle
+            var start = RandomGenerator(state: progress.epochStartGenerator)
+            permutation = start.permutation(train.count)
+        }
+        let batches = batchesPerEpoch, batchSize = configuration.batchSize
+        let pixelScale: Float = configuration.reconstructionReduction == .mean ? 1 / Float(width) : 1
+        let started = Date()
+        let secondsBefore = progress.secondsSoFar
+        while progress.batchesDone < batches {
+            if shouldStop() { break }
+            let first = progress.batchesDone * batchSize
+            let rows = min(batchSize, train.count - first)
+            let x = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
+            train.pixels.withUnsafeBufferPointer { source in
+                for r in 0..<rows {
+                    (x.pointer + r &* width).update(from: source.baseAddress! + permutation[first + r] &* width, count: width)
+                }
+            }
+            if configuration.binarization == .dynamic {
+                let uniforms = TensorStorage(uninitializedCount: rows * width)
+                generator.fillUniform(uniforms.buffer)
+                Binarization.sample(x.pointer, uniforms: uniforms.pointer, count: rows * width)
+            }
+            let batchScale: Float = configuration.batchReduction == .mean ? 1 / Float(rows) : 1
+            optimizer.zeroGradients()
+            let (mean, spread) = model.encoder(x)
+            let noise = Tensor.randomNormal([rows, latentSize], using: &generator)
+            let logits = model.decoder.logits(model.latent(mean: mean, spread: spread, noise: noise))
+            let reconstruction = model.reconstructionLoss(logits: logits, targets: x, reduction: .sum)
+            let kl = model.encoder.klDivergence(mean: mean, spread: spread, reduction: .sum)
+            let loss = reconstruction * (batchScale * pixelScale) + kl * batchScale
+            guard loss.item.isFinite else {
+                throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: loss.item)
+            }
+            loss.backward()
+            let stepStarted = BLAS.now()
+            optimizer.step()
+            optimizerSeconds += BLAS.now() - stepStarted
+            progress.reconstructionSum += Double(reconstruction.item)
+            progress.klSum += Double(kl.item)
+            progress.imagesSeen += rows
+            progress.batchesDone += 1
+            onBatch(progress.batchesDone, batches, (progress.reconstructionSum + progress.klSum) / Double(progress.imagesSeen))
+        }
+        progress.secondsSoFar = secondsBefore + Date().timeIntervalSince(started)
+        progress.generator = generator.stateWords
+        guard progress.batchesDone == batches else { return nil }
+        let n = Double(progress.imagesSeen)
+        let summary = EpochSummary(
+            epoch: progress.completedEpochs + 1, loss: (progress.reconstructionSum + progress.klSum) / n,
+            reconstruction: progress.reconstructionSum / n, kl: progress.klSum / n,
+            seconds: progress.secondsSoFar, imagesPerSecond: n / max(progress.secondsSoFar, 1e-9))
+        progress = TrainingProgress(completedEpochs: progress.completedEpochs + 1,
+                                    epochStartGenerator: generator.stateWords, generator: generator.stateWords)
+        permutation = []
+        return summary
+    }
+
+    /// The test figures after `epoch` epochs, with noise from a generator of its own (so
+    /// evaluating never changes the training stream).
+    public func evaluateTest(epoch: Int) -> EvaluationResult {
+        var evaluationGenerator = RandomGenerator(seed: configuration.seed ^ (0xE7A1_0000 &+ UInt64(epoch)))
+        return model.evaluate(images: test.pixels, targets: test.pixels, batchSize: configuration.evaluationBatchSize,
+                              using: &evaluationGenerator)
+    }
+
+    /// Puts back the state saved in a checkpoint (model values, optimizer state, progress).
+    public func restore(progress: TrainingProgress, optimizerState: OptimizerState) throws(OptimizerStateError) {
+        try optimizer.restore(optimizerState)
+        self.progress = progress
+        generator = RandomGenerator(state: progress.generator)
+        permutation = []
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import NN
+import Optimizers
+import SafeTensors
+
+/// The files a run keeps: the model alone (`model.safetensors`, loadable in PyTorch) and the
+/// training checkpoint (`checkpoint.safetensors`: the model, the optimizer's state as
+/// `optimizer.<name>` tensors, and in the metadata the training configuration and progress).
+public enum TrainingCheckpoint {
+    public static let formatKey = "format"
+    public static let formatValue = "vae-toolkit/1"
+
+    /// The model's weights with its architecture in the metadata (`model_configuration`).
+    public static func modelFile(_ model: VariationalAutoencoder, extra: [String: String] = [:]) -> SafeTensorsFile {
+        var metadata = extra
+        metadata[formatKey] = formatValue
+        metadata["model_configuration"] = encodeJSON(model.configuration)
+        return model.stateDictionary(metadata: metadata)
+    }
+
+    /// The whole training state.
+    public static func checkpointFile(_ trainer: Trainer) -> SafeTensorsFile {
+        var file = modelFile(trainer.model)
+        let state = trainer.optimizer.state
+        for (name, values) in state.buffers {
+            file.tensors["optimizer." + name] = .init(shape: [values.count], values: values)
+        }
+        file.metadata["optimizer_step"] = String(state.step)
+        file.metadata["training_configuration"] = encodeJSON(trainer.configuration)
+        file.metadata["training_progress"] = encodeJSON(trainer.progress)
+        return file
+    }
+
+    /// The training configuration saved in a checkpoint, or nil when it has none.
+    public static func configuration(in file: SafeTensorsFile) -> TrainingConfiguration? {
+        file.metadata["training_configuration"].flatMap { decodeJSON(TrainingConfiguration.self, $0) }
+    }
+
+    /// The architecture saved with a model file, or nil when it has none (a file made elsewhere).
+    public static func modelConfiguration(in file: SafeTensorsFile) -> ModelConfiguration? {
+        file.metadata["model_configuration"].flatMap { decodeJSON(ModelConfiguration.self, $0) }
+    }
+
+    /// Loads a checkpoint into a trainer built from the same configuration.
+    public static func restore(_ trainer: Trainer, from file: SafeTensorsFile, fileName: String) throws(CheckpointError) {
+        guard let progressText = file.metadata["training_progress"],
+              let progress = decodeJSON(TrainingProgress.self, progressText),
+              let step = file.metadata["optimizer_step"].flatMap(Int.init) else {
+            throw .notACheckpoint(file: fileName)
+        }
+        do {
+            try trainer.model.load(file, fileName: fileName)
+        } catch {
+            throw .incompatible(file: fileName, reason: error.localizedDescription)
+        }
+        var buffers: [String: [Float]] = [:]
+        for (key, entry) in file.tensors where key.hasPrefix("optimizer.") {
+            buffers[String(key.dropFirst("optimizer.".count))] = entry.values
+        }
+        do {
+            try trainer.restore(progress: progress, optimizerState: OptimizerState(step: step, buffers: buffers))
+        } catch {
+            throw .incompatible(file: fileName, reason: error.description)
+        }
+    }
+
+    static func encodeJSON(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+/// A checkpoint could not be used.
+public enum CheckpointError: Error, LocalizedError, Equatable {
+    case notACheckpoint(file: String)
+    case incompatible(file: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .notACheckpoint(file):
+            "\(file) is not a training checkpoint of this tool (its metadata has no training_progress/optimizer_step). Hint: --resume takes a run folder written by `vae train`."
+        case let .incompatible(file, reason):
+            "\(file) does not fit this run: \(reason)"
+        }
+    }
+}

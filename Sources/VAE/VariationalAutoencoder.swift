@@ -1,0 +1,56 @@
+import NN
+import TensorCore
+
+/// An MLP variational autoencoder (Kingma & Welling): encoder q(z | x), decoder p(x | z),
+/// prior N(0, I), z = μ + σ ⊙ ε with ε ~ N(0, I) (the reparameterisation trick).
+///
+/// Checkpoint keys: with one hidden layer, PyTorch's example names, so a PyTorch user can load
+/// the file into that model: `fc1` (encoder hidden), `fc21` (μ), `fc22` (spread), `fc3`
+/// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
+/// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
+public final class VariationalAutoencoder: Module {
+    public let encoder: GaussianEncoder
+    public let decoder: Decoder
+    public let configuration: ModelConfiguration
+
+    public init(_ configuration: ModelConfiguration, using generator: inout RandomGenerator) {
+        let initializer = Initializer(rawValue: configuration.initializer) ?? .pytorchDefault
+        encoder = GaussianEncoder(
+            inputSize: configuration.inputSize, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,
+            activation: configuration.activation, varianceHead: configuration.varianceHead, initializer: initializer,
+            using: &generator)
+        decoder = Decoder(
+            latentSize: configuration.latentSize, hiddenSizes: configuration.hiddenSizes.reversed(),
+            outputSize: configuration.inputSize, activation: configuration.activation, initializer: initializer,
+            using: &generator)
+        self.configuration = configuration
+    }
+
+    public override func namedParameters() -> [(key: String, tensor: Tensor)] {
+        let keys = super.namedParameters()
+        guard configuration.hiddenSizes.count == 1 else { return keys }
+        let renamed = [
+            "encoder.hidden.0": "fc1", "encoder.mean": "fc21", "encoder.spread": "fc22",
+            "decoder.hidden.0": "fc3", "decoder.output": "fc4",
+        ]
+        return keys.map { entry in
+            let dot = entry.key.lastIndex(of: ".")!
+            let layer = String(entry.key[..<dot]), field = entry.key[dot...]
+            return (renamed[layer].map { $0 + field } ?? entry.key, entry.tensor)
+        }
+    }
+
+    /// z = μ + σ ⊙ ε for the given noise ε [batch, latent] (pass nil for z = μ).
+    public func latent(mean: Tensor, spread: Tensor, noise: Tensor?) -> Tensor {
+        guard let noise else { return mean }
+        return mean + encoder.standardDeviation(fromSpread: spread) * noise
+    }
+
+    /// The reconstruction term -log p(x | z) from the decoder's logits, reduced as asked.
+    public func reconstructionLoss(logits: Tensor, targets: Tensor, reduction: Reduction) -> Tensor {
+        switch configuration.likelihood {
+        case .bernoulli: binaryCrossEntropy(logits: logits, targets: targets, reduction: reduction)
+        case .gaussian: meanSquaredError(predictions: logits.sigmoid(), targets: targets, reduction: reduction)
+        }
+    }
+}

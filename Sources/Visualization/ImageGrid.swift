@@ -1,0 +1,26 @@
+/// Small images tiled in a grid with a thin separating line between cells.
+///
+/// Shapes: `images` holds rows · columns images of imageHeight x imageWidth intensities in
+/// [0, 1], row-major, one after another (fewer leave the last cells blank). The grid is
+/// (columns · imageWidth + (columns + 1) · gap) wide and likewise high, before `scale`.
+public enum ImageGrid {
+    public static func make(images: [Float], imageWidth: Int, imageHeight: Int, rows: Int, columns: Int,
+                            gap: Int = 1, gapLevel: UInt8 = 128, scale: Int = 1) -> GreyImage {
+        let size = imageWidth * imageHeight
+        precondition(size > 0 && images.count % size == 0, "\(images.count) values are not whole \(imageWidth)x\(imageHeight) images")
+        precondition(images.count / size <= rows * columns, "\(images.count / size) images do not fit a \(rows)x\(columns) grid")
+        let width = columns * imageWidth + (columns + 1) * gap, height = rows * imageHeight + (rows + 1) * gap
+        var grid = GreyImage(width: width, height: height, filledWith: gapLevel)
+        for index in 0..<(images.count / size) {
+            let (row, column) = (index / columns, index % columns)
+            let left = gap + column * (imageWidth + gap), top = gap + row * (imageHeight + gap)
+            for y in 0..<imageHeight {
+                for x in 0..<imageWidth {
+                    let value = images[index * size + y * imageWidth + x]
+                    grid[left + x, top + y] = UInt8((min(max(value, 0), 1) * 255).rounded())
+                }
+            }
+        }
+        return grid.scaled(by: scale)
+    }
+}
