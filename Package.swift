@@ -68,5 +68,8 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors"]),
     ]
 )

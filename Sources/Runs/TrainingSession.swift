@@ -85,17 +85,23 @@ public final class TrainingSession {
         guard let name = DatasetName(rawValue: configuration.dataset) else {
             throw .dataset("unknown dataset '\(configuration.dataset)'; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let loaded: (ImageDataset, ImageDataset, URL)
         do {
-            let train = try catalog.load(name, split: .train), test = try catalog.load(name, split: .test)
-            let folder = catalog.locate(name)!
+            loaded = (try catalog.load(name, split: .train), try catalog.load(name, split: .test), catalog.locate(name)!)
+        } catch {
+            throw .dataset(error.localizedDescription)
+        }
+        let (train, test, folder) = loaded
+        guard train.pixelsPerImage == configuration.model.inputSize, test.pixelsPerImage == configuration.model.inputSize else {
+            throw .dataset("the model expects \(configuration.model.inputSize) pixels per image, but \(name.rawValue) in \(folder.path) has \(train.rows)x\(train.columns) images (\(train.pixelsPerImage) pixels)")
+        }
+        do {
             var checksums: [String: String] = [:]
             for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
             where file.hasPrefix("train-") || file.hasPrefix("t10k-") {
                 checksums[file] = try SHA256.hex(ofFile: folder.appendingPathComponent(file))
             }
             return (train, test, folder.path, checksums)
-        } catch let error as DatasetError {
-            throw .dataset(error.localizedDescription)
         } catch {
             throw .dataset("cannot read the dataset: \(error.localizedDescription)")
         }

@@ -157,6 +157,7 @@ final class ConsoleReporter: TrainingReporter {
             print("resumed at epoch \(progress.completedEpochs + 1), batch \(progress.batchesDone + 1)")
         }
         print("run folder: \(session.folder.url.path)")
+        fflush(nil)
         epochStarted = Date()
     }
 
@@ -180,6 +181,7 @@ final class ConsoleReporter: TrainingReporter {
         finishLine()
         print(String(format: "epoch %3d  train %.2f  test %.2f (z = mu %.2f)  recon %.2f  kl %.2f  %.2f s  %.0f images/s",
                      row.epoch, row.trainLoss, row.testLoss, row.testLossMean, row.reconstruction, row.kl, row.seconds, row.imagesPerSecond))
+        fflush(nil)  // one line per epoch, also when the output is a pipe or a file
     }
 
     func finishLine() {

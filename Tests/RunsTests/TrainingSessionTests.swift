@@ -1,0 +1,181 @@
+import CZlib
+import Datasets
+import Foundation
+import Runs
+import TensorCore
+import Testing
+import VAE
+import Visualization
+
+/// A temporary folder holding a tiny MNIST-format dataset (8x8 bar images) and room for runs.
+final class Workspace {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)")
+    var data: URL { root.appendingPathComponent("data") }
+
+    init() {
+        try! FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        write(split: "train", count: 200, seed: 1)
+        write(split: "t10k", count: 50, seed: 2)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func write(split: String, count: Int, seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for _ in 0..<count {
+            let label = Int(generator.next() % 4)
+            for row in 0..<8 {
+                for column in 0..<8 {
+                    let on = [row == 2, row == 5, column == 2, column == 5][label]
+                    pixels.append(on ? 200 + UInt8(generator.next() % 56) : UInt8(generator.next() % 20))
+                }
+            }
+            labels.append(UInt8(label))
+        }
+        func word(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
+        gzipped(word(0x803) + word(count) + word(8) + word(8) + pixels, "\(split)-images-idx3-ubyte.gz")
+        gzipped(word(0x801) + word(count) + labels, "\(split)-labels-idx1-ubyte.gz")
+    }
+
+    func gzipped(_ bytes: [UInt8], _ name: String) {
+        let handle = gzopen(data.appendingPathComponent(name).path, "wb")!
+        _ = bytes.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32($0.count)) }
+        gzclose(handle)
+    }
+
+    var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: data) }
+
+    func folder(_ name: String) -> RunFolder { RunFolder(root.appendingPathComponent(name)) }
+
+    static func configuration(epochs: Int) -> TrainingConfiguration {
+        TrainingConfiguration(preset: "test", model: ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2),
+                              learningRate: 3e-3, batchSize: 32, epochs: epochs, seed: 9, imagesEvery: 2, evaluationBatchSize: 20)
+    }
+}
+
+final class SilentReporter: TrainingReporter {
+    var epochs: [Int] = []
+    func started(_ session: TrainingSession) {}
+    func batch(epoch: Int, done: Int, total: Int, runningLoss: Double) {}
+    func epochFinished(_ row: MetricsRow, session: TrainingSession) { epochs.append(row.epoch) }
+}
+
+@Suite(.serialized) struct TrainingSessionTests {
+    @Test func aRunFolderHoldsConfigurationMetricsModelCheckpointAndPictures() throws {
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        let folder = workspace.folder("new")
+        let session = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: folder,
+                                                catalog: workspace.catalog, blasThreads: 1)
+        #expect(try session.run(reporter: SilentReporter()) { false } == .finished)
+
+        let record = try folder.readRecord()
+        #expect(record.configuration == Workspace.configuration(epochs: 3))
+        #expect(record.datasetSHA256.count == 4)
+        #expect(record.datasetSHA256.values.allSatisfy { $0.count == 64 })
+        let rows = try folder.readMetrics()
+        #expect(rows.map(\.epoch) == [1, 2, 3])
+        #expect(rows.allSatisfy { $0.testLoss.isFinite && $0.seconds >= 0 && $0.imagesPerSecond > 0 })
+        let metricsText = try String(contentsOf: folder.metrics, encoding: .utf8)
+        #expect(metricsText.hasPrefix("epoch,train_loss,test_loss,test_loss_mean,"))
+
+        // Pictures every 2 epochs and after the last: 8 test digits above 8 reconstructions.
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: folder.reconstructions.path).sorted()
+        #expect(pictures == ["epoch-002.png", "epoch-003.png"])
+        let picture = try GreyImage.readPNG(from: folder.reconstruction(epoch: 3))
+        #expect(picture.width == (8 * 8 + 9) * 2 && picture.height == (2 * 8 + 3) * 2)
+        #expect(FileManager.default.fileExists(atPath: folder.learningCurves.path))
+        #expect(FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path))
+
+        // model.safetensors carries the architecture and evaluates to the last row's z = μ loss.
+        let file = try SafeTensorsFileReader.read(folder.model)
+        let configuration = try #require(TrainingCheckpoint.modelConfiguration(in: file))
+        var generator = RandomGenerator(seed: 0)
+        let model = VariationalAutoencoder(configuration, using: &generator)
+        try model.load(file, fileName: folder.model.path)
+        let test = session.trainer.test
+        var noise = RandomGenerator(seed: 1)
+        let result = model.evaluate(images: test.pixels, targets: test.pixels, batchSize: 50, using: &noise)
+        #expect(abs(result.lossMean - rows.last!.testLossMean) < 1e-3)
+    }
+
+    @Test func startingInAFolderThatHoldsARunChangesNothing() throws {
+        let workspace = Workspace()
+        let folder = workspace.folder("taken")
+        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 1), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        let before = try Data(contentsOf: folder.configuration)
+        #expect(throws: RunError.alreadyARun(path: folder.url.path)) {
+            try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        }
+        #expect(try Data(contentsOf: folder.configuration) == before)
+    }
+
+    @Test func anInterruptedRunResumesToTheSameNumbers() throws {
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        let whole = workspace.folder("whole")
+        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: whole, catalog: workspace.catalog, blasThreads: 1)
+            .run(reporter: SilentReporter()) { false }
+
+        let parted = workspace.folder("parted")
+        var batches = 0
+        let first = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: parted, catalog: workspace.catalog, blasThreads: 1)
+        let outcome = try first.run(reporter: SilentReporter()) {
+            batches += 1
+            return batches > 10  // stops after 10 batches: in epoch 2 (7 batches per epoch)
+        }
+        #expect(outcome == .interrupted(epoch: 2, batch: 3))
+        #expect(try parted.readMetrics().count == 1)
+
+        let reporter = SilentReporter()
+        let second = try TrainingSession.resume(folder: parted, catalog: workspace.catalog, epochs: nil, blasThreads: 1)
+        #expect(second.resumedFrom?.completedEpochs == 1 && second.resumedFrom?.batchesDone == 3)
+        #expect(try second.run(reporter: reporter) { false } == .finished)
+        #expect(reporter.epochs == [2, 3])
+
+        let expected = try whole.readMetrics(), found = try parted.readMetrics()
+        #expect(found.map(\.trainLoss) == expected.map(\.trainLoss))
+        #expect(found.map(\.testLoss) == expected.map(\.testLoss))
+        #expect(found.map(\.testLossMean) == expected.map(\.testLossMean))
+        #expect(try Data(contentsOf: parted.model) == Data(contentsOf: whole.model))
+    }
+
+    @Test func resumingSomethingThatIsNotARunSaysWhy() throws {
+        let workspace = Workspace()
+        #expect(throws: RunError.notARun(path: workspace.folder("missing").url.path, reason: "no such folder")) {
+            try TrainingSession.resume(folder: workspace.folder("missing"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
+        }
+        try FileManager.default.createDirectory(at: workspace.folder("empty").url, withIntermediateDirectories: true)
+        #expect(throws: RunError.notARun(path: workspace.folder("empty").url.path, reason: "it has no config.json")) {
+            try TrainingSession.resume(folder: workspace.folder("empty"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
+        }
+    }
+
+    @Test func aDatasetThatDoesNotFitTheModelIsRejectedBeforeAnythingIsWritten() throws {
+        let workspace = Workspace()
+        var configuration = Workspace.configuration(epochs: 1)
+        configuration.model.inputSize = 784  // the workspace's images are 8x8
+        do {
+            _ = try TrainingSession.start(configuration: configuration, folder: workspace.folder("f"), catalog: workspace.catalog, blasThreads: 1)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.localizedDescription.contains("784"))
+            #expect(error.localizedDescription.contains("8x8"))
+            #expect(!workspace.folder("f").exists)
+        }
+    }
+
+    @Test func metricsTableRoundTrips() {
+        let rows = [MetricsRow(epoch: 1, trainLoss: 163.1894, testLoss: 127.2893, testLossMean: 118.8929, reconstruction: 147.081,
+                               kl: 16.1083, testReconstruction: 105.7868, testKL: 21.5026, seconds: 1.454, imagesPerSecond: 41252,
+                               evaluationSeconds: 0.133)]
+        #expect(MetricsTable.decode(MetricsTable.encode(rows)) == rows)
+        #expect(MetricsTable.decode("epoch,loss\n1,2\n") == nil)
+    }
+}
+
+import SafeTensors
+enum SafeTensorsFileReader {
+    static func read(_ url: URL) throws -> SafeTensorsFile { try SafeTensorsFile.read(from: url) }
+}

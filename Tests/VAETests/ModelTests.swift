@@ -1,0 +1,78 @@
+import Foundation
+import NN
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+
+@Suite struct ModelTests {
+    @Test func oneHiddenLayerModelUsesPyTorchExampleNames() {
+        var generator = RandomGenerator(seed: 1)
+        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [400], latentSize: 20), using: &generator)
+        let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
+        #expect(shapes == [
+            "fc1.weight": [400, 784], "fc1.bias": [400], "fc21.weight": [20, 400], "fc21.bias": [20],
+            "fc22.weight": [20, 400], "fc22.bias": [20], "fc3.weight": [400, 20], "fc3.bias": [400],
+            "fc4.weight": [784, 400], "fc4.bias": [784],
+        ])
+        #expect(model.parameterCount == 652_824)  // the PyTorch example's count
+    }
+
+    @Test func deeperModelUsesStructuredNamesAndMirrorsTheEncoder() {
+        var generator = RandomGenerator(seed: 1)
+        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [500, 300], latentSize: 50, activation: .elu), using: &generator)
+        let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
+        #expect(shapes["encoder.hidden.0.weight"] == [500, 784])
+        #expect(shapes["encoder.hidden.1.weight"] == [300, 500])
+        #expect(shapes["encoder.mean.weight"] == [50, 300])
+        #expect(shapes["encoder.spread.weight"] == [50, 300])
+        #expect(shapes["decoder.hidden.0.weight"] == [300, 50])
+        #expect(shapes["decoder.hidden.1.weight"] == [500, 300])
+        #expect(shapes["decoder.output.weight"] == [784, 500])
+    }
+
+    @Test(arguments: [[400], [64, 32]])
+    func architectureIsReadOffTheTensorShapesOfAForeignFile(hidden: [Int]) throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: hidden, latentSize: 7), using: &generator)
+        let file = model.stateDictionary()  // no metadata, as a file saved by PyTorch
+        let inferred = try #require(ModelConfiguration.inferred(from: file, base: ModelConfiguration(hiddenSizes: [1], latentSize: 1)))
+        #expect(inferred.hiddenSizes == hidden)
+        #expect(inferred.latentSize == 7)
+        #expect(inferred.inputSize == 784)
+        #expect(ModelConfiguration.inferred(from: SafeTensorsFile(), base: inferred) == nil)
+    }
+
+    @Test func zeroWeightsGiveTheClosedFormLossOf784Log2() {
+        // Zero weights and biases: μ = 0 and log σ² = 0 (KL = 0), every logit 0, so each pixel's
+        // Bernoulli term is log 2 whatever its target: the loss is 784 log 2 per image.
+        var generator = RandomGenerator(seed: 3)
+        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [16], latentSize: 4), using: &generator)
+        for parameter in model.parameters { parameter.pointer.update(repeating: 0, count: parameter.count) }
+        var images = [Float](repeating: 0, count: 5 * 784)
+        generator.fillUniform(images.withUnsafeMutableBufferPointer { $0 })
+        var noise = RandomGenerator(seed: 4)
+        let result = model.evaluate(images: images, targets: images, batchSize: 2, using: &noise)
+        #expect(abs(result.loss - 784 * log(2)) < 1e-3)
+        #expect(abs(result.lossMean - 784 * log(2)) < 1e-3)
+        #expect(abs(result.kl) < 1e-6)
+        #expect(result.images == 5)
+    }
+
+    @Test func unconstrainedStandardDeviationHeadGivesTheSameKLForNegativeSigma() {
+        let mean = Tensor(shape: [1, 3], scalars: [0.5, -1, 0.2])
+        let positive = gaussianKLDivergence(mean: mean, standardDeviation: Tensor(shape: [1, 3], scalars: [0.5, 2, 1]), reduction: .sum).item
+        let negative = gaussianKLDivergence(mean: mean, standardDeviation: Tensor(shape: [1, 3], scalars: [-0.5, -2, 1]), reduction: .sum).item
+        // KL = ½ Σ (μ² + σ² - 1 - log σ²)
+        let expected = 0.5 * ((0.25 + 0.25 - 1 - log(0.25)) + (1 + 4 - 1 - log(4)) + (0.04 + 1 - 1 - 0))
+        #expect(abs(positive - Float(expected)) < 1e-5)
+        #expect(positive == negative)
+    }
+
+    @Test func everyPresetIsValidAndNamedAfterADesign() {
+        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e"])
+        for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
+        #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
+        #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
+    }
+}

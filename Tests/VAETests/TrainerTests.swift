@@ -1,0 +1,115 @@
+import Datasets
+import Foundation
+import NN
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+
+@Suite(.serialized) struct TrainerTests {
+    static let train = SyntheticDigits.make(count: 300, seed: 10)
+    static let test = SyntheticDigits.make(count: 100, seed: 11)
+
+    static func configuration(epochs: Int = 3, binarization: Binarization = .none, batchSize: Int = 32) -> TrainingConfiguration {
+        TrainingConfiguration(preset: "test", binarization: binarization,
+                              model: ModelConfiguration(inputSize: 64, hiddenSizes: [32], latentSize: 4),
+                              learningRate: 3e-3, batchSize: batchSize, epochs: epochs, seed: 5, evaluationBatchSize: 64)
+    }
+
+    static func trainAll(_ trainer: Trainer) throws -> [EpochSummary] {
+        var summaries: [EpochSummary] = []
+        while !trainer.isFinished { summaries.append(try #require(try trainer.trainEpoch())) }
+        return summaries
+    }
+
+    @Test func trainingLowersTheTestLoss() throws {
+        BLAS.setThreadCount(1)
+        let trainer = Trainer(configuration: Self.configuration(epochs: 15), train: Self.train, test: Self.test)
+        let before = trainer.evaluateTest(epoch: 0)
+        let summaries = try Self.trainAll(trainer)
+        let after = trainer.evaluateTest(epoch: 15)
+        #expect(summaries.last!.loss < summaries.first!.loss)
+        #expect(after.loss < 0.8 * before.loss, "test loss \(before.loss) -> \(after.loss)")
+        #expect(after.lossMean <= after.loss + 1)
+    }
+
+    @Test func theLastPartialBatchIsKept() throws {
+        let trainer = Trainer(configuration: Self.configuration(epochs: 1, batchSize: 128), train: Self.train, test: Self.test)
+        #expect(trainer.batchesPerEpoch == 3)  // 128 + 128 + 44
+        var batches = 0
+        _ = try trainer.trainEpoch(onBatch: { _, _, _ in batches += 1 })
+        #expect(batches == 3)
+        #expect(trainer.progress.completedEpochs == 1)
+    }
+
+    @Test func theSameSeedGivesTheSameNumbers() throws {
+        BLAS.setThreadCount(1)
+        let first = try Self.trainAll(Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
+        let second = try Self.trainAll(Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
+        #expect(first.map(\.loss) == second.map(\.loss))
+        var other = Self.configuration(binarization: .dynamic)
+        other.seed = 6
+        let third = try Self.trainAll(Trainer(configuration: other, train: Self.train, test: Self.test))
+        #expect(first.map(\.loss) != third.map(\.loss))
+    }
+
+    @Test(arguments: [Binarization.none, .dynamic])
+    func resumingFromAMidEpochCheckpointEndsWithTheSameNumbers(binarization: Binarization) throws {
+        BLAS.setThreadCount(1)
+        let configuration = Self.configuration(epochs: 3, binarization: binarization)
+        let uninterrupted = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        let expected = try Self.trainAll(uninterrupted)
+
+        // Stop in the middle of epoch 2, save the checkpoint, restore it into a fresh trainer.
+        let interrupted = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        var losses = [try #require(try interrupted.trainEpoch()).loss]
+        var batches = 0
+        #expect(try interrupted.trainEpoch(shouldStop: { batches == 4 }, onBatch: { _, _, _ in batches += 1 }) == nil)
+        #expect(interrupted.progress.batchesDone == 4)
+        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
+        let resumed = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
+        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
+
+        #expect(losses == expected.map(\.loss))
+        #expect(resumed.model.parameters.map(\.scalars) == uninterrupted.model.parameters.map(\.scalars))
+        #expect(resumed.evaluateTest(epoch: 3) == uninterrupted.evaluateTest(epoch: 3))
+    }
+
+    @Test func aDivergingLossStopsWithTheEpochAndBatch() throws {
+        var configuration = Self.configuration(epochs: 2)
+        configuration.optimizer = .sgd
+        configuration.learningRate = 1e30
+        let trainer = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        #expect(throws: NonFiniteLossError.self) { _ = try Self.trainAll(trainer) }
+        do {
+            _ = try Self.trainAll(Trainer(configuration: configuration, train: Self.train, test: Self.test))
+        } catch let error as NonFiniteLossError {
+            #expect(error.epoch == 1)
+            #expect(error.batch >= 2)
+            #expect(error.description.contains("epoch 1, batch \(error.batch)"))
+        }
+    }
+
+    @Test func thresholdBinarisationMakesZerosAndOnes() {
+        let trainer = Trainer(configuration: Self.configuration(binarization: .threshold), train: Self.train, test: Self.test)
+        #expect(trainer.train.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(trainer.test.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(zip(trainer.train.pixels, Self.train.pixels).allSatisfy { ($0 == 1) == ($1 >= 0.5) })
+    }
+
+    @Test func staticBinarisationDrawsOnceWithPixelProbabilities() {
+        let trainer = Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
+        let again = Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
+        #expect(trainer.train.pixels == again.train.pixels)
+        #expect(trainer.train.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+        // The mean of the draws follows the mean intensity.
+        let meanDraw = trainer.train.pixels.reduce(0, +) / Float(trainer.train.pixels.count)
+        let meanIntensity = Self.train.pixels.reduce(0, +) / Float(Self.train.pixels.count)
+        #expect(abs(meanDraw - meanIntensity) < 0.01)
+        // Dynamic binarisation keeps grey training images (drawn per batch) and a fixed test draw.
+        let dynamic = Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test)
+        #expect(dynamic.train.pixels == Self.train.pixels)
+        #expect(dynamic.test.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+    }
+}
