@@ -24,7 +24,8 @@ struct Train: ParsableCommand {
         """)
 
     @Option(help: "Start from this preset.") var preset = "pytorch-example"
-    @Option(help: "The run folder to create (default: runs/<preset>).") var out: String?
+    @Option(help: "The run folder to create (default: runs/<preset>-<date>-<time>, so runs never overwrite each other).")
+    var out: String?
     @Option(help: "Continue the run in this folder from its checkpoint (only --epochs, --blas-threads and --data-dir apply).")
     var resume: String?
 
@@ -97,7 +98,9 @@ struct Train: ParsableCommand {
                                                      epochs: epochs, blasThreads: blasThreads)
             } else {
                 let configuration = try resolvedConfiguration()
-                let folder = RunFolder(URL(fileURLWithPath: out ?? "runs/\(configuration.preset)"))
+                let stamp = DateFormatter()
+                stamp.dateFormat = "yyyyMMdd-HHmmss"
+                let folder = RunFolder(URL(fileURLWithPath: out ?? "runs/\(configuration.preset)-\(stamp.string(from: Date()))"))
                 session = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads)
             }
         } catch {
