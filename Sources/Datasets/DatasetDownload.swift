@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Downloads a dataset's four gzipped IDX files from a mirror and keeps each only when its
+/// SHA-256 is the published one. Files are written atomically into the destination folder, so
+/// an interrupted or corrupted download never leaves a file that looks complete.
+public struct DatasetDownload: Sendable {
+    /// The standard mirrors and the SHA-256 of each original file.
+    public static func mirrors(for name: DatasetName) -> [URL] {
+        switch name {
+        case .mnist: [URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!,
+                      URL(string: "https://storage.googleapis.com/cvdf-datasets/mnist/")!]
+        case .fashionMNIST: [URL(string: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")!]
+        }
+    }
+
+    public static func checksums(for name: DatasetName) -> [String: String] {
+        switch name {
+        case .mnist: [  // the original files (the copies shipped in data/mnist were recompressed)
+            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ]
+        case .fashionMNIST: [  // as in Debian's dataset-fashion-mnist package
+            "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+            "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+            "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+            "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+        ]
+        }
+    }
+
+    public let mirrors: [URL]
+    public let checksums: [String: String]
+    public let timeout: TimeInterval
+
+    public init(name: DatasetName, mirrors: [URL]? = nil, timeout: TimeInterval = 60) {
+        self.init(mirrors: mirrors ?? Self.mirrors(for: name), checksums: Self.checksums(for: name), timeout: timeout)
+    }
+
+    public init(mirrors: [URL], checksums: [String: String], timeout: TimeInterval = 60) {
+        self.mirrors = mirrors
+        self.checksums = checksums
+        self.timeout = timeout
+    }
+
+    /// Fetches every file not already present (with the right checksum) into `folder`.
+    /// `report` receives one line per file. Tries each mirror in turn.
+    public func run(into folder: URL, report: (String) -> Void = { _ in }) throws(DownloadError) {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotWrite(path: folder.path, reason: error.localizedDescription)
+        }
+        for (file, expected) in checksums.sorted(by: { $0.key < $1.key }) {
+            let destination = folder.appendingPathComponent(file)
+            if let present = try? SHA256.hex(ofFile: destination), present == expected {
+                report("\(file): already present, SHA-256 verified")
+                continue
+            }
+            var failures: [String] = []
+            var done = false
+            for mirror in mirrors where !done {
+                let url = mirror.appendingPathComponent(file)
+                let data: Data
+                do {
+                    data = try fetch(url)
+                } catch {
+                    failures.append("\(url.absoluteString): \(error.reason)")
+                    continue
+                }
+                let found = SHA256.hex(data)
+                guard found == expected else {
+                    failures.append("\(url.absoluteString): SHA-256 \(found), expected \(expected)")
+                    continue
+                }
+                do {
+                    try writeFileAtomically(data, to: destination)
+                } catch {
+                    throw .cannotWrite(path: destination.path, reason: error.localizedDescription)
+                }
+                report("\(file): \(data.count) bytes from \(mirror.absoluteString), SHA-256 verified")
+                done = true
+            }
+            if !done { throw .failed(file: file, attempts: failures) }
+        }
+    }
+
+    struct FetchFailure: Error { let reason: String }
+
+    /// One HTTP GET, synchronously.
+    func fetch(_ url: URL) throws(FetchFailure) -> Data {
+        final class Box: @unchecked Sendable { var result: Result<Data, FetchFailure> = .failure(FetchFailure(reason: "no answer")) }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        var request = URLRequest(url: url)
+        request.timeoutInterval = timeout
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error {
+                box.result = .failure(FetchFailure(reason: error.localizedDescription))
+            } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
+                box.result = .failure(FetchFailure(reason: "HTTP status \(http.statusCode)"))
+            } else {
+                box.result = .success(data ?? Data())
+            }
+            done.signal()
+        }
+        task.resume()
+        done.wait()
+        return try box.result.get()
+    }
+
+    /// Temporary file in the same folder, then rename.
+    func writeFileAtomically(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        try data.write(to: temporary)
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: temporary, to: url)
+    }
+}
+
+/// A dataset file could not be downloaded and verified.
+public enum DownloadError: Error, LocalizedError, Equatable {
+    case failed(file: String, attempts: [String])
+    case cannotWrite(path: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .failed(file, attempts):
+            "could not download \(file) with the expected SHA-256; tried: \(attempts.joined(separator: "; ")). Nothing was written for this file. Hint: without internet, copy the files into a folder and pass --data-dir."
+        case let .cannotWrite(path, reason):
+            "cannot write \(path): \(reason)"
+        }
+    }
+}
