@@ -80,11 +80,11 @@ public struct SafeTensorsFile: Equatable {
     public static func decode(_ data: Data, file: String) throws(SafeTensorsError) -> SafeTensorsFile {
         guard data.count >= 8 else { throw .truncated(file: file, expectedBytes: 8, foundBytes: data.count) }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        // A safetensors header is JSON starting with "{"; anything else is another kind of file.
-        if data.count > 8, data[data.startIndex + 8] != UInt8(ascii: "{") {
-            throw .malformedHeader(file: file, reason: "it does not start with an 8-byte header length followed by a JSON header (is it a safetensors file?)")
-        }
         guard headerLength <= UInt64(data.count - 8) else {
+            // A header length beyond the file and no JSON after it: another kind of file, not a cut one.
+            if data.count > 8, data[data.startIndex + 8] != UInt8(ascii: "{") {
+                throw .malformedHeader(file: file, reason: "it does not start with an 8-byte header length followed by a JSON header (is it a safetensors file?)")
+            }
             throw .truncated(file: file, expectedBytes: headerLength > UInt64(Int.max - 8) ? Int.max : 8 + Int(headerLength), foundBytes: data.count)
         }
         let headerBytes = data.subdata(in: 8..<(8 + Int(headerLength)))

@@ -103,3 +103,12 @@ import SafeTensors
         }
     }
 }
+
+@Suite struct ForeignFileTests {
+    @Test func aTextFileIsReportedAsNotSafetensorsRatherThanTruncated() {
+        let json = Data(#"{"tool": "vae", "version": "0.3.0"}"#.utf8)
+        #expect(throws: SafeTensorsError.malformedHeader(file: "config.json", reason: "it does not start with an 8-byte header length followed by a JSON header (is it a safetensors file?)")) {
+            try SafeTensorsFile.decode(json, file: "config.json")
+        }
+    }
+}
