@@ -198,9 +198,15 @@ public final class Trainer {
     /// The test figures after `epoch` epochs, with noise from a generator of its own (so
     /// evaluating never changes the training stream).
     public func evaluateTest(epoch: Int) -> EvaluationResult {
-        var evaluationGenerator = RandomGenerator(seed: configuration.seed ^ (0xE7A1_0000 &+ UInt64(epoch)))
+        var evaluationGenerator = Self.evaluationGenerator(seed: configuration.seed, epoch: epoch)
         return model.evaluate(images: test.pixels, targets: test.pixels, batchSize: configuration.evaluationBatchSize,
                               using: &evaluationGenerator)
+    }
+
+    /// The generator of the test evaluation after `epoch` epochs of a run with `seed` (also used
+    /// by `vae eval`, so it reproduces the run's sampled-z figure exactly).
+    public static func evaluationGenerator(seed: UInt64, epoch: Int) -> RandomGenerator {
+        RandomGenerator(seed: seed ^ (0xE7A1_0000 &+ UInt64(epoch)))
     }
 
     /// Puts back the state saved in a checkpoint (model values, optimizer state, progress).

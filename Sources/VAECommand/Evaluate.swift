@@ -21,7 +21,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Preset giving the settings a foreign model file cannot carry (default pytorch-example).") var preset: String?
     @Flag(help: "Print the figures as one JSON object.") var json = false
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
-    @Option(help: "Seed for the sampled z (default: the run's seed).") var seed: UInt64?
+    @Option(help: "Seed for the sampled z (default: the one the run's last evaluation used, so the figures match metrics.csv).")
+    var seed: UInt64?
     @Option(help: "Images per evaluation batch.") var batchSize = 1000
     @Option(help: "OpenBLAS threads.") var blasThreads = 1
 
@@ -74,7 +75,14 @@ struct Evaluate: ParsableCommand {
             throw CommandFailure("the model expects \(configuration.model.inputSize) pixels per image, \(name.rawValue) has \(rawTest.pixelsPerImage)")
         }
         let test = Trainer.testImages(rawTest, configuration: configuration)
-        var noise = RandomGenerator(seed: seed ?? configuration.seed)
+        var noise: RandomGenerator
+        if let seed {
+            noise = RandomGenerator(seed: seed)
+        } else if let epoch = file.metadata["epoch"].flatMap(Int.init) {
+            noise = Trainer.evaluationGenerator(seed: configuration.seed, epoch: epoch)
+        } else {
+            noise = RandomGenerator(seed: configuration.seed)
+        }
         let started = Date()
         let result = model.evaluate(images: test.pixels, targets: test.pixels, batchSize: batchSize, using: &noise)
         let seconds = Date().timeIntervalSince(started)
