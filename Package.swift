@@ -2,10 +2,12 @@
 import PackageDescription
 
 // Data flows one way:
-//   COpenBLAS -> TensorCore -> NN -> (VAE library, later) -> VAECommand
-//                TensorCore -> Optimizers
+//   COpenBLAS, CFloatingPoint -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
-//   CZlib -> Datasets (IDX files) -> (VAE library, later)
+//   CZlib, Persistence -> Datasets (IDX files, binarisation, verified downloads)
+//   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
+//   CPNG, CCairo, Persistence -> Visualization (pictures; knows no models)
+//   VAE, Visualization -> Runs (run folders) -> VAECommand (the `vae` tool)
 let package = Package(
     name: "VAEToolkit",
     products: [
@@ -36,7 +38,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Persistence"]),
 
         // MARK: - Data
-        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Datasets", dependencies: ["CZlib", "Persistence"]),
 
         // MARK: - Layers, losses, optimizers
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),

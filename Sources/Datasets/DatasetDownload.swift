@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -78,9 +79,9 @@ public struct DatasetDownload: Sendable {
                     continue
                 }
                 do {
-                    try writeFileAtomically(data, to: destination)
+                    try writeAtomically(data, to: destination)
                 } catch {
-                    throw .cannotWrite(path: destination.path, reason: error.localizedDescription)
+                    throw .cannotWrite(path: destination.path, reason: error.reason)
                 }
                 report("\(file): \(data.count) bytes from \(mirror.absoluteString), SHA-256 verified")
                 done = true
@@ -111,14 +112,6 @@ public struct DatasetDownload: Sendable {
         task.resume()
         done.wait()
         return try box.result.get()
-    }
-
-    /// Temporary file in the same folder, then rename.
-    func writeFileAtomically(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-        try FileManager.default.moveItem(at: temporary, to: url)
     }
 }
 

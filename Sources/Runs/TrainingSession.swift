@@ -165,8 +165,9 @@ public final class TrainingSession {
             if epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs {
                 try reconstructionPicture().writePNG(to: folder.reconstruction(epoch: epoch))
             }
-            try learningCurves().write(to: folder.learningCurves)
-            try learningCurves().write(to: folder.learningCurvesSVG)
+            let curves = learningCurves()
+            try curves.write(to: folder.learningCurves)
+            try curves.write(to: folder.learningCurvesSVG)
         } catch {
             throw .cannotWrite(path: folder.url.path, reason: error.localizedDescription)
         }

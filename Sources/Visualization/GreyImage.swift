@@ -21,7 +21,12 @@ public struct GreyImage: Equatable, Sendable {
 
     /// Intensities in [0, 1] (clamped) as grey levels, rounded to the nearest.
     public init(width: Int, height: Int, intensities: some Collection<Float>) {
-        self.init(width: width, height: height, pixels: intensities.map { UInt8((min(max($0, 0), 1) * 255).rounded()) })
+        self.init(width: width, height: height, pixels: intensities.map(Self.level))
+    }
+
+    /// The grey level of an intensity in [0, 1] (clamped), rounded to the nearest.
+    public static func level(_ intensity: Float) -> UInt8 {
+        UInt8((min(max(intensity, 0), 1) * 255).rounded())
     }
 
     public subscript(x: Int, y: Int) -> UInt8 {

@@ -16,8 +16,7 @@ public enum ImageGrid {
             let left = gap + column * (imageWidth + gap), top = gap + row * (imageHeight + gap)
             for y in 0..<imageHeight {
                 for x in 0..<imageWidth {
-                    let value = images[index * size + y * imageWidth + x]
-                    grid[left + x, top + y] = UInt8((min(max(value, 0), 1) * 255).rounded())
+                    grid[left + x, top + y] = GreyImage.level(images[index * size + y * imageWidth + x])
                 }
             }
         }
