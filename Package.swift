@@ -4,14 +4,16 @@ import PackageDescription
 // Data flows one way:
 //   COpenBLAS, CFloatingPoint -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
-//   CZlib, Persistence -> Datasets (IDX files, binarisation, verified downloads)
+//   CZlib, CPNG, Persistence -> Datasets (IDX and PNG files, binarisation, verified downloads, image import)
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
-//   CPNG, CCairo, Persistence -> Visualization (pictures; knows no models)
-//   VAE, Visualization -> Runs (run folders) -> VAECommand (the `vae` tool)
+//   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
+//   VAE, Visualization -> Runs (run folders, loading models)
+//   VAE, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
+//   Runs, LatentTools -> VAECommand (the `vae` tool)
 let package = Package(
     name: "VAEToolkit",
     products: [
-        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization", "Runs"]),
+        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization", "Runs", "LatentTools"]),
         .executable(name: "vae", targets: ["VAECommand"]),
     ],
     dependencies: [
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Persistence"]),
 
         // MARK: - Data
-        .target(name: "Datasets", dependencies: ["CZlib", "Persistence"]),
+        .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "Persistence"]),
 
         // MARK: - Layers, losses, optimizers
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
@@ -48,17 +50,20 @@ let package = Package(
         .target(name: "VAE", dependencies: ["TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors"]),
 
         // MARK: - Pictures (knows images and plots, not models)
-        .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Persistence"]),
+        .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Datasets", "Persistence"]),
 
         // MARK: - Run folders: a training run's files and pictures
         .target(name: "Runs", dependencies: ["VAE", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
+
+        // MARK: - Latent-space pictures and tables
+        .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore"]),
 
         // MARK: - Measurement and the command-line tool
         .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "Datasets", "VAE"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
-                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization",
+                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,9 +74,10 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
+        .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors"]),
     ]
 )

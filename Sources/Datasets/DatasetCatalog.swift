@@ -4,6 +4,23 @@ import Foundation
 public enum DatasetName: String, CaseIterable, Sendable {
     case mnist
     case fashionMNIST = "fashion-mnist"
+
+    /// The names of the ten classes, by label.
+    public var classNames: [String] {
+        switch self {
+        case .mnist: (0...9).map(String.init)
+        case .fashionMNIST: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        }
+    }
+
+    /// The side of the square an imported picture's ink is scaled to fit (see `ImageImport`):
+    /// MNIST's digits fit 20x20 inside the 28x28 frame; Fashion-MNIST's items fill it.
+    public var inkBox: Int {
+        switch self {
+        case .mnist: 20
+        case .fashionMNIST: 28
+        }
+    }
 }
 
 public enum DatasetSplit: String, CaseIterable, Sendable {

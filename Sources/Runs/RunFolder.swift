@@ -29,7 +29,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
 ///     model.safetensors           the weights (PyTorch names for one hidden layer)
 ///     checkpoint.safetensors      weights + optimizer state + progress, for --resume
 ///     reconstructions/epoch-N.png 8 test digits (top) above their reconstructions (z = μ)
-///     learning-curves.png/.svg    train and test loss per epoch
+///     learning-curves.png/.svg    loss per epoch (train, test) and its two terms
 public struct RunFolder: Sendable {
     public let url: URL
 
@@ -93,6 +93,7 @@ public struct RunFolder: Sendable {
 /// A run folder could not be used.
 public enum RunError: Error, LocalizedError, Equatable {
     case notARun(path: String, reason: String)
+    case notFound(path: String, expected: String)
     case alreadyARun(path: String)
     case invalidFile(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
@@ -104,6 +105,8 @@ public enum RunError: Error, LocalizedError, Equatable {
         switch self {
         case let .notARun(path, reason):
             "\(path) is not a run folder of `vae train`: \(reason)"
+        case let .notFound(path, expected):
+            "\(path) does not exist (expected \(expected))"
         case let .alreadyARun(path):
             "\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)"
         case let .invalidFile(path, reason):

@@ -185,17 +185,9 @@ public final class TrainingSession {
                               rows: 2, columns: shown, scale: 2)
     }
 
-    /// Train loss and both test losses per epoch.
-    public func learningCurves() -> LinePlot {
-        let palette = Colour.qualitative
+    /// The learning curves so far (see `LearningCurves`).
+    public func learningCurves() -> PlotRow {
         let configuration = trainer.configuration
-        return LinePlot(
-            title: "\(configuration.preset): \(configuration.model.architectureName) on \(configuration.dataset)",
-            xLabel: "epoch", yLabel: "loss per image (nats): reconstruction + KL",
-            series: [
-                .init(name: "train", points: rows.map { (Double($0.epoch), $0.trainLoss) }, colour: palette[0]),
-                .init(name: "test (sampled z)", points: rows.map { (Double($0.epoch), $0.testLoss) }, colour: palette[1]),
-                .init(name: "test (z = mu)", points: rows.map { (Double($0.epoch), $0.testLossMean) }, colour: palette[2], dashed: true),
-            ])
+        return LearningCurves.figure(rows, title: "\(configuration.preset): \(configuration.model.architectureName) on \(configuration.dataset)")
     }
 }

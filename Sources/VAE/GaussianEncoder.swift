@@ -39,6 +39,15 @@ public final class GaussianEncoder: Module {
         }
     }
 
+    /// log σ² from the raw spread head.
+    public func logVariance(fromSpread spread: Tensor) -> Tensor {
+        switch varianceHead {
+        case .logVariance: spread
+        case .softplusStandardDeviation: spread.softplus().log() * 2
+        case .standardDeviation: spread.squared().log()
+        }
+    }
+
     /// KL(q(z | x) || N(0, I)) per example, [batch], in closed form.
     public func klDivergence(mean: Tensor, spread: Tensor, reduction: Reduction) -> Tensor {
         switch varianceHead {

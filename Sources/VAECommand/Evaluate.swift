@@ -36,49 +36,17 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
-        let url = URL(fileURLWithPath: path)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw CommandFailure("\(url.path) does not exist (expected a run folder or a .safetensors file)")
-        }
-        var configuration = Preset.named(preset ?? "pytorch-example")!.configuration
-        let modelURL: URL
-        if isFolder.boolValue {
-            let folder = RunFolder(url)
-            do { configuration = try folder.readRecord().configuration } catch { throw CommandFailure(error.localizedDescription) }
-            modelURL = folder.model
-        } else {
-            modelURL = url
-        }
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(from: modelURL) } catch { throw CommandFailure(error.localizedDescription) }
-        if !isFolder.boolValue {
-            if let saved = TrainingCheckpoint.configuration(in: file) {
-                configuration = saved
-            } else if let model = TrainingCheckpoint.modelConfiguration(in: file) {
-                configuration.model = model
-            } else if let model = ModelConfiguration.inferred(from: file, base: configuration.model) {
-                configuration.model = model
-            } else {
-                throw CommandFailure("\(modelURL.path) holds neither this tool's names nor PyTorch's example names (fc1, fc21, fc22, fc3, fc4); its tensors are: \(file.tensors.keys.sorted().joined(separator: ", "))")
-            }
-        }
-        var generator = RandomGenerator(seed: 0)
-        let model = VariationalAutoencoder(configuration.model, using: &generator)
-        do { try model.load(file, fileName: modelURL.path) } catch { throw CommandFailure(error.localizedDescription) }
-
-        let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
-        guard let name = DatasetName(rawValue: configuration.dataset) else { throw CommandFailure("unknown dataset '\(configuration.dataset)'") }
-        let rawTest: ImageDataset
-        do { rawTest = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
-        guard rawTest.pixelsPerImage == configuration.model.inputSize else {
-            throw CommandFailure("the model expects \(configuration.model.inputSize) pixels per image, \(name.rawValue) has \(rawTest.pixelsPerImage)")
-        }
-        let test = Trainer.testImages(rawTest, configuration: configuration)
+        let loaded: LoadedModel
+        let test: ImageDataset
+        do {
+            loaded = try LoadedModel.load(path: path, preset: Preset.named(preset ?? "pytorch-example")!.configuration)
+            test = try loaded.images(.test, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }))
+        } catch { throw CommandFailure(error.localizedDescription) }
+        let (model, configuration, modelURL) = (loaded.model, loaded.configuration, loaded.modelFile)
         var noise: RandomGenerator
         if let seed {
             noise = RandomGenerator(seed: seed)
-        } else if let epoch = file.metadata["epoch"].flatMap(Int.init) {
+        } else if let epoch = loaded.epoch {
             noise = Trainer.evaluationGenerator(seed: configuration.seed, epoch: epoch)
         } else {
             noise = RandomGenerator(seed: configuration.seed)

@@ -136,11 +136,6 @@ struct Train: ParsableCommand {
 }
 
 /// A user-facing failure: the message is printed as `error: ...` and the exit status is 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Progress on the console: a bar with rate and ETA on a terminal, one line per epoch otherwise.
 final class ConsoleReporter: TrainingReporter {
     let isTerminal: Bool

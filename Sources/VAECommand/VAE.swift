@@ -7,6 +7,9 @@ struct VAETool: ParsableCommand {
         commandName: "vae",
         abstract: "Train, evaluate and inspect variational autoencoders on the CPU.",
         version: ToolVersion.current,
-        subcommands: [Train.self, Evaluate.self, DataCommand.self, Bench.self, Demo.self]
+        subcommands: [
+            Train.self, Evaluate.self, Reconstruct.self, Sample.self, Encode.self, Scatter.self, Manifold.self,
+            Interpolate.self, Traverse.self, Curves.self, DataCommand.self, Bench.self, Demo.self,
+        ]
     )
 }

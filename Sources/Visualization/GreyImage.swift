@@ -1,4 +1,5 @@
 import CPNG
+import Datasets
 import Foundation
 import Persistence
 
@@ -75,23 +76,11 @@ public struct GreyImage: Equatable, Sendable {
         do { try writeAtomically(data, to: url) } catch { throw .writeFailed(path: url.path, reason: error.reason) }
     }
 
-    /// Reads a PNG file (any colour type) as grey (libpng converts colour to grey by luminance).
+    /// Reads a PNG file (any colour type) as grey: colour by luminance, transparency on white.
     public static func readPNG(from url: URL) throws(PictureError) -> GreyImage {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, url.path) != 0 else {
-            let message = String(cString: withUnsafePointer(to: &image.message) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) })
-            throw .notAPNG(path: url.path, reason: message)
-        }
-        image.format = UInt32(PNG_FORMAT_GRAY)
-        let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height)
-        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width), nil) }
-        guard ok != 0 else {
-            let message = String(cString: withUnsafePointer(to: &image.message) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) })
-            throw .notAPNG(path: url.path, reason: message)
-        }
-        return GreyImage(width: width, height: height, pixels: pixels)
+        let picture: PNGPicture
+        do { picture = try PNGFile.read(from: url) } catch { throw .notAPNG(path: url.path, reason: error.reason) }
+        return GreyImage(width: picture.width, height: picture.height, pixels: picture.grey)
     }
 }
 

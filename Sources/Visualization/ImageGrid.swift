@@ -22,4 +22,23 @@ public enum ImageGrid {
         }
         return grid.scaled(by: scale)
     }
+
+    /// A grid of `columns` cells per row, as many rows as `cells` need; each cell an image of
+    /// imageWidth x imageHeight intensities in [0, 1], or nil for a blank cell (gap level).
+    public static func make(cells: [[Float]?], imageWidth: Int, imageHeight: Int, columns: Int,
+                            gap: Int = 1, gapLevel: UInt8 = 128, scale: Int = 1) -> GreyImage {
+        precondition(columns > 0 && !cells.isEmpty, "a grid needs cells and at least one column")
+        let rows = (cells.count + columns - 1) / columns
+        let width = columns * imageWidth + (columns + 1) * gap, height = rows * imageHeight + (rows + 1) * gap
+        var grid = GreyImage(width: width, height: height, filledWith: gapLevel)
+        for (index, cell) in cells.enumerated() {
+            guard let cell else { continue }
+            precondition(cell.count == imageWidth * imageHeight, "cell \(index) has \(cell.count) values, not \(imageWidth)x\(imageHeight)")
+            let left = gap + (index % columns) * (imageWidth + gap), top = gap + (index / columns) * (imageHeight + gap)
+            for y in 0..<imageHeight {
+                for x in 0..<imageWidth { grid[left + x, top + y] = GreyImage.level(cell[y * imageWidth + x]) }
+            }
+        }
+        return grid.scaled(by: scale)
+    }
 }

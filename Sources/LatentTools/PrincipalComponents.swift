@@ -1,0 +1,105 @@
+import Foundation
+
+/// Principal component analysis of row vectors: the eigenvectors of their covariance matrix,
+/// largest variance first. Computed in Double with the cyclic Jacobi method (exact to rounding
+/// for the small dimensions of latent spaces).
+///
+/// Each component's sign is fixed so that its largest-magnitude entry is positive, so the same
+/// data always gives the same picture.
+public struct PrincipalComponents: Sendable {
+    public let dimension: Int
+    /// The mean row, [dimension].
+    public let mean: [Double]
+    /// The unit components, largest variance first: components[k] is [dimension].
+    public let components: [[Double]]
+    /// The variance of the data along each component (the covariance's eigenvalues), descending.
+    public let variances: [Double]
+
+    /// Fits the components of `rows` ([count, dimension], row-major).
+    public init(rows: [Float], dimension: Int) {
+        precondition(dimension > 0 && rows.count % dimension == 0 && !rows.isEmpty, "PCA needs [count, \(dimension)] rows")
+        let count = rows.count / dimension
+        var mean = [Double](repeating: 0, count: dimension)
+        for row in 0..<count { for d in 0..<dimension { mean[d] += Double(rows[row * dimension + d]) } }
+        mean = mean.map { $0 / Double(count) }
+        var covariance = [Double](repeating: 0, count: dimension * dimension)
+        for row in 0..<count {
+            for i in 0..<dimension {
+                let a = Double(rows[row * dimension + i]) - mean[i]
+                for j in i..<dimension { covariance[i * dimension + j] += a * (Double(rows[row * dimension + j]) - mean[j]) }
+            }
+        }
+        for i in 0..<dimension {
+            for j in i..<dimension {
+                covariance[i * dimension + j] /= Double(max(count - 1, 1))
+                covariance[j * dimension + i] = covariance[i * dimension + j]
+            }
+        }
+        let (values, vectors) = Self.symmetricEigen(covariance, size: dimension)
+        let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        self.dimension = dimension
+        self.mean = mean
+        variances = order.map { max(values[$0], 0) }
+        components = order.map { k in
+            var vector = (0..<dimension).map { vectors[$0 * dimension + k] }
+            let largest = vector.indices.max { abs(vector[$0]) < abs(vector[$1]) }!
+            if vector[largest] < 0 { vector = vector.map { -$0 } }
+            return vector
+        }
+    }
+
+    /// The share of the total variance along each component.
+    public var explainedVarianceRatios: [Double] {
+        let total = variances.reduce(0, +)
+        return variances.map { total > 0 ? $0 / total : 0 }
+    }
+
+    /// The coordinates of `rows` along the first `count` components: result[k][n] is row n's
+    /// coordinate along component k.
+    public func project(_ rows: [Float], components count: Int) -> [[Double]] {
+        precondition(count <= components.count, "only \(components.count) components")
+        let n = rows.count / dimension
+        return (0..<count).map { k in
+            (0..<n).map { row in
+                (0..<dimension).reduce(0.0) { $0 + (Double(rows[row * dimension + $1]) - mean[$1]) * components[k][$1] }
+            }
+        }
+    }
+
+    /// Eigenvalues and eigenvectors (as the columns of a row-major matrix) of a symmetric matrix,
+    /// by cyclic Jacobi rotations until the off-diagonal part vanishes to rounding.
+    static func symmetricEigen(_ matrix: [Double], size n: Int) -> (values: [Double], vectors: [Double]) {
+        var a = matrix
+        var v = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { v[i * n + i] = 1 }
+        let scale = a.reduce(0) { $0 + $1 * $1 }
+        for _ in 0..<100 {
+            var off = 0.0
+            for i in 0..<n { for j in 0..<n where i != j { off += a[i * n + j] * a[i * n + j] } }
+            if off <= 1e-30 * max(scale, 1e-300) { break }
+            for p in 0..<n {
+                for q in (p + 1)..<n where a[p * n + q] != 0 {
+                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
+                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
+                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                    for k in 0..<n {
+                        let (akp, akq) = (a[k * n + p], a[k * n + q])
+                        a[k * n + p] = c * akp - s * akq
+                        a[k * n + q] = s * akp + c * akq
+                    }
+                    for k in 0..<n {
+                        let (apk, aqk) = (a[p * n + k], a[q * n + k])
+                        a[p * n + k] = c * apk - s * aqk
+                        a[q * n + k] = s * apk + c * aqk
+                    }
+                    for k in 0..<n {
+                        let (vkp, vkq) = (v[k * n + p], v[k * n + q])
+                        v[k * n + p] = c * vkp - s * vkq
+                        v[k * n + q] = s * vkp + c * vkq
+                    }
+                }
+            }
+        }
+        return ((0..<n).map { a[$0 * n + $0] }, v)
+    }
+}

@@ -1,0 +1,22 @@
+import TensorCore
+import VAE
+import Visualization
+
+extension LatentExplorer {
+    /// Images over their reconstructions: rows of up to `columns` inputs, each followed by a row
+    /// of the same images decoded from z = μ(x), or from one sampled z ~ q(z | x) per image when
+    /// `generator` is given. Grid: 2 ⌈N / columns⌉ rows of min(N, columns) cells.
+    public func reconstructionGrid(images: [Float], columns: Int, scale: Int, using generator: inout RandomGenerator?) -> GreyImage {
+        let decoded = split(model.reconstruct(images: images, using: &generator))
+        let originals = split(images)
+        let width = min(columns, originals.count)
+        var cells: [[Float]?] = []
+        for start in stride(from: 0, to: originals.count, by: width) {
+            let end = min(start + width, originals.count)
+            let padding = [[Float]?](repeating: nil, count: width - (end - start))
+            cells += originals[start..<end].map { $0 } + padding
+            cells += decoded[start..<end].map { $0 } + padding
+        }
+        return grid(cells, columns: width, scale: scale)
+    }
+}

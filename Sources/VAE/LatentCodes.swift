@@ -1,0 +1,73 @@
+import Foundation
+import TensorCore
+
+/// The encoder's output for a set of images: q(z | x_n) = N(μ_n, diag exp(logVariance_n)).
+/// Shapes: `means` and `logVariances` hold `count` rows of `size` values, row-major.
+public struct LatentCodes: Sendable {
+    public let count: Int
+    public let size: Int
+    public let means: [Float]
+    public let logVariances: [Float]
+
+    public init(count: Int, size: Int, means: [Float], logVariances: [Float]) {
+        precondition(means.count == count * size && logVariances.count == count * size, "latent codes need [\(count), \(size)] means and log-variances")
+        (self.count, self.size, self.means, self.logVariances) = (count, size, means, logVariances)
+    }
+
+    /// The mean of row `index`.
+    public func mean(_ index: Int) -> [Float] { Array(means[(index * size)..<((index + 1) * size)]) }
+
+    /// KL(q(z_d | x) || N(0, 1)) per dimension d, averaged over the images:
+    /// KL_d = mean_n ½ (μ_nd² + σ_nd² − log σ_nd² − 1), in nats. Their sum is the ELBO's KL term.
+    public var klPerDimension: [Double] {
+        var totals = [Double](repeating: 0, count: size)
+        for row in 0..<count {
+            for d in 0..<size {
+                let (mu, logVariance) = (Double(means[row * size + d]), Double(logVariances[row * size + d]))
+                totals[d] += 0.5 * (mu * mu + exp(logVariance) - logVariance - 1)
+            }
+        }
+        return totals.map { $0 / Double(max(count, 1)) }
+    }
+}
+
+extension VariationalAutoencoder {
+    /// Encodes `images` ([count, inputSize], row-major) `batchSize` at a time.
+    public func encode(images: [Float], batchSize: Int = 1000) -> LatentCodes {
+        let width = configuration.inputSize, size = configuration.latentSize
+        precondition(images.count % width == 0, "\(images.count) values are not whole images of \(width) pixels")
+        precondition(batchSize > 0, "batch size must be positive")
+        let count = images.count / width
+        var means = [Float](), logVariances = [Float]()
+        means.reserveCapacity(count * size)
+        logVariances.reserveCapacity(count * size)
+        withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let rows = min(batchSize, count - start)
+                let x = Tensor(shape: [rows, width], scalars: Array(images[(start * width)..<((start + rows) * width)]))
+                let (mean, spread) = encoder(x)
+                means += mean.scalars
+                logVariances += encoder.logVariance(fromSpread: spread).scalars
+            }
+        }
+        return LatentCodes(count: count, size: size, means: means, logVariances: logVariances)
+    }
+
+    /// Decodes latent vectors ([count, latentSize], row-major) to images in [0, 1]
+    /// ([count, inputSize]), `batchSize` at a time.
+    public func decode(latents: [Float], batchSize: Int = 1000) -> [Float] {
+        let size = configuration.latentSize
+        precondition(latents.count % size == 0, "\(latents.count) values are not whole \(size)-d latent vectors")
+        let count = latents.count / size
+        var images = [Float]()
+        images.reserveCapacity(count * configuration.inputSize)
+        withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let rows = min(batchSize, count - start)
+                let z = Tensor(shape: [rows, size], scalars: Array(latents[(start * size)..<((start + rows) * size)]))
+                images += decoder(z).scalars
+            }
+        }
+        return images
+    }
+}

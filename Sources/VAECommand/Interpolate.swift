@@ -1,0 +1,52 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LatentTools
+
+struct Interpolate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A strip of images from one image to another through the latent space.",
+        discussion: """
+        The strip shows the first input, the images decoded along the path from mu(first) to mu(second) (--steps \
+        of them, both ends included), then the second input. --path spherical follows the great circle, which \
+        keeps to where N(0, I) puts its mass.
+
+        Example: vae interpolate runs/pytorch-example --from 0 --to 1 --steps 10 --path spherical
+        """)
+
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Index (0-based) of the first test image.") var from = 0
+    @Option(help: "Index (0-based) of the second test image.") var to = 1
+    @Option(help: "A PNG file to start from instead.") var fromImage: String?
+    @Option(help: "A PNG file to end at instead.") var toImage: String?
+    @Option(help: "Decoded images along the path, both ends included.") var steps = 10
+    @Option(help: "linear or spherical.") var path = "linear"
+    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(help: "The PNG file to write (default: interpolation.png in the run folder).") var out: String?
+
+    func validate() throws {
+        guard (2...200).contains(steps) else { throw ValidationError("--steps must be 2...200, got \(steps)") }
+        guard InterpolationPath(rawValue: path) != nil else { throw ValidationError("--path must be linear or spherical, got '\(path)'") }
+        guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
+    }
+
+    func run() throws {
+        let (loaded, explorer) = try model.load()
+        let url = try outputFile(out, default: loaded.defaultOutput("interpolation.png"), extensions: ["png"])
+        var ends: [[Float]] = []
+        var test: ImageDataset?
+        for (index, image) in [(from, fromImage), (to, toImage)] {
+            if let image {
+                let imported = try model.importPictures([image], for: loaded, side: explorer.imageWidth)[0]
+                print("\(image): \(imported.conversion)")
+                ends.append(imported.pixels)
+            } else {
+                if test == nil { test = try model.images(.test, of: loaded) }
+                ends.append(try selectImages(indices: [index], from: test!, split: .test))
+            }
+        }
+        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], steps: steps, path: InterpolationPath(rawValue: path)!, scale: scale)
+        try write(strip, to: url)
+        print("\(fromImage ?? "test image \(from)") -> \(toImage ?? "test image \(to)"): \(steps) steps, \(path) path, inputs at both ends")
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LatentTools
+import Runs
+import TensorCore
+import VAE
+import Visualization
+
+/// The arguments every latent-space command shares: which model, where the data is, threads.
+struct ModelArguments: ParsableArguments {
+    @Argument(help: "A run folder written by `vae train`, or a .safetensors model file.") var run: String
+    @Option(help: "Preset giving what a model file made elsewhere cannot carry (default pytorch-example).") var preset: String?
+    @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
+    @Option(help: "Dataset to take images from (default: the run's).") var dataset: String?
+    @Option(help: "OpenBLAS threads.") var blasThreads = 1
+
+    func validate() throws {
+        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
+        if let preset, Preset.named(preset) == nil {
+            throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
+        }
+        if let dataset, DatasetName(rawValue: dataset) == nil {
+            throw ValidationError("--dataset must be one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")); got '\(dataset)'")
+        }
+    }
+
+    /// The model and an explorer for its (square) images.
+    func load() throws -> (LoadedModel, LatentExplorer) {
+        BLAS.setThreadCount(blasThreads)
+        let loaded: LoadedModel
+        do { loaded = try LoadedModel.load(path: run, preset: Preset.named(preset ?? "pytorch-example")!.configuration) } catch {
+            throw CommandFailure(error.localizedDescription)
+        }
+        guard let side = loaded.imageSide else {
+            throw CommandFailure("\(loaded.modelFile.path): \(loaded.configuration.model.inputSize) inputs are not a square image")
+        }
+        return (loaded, LatentExplorer(model: loaded.model, imageWidth: side, imageHeight: side))
+    }
+
+    var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }) }
+
+    var datasetName: DatasetName? { dataset.flatMap(DatasetName.init(rawValue:)) }
+
+    /// A split of the dataset as the model saw it.
+    func images(_ split: DatasetSplit, of loaded: LoadedModel) throws -> ImageDataset {
+        do { return try loaded.images(split, dataset: dataset, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
+    }
+
+    /// People's PNG files converted to the dataset's form (size, polarity, framing; the run's
+    /// threshold binarisation if it had one), each with a sentence saying how.
+    func importPictures(_ paths: [String], for loaded: LoadedModel, side: Int) throws -> [ImportedImage] {
+        let name = datasetName ?? DatasetName(rawValue: loaded.configuration.dataset) ?? .mnist
+        let box = max(1, min(side, Int((Double(name.inkBox) * Double(side) / 28).rounded())))
+        return try paths.map { path in
+            let picture: PNGPicture
+            do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
+            let converted = ImageImport.convert(picture, side: side, box: box)
+            guard loaded.configuration.binarization == .threshold else { return converted }
+            var pixels = converted.pixels
+            Binarization.threshold(&pixels)
+            return ImportedImage(pixels: pixels, side: side, conversion: converted.conversion + "; thresholded at 0.5 (the run's binarisation)")
+        }
+    }
+}
+
+/// Picks the images a command works on: test indices, or PNG files.
+func selectImages(indices: [Int], from dataset: ImageDataset, split: DatasetSplit) throws -> [Float] {
+    var pixels: [Float] = []
+    for index in indices {
+        guard (0..<dataset.count).contains(index) else {
+            throw CommandFailure("index \(index) is out of range: the \(split.rawValue) split has \(dataset.count) images (0...\(dataset.count - 1))")
+        }
+        let size = dataset.pixelsPerImage
+        pixels += dataset.pixels[(index * size)..<((index + 1) * size)]
+    }
+    return pixels
+}
+
+/// A comma-separated list of integers, e.g. "0,5,7".
+func parseIntegers(_ text: String, option: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let values = parts.compactMap { Int($0) }
+    guard values.count == parts.count, !values.isEmpty else {
+        throw ValidationError("--\(option) must be comma-separated whole numbers such as 0,5,7; got '\(text)'")
+    }
+    return values
+}
+
+/// Two comma-separated numbers low,high with low < high, e.g. "-3,3".
+func parseRange(_ text: String, option: String) throws -> ClosedRange<Double> {
+    let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.count == 2, let low = parts[0], let high = parts[1], low.isFinite, high.isFinite, low < high else {
+        throw ValidationError("--\(option) must be two numbers low,high with low < high, such as -3,3; got '\(text)'")
+    }
+    return low...high
+}
+
+/// Checks latent dimension indices against the model.
+func checkDimensions(_ dimensions: [Int], latentSize: Int, option: String) throws {
+    for dimension in dimensions where !(0..<latentSize).contains(dimension) {
+        throw CommandFailure("--\(option): dimension \(dimension) is out of range: the model's latent space has \(latentSize) dimensions (0...\(latentSize - 1))")
+    }
+}
+
+/// The file to write: `--out` (its folder created if needed; its extension checked) or the default.
+func outputFile(_ out: String?, default fallback: URL, extensions: [String]) throws -> URL {
+    let url = out.map { URL(fileURLWithPath: $0) } ?? fallback
+    guard extensions.contains(url.pathExtension.lowercased()) else {
+        throw CommandFailure("\(url.path): the file name must end in .\(extensions.joined(separator: " or ."))")
+    }
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    } catch {
+        throw CommandFailure("cannot create the folder \(url.deletingLastPathComponent().path): \(error.localizedDescription)")
+    }
+    return url
+}
+
+/// Writes a grid picture and says where.
+func write(_ picture: GreyImage, to url: URL) throws {
+    do { try picture.writePNG(to: url) } catch { throw CommandFailure(error.localizedDescription) }
+    print("wrote \(url.path) (\(picture.width)x\(picture.height))")
+}

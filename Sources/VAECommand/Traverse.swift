@@ -1,0 +1,58 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LatentTools
+import VAE
+
+struct Traverse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One row per latent dimension, varied across a range with the others held at an image's mu.",
+        discussion: """
+        Rows are sorted by each dimension's KL from the prior averaged over the test set, most informative first \
+        (the order and the KLs are printed); dimensions with KL near 0 are unused and their rows do not change.
+
+        Example: vae traverse runs/pytorch-example --index 0 --steps 11 --range=-3,3
+        """)
+
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Index (0-based) of the test image whose mu the other dimensions hold.") var index = 0
+    @Option(help: "A PNG file to take mu from instead.") var image: String?
+    @Option(help: "Only these dimensions (0-based), comma-separated; default all.") var dimensions: String?
+    @Option(parsing: .unconditional, help: "The range each dimension runs over, low,high.") var range = "-3,3"
+    @Option(help: "Values per row.") var steps = 11
+    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(help: "The PNG file to write (default: traversal.png in the run folder).") var out: String?
+
+    func validate() throws {
+        guard (2...100).contains(steps) else { throw ValidationError("--steps must be 2...100, got \(steps)") }
+        guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
+        _ = try parseRange(range, option: "range")
+        if let dimensions { _ = try parseIntegers(dimensions, option: "dimensions") }
+    }
+
+    func run() throws {
+        let (loaded, explorer) = try model.load()
+        let chosen = try dimensions.map { try parseIntegers($0, option: "dimensions") } ?? Array(0..<explorer.latentSize)
+        try checkDimensions(chosen, latentSize: explorer.latentSize, option: "dimensions")
+        let url = try outputFile(out, default: loaded.defaultOutput("traversal.png"), extensions: ["png"])
+        let test = try model.images(.test, of: loaded)
+        let base: [Float]
+        if let image {
+            let imported = try model.importPictures([image], for: loaded, side: explorer.imageWidth)[0]
+            print("\(image): \(imported.conversion)")
+            base = loaded.model.encode(images: imported.pixels).mean(0)
+        } else {
+            base = loaded.model.encode(images: try selectImages(indices: [index], from: test, split: .test)).mean(0)
+        }
+        let kl = loaded.model.encode(images: test.pixels).klPerDimension
+        let order = LatentExplorer.informativeOrder(klPerDimension: kl).filter(chosen.contains)
+        let values = evenlySpaced(steps, over: try parseRange(range, option: "range"))
+        let picture = explorer.traversalGrid(base: base, dimensions: order, values: values, scale: scale)
+        try write(picture, to: url)
+        print(String(format: "each row varies one dimension from %.2f to %.2f; others held at mu of %@", values.first!, values.last!,
+                     image ?? "test image \(index)"))
+        for (row, dimension) in order.enumerated() {
+            print(String(format: "  row %2d: z%-3d KL %.3f nats (mean over the test set)", row + 1, dimension, kl[dimension]))
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Tick positions at 1, 2 or 5 times a power of ten, covering [low, high].
+public enum Axis {
+    public static func ticks(low: Double, high: Double, target: Int = 6) -> [Double] {
+        var (low, high) = (low, high)
+        if !(high > low) { (low, high) = (low - 0.5, high + 0.5) }
+        let rough = (high - low) / Double(target)
+        let magnitude = pow(10, floor(log10(rough)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+        let first = floor(low / step) * step, last = ceil(high / step) * step
+        return stride(from: first, through: last + step / 2, by: step).map { ($0 / step).rounded() * step }
+    }
+
+    public static func label(_ value: Double, step: Double) -> String {
+        let decimals = max(0, -Int(floor(log10(step))))
+        let text = String(format: "%.\(decimals)f", value)
+        return text.hasPrefix("-") && text.allSatisfy({ "-0.".contains($0) }) ? String(text.dropFirst()) : text
+    }
+}

@@ -1,0 +1,87 @@
+import Datasets
+import Foundation
+import Runs
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+
+@Suite(.serialized) struct LoadedModelTests {
+    /// A workspace holding one finished 1-epoch run.
+    static func trainedRun() throws -> (Workspace, RunFolder) {
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        let folder = workspace.folder("run")
+        let session = try TrainingSession.start(configuration: Workspace.configuration(epochs: 1), folder: folder,
+                                                catalog: workspace.catalog, blasThreads: 1)
+        _ = try session.run(reporter: SilentReporter()) { false }
+        return (workspace, folder)
+    }
+
+    @Test func aRunFolderLoadsWithItsConfigurationDataAndOutputPlace() throws {
+        let (workspace, folder) = try Self.trainedRun()
+        let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
+        #expect(loaded.configuration == Workspace.configuration(epochs: 1))
+        #expect(loaded.epoch == 1 && loaded.imageSide == 8)
+        #expect(loaded.defaultOutput("samples.png") == folder.url.appendingPathComponent("samples.png"))
+        let test = try loaded.images(.test, catalog: workspace.catalog)
+        #expect(test.count == 50 && test.pixelsPerImage == 64)
+
+        // The model file alone loads too, and puts pictures beside itself.
+        let bare = try LoadedModel.load(path: folder.model.path, preset: Preset.all[0].configuration)
+        #expect(bare.configuration.model == loaded.configuration.model)
+        #expect(bare.defaultOutput("samples.png").lastPathComponent == "model-samples.png")
+    }
+
+    @Test func aMissingPathIsNamed() {
+        #expect(throws: RunError.notFound(path: "/nonexistent/run", expected: "a run folder written by `vae train` or a .safetensors model file")) {
+            try LoadedModel.load(path: "/nonexistent/run", preset: Preset.all[0].configuration)
+        }
+    }
+
+    @Test func aModelThatDoesNotFitTheRecordedArchitectureIsRejectedNamingTheTensor() throws {
+        let (workspace, folder) = try Self.trainedRun()
+        defer { withExtendedLifetime(workspace) {} }
+        var record = try folder.readRecord()
+        record.configuration.model.latentSize = 3
+        try folder.writeRecord(record)
+        do {
+            _ = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
+            Issue.record("a 2-d model loaded as a 3-d one")
+        } catch {
+            let message = error.localizedDescription
+            #expect(message.contains(folder.model.path) && message.contains("does not fit the 64-16-3 architecture"))
+            #expect(message.contains("fc21.weight") && message.contains("[3, 16]") && message.contains("[2, 16]"))
+        }
+    }
+
+    @Test func aFileThatIsNotAModelIsRejectedNamingIt() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("hello".utf8).write(to: url)
+        do {
+            _ = try LoadedModel.load(path: url.path, preset: Preset.all[0].configuration)
+            Issue.record("a text file loaded as a model")
+        } catch {
+            #expect(error.localizedDescription.contains(url.path))
+        }
+    }
+
+    @Test func aDatasetOfAnotherImageSizeIsRefused() throws {
+        let (workspace, folder) = try Self.trainedRun()
+        var record = try folder.readRecord()
+        record.configuration.model = ModelConfiguration(inputSize: 784, hiddenSizes: [16], latentSize: 2)
+        // A 784-input model (written here) against the workspace's 8x8 images.
+        var generator = RandomGenerator(seed: 1)
+        let model = VariationalAutoencoder(record.configuration.model, using: &generator)
+        try TrainingCheckpoint.modelFile(model).write(to: folder.model)
+        try folder.writeRecord(record)
+        let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
+        do {
+            _ = try loaded.images(.test, catalog: workspace.catalog)
+            Issue.record("8x8 images were accepted by a 784-input model")
+        } catch {
+            #expect(error.localizedDescription.contains("expects 784 pixels per image") && error.localizedDescription.contains("8x8 = 64"))
+        }
+    }
+}
