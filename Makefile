@@ -8,9 +8,17 @@ dependencies:
 
 # The main job: trains the default model (PyTorch's example VAE, 784-400-20, 10 epochs) on the
 # MNIST shipped in data/mnist and writes its run folder runs/pytorch-example-<date>-<time>/.
+# Then it draws the latent-space pictures into the same folder: samples from the prior, the test
+# set's latent means (PCA), a traversal of the most informative dimensions, an interpolation.
 train: dependencies
 	$(SWIFT) build -c release --product vae
-	.build/release/vae train --preset pytorch-example
+	@run=runs/pytorch-example-$$(date +%Y%m%d-%H%M%S); \
+	.build/release/vae train --preset pytorch-example --out $$run && \
+	.build/release/vae reconstruct $$run --mean && \
+	.build/release/vae sample $$run && \
+	.build/release/vae scatter $$run && \
+	.build/release/vae traverse $$run --top 10 && \
+	.build/release/vae interpolate $$run --path spherical
 
 # Numeric tests run in release mode: SIMD code is ~700x slower in debug builds.
 test: dependencies

@@ -18,6 +18,7 @@ struct Traverse: ParsableCommand {
     @Option(help: "Index (0-based) of the test image whose mu the other dimensions hold.") var index = 0
     @Option(help: "A PNG file to take mu from instead.") var image: String?
     @Option(help: "Only these dimensions (0-based), comma-separated; default all.") var dimensions: String?
+    @Option(help: "Only the N most informative of them.") var top: Int?
     @Option(parsing: .unconditional, help: "The range each dimension runs over, low,high.") var range = "-3,3"
     @Option(help: "Values per row.") var steps = 11
     @Option(help: "Enlarge each pixel this many times.") var scale = 2
@@ -28,6 +29,7 @@ struct Traverse: ParsableCommand {
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
         _ = try parseRange(range, option: "range")
         if let dimensions { _ = try parseIntegers(dimensions, option: "dimensions") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
     func run() throws {
@@ -45,7 +47,7 @@ struct Traverse: ParsableCommand {
             base = loaded.model.encode(images: try selectImages(indices: [index], from: test, split: .test)).mean(0)
         }
         let kl = loaded.model.encode(images: test.pixels).klPerDimension
-        let order = LatentExplorer.informativeOrder(klPerDimension: kl).filter(chosen.contains)
+        let order = Array(LatentExplorer.informativeOrder(klPerDimension: kl).filter(chosen.contains).prefix(top ?? .max))
         let values = evenlySpaced(steps, over: try parseRange(range, option: "range"))
         let picture = explorer.traversalGrid(base: base, dimensions: order, values: values, scale: scale)
         try write(picture, to: url)
