@@ -27,6 +27,31 @@ extension Tensor {
         return y
     }
 
+    /// Each row repeated `times` times in place: [rows, width] -> [rows · times, width], with row
+    /// r · times + i equal to row r (the k samples of one image side by side, as an importance-
+    /// weighted bound needs). The gradient of a row is the sum of its copies' gradients.
+    public func repeatingRows(_ times: Int) -> Tensor {
+        precondition(rank == 2 && times >= 1, "repeatingRows needs a [rows, width] tensor and times >= 1, got \(shape) and \(times)")
+        let (rows, width) = (shape[0], shape[1])
+        let x = self
+        let y = Tensor.result(shape: [rows * times, width], inputs: [x]) { g in
+            x.accumulateGradient { dx, accumulate in
+                for r in 0..<rows {
+                    let target = dx + r &* width
+                    forEachVector(width) { i, n in
+                        var total = loadVector(g + (r &* times) &* width, i, n)
+                        for copy in 1..<max(times, 1) { total += loadVector(g + (r &* times &+ copy) &* width, i, n) }
+                        storeVector(total, target, i, n, accumulate: accumulate)
+                    }
+                }
+            }
+        }
+        for r in 0..<rows {
+            for copy in 0..<times { (y.pointer + (r &* times &+ copy) &* width).update(from: x.pointer + r &* width, count: width) }
+        }
+        return y
+    }
+
     /// Joins tensors along the last axis; all other dimensions must agree.
     public static func concatenated(_ parts: [Tensor]) -> Tensor {
         precondition(!parts.isEmpty, "concatenated needs at least one tensor")

@@ -29,6 +29,26 @@ public struct LatentCodes: Sendable {
         }
         return totals.map { $0 / Double(max(count, 1)) }
     }
+
+    /// Cov_x(E_q[z_d]) per dimension: the variance of the posterior means over the images.
+    public var meanVariances: [Double] {
+        var (sums, squares) = ([Double](repeating: 0, count: size), [Double](repeating: 0, count: size))
+        for row in 0..<count {
+            for d in 0..<size {
+                let value = Double(means[row * size + d])
+                sums[d] += value
+                squares[d] += value * value
+            }
+        }
+        let n = Double(max(count, 1))
+        return (0..<size).map { max(squares[$0] / n - (sums[$0] / n) * (sums[$0] / n), 0) }
+    }
+
+    /// The active units: dimensions whose Cov_x(E_q[z_d]) exceeds `threshold` (Burda et al.
+    /// use 0.01). An inactive dimension's posterior mean ignores x, so it carries nothing.
+    public func activeUnits(threshold: Double = 0.01) -> Int {
+        meanVariances.filter { $0 > threshold }.count
+    }
 }
 
 extension VariationalAutoencoder {

@@ -82,8 +82,8 @@ public final class Trainer {
 
     static func makeOptimizer(_ configuration: TrainingConfiguration, parameters: [Tensor]) -> any Optimizer {
         switch configuration.optimizer {
-        case .adam: Adam(parameters: parameters, learningRate: configuration.learningRate)
-        case .rmsprop: RMSprop(parameters: parameters, learningRate: configuration.learningRate)
+        case .adam: Adam(parameters: parameters, learningRate: configuration.learningRate, epsilon: configuration.optimizerEpsilon ?? 1e-8)
+        case .rmsprop: RMSprop(parameters: parameters, learningRate: configuration.learningRate, epsilon: configuration.optimizerEpsilon ?? 1e-8)
         case .rmspropKeras: RMSprop.keras(parameters: parameters, learningRate: configuration.learningRate)
         case .sgd: SGD(parameters: parameters, learningRate: configuration.learningRate)
         }
@@ -143,6 +143,7 @@ public final class Trainer {
         }
         let batches = batchesPerEpoch, batchSize = configuration.batchSize
         let pixelScale: Float = configuration.reconstructionReduction == .mean ? 1 / Float(width) : 1
+        optimizer.learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: progress.completedEpochs + 1)
         let started = Date()
         let secondsBefore = progress.secondsSoFar
         while progress.batchesDone < batches {
@@ -162,12 +163,9 @@ public final class Trainer {
             }
             let batchScale: Float = configuration.batchReduction == .mean ? 1 / Float(rows) : 1
             optimizer.zeroGradients()
-            let (mean, spread) = model.encoder(x)
-            let noise = Tensor.randomNormal([rows, latentSize], using: &generator)
-            let logits = model.decoder.logits(model.latent(mean: mean, spread: spread, noise: noise))
-            let reconstruction = model.reconstructionLoss(logits: logits, targets: x, reduction: .sum)
-            let kl = model.encoder.klDivergence(mean: mean, spread: spread, reduction: .sum)
-            let loss = reconstruction * (batchScale * pixelScale) + kl * batchScale
+            let epochProgress = Double(progress.completedEpochs) + Double(progress.batchesDone) / Double(batches)
+            let terms = objectiveTerms(x, rows: rows, pixelScale: pixelScale, epochProgress: epochProgress)
+            let loss = terms.loss * batchScale
             guard loss.item.isFinite else {
                 throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: loss.item)
             }
@@ -175,8 +173,8 @@ public final class Trainer {
             let stepStarted = BLAS.now()
             optimizer.step()
             optimizerSeconds += BLAS.now() - stepStarted
-            progress.reconstructionSum += Double(reconstruction.item)
-            progress.klSum += Double(kl.item)
+            progress.reconstructionSum += terms.reconstruction
+            progress.klSum += terms.kl
             progress.imagesSeen += rows
             progress.batchesDone += 1
             onBatch(progress.batchesDone, batches, (progress.reconstructionSum + progress.klSum) / Double(progress.imagesSeen))
@@ -193,6 +191,37 @@ public final class Trainer {
                                     epochStartGenerator: generator.stateWords, generator: generator.stateWords)
         permutation = []
         return summary
+    }
+
+    /// The batch's objective (summed over its images, before the batch reduction) and, for the
+    /// running figures, its reconstruction and KL sums in nats (unweighted; for IWAE the
+    /// reconstruction is the mean over the k samples of -log p(x | z_i) and the KL the mean of
+    /// log q(z_i | x) - log p(z_i), so their sum is the k-sample ELBO estimate).
+    private func objectiveTerms(_ x: Tensor, rows: Int, pixelScale: Float, epochProgress: Double)
+        -> (loss: Tensor, reconstruction: Double, kl: Double) {
+        let objective = configuration.objective, latentSize = configuration.model.latentSize
+        let (mean, spread) = model.encoder(x)
+        switch objective.kind {
+        case .elbo:
+            let noise = Tensor.randomNormal([rows, latentSize], using: &generator)
+            let logits = model.decoder.logits(model.latent(mean: mean, spread: spread, noise: noise))
+            let reconstruction = model.reconstructionLoss(logits: logits, targets: x, reduction: .sum)
+            let kl = model.encoder.klDivergence(mean: mean, spread: spread, reduction: .sum)
+            let weight = objective.klWeight(afterEpochs: epochProgress)
+            var klTerm = kl
+            if objective.freeBits > 0 {
+                // Σ_d max(λ, KL_d) per image, KL_d the batch mean of dimension d's KL; times the batch size.
+                let logVariance = model.encoder.logVariance(fromSpread: spread)
+                let perDimension = ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).mean(alongAxis: 0)
+                klTerm = (perDimension + (Tensor(objective.freeBits) - perDimension).relu()).sum() * Float(rows)
+            }
+            let loss = weight == 1 && objective.freeBits == 0 ? reconstruction * pixelScale + kl : reconstruction * pixelScale + klTerm * weight
+            return (loss, Double(reconstruction.item), Double(kl.item))
+        case .iwae:
+            let k = objective.samples
+            let bound = model.importanceWeightedLogLikelihood(x: x, mean: mean, spread: spread, samples: k, using: &generator)
+            return (-bound.logLikelihood.sum(), bound.reconstruction, bound.kl)
+        }
     }
 
     /// The test figures after `epoch` epochs, with noise from a generator of its own (so

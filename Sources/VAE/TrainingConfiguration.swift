@@ -41,11 +41,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var imagesEvery: Int
     /// Images per batch when evaluating (does not change the figures, only speed and memory).
     public var evaluationBatchSize: Int
+    /// What is minimised (the ELBO by default; β, KL warm-up, free bits, or the IWAE bound).
+    public var objective: Objective
+    /// How the learning rate changes over epochs.
+    public var schedule: LearningRateSchedule
+    /// The optimizer's ε when not its default (the IWAE paper's Adam uses 1e-4).
+    public var optimizerEpsilon: Float?
 
     public init(preset: String, dataset: String = "mnist", binarization: Binarization = .none, model: ModelConfiguration,
                 optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128, epochs: Int = 10,
                 seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
-                imagesEvery: Int = 1, evaluationBatchSize: Int = 1000) {
+                imagesEvery: Int = 1, evaluationBatchSize: Int = 1000, objective: Objective = .elbo,
+                schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil) {
         self.preset = preset
         self.dataset = dataset
         self.binarization = binarization
@@ -59,6 +66,31 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.batchReduction = batchReduction
         self.imagesEvery = imagesEvery
         self.evaluationBatchSize = evaluationBatchSize
+        self.objective = objective
+        self.schedule = schedule
+        self.optimizerEpsilon = optimizerEpsilon
+    }
+
+    /// Reads a configuration; files written before objectives and schedules existed get the
+    /// plain ELBO and a constant rate.
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        preset = try c.decode(String.self, forKey: .preset)
+        dataset = try c.decode(String.self, forKey: .dataset)
+        binarization = try c.decode(Binarization.self, forKey: .binarization)
+        model = try c.decode(ModelConfiguration.self, forKey: .model)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        reconstructionReduction = try c.decode(TermReduction.self, forKey: .reconstructionReduction)
+        batchReduction = try c.decode(TermReduction.self, forKey: .batchReduction)
+        imagesEvery = try c.decode(Int.self, forKey: .imagesEvery)
+        evaluationBatchSize = try c.decode(Int.self, forKey: .evaluationBatchSize)
+        objective = try c.decodeIfPresent(Objective.self, forKey: .objective) ?? .elbo
+        schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
+        optimizerEpsilon = try c.decodeIfPresent(Float.self, forKey: .optimizerEpsilon)
     }
 
     /// Problems a user can make with options, one message each (empty when valid).
@@ -73,6 +105,20 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if !(learningRate > 0 && learningRate.isFinite) { found.append("--learning-rate must be a positive number, got \(learningRate)") }
         if imagesEvery <= 0 { found.append("--images-every must be positive, got \(imagesEvery)") }
         if evaluationBatchSize <= 0 { found.append("evaluation batch size must be positive, got \(evaluationBatchSize)") }
+        found += objective.problems
+        if objective.kind == .iwae && reconstructionReduction == .mean {
+            found.append("the IWAE objective is a log-likelihood bound; it needs the reconstruction summed over pixels, not averaged")
+        }
+        if optimizerEpsilon != nil && !(optimizer == .adam || optimizer == .rmsprop) {
+            found.append("an optimizer epsilon applies to adam and rmsprop, not \(optimizer.rawValue)")
+        }
+        if case let .iwaePaper(stages) = schedule {
+            if !(1...8).contains(stages) { found.append("--schedule-stages must be 1...8, got \(stages)") }
+            else if epochs != schedule.epochs {
+                found.append("the IWAE schedule with \(stages) stages takes \(schedule.epochs!) epochs, not \(epochs); shorten it with --schedule-stages N instead of --epochs")
+            }
+        }
+        if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) { found.append("optimizer epsilon must be positive, got \(optimizerEpsilon)") }
         return found
     }
 }
@@ -107,6 +153,13 @@ public struct Preset: Sendable {
                                                     model: ModelConfiguration(hiddenSizes: [512], latentSize: 2, varianceHead: .standardDeviation,
                                                                               initializer: .glorotUniform),
                                                     optimizer: .rmspropKeras, batchSize: 50, reconstructionReduction: .mean, batchReduction: .mean)),
+        Preset(name: "iwae-paper",
+               summary: "Burda et al.'s one-stochastic-layer model: 784-200-200-50 tanh, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shorten with --schedule-stages, IWAE with --objective iwae --samples 50",
+               configuration: TrainingConfiguration(preset: "iwae-paper", binarization: .dynamic,
+                                                    model: ModelConfiguration(hiddenSizes: [200, 200], latentSize: 50, activation: .tanh,
+                                                                              initializer: .glorotUniform),
+                                                    batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
+                                                    schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
     ]
 
     public static func named(_ name: String) -> Preset? { all.first { $0.name == name } }

@@ -44,6 +44,13 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: String?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
     @Option(help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
+    @Option(help: "Objective: elbo or iwae (the importance-weighted bound with --samples k).") var objective: String?
+    @Option(help: "Importance samples k per image for --objective iwae.") var samples: Int?
+    @Option(help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
+    @Option(help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
+    @Option(help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
+    @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
+    var scheduleStages: Int?
     @Option(help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
 
     func parse<T: RawRepresentable>(_ value: String?, _ name: String, as type: T.Type, allCases: [T]) throws -> T?
@@ -79,6 +86,19 @@ struct Train: ParsableCommand {
         if let value = try parse(binarization, "binarization", as: Binarization.self, allCases: Binarization.allCases) { configuration.binarization = value }
         if let value = try parse(dataset, "dataset", as: DatasetName.self, allCases: DatasetName.allCases) { configuration.dataset = value.rawValue }
         if let imagesEvery { configuration.imagesEvery = imagesEvery }
+        if let value = try parse(objective, "objective", as: Objective.Kind.self, allCases: Objective.Kind.allCases) { configuration.objective.kind = value }
+        if let samples { configuration.objective.samples = samples }
+        if let beta { configuration.objective.beta = beta }
+        if let warmupEpochs { configuration.objective.warmupEpochs = warmupEpochs }
+        if let freeBits { configuration.objective.freeBits = freeBits }
+        if let scheduleStages {
+            guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
+            configuration.schedule = .iwaePaper(stages: scheduleStages)
+            if let epochs, epochs != configuration.schedule.epochs {
+                throw ValidationError("--schedule-stages \(scheduleStages) takes \(configuration.schedule.epochs!) epochs; leave out --epochs \(epochs)")
+            }
+            configuration.epochs = configuration.schedule.epochs!
+        }
         if let problem = configuration.problems.first { throw ValidationError(problem) }
         return configuration
     }
@@ -150,6 +170,9 @@ final class ConsoleReporter: TrainingReporter {
         let model = configuration.model
         print("training \(configuration.preset): \(model.architectureName) \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
         print("data \(configuration.dataset) (\(session.trainer.train.count) train / \(session.trainer.test.count) test, binarisation \(configuration.binarization.rawValue)); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed)")
+        if configuration.objective != .elbo || configuration.schedule != .constant {
+            print("objective \(configuration.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
+        }
         print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")")
         if let progress = session.resumedFrom {
             print("resumed at epoch \(progress.completedEpochs + 1), batch \(progress.batchesDone + 1)")

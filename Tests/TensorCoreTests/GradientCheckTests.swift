@@ -119,6 +119,12 @@ import TensorCore
             return out
         }
         expectPasses(slice, "slice")
+        let repeated = GradientCheck.run(inputs: [([3, 5], -1...1)], engine: { $0[0].repeatingRows(4).squared() }) { v in
+            var out: [Double] = []
+            for r in 0..<3 { for _ in 0..<4 { out += v[0][(r * 5)..<(r * 5 + 5)].map { $0 * $0 } } }
+            return out
+        }
+        expectPasses(repeated, "repeating rows")
     }
 
     /// op(A) op(B) in Double; A and B stored row-major with the given shapes.

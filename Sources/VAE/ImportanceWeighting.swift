@@ -1,0 +1,198 @@
+import Foundation
+import NN
+import TensorCore
+
+/// log (1/n) Σ_i e^{a_i} accumulated one value at a time, stably: the running maximum m is kept
+/// and the sum is of e^{a_i - m}, rescaled when m grows. Finite for any finite inputs (for
+/// example log-weights of -1e4, whose exponentials underflow to 0 in any float format).
+public struct LogMeanExp: Sendable {
+    public private(set) var count = 0
+    private var maximum = -Double.infinity
+    private var scaledSum = 0.0
+
+    public init() {}
+
+    public mutating func add(_ value: Double) {
+        count += 1
+        if value <= maximum {
+            scaledSum += Foundation.exp(value - maximum)
+        } else {
+            scaledSum = scaledSum * Foundation.exp(maximum - value) + 1
+            maximum = value
+        }
+    }
+
+    /// log of the mean of e^{a_i}; -∞ before any value.
+    public var value: Double { count == 0 ? -.infinity : maximum + Foundation.log(scaledSum) - Foundation.log(Double(count)) }
+
+    /// log (1/n) Σ e^{a_i} of a whole array.
+    public static func of(_ values: [Double]) -> Double {
+        var accumulator = LogMeanExp()
+        for value in values { accumulator.add(value) }
+        return accumulator.value
+    }
+}
+
+/// The importance-weighted bound on log p(x) (Burda, Grosse & Salakhutdinov, "Importance
+/// Weighted Autoencoders", 2016), per image:
+///
+///     L_k(x) = log (1/k) Σ_i w_i,   w_i = p(x | z_i) p(z_i) / q(z_i | x),   z_i ~ q(z | x),
+///
+/// with log w_i = log p(x | z_i) − ½ Σ_d z_id² + ½ Σ_d ε_id² + ½ Σ_d log σ_d² for
+/// z_i = μ + σ ⊙ ε_i (the 2π terms of the prior and the posterior cancel). E[L_1] is the ELBO,
+/// E[L_k] grows with k and tends to log p(x).
+public struct ImportanceWeightedResult: Codable, Equatable, Sendable {
+    public var images: Int
+    /// k, samples per image.
+    public var samples: Int
+    /// Mean over images of L_k(x), in nats (a lower bound on the mean log p(x)).
+    public var logLikelihood: Double
+    /// Mean over images and samples of log w_i: the ELBO estimated with k samples per image.
+    public var elbo: Double
+    /// Mean over images and samples of -log p(x | z_i) (the ELBO's reconstruction term).
+    public var reconstruction: Double
+    /// Mean over images and samples of log q(z_i | x) - log p(z_i) (the ELBO's KL term, sampled).
+    public var kl: Double
+}
+
+extension VariationalAutoencoder {
+    /// The constant a Gaussian likelihood's log-density has beyond −Σ (x − mean)²: with σ² = ½,
+    /// −(D/2) log π; 0 for the Bernoulli likelihood.
+    public var logLikelihoodConstant: Double {
+        configuration.likelihood == .gaussian ? -Double(configuration.inputSize) / 2 * Foundation.log(Double.pi) : 0
+    }
+
+    /// log p(x | z) per row of `logits` [rows, D] against `targets` [rows, D] (differentiable):
+    /// Bernoulli −Σ BCE(ℓ, x); Gaussian −Σ (sigmoid(ℓ) − x)² − (D/2) log π.
+    public func logLikelihoodPerRow(logits: Tensor, targets: Tensor) -> Tensor {
+        switch configuration.likelihood {
+        case .bernoulli: return -binaryCrossEntropy(logits: logits, targets: targets, reduction: .none).sum(alongAxis: 1)
+        case .gaussian:
+            return -meanSquaredError(predictions: logits.sigmoid(), targets: targets, reduction: .none).sum(alongAxis: 1)
+                + Float(logLikelihoodConstant)
+        }
+    }
+
+    /// The k-sample bound L_k for a batch, differentiable (the IWAE objective): x [B, D] and the
+    /// encoder's outputs for it -> L_k(x) [B], plus the batch's sums of the mean reconstruction
+    /// and sampled-KL terms (for reporting). k = 1 gives the ELBO with a sampled KL.
+    public func importanceWeightedLogLikelihood(x: Tensor, mean: Tensor, spread: Tensor, samples k: Int,
+                                                using generator: inout RandomGenerator)
+        -> (logLikelihood: Tensor, reconstruction: Double, kl: Double) {
+        precondition(k >= 1, "the bound needs at least one sample")
+        let rows = x.shape[0], latent = configuration.latentSize
+        let repeatedMean = mean.repeatingRows(k), repeatedSpread = spread.repeatingRows(k)
+        let noise = Tensor.randomNormal([rows * k, latent], using: &generator)
+        let z = repeatedMean + encoder.standardDeviation(fromSpread: repeatedSpread) * noise
+        let logLikelihood = logLikelihoodPerRow(logits: decoder.logits(z), targets: x.repeatingRows(k))
+        let noiseTerm = Tensor(shape: [rows * k], scalars: withoutGradients { noise.squared().sum(alongAxis: 1).scalars })
+        let logPriorOverPosterior = z.squared().sum(alongAxis: 1) * -0.5 + noiseTerm * 0.5
+            + encoder.logVariance(fromSpread: repeatedSpread).sum(alongAxis: 1) * 0.5
+        let logWeights = (logLikelihood + logPriorOverPosterior).reshaped(to: [rows, k])
+        // log (1/k) Σ e^{a} = m + log Σ e^{a − m} − log k, with m the row maximum held constant.
+        let values = logWeights.scalars
+        let maxima = (0..<rows).map { r in values[(r * k)..<((r + 1) * k)].max()! }
+        let shift = Tensor(shape: [rows, 1], scalars: maxima)
+        let bound = (logWeights - shift).exp().sum(alongAxis: 1).log() + Tensor(shape: [rows], scalars: maxima) - Float(Foundation.log(Double(k)))
+        let reconstruction = -Double(logLikelihood.scalars.reduce(0, +)) / Double(k)
+        let kl = -Double(logPriorOverPosterior.scalars.reduce(0, +)) / Double(k)
+        return (bound, reconstruction, kl)
+    }
+
+    /// L_k on a set of images ([count, D]), without gradients, in passes of at most `maxRows`
+    /// decoded samples (all k samples of several images, or a share of one image's k), so that
+    /// k = 5000 over 10,000 images is a sequence of large matrix products. `progress(done)` is
+    /// called after each image group with the images finished.
+    public func importanceWeightedBound(images: [Float], samples k: Int, maxRows: Int = 4096,
+                                        using generator: inout RandomGenerator,
+                                        progress: (_ imagesDone: Int) -> Void = { _ in }) -> ImportanceWeightedResult {
+        let width = configuration.inputSize, latent = configuration.latentSize
+        precondition(k >= 1 && maxRows >= 1 && images.count % width == 0, "need k >= 1 and [count, \(width)] images")
+        let count = images.count / width
+        let group = max(1, maxRows / k), chunk = min(k, maxRows)
+        var boundSum = 0.0, logWeightSum = 0.0, reconstructionSum = 0.0
+        let constant = Float(logLikelihoodConstant)
+        withoutGradients {
+            for first in stride(from: 0, to: count, by: group) {
+                let members = min(group, count - first)
+                let x = Tensor(shape: [members, width], scalars: Array(images[(first * width)..<((first + members) * width)]))
+                let (mean, spread) = encoder(x)
+                let sigma = encoder.standardDeviation(fromSpread: spread).scalars
+                let logVariance = encoder.logVariance(fromSpread: spread).scalars
+                let means = mean.scalars
+                var accumulators = [LogMeanExp](repeating: LogMeanExp(), count: members)
+                for start in stride(from: 0, to: k, by: chunk) {
+                    let taken = min(chunk, k - start), rows = members * taken
+                    var noise = [Float](repeating: 0, count: rows * latent)
+                    noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
+                    var z = [Float](repeating: 0, count: rows * latent)
+                    var priorOverPosterior = [Double](repeating: 0, count: rows)
+                    for row in 0..<rows {
+                        let image = row / taken
+                        var total = 0.0
+                        for d in 0..<latent {
+                            let e = noise[row * latent + d]
+                            let value = means[image * latent + d] + sigma[image * latent + d] * e
+                            z[row * latent + d] = value
+                            total += -0.5 * Double(value * value) + 0.5 * Double(e * e) + 0.5 * Double(logVariance[image * latent + d])
+                        }
+                        priorOverPosterior[row] = total
+                    }
+                    let logits = decoder.logits(Tensor(shape: [rows, latent], scalars: z))
+                    var logLikelihood = [Float](repeating: 0, count: rows)
+                    images.withUnsafeBufferPointer { source in
+                        logLikelihood.withUnsafeMutableBufferPointer { out in
+                            let target = source.baseAddress! + first * width, values = logits.pointer, out = out.baseAddress!
+                            let bernoulli = configuration.likelihood == .bernoulli
+                            ParallelLoop.shared.run(count: rows, grain: max(1, 16_384 / width)) { begin, end in
+                                for row in begin..<end {
+                                    let l = values + row &* width, t = target + (row / taken) &* width
+                                    out[row] = bernoulli ? Self.bernoulliLogLikelihood(logits: l, targets: t, count: width)
+                                        : Self.gaussianLogLikelihood(logits: l, targets: t, count: width) + constant
+                                }
+                            }
+                        }
+                    }
+                    for row in 0..<rows {
+                        let logWeight = Double(logLikelihood[row]) + priorOverPosterior[row]
+                        accumulators[row / taken].add(logWeight)
+                        logWeightSum += logWeight
+                        reconstructionSum -= Double(logLikelihood[row])
+                    }
+                }
+                boundSum += accumulators.reduce(0) { $0 + $1.value }
+                progress(first + members)
+            }
+        }
+        let samples = Double(max(count, 1) * k)
+        return ImportanceWeightedResult(
+            images: count, samples: k, logLikelihood: boundSum / Double(max(count, 1)), elbo: logWeightSum / samples,
+            reconstruction: reconstructionSum / samples, kl: -(logWeightSum + reconstructionSum) / samples)
+    }
+
+    /// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised.
+    @inline(__always)
+    static func bernoulliLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
+        var total = FloatVector()
+        forEachVector(count) { i, n in
+            let l = loadVector(logits, i, n), t = loadVector(targets, i, n)
+            var term = t * l - VectorMath.softplus(l)
+            if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
+            total += term
+        }
+        return total.sum()
+    }
+
+    /// −Σ_j (sigmoid(ℓ_j) − x_j)², vectorised.
+    @inline(__always)
+    static func gaussianLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
+        var total = FloatVector()
+        forEachVector(count) { i, n in
+            let difference = VectorMath.sigmoid(loadVector(logits, i, n)) - loadVector(targets, i, n)
+            var term = -(difference * difference)
+            if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
+            total += term
+        }
+        return total.sum()
+    }
+}
