@@ -9,6 +9,9 @@ import Synchronization
 /// first half of the range and the helper the second; `run` returns when both are done.
 /// Splitting never changes an elementwise result; sums come back as two partial sums.
 ///
+/// Callers on several threads at once are safe: whoever finds the helper busy runs its whole
+/// range itself.
+///
 /// `threadCount` is 1 (no helper: everything on the caller) or 2. `BLAS.setThreadCount` sets it
 /// too: with the other core busy, one thread is faster for both.
 public final class ParallelLoop: @unchecked Sendable {
@@ -17,6 +20,8 @@ public final class ParallelLoop: @unchecked Sendable {
     private let condition = NSCondition()
     private let posted = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
+    /// Set while a caller owns the helper; a second caller on another thread runs inline.
+    private let busy = Atomic<Bool>(false)
     private var job: ((Int, Int) -> Void)?
     private var jobRange = (0, 0)
     private var jobMode: UInt32 = 0
@@ -64,10 +69,11 @@ public final class ParallelLoop: @unchecked Sendable {
     /// `threadCount` is 2 and count is at least 2 · grain, else once on the caller. Split points
     /// are multiples of 16, so vector loops see whole vectors except at the very end.
     public func run(count: Int, grain: Int = 1 << 14, _ body: (_ start: Int, _ end: Int) -> Void) {
-        guard threads == 2, count >= 2 * grain else {
+        guard threads == 2, count >= 2 * grain, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             body(0, count)
             return
         }
+        defer { busy.store(false, ordering: .releasing) }
         let half = (count / 2 + 15) & ~15
         withoutActuallyEscaping(body) { escapable in
             job = escapable

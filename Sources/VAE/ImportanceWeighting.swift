@@ -107,67 +107,30 @@ extension VariationalAutoencoder {
                                         using generator: inout RandomGenerator,
                                         progress: (_ imagesDone: Int) -> Void = { _ in }) -> ImportanceWeightedResult {
         let width = configuration.inputSize, latent = configuration.latentSize
-        precondition(k >= 1 && maxRows >= 1 && images.count % width == 0, "need k >= 1 and [count, \(width)] images")
-        let count = images.count / width
-        let group = max(1, maxRows / k), chunk = min(k, maxRows)
-        var boundSum = 0.0, logWeightSum = 0.0, reconstructionSum = 0.0
+        precondition(images.count % width == 0, "need [count, \(width)] images")
+        let codes = encode(images: images)
         let constant = Float(logLikelihoodConstant)
-        withoutGradients {
-            for first in stride(from: 0, to: count, by: group) {
-                let members = min(group, count - first)
-                let x = Tensor(shape: [members, width], scalars: Array(images[(first * width)..<((first + members) * width)]))
-                let (mean, spread) = encoder(x)
-                let sigma = encoder.standardDeviation(fromSpread: spread).scalars
-                let logVariance = encoder.logVariance(fromSpread: spread).scalars
-                let means = mean.scalars
-                var accumulators = [LogMeanExp](repeating: LogMeanExp(), count: members)
-                for start in stride(from: 0, to: k, by: chunk) {
-                    let taken = min(chunk, k - start), rows = members * taken
-                    var noise = [Float](repeating: 0, count: rows * latent)
-                    noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
-                    var z = [Float](repeating: 0, count: rows * latent)
-                    var priorOverPosterior = [Double](repeating: 0, count: rows)
-                    for row in 0..<rows {
-                        let image = row / taken
-                        var total = 0.0
-                        for d in 0..<latent {
-                            let e = noise[row * latent + d]
-                            let value = means[image * latent + d] + sigma[image * latent + d] * e
-                            z[row * latent + d] = value
-                            total += -0.5 * Double(value * value) + 0.5 * Double(e * e) + 0.5 * Double(logVariance[image * latent + d])
-                        }
-                        priorOverPosterior[row] = total
-                    }
-                    let logits = decoder.logits(Tensor(shape: [rows, latent], scalars: z))
-                    var logLikelihood = [Float](repeating: 0, count: rows)
-                    images.withUnsafeBufferPointer { source in
-                        logLikelihood.withUnsafeMutableBufferPointer { out in
-                            let target = source.baseAddress! + first * width, values = logits.pointer, out = out.baseAddress!
-                            let bernoulli = configuration.likelihood == .bernoulli
-                            ParallelLoop.shared.run(count: rows, grain: max(1, 16_384 / width)) { begin, end in
-                                for row in begin..<end {
-                                    let l = values + row &* width, t = target + (row / taken) &* width
-                                    out[row] = bernoulli ? Self.bernoulliLogLikelihood(logits: l, targets: t, count: width)
-                                        : Self.gaussianLogLikelihood(logits: l, targets: t, count: width) + constant
-                                }
+        let bernoulli = configuration.likelihood == .bernoulli
+        return withoutGradients {
+            ImportanceSampler(samples: k, maxRows: maxRows).bound(codes: codes, using: &generator, progress: progress) { first, taken, z in
+                let rows = z.count / latent
+                let logits = decoder.logits(Tensor(shape: [rows, latent], scalars: z))
+                var logLikelihood = [Double](repeating: 0, count: rows)
+                images.withUnsafeBufferPointer { source in
+                    logLikelihood.withUnsafeMutableBufferPointer { out in
+                        let target = source.baseAddress! + first * width, values = logits.pointer, out = out.baseAddress!
+                        ParallelLoop.shared.run(count: rows, grain: max(1, 16_384 / width)) { begin, end in
+                            for row in begin..<end {
+                                let l = values + row &* width, t = target + (row / taken) &* width
+                                out[row] = Double(bernoulli ? Self.bernoulliLogLikelihood(logits: l, targets: t, count: width)
+                                    : Self.gaussianLogLikelihood(logits: l, targets: t, count: width) + constant)
                             }
                         }
                     }
-                    for row in 0..<rows {
-                        let logWeight = Double(logLikelihood[row]) + priorOverPosterior[row]
-                        accumulators[row / taken].add(logWeight)
-                        logWeightSum += logWeight
-                        reconstructionSum -= Double(logLikelihood[row])
-                    }
                 }
-                boundSum += accumulators.reduce(0) { $0 + $1.value }
-                progress(first + members)
+                return logLikelihood
             }
         }
-        let samples = Double(max(count, 1) * k)
-        return ImportanceWeightedResult(
-            images: count, samples: k, logLikelihood: boundSum / Double(max(count, 1)), elbo: logWeightSum / samples,
-            reconstruction: reconstructionSum / samples, kl: -(logWeightSum + reconstructionSum) / samples)
     }
 
     /// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised.
@@ -194,5 +157,64 @@ extension VariationalAutoencoder {
             total += term
         }
         return total.sum()
+    }
+}
+
+/// The k-sample importance-weighted bound for any likelihood, given the Gaussian posteriors
+/// q(z | x_n) = N(μ_n, diag exp(logVariance_n)) and a function returning log p(x_n | z) for
+/// sampled z. It draws z = μ + σ ⊙ ε in passes of at most `maxRows` samples, keeps one stable
+/// log-mean-exp accumulator per image, and averages.
+public struct ImportanceSampler: Sendable {
+    public let samples: Int
+    public let maxRows: Int
+
+    public init(samples: Int, maxRows: Int = 4096) {
+        precondition(samples >= 1 && maxRows >= 1, "need at least one sample and one row per pass")
+        (self.samples, self.maxRows) = (samples, maxRows)
+    }
+
+    /// `logLikelihood(first, taken, z)` gets the rows z ([rows, latent], row r belonging to image
+    /// first + r / taken) and returns log p(x | z) per row.
+    public func bound(codes: LatentCodes, using generator: inout RandomGenerator, progress: (_ imagesDone: Int) -> Void = { _ in },
+                      logLikelihood: (_ firstImage: Int, _ samplesPerImage: Int, _ z: [Float]) -> [Double]) -> ImportanceWeightedResult {
+        let (count, latent, k) = (codes.count, codes.size, samples)
+        let group = max(1, maxRows / k), chunk = min(k, maxRows)
+        var boundSum = 0.0, logWeightSum = 0.0, reconstructionSum = 0.0
+        for first in stride(from: 0, to: count, by: group) {
+            let members = min(group, count - first)
+            var accumulators = [LogMeanExp](repeating: LogMeanExp(), count: members)
+            for start in stride(from: 0, to: k, by: chunk) {
+                let taken = min(chunk, k - start), rows = members * taken
+                var noise = [Float](repeating: 0, count: rows * latent)
+                noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
+                var z = [Float](repeating: 0, count: rows * latent)
+                var priorOverPosterior = [Double](repeating: 0, count: rows)
+                for row in 0..<rows {
+                    let base = (first + row / taken) * latent
+                    var total = 0.0
+                    for d in 0..<latent {
+                        let e = noise[row * latent + d], logVariance = codes.logVariances[base + d]
+                        let value = codes.means[base + d] + Float(Foundation.exp(0.5 * Double(logVariance))) * e
+                        z[row * latent + d] = value
+                        total += 0.5 * (Double(e * e) - Double(value * value) + Double(logVariance))
+                    }
+                    priorOverPosterior[row] = total
+                }
+                let likelihoods = logLikelihood(first, taken, z)
+                precondition(likelihoods.count == rows, "the likelihood must return one value per row")
+                for row in 0..<rows {
+                    let logWeight = likelihoods[row] + priorOverPosterior[row]
+                    accumulators[row / taken].add(logWeight)
+                    logWeightSum += logWeight
+                    reconstructionSum -= likelihoods[row]
+                }
+            }
+            boundSum += accumulators.reduce(0) { $0 + $1.value }
+            progress(first + members)
+        }
+        let total = Double(max(count, 1) * k)
+        return ImportanceWeightedResult(
+            images: count, samples: k, logLikelihood: boundSum / Double(max(count, 1)), elbo: logWeightSum / total,
+            reconstruction: reconstructionSum / total, kl: -(logWeightSum + reconstructionSum) / total)
     }
 }

@@ -1,0 +1,122 @@
+import Foundation
+import TensorCore
+import Testing
+import VAE
+
+@Suite struct ImportanceWeightingTests {
+    /// A fixed small model and three of its images.
+    static func model() -> VariationalAutoencoder {
+        var generator = RandomGenerator(seed: 21)
+        return VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3), using: &generator)
+    }
+    static let images = Array(SyntheticDigits.make(count: 3, seed: 4).pixels)
+
+    /// `times` copies of the images one after another.
+    static func repeated(_ times: Int) -> [Float] { (0..<times).flatMap { _ in images } }
+
+    @Test func logMeanExpStaysFiniteForVeryNegativeLogWeights() {
+        let values = [-1e4, -1e4 - 1, -1e4 + 2]
+        let expected = -1e4 + log((exp(0.0) + exp(-1.0) + exp(2.0)) / 3)
+        #expect(abs(LogMeanExp.of(values) - expected) < 1e-9)
+        #expect(abs(LogMeanExp.of([1e4, 1e4]) - 1e4) < 1e-9)
+        #expect(LogMeanExp.of([-1e4]).isFinite && LogMeanExp.of([]) == -.infinity)
+        // Order does not matter (the running maximum is rescaled).
+        #expect(abs(LogMeanExp.of(values.reversed()) - expected) < 1e-9)
+    }
+
+    @Test func withOneSampleTheBoundIsTheELBOInExpectation() {
+        // E[L_1] over 20,000 draws per image against the ELBO with a closed-form KL, also over 20,000 draws.
+        let model = Self.model()
+        let copies = Self.repeated(20_000)
+        var a = RandomGenerator(seed: 1), b = RandomGenerator(seed: 2)
+        let bound = model.importanceWeightedBound(images: copies, samples: 1, using: &a)
+        let elbo = -model.evaluate(images: copies, targets: copies, batchSize: 5000, using: &b).loss
+        #expect(abs(bound.logLikelihood - elbo) < 0.05, "E[L_1] \(bound.logLikelihood), ELBO \(elbo)")
+        #expect(abs(bound.logLikelihood - bound.elbo) < 1e-9)
+    }
+
+    @Test func theBoundDoesNotDecreaseAsKGrows() {
+        let model = Self.model()
+        var bounds: [Double] = []
+        for k in [1, 5, 50, 500] {
+            var generator = RandomGenerator(seed: 3)
+            bounds.append(model.importanceWeightedBound(images: Self.repeated(400), samples: k, using: &generator).logLikelihood)
+        }
+        #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0.0 < $0.1 }, "\(bounds)")
+    }
+
+    @Test func passesOfAnySizeGiveTheSameBound() {
+        // Splitting one image's k samples across passes (maxRows < k) or packing several images
+        // into a pass draws the same noise in the same order.
+        let model = Self.model()
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+        let packed = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 4096, using: &a)
+        let split = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 40, using: &b)
+        #expect(abs(packed.logLikelihood - split.logLikelihood) < 1e-5)  // sgemm blocking differs with the row count
+    }
+
+    @Test func theKSampleBoundConvergesToTheClosedFormLikelihoodOfALinearGaussianModel() {
+        // p(z) = N(0, I_2), p(x | z) = N(W z + c, s² I_3): log p(x) = log N(x; c, W Wᵀ + s² I).
+        let w: [[Double]] = [[1.0, 0.5], [-0.3, 0.8], [0.6, -1.2]], c = [0.2, -0.1, 0.4], s2 = 0.3
+        let x = [1.1, -0.4, 0.9]
+        var covariance = (0..<3).map { i in (0..<3).map { j in (0..<2).reduce(i == j ? s2 : 0) { $0 + w[i][$1] * w[j][$1] } } }
+        let exact = Self.gaussianLogDensity(x.indices.map { x[$0] - c[$0] }, covariance: &covariance)
+        // A proposal that is not the posterior: q = N((0.3, -0.2), diag(0.8, 1.5)).
+        let codes = LatentCodes(count: 1, size: 2, means: [0.3, -0.2], logVariances: [Float(log(0.8)), Float(log(1.5))])
+        func logLikelihood(_ first: Int, _ taken: Int, _ z: [Float]) -> [Double] {
+            (0..<(z.count / 2)).map { row in
+                let (z0, z1) = (Double(z[2 * row]), Double(z[2 * row + 1]))
+                return (0..<3).reduce(0.0) { total, i in
+                    let r = x[i] - (w[i][0] * z0 + w[i][1] * z1 + c[i])
+                    return total - 0.5 * (r * r / s2 + log(2 * Double.pi * s2))
+                }
+            }
+        }
+        var gaps: [Double] = []
+        for k in [1, 10, 1000, 1_000_000] {
+            var generator = RandomGenerator(seed: 17)
+            let bound = ImportanceSampler(samples: k).bound(codes: codes, using: &generator, logLikelihood: logLikelihood).logLikelihood
+            gaps.append(exact - bound)
+        }
+        #expect(gaps[0] > 0.05, "with one sample the proposal's gap shows: \(gaps)")
+        #expect(abs(gaps[3]) < 0.01, "k = 1,000,000 reaches log p(x) = \(exact): gaps \(gaps)")
+        #expect(gaps[2] < gaps[0] && abs(gaps[2]) < 0.05)
+    }
+
+    /// log N(r; 0, Σ) for a 3x3 Σ, by Cholesky.
+    static func gaussianLogDensity(_ r: [Double], covariance a: inout [[Double]]) -> Double {
+        let n = r.count
+        var l = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for i in 0..<n {
+            for j in 0...i {
+                let sum = (0..<j).reduce(a[i][j]) { $0 - l[i][$1] * l[j][$1] }
+                l[i][j] = i == j ? sum.squareRoot() : sum / l[j][j]
+            }
+        }
+        var y = [Double](repeating: 0, count: n)
+        for i in 0..<n { y[i] = ((0..<i).reduce(r[i]) { $0 - l[i][$1] * y[$1] }) / l[i][i] }
+        let logDeterminant = 2 * (0..<n).reduce(0.0) { $0 + log(l[$1][$1]) }
+        return -0.5 * (y.reduce(0) { $0 + $1 * $1 } + logDeterminant + Double(n) * log(2 * Double.pi))
+    }
+
+    @Test func theTrainingObjectiveAndTheEvaluationAgreeOnTheSameNoise() {
+        let model = Self.model()
+        var a = RandomGenerator(seed: 5), b = RandomGenerator(seed: 5)
+        let evaluated = model.importanceWeightedBound(images: Self.images, samples: 7, using: &a)
+        let x = Tensor(shape: [3, 64], scalars: Self.images)
+        let (mean, spread) = model.encoder(x)
+        let trained = model.importanceWeightedLogLikelihood(x: x, mean: mean, spread: spread, samples: 7, using: &b)
+        #expect(abs(Double(trained.logLikelihood.mean().item) - evaluated.logLikelihood) < 1e-3)
+        #expect(abs(trained.reconstruction / 3 - evaluated.reconstruction) < 1e-3)
+        #expect(abs(trained.kl / 3 - evaluated.kl) < 1e-3)
+    }
+
+    @Test func activeUnitsCountDimensionsWhoseMeanVariesWithTheImage() {
+        // Dimension 0 varies (variance 1), dimension 1 barely (variance 1e-4), dimension 2 not at all.
+        let codes = LatentCodes(count: 4, size: 3, means: [1, 0.01, 5, -1, -0.01, 5, 1, 0.01, 5, -1, -0.01, 5],
+                                logVariances: [Float](repeating: 0, count: 12))
+        #expect(codes.meanVariances.map { ($0 * 1e6).rounded() / 1e6 } == [1, 0.0001, 0])
+        #expect(codes.activeUnits() == 1)
+        #expect(codes.activeUnits(threshold: 1e-5) == 2)
+    }
+}
