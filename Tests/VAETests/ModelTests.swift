@@ -70,9 +70,12 @@ import VAE
     }
 
     @Test func everyPresetIsValidAndNamedAfterADesign() {
-        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e"])
+        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
         #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
+        let iwae = Preset.named("iwae-paper")!.configuration
+        #expect(iwae.model.architectureName == "784-200-200-50" && iwae.model.activation == .tanh)
+        #expect(iwae.binarization == .dynamic && iwae.batchSize == 20 && iwae.epochs == 3280 && iwae.optimizerEpsilon == 1e-4)
     }
 }
