@@ -74,7 +74,7 @@ public final class ParallelLoop: @unchecked Sendable {
             return
         }
         defer { busy.store(false, ordering: .releasing) }
-        let half = (count / 2 + 15) & ~15
+        let half = min((count / 2 + 15) & ~15, count)
         withoutActuallyEscaping(body) { escapable in
             job = escapable
             jobRange = (half, count)
