@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: the engine's kernels, or training epochs.",
         discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.",
-        subcommands: [Kernels.self, Train.self], defaultSubcommand: Kernels.self)
+        subcommands: [Kernels.self, Train.self, Affine.self], defaultSubcommand: Kernels.self)
 }
 
 extension Bench {
@@ -83,6 +83,42 @@ extension Bench {
             print("\n| BLAS threads | best s/epoch | median s/epoch | images/s (best) | time in sgemm |")
             print("|---|---|---|---|---|")
             lines.forEach { print($0) }
+        }
+    }
+}
+
+extension Bench {
+    struct Affine: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seconds per design-B training epoch (measured on some batches, scaled to the epoch).",
+            discussion: "The PyTorch reference on this 2-core machine took about 118 s per epoch for affine-small and 1,050 s for affine.")
+
+        @Option(help: "affine or affine-small.") var preset = "affine-small"
+        @Option(help: "Batches to time after one warm-up batch.") var batches = 10
+        @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn.") var blasThreads = "1,2"
+        @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
+
+        func run() throws {
+            guard let preset = AffinePreset.named(preset) else {
+                throw ValidationError("--preset must be one of \(AffinePreset.all.map(\.name).joined(separator: ", ")); got '\(self.preset)'")
+            }
+            let threads = blasThreads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }), batches >= 1 else {
+                throw ValidationError("--blas-threads must be a list of positive counts and --batches positive")
+            }
+            let train: ImageDataset
+            do { train = try DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }).load(.mnist, split: .train) } catch {
+                throw CommandFailure(error.localizedDescription)
+            }
+            let model = preset.configuration.model
+            print("\(preset.name): \(model.architectureName), batch \(preset.configuration.batchSize); \(batches) batches timed after a warm-up")
+            for count in threads {
+                BLAS.setThreadCount(count)
+                let result = AffineBenchmark(configuration: preset.configuration, batches: batches).run(train: train)
+                print(String(format: "  %d thread%@: %.3f s per batch (median) -> %.1f s per epoch of %d batches; sgemm %.0f%% of the time; H x H layers %.0f GFLOP/s",
+                             count, count == 1 ? " " : "s", result.medianBatchSeconds, result.epochSeconds, result.batchesPerEpoch,
+                             100 * result.gemmShare, result.hiddenLayerFLOPs(hidden: model.decoderHiddenSize, pixels: model.inputSize) / 1e9))
+            }
         }
     }
 }

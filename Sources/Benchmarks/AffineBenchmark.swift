@@ -1,0 +1,53 @@
+import Datasets
+import Foundation
+import TensorCore
+import VAE
+
+/// Seconds per design-B training epoch, measured on `batches` batches after one warm-up batch
+/// and scaled to the epoch's batch count (an epoch at the design's size takes minutes), with the
+/// share of the time inside sgemm.
+public struct AffineBenchmark {
+    public struct Result: Sendable {
+        public let batchSeconds: [Double]
+        public let gemmSeconds: Double
+        public let batchesPerEpoch: Int
+        public let imagesPerBatch: Int
+
+        public var medianBatchSeconds: Double { batchSeconds.sorted()[batchSeconds.count / 2] }
+        public var epochSeconds: Double { medianBatchSeconds * Double(batchesPerEpoch) }
+        public var gemmShare: Double { gemmSeconds / max(batchSeconds.reduce(0, +), 1e-9) }
+        /// Floating-point operations per second in the three H x H products (forward and two backward).
+        public func hiddenLayerFLOPs(hidden: Int, pixels: Int) -> Double {
+            3 * 2 * Double(imagesPerBatch * pixels) * Double(hidden * hidden) / medianBatchSeconds
+        }
+    }
+
+    public let configuration: AffineTrainingConfiguration
+    public let batches: Int
+    public init(configuration: AffineTrainingConfiguration, batches: Int) { (self.configuration, self.batches) = (configuration, batches) }
+
+    public func run(train: ImageDataset) -> Result {
+        var timed = configuration
+        timed.epochs = 1
+        // A training split of exactly warm-up + measured batches; the epoch count comes from the full split.
+        let fullBatches = AffineTrainer(configuration: configuration, train: train).batchesPerEpoch
+        let needed = (batches + 1) * configuration.batchSize
+        let size = train.pixelsPerImage
+        let subset = ImageDataset(pixels: Array(train.pixels[0..<(needed * size)]), labels: Array(train.labels[0..<needed]),
+                                  rows: train.rows, columns: train.columns)
+        timed.validationFraction = 0
+        let trainer = AffineTrainer(configuration: timed, train: subset)
+        var times: [Double] = []
+        var last = BLAS.now()
+        BLAS.isTiming = true
+        var gemmAtWarmUp = 0.0
+        _ = try? trainer.trainEpoch(onBatch: { done, _, _ in
+            let now = BLAS.now()
+            if done == 1 { gemmAtWarmUp = BLAS.timedSeconds } else { times.append(now - last) }
+            last = now
+        })
+        let gemm = BLAS.timedSeconds - gemmAtWarmUp
+        BLAS.isTiming = false
+        return Result(batchSeconds: times, gemmSeconds: gemm, batchesPerEpoch: fullBatches, imagesPerBatch: configuration.batchSize)
+    }
+}
