@@ -16,6 +16,7 @@ struct Train: ParsableCommand {
         discussion: """
         Presets (every setting can be overridden by the options below):
         \(Preset.all.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+        \(AffinePreset.all.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
 
         The run folder gets config.json, metrics.csv (epoch, train_loss, test_loss, test_loss_mean, recon, kl, \
         test_recon, test_kl, seconds, images_per_second, eval_seconds), model.safetensors, checkpoint.safetensors, \
@@ -51,6 +52,9 @@ struct Train: ParsableCommand {
     @Option(help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
+    @Option(help: "Design B (affine presets): the coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
+    @Option(help: "Design B: the weight on the per-element mean KL (default 5 / (16 batch), the design's effective weight).") var klWeight: Float?
+    @Option(help: "Design B: how the transform acts, column (A [u v 1]^T, with translation) or row (the design's code).") var transformForm: String?
     @Option(help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
 
     func parse<T: RawRepresentable>(_ value: String?, _ name: String, as type: T.Type, allCases: [T]) throws -> T?
@@ -103,14 +107,44 @@ struct Train: ParsableCommand {
         return configuration
     }
 
+    /// The affine preset with the options applied (design B), or nil for the other presets.
+    func resolvedAffineConfiguration() throws -> AffineTrainingConfiguration? {
+        guard var configuration = AffinePreset.named(preset)?.configuration else { return nil }
+        let foreign: [(String, Bool)] = [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
+                                         ("variance-head", varianceHead != nil), ("likelihood", likelihood != nil), ("optimizer", optimizer != nil),
+                                         ("binarization", binarization != nil), ("objective", objective != nil), ("beta", beta != nil),
+                                         ("samples", samples != nil), ("warmup-epochs", warmupEpochs != nil), ("free-bits", freeBits != nil),
+                                         ("schedule-stages", scheduleStages != nil)]
+        if let (name, _) = foreign.first(where: \.1) { throw ValidationError("--\(name) does not apply to the design-B preset \(preset)") }
+        if let epochs { configuration.epochs = epochs }
+        if let seed { configuration.seed = seed }
+        if let batchSize { configuration.batchSize = batchSize }
+        if let learningRate { configuration.learningRate = learningRate }
+        if let decoderHiddenSize { configuration.model.decoderHiddenSize = decoderHiddenSize }
+        if let klWeight { configuration.klWeight = klWeight }
+        if let value = try parse(transformForm, "transform-form", as: AffineForm.self, allCases: AffineForm.allCases) { configuration.model.transformForm = value }
+        if let value = try parse(dataset, "dataset", as: DatasetName.self, allCases: DatasetName.allCases) { configuration.dataset = value.rawValue }
+        if let problem = configuration.problems.first { throw ValidationError(problem) }
+        return configuration
+    }
+
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
-        if resume == nil { _ = try resolvedConfiguration() }
+        if resume == nil, try resolvedAffineConfiguration() == nil { _ = try resolvedConfiguration() }
+        if AffinePreset.named(preset) == nil && (decoderHiddenSize != nil || klWeight != nil || transformForm != nil) {
+            throw ValidationError("--decoder-hidden-size, --kl-weight and --transform-form apply to the design-B presets (affine, affine-small)")
+        }
     }
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
         let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
+        if let resume, AffineSession.readRecord(RunFolder(URL(fileURLWithPath: resume))) != nil {
+            return try AffineTraining.run(resume: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog)
+        }
+        if resume == nil, let affine = try resolvedAffineConfiguration() {
+            return try AffineTraining.run(configuration: affine, out: out, catalog: catalog, blasThreads: blasThreads)
+        }
         let session: TrainingSession
         do {
             if let resume {

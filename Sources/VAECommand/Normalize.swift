@@ -1,0 +1,116 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Persistence
+import Runs
+import TensorCore
+import VAE
+import Visualization
+
+struct Normalize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Design B: digits, their reconstructions, and the same latent decoded with the transform off (normalised).",
+        discussion: """
+        Writes a picture of three rows: the inputs (test digits or PNG files), their reconstructions with the learned \
+        affine transform, and the same latent decoded with A = I: the normalised digits. --size renders on a finer \
+        coordinate grid (any resolution). Also writes the 6 transform parameters (the means of the last 6 latent \
+        dimensions) per image as CSV, and prints the figures on the whole test set: input and normalised slant (mean \
+        |mu11/mu02|) with their within-class standard deviations, the reconstruction MSE, the classifier's accuracy, \
+        and how closely an 84x84 rendering averaged down matches the 28x28 one.
+
+        Example: vae normalize runs/affine-small --count 12 --size 84 --out normalized.png
+        """)
+
+    @Argument(help: "A design-B run folder or its model.safetensors.") var path: String
+    @Option(help: "How many test images, from the first.") var count = 10
+    @Option(help: "Which test images instead (0-based), comma-separated.") var indices: String?
+    @Option(name: .customLong("image"), help: "A PNG file instead (repeat for more).") var images: [String] = []
+    @Option(help: "Render at this many pixels per side (28 is the training size).") var size = 28
+    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Flag(help: "Skip the figures over the whole test set.") var noFigures = false
+    @Option(help: "The PNG file to write (default: normalized.png in the run folder); the parameters go beside it as <name>-transforms.csv.") var out: String?
+    @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
+    @Option(help: "OpenBLAS threads.") var blasThreads = 1
+
+    func validate() throws {
+        guard (1...200).contains(count) else { throw ValidationError("--count must be 1...200, got \(count)") }
+        guard (4...512).contains(size) else { throw ValidationError("--size must be 4...512, got \(size)") }
+        guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
+        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
+        if let indices { _ = try parseIntegers(indices, option: "indices") }
+    }
+
+    func run() throws {
+        BLAS.setThreadCount(blasThreads)
+        let loaded: LoadedAffineModel
+        do { loaded = try LoadedAffineModel.load(path: path) } catch { throw CommandFailure(error.localizedDescription) }
+        let model = loaded.model, configuration = model.configuration
+        let url = try outputFile(out, default: loaded.defaultOutput("normalized.png"), extensions: ["png"])
+        let tableURL = url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-transforms.csv")
+        let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
+        guard let name = DatasetName(rawValue: loaded.dataset) else { throw CommandFailure("unknown dataset '\(loaded.dataset)'") }
+        var test: ImageDataset?
+        func testSet() throws -> ImageDataset {
+            if let test { return test }
+            do { test = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
+            guard test!.pixelsPerImage == configuration.inputSize else {
+                throw CommandFailure("the model expects \(configuration.inputSize) pixels per image; \(name.rawValue) has \(test!.pixelsPerImage)")
+            }
+            return test!
+        }
+        var pixels: [Float] = [], keys: [String] = []
+        if !images.isEmpty {
+            for path in images {
+                let picture: PNGPicture
+                do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
+                let imported = ImageImport.convert(picture, side: configuration.imageWidth, box: name.inkBox)
+                print("\(path): \(imported.conversion)")
+                pixels += imported.pixels
+                keys.append(path.contains(",") ? "\"\(path)\"" : path)
+            }
+        } else {
+            let dataset = try testSet()
+            let chosen = try indices.map { try parseIntegers($0, option: "indices") } ?? Array(0..<min(count, dataset.count))
+            pixels = try selectImages(indices: chosen, from: dataset, split: .test)
+            keys = chosen.map { "\($0),\(dataset.labels[$0])" }
+        }
+        let shown = keys.count, latent = configuration.latentSize
+        let means = model.latentMeans(pixels).means
+        let grid = PixelGrid(width: size, height: size)
+        let reconstructed = model.renderImages(means, grid: grid)
+        let normalized = model.renderImages(means, grid: grid, transformOn: false)
+        let inputs = resized(pixels, from: configuration.imageWidth, to: size)
+        let cell = size * size
+        let cells: [[Float]?] = (0..<shown).map { Array(inputs[($0 * cell)..<(($0 + 1) * cell)]) }
+            + (0..<shown).map { Array(reconstructed[($0 * cell)..<(($0 + 1) * cell)]) }
+            + (0..<shown).map { Array(normalized[($0 * cell)..<(($0 + 1) * cell)]) }
+        let picture = ImageGrid.make(cells: cells, imageWidth: size, imageHeight: size, columns: shown, scale: scale)
+        var table = [(images.isEmpty ? "index,label" : "file") + ",p1,p2,p3,p4,p5,p6"]
+        for row in 0..<shown {
+            table.append(([keys[row]] + (0..<6).map { "\(means[row * latent + configuration.contentSize + $0])" }).joined(separator: ","))
+        }
+        try write(picture, to: url)
+        do { try writeAtomically(Data((table.joined(separator: "\n") + "\n").utf8), to: tableURL) } catch { throw CommandFailure(error.localizedDescription) }
+        print("rows: inputs, reconstructions (learned transform), normalised (transform off), at \(size)x\(size)")
+        print("wrote \(tableURL.path) (the 6 transform parameters per image)")
+        guard !noFigures else { return }
+        let dataset = try testSet()
+        print("figures on the \(dataset.count) test images (z = mu):")
+        AffineTraining.printReport(model.normalizationReport(dataset))
+    }
+
+    /// Nearest-neighbour resampling of square images from `side` to `target` pixels per side.
+    func resized(_ images: [Float], from side: Int, to target: Int) -> [Float] {
+        guard side != target else { return images }
+        let count = images.count / (side * side)
+        var out = [Float](repeating: 0, count: count * target * target)
+        for image in 0..<count {
+            for y in 0..<target {
+                for x in 0..<target {
+                    out[image * target * target + y * target + x] = images[image * side * side + (y * side / target) * side + x * side / target]
+                }
+            }
+        }
+        return out
+    }
+}
