@@ -52,8 +52,14 @@ public final class AffineSession {
         return AffineSession(folder: folder, trainer: AffineTrainer(configuration: configuration, train: train), record: record, test: test, rows: [])
     }
 
-    public static func resume(folder: RunFolder, catalog: DatasetCatalog) throws(RunError) -> AffineSession {
-        guard let record = readRecord(folder) else { throw .notARun(path: folder.url.path, reason: "it has no design-B config.json") }
+    /// Continues the run in `folder` from its last finished epoch; `epochs` may raise the epoch count.
+    public static func resume(folder: RunFolder, catalog: DatasetCatalog, epochs: Int? = nil) throws(RunError) -> AffineSession {
+        guard var record = readRecord(folder) else { throw .notARun(path: folder.url.path, reason: "it has no design-B config.json") }
+        if let epochs {
+            guard epochs > 0 else { throw .invalidFile(path: "the options", reason: "--epochs must be positive, got \(epochs)") }
+            record.affineConfiguration.epochs = epochs
+            try write(record, to: folder)
+        }
         let (train, test, _, _) = try load(record.affineConfiguration, catalog: catalog)
         let trainer = AffineTrainer(configuration: record.affineConfiguration, train: train)
         let file: SafeTensorsFile

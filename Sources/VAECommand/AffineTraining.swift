@@ -20,9 +20,9 @@ enum AffineTraining {
         try train(session)
     }
 
-    static func run(resume folder: RunFolder, catalog: DatasetCatalog) throws {
+    static func run(resume folder: RunFolder, catalog: DatasetCatalog, epochs: Int?) throws {
         let session: AffineSession
-        do { session = try AffineSession.resume(folder: folder, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
+        do { session = try AffineSession.resume(folder: folder, catalog: catalog, epochs: epochs) } catch { throw CommandFailure(error.localizedDescription) }
         print("resuming after epoch \(session.trainer.completedEpochs)")
         try train(session)
     }

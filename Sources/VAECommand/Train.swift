@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
         BLAS.setThreadCount(blasThreads)
         let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
         if let resume, AffineSession.readRecord(RunFolder(URL(fileURLWithPath: resume))) != nil {
-            return try AffineTraining.run(resume: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog)
+            return try AffineTraining.run(resume: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog, epochs: epochs)
         }
         if resume == nil, let affine = try resolvedAffineConfiguration() {
             return try AffineTraining.run(configuration: affine, out: out, catalog: catalog, blasThreads: blasThreads)
