@@ -108,7 +108,9 @@ public final class AffineSession {
 
     /// The model file of a design-B model, with its architecture in the metadata.
     public static func modelFile(_ model: AffineVAE, epoch: Int) -> SafeTensorsFile {
-        let data = (try? JSONEncoder().encode(model.configuration)) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // the same model gives the same bytes
+        let data = (try? encoder.encode(model.configuration)) ?? Data()
         return model.stateDictionary(metadata: [TrainingCheckpoint.formatKey: TrainingCheckpoint.formatValue,
                                                 "affine_configuration": String(decoding: data, as: UTF8.self), "epoch": String(epoch)])
     }

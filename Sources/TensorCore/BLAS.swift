@@ -12,10 +12,19 @@ public enum BLAS {
     /// platform notes). The two never run at once: each call returns before the next starts.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
-        tuneForProcessor()
-        openblas_set_num_threads(Int32(count))
+        library.withLock { tuned in
+            _ = tuneLocked()
+            tuned = true
+            if openblas_get_num_threads() != Int32(count) { openblas_set_num_threads(Int32(count)) }
+        }
         ParallelLoop.shared.threadCount = count
     }
+
+    /// Held around every multiply and every change to the library's set-up: OpenBLAS must not be
+    /// re-initialised, or its thread count changed, while a multiply runs on another thread (it
+    /// deadlocks), and two threaded multiplies at once share its worker threads unsafely. One
+    /// caller (the usual case) never waits; several callers take turns.
+    private static let library = Mutex<Bool>(false)  // true once tuned
 
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
@@ -36,6 +45,14 @@ public enum BLAS {
     /// changes. Returns a line saying what was done.
     @discardableResult
     public static func tuneForProcessor() -> String {
+        library.withLock { tuned in
+            tuned = true
+            return tuneLocked()
+        }
+    }
+
+    /// `tuneForProcessor` for a caller holding `library`.
+    private static func tuneLocked() -> String {
         tuning.withLock { state in
             if let done = state { return done }
             var notes: [String] = []
@@ -110,9 +127,15 @@ public enum BLAS {
                 timedCalls += 1
             }
         }
-        cblas_sgemm(
+        library.withLock { tuned in
+            if !tuned {
+                _ = tuneLocked()
+                tuned = true
+            }
+            cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha,
             a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+        }
     }
 }

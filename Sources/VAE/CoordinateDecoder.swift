@@ -146,8 +146,8 @@ public final class CoordinateDecoder: Module {
             // dℓ = g σ (1 − σ)   [rows]
             let dLogit = TensorStorage(uninitializedCount: rows)
             for r in 0..<rows { let s = images.pointer[r]; dLogit.pointer[r] = g[r] * s * (1 - s) }
-            layers.w3.accumulateGradient { dw, accumulate in  // dw3 = dℓᵀ h2
-                BLAS.gemm(transposeA: false, transposeB: false, m: 1, n: hidden, k: rows, a: dLogit.pointer, b: h2.pointer, beta: accumulate ? 1 : 0, c: dw)
+            layers.w3.accumulateGradient { dw, accumulate in  // dw3 = dℓᵀ h2, summed row by row (a fixed order)
+                Self.weightedRowSum(h2.pointer, weights: dLogit.pointer, rows: rows, width: hidden, into: dw, accumulate: accumulate)
             }
             layers.b3.accumulateGradient { db, accumulate in
                 var total: Float = 0
@@ -169,9 +169,7 @@ public final class CoordinateDecoder: Module {
                 BLAS.gemm(transposeA: true, transposeB: false, m: hidden, n: hidden, k: rows, a: dh2.pointer, b: h1.pointer, beta: accumulate ? 1 : 0, c: dw)
             }
             layers.b2.accumulateGradient { db, accumulate in  // db2 = 1ᵀ dh2
-                let ones = TensorStorage(uninitializedCount: rows)
-                ones.pointer.update(repeating: 1, count: rows)
-                BLAS.gemm(transposeA: false, transposeB: false, m: 1, n: hidden, k: rows, a: ones.pointer, b: dh2.pointer, beta: accumulate ? 1 : 0, c: db)
+                Self.weightedRowSum(dh2.pointer, weights: nil, rows: rows, width: hidden, into: db, accumulate: accumulate)
             }
             // dh1 = dh2 W2 ⊙ [h1 > 0], written over dh2's rows through a second buffer.
             let dh1 = TensorStorage(uninitializedCount: rows * hidden)
@@ -258,6 +256,19 @@ public final class CoordinateDecoder: Module {
         }
         result.pointer.update(from: images.pointer, count: rows)
         return result
+    }
+
+    /// out = Σ_r weights[r] · matrix[r, :] (weights nil: 1), row by row in a fixed order, so the
+    /// result never depends on buffer addresses or thread counts (sgemm with one output row may).
+    static func weightedRowSum(_ matrix: UnsafePointer<Float>, weights: UnsafePointer<Float>?, rows: Int, width: Int,
+                               into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let total = TensorStorage(uninitializedCount: width)
+        total.pointer.update(repeating: 0, count: width)
+        for r in 0..<rows {
+            let w = FloatVector(repeating: weights?[r] ?? 1), row = matrix + r * width
+            forEachVector(width) { i, n in storeVector(w * loadVector(row, i, n), total.pointer, i, n, accumulate: true) }
+        }
+        for i in 0..<width { out[i] = (accumulate ? out[i] : 0) + total.pointer[i] }
     }
 
     /// The same decoder computed the plain way, for checking the fused one: every pixel's input

@@ -24,6 +24,10 @@ import VAE
         let resumed = try AffineSession.resume(folder: parts, catalog: workspace.catalog, epochs: 2)
         #expect(resumed.trainer.completedEpochs == 1)
         #expect(try resumed.run(shouldStop: { false }, onBatch: { _, _, _, _ in }, onEpoch: { _, _ in }))
+        let (a, b) = (try SafeTensorsFile.read(from: whole.model), try SafeTensorsFile.read(from: parts.model))
+        #expect(a.metadata == b.metadata)
+        #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted())
+        for key in a.tensors.keys { #expect(a.tensors[key]!.values == b.tensors[key]!.values, "\(key)") }
         #expect(try Data(contentsOf: whole.model) == Data(contentsOf: parts.model))
         #expect(try String(contentsOf: parts.metrics, encoding: .utf8).split(separator: "\n").count == 3)
         let loaded = try LoadedAffineModel.load(path: whole.url.path)
