@@ -78,6 +78,7 @@ let package = Package(
         .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
+        .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors"]),
     ]
 )
