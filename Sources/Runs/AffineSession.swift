@@ -100,10 +100,7 @@ public final class AffineSession {
 
     static func load(_ configuration: AffineTrainingConfiguration, catalog: DatasetCatalog) throws(RunError)
         -> (ImageDataset, ImageDataset, String, [String: String]) {
-        var stand = TrainingConfiguration(preset: configuration.preset, dataset: configuration.dataset,
-                                          model: ModelConfiguration(inputSize: configuration.model.inputSize, hiddenSizes: [1], latentSize: 1))
-        stand.model.inputSize = configuration.model.inputSize
-        return try TrainingSession.loadData(stand, catalog: catalog)
+        try TrainingSession.loadData(dataset: configuration.dataset, inputSize: configuration.model.inputSize, catalog: catalog)
     }
 
     /// The model file of a design-B model, with its architecture in the metadata.

@@ -42,8 +42,5 @@ public struct LoadedAffineModel {
     }
 
     /// Where an output goes without --out: in the run folder, or beside the model file.
-    public func defaultOutput(_ name: String) -> URL {
-        if let run { return run.url.appendingPathComponent(name) }
-        return modelFile.deletingLastPathComponent().appendingPathComponent(modelFile.deletingPathExtension().lastPathComponent + "-" + name)
-    }
+    public func defaultOutput(_ name: String) -> URL { LoadedModel.defaultOutput(name, run: run, modelFile: modelFile) }
 }

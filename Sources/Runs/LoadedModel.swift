@@ -73,7 +73,10 @@ public struct LoadedModel {
 
     /// Where a picture or table goes when no --out is given: inside the run folder, or beside a
     /// bare model file with the file's name as a prefix.
-    public func defaultOutput(_ name: String) -> URL {
+    public func defaultOutput(_ name: String) -> URL { Self.defaultOutput(name, run: run, modelFile: modelFile) }
+
+    /// `name` inside `run`, or beside `modelFile` as "<file stem>-<name>".
+    static func defaultOutput(_ name: String, run: RunFolder?, modelFile: URL) -> URL {
         if let run { return run.url.appendingPathComponent(name) }
         let stem = modelFile.deletingPathExtension().lastPathComponent
         return modelFile.deletingLastPathComponent().appendingPathComponent("\(stem)-\(name)")

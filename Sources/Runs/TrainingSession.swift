@@ -43,7 +43,7 @@ public final class TrainingSession {
                              blasThreads: Int) throws(RunError) -> TrainingSession {
         if let problem = configuration.problems.first { throw .invalidFile(path: "the options", reason: problem) }
         if folder.holdsRun { throw .alreadyARun(path: folder.url.path) }
-        let (train, test, dataFolder, checksums) = try loadData(configuration, catalog: catalog)
+        let (train, test, dataFolder, checksums) = try loadData(dataset: configuration.dataset, inputSize: configuration.model.inputSize, catalog: catalog)
         try folder.create()
         let record = RunRecord(configuration: configuration, datasetFolder: dataFolder, datasetSHA256: checksums, blasThreads: blasThreads)
         try folder.writeRecord(record)
@@ -62,7 +62,7 @@ public final class TrainingSession {
         guard FileManager.default.fileExists(atPath: folder.checkpoint.path) else {
             throw .notARun(path: folder.url.path, reason: "it has no checkpoint.safetensors to resume from")
         }
-        let (train, test, dataFolder, checksums) = try loadData(record.configuration, catalog: catalog)
+        let (train, test, dataFolder, checksums) = try loadData(dataset: record.configuration.dataset, inputSize: record.configuration.model.inputSize, catalog: catalog)
         if checksums != record.datasetSHA256 {
             throw .dataset("the dataset files in \(dataFolder) differ from the ones this run started with (SHA-256 recorded in \(folder.configuration.path)); resuming would not reproduce the run")
         }
@@ -80,10 +80,12 @@ public final class TrainingSession {
         return TrainingSession(folder: folder, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress)
     }
 
-    static func loadData(_ configuration: TrainingConfiguration, catalog: DatasetCatalog) throws(RunError)
+    /// Both splits of `dataset`, checked to have `inputSize` pixels per image, with the folder
+    /// they came from and the SHA-256 of its files.
+    static func loadData(dataset: String, inputSize: Int, catalog: DatasetCatalog) throws(RunError)
         -> (ImageDataset, ImageDataset, String, [String: String]) {
-        guard let name = DatasetName(rawValue: configuration.dataset) else {
-            throw .dataset("unknown dataset '\(configuration.dataset)'; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let name = DatasetName(rawValue: dataset) else {
+            throw .dataset("unknown dataset '\(dataset)'; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let loaded: (ImageDataset, ImageDataset, URL)
         do {
@@ -92,8 +94,8 @@ public final class TrainingSession {
             throw .dataset(error.localizedDescription)
         }
         let (train, test, folder) = loaded
-        guard train.pixelsPerImage == configuration.model.inputSize, test.pixelsPerImage == configuration.model.inputSize else {
-            throw .dataset("the model expects \(configuration.model.inputSize) pixels per image, but \(name.rawValue) in \(folder.path) has \(train.rows)x\(train.columns) images (\(train.pixelsPerImage) pixels)")
+        guard train.pixelsPerImage == inputSize, test.pixelsPerImage == inputSize else {
+            throw .dataset("the model expects \(inputSize) pixels per image, but \(name.rawValue) in \(folder.path) has \(train.rows)x\(train.columns) images (\(train.pixelsPerImage) pixels)")
         }
         do {
             var checksums: [String: String] = [:]

@@ -134,26 +134,6 @@ public final class AffineTrainer {
 }
 
 extension AffineVAE {
-    /// The means μ of q(z | x) for images [count, pixels] -> [count, C + 6], in batches.
-    public func latentMeans(_ images: [Float], batchSize: Int = 500) -> (means: [Float], klPerDimension: [Double]) {
-        let width = configuration.inputSize, latent = configuration.latentSize
-        let count = images.count / width
-        var means = [Float](), kl = [Double](repeating: 0, count: latent)
-        withoutGradients {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let rows = min(batchSize, count - start)
-                let (mean, spread) = encoder(Tensor(shape: [rows, width], scalars: Array(images[(start * width)..<((start + rows) * width)])))
-                let sigma = encoder.standardDeviation(fromSpread: spread).scalars, mu = mean.scalars
-                for index in 0..<(rows * latent) {
-                    let (m, s) = (Double(mu[index]), Double(sigma[index]))
-                    kl[index % latent] += 0.5 * (m * m + s * s - Foundation.log(s * s) - 1)
-                }
-                means += mu
-            }
-        }
-        return (means, kl.map { $0 / Double(max(count, 1)) })
-    }
-
     /// Images decoded from latent vectors [count, C + 6] on `grid`, transform on or off, in batches.
     public func renderImages(_ latents: [Float], grid: PixelGrid? = nil, transformOn: Bool = true, batchSize: Int = 100) -> [Float] {
         let latent = configuration.latentSize, count = latents.count / latent
@@ -171,21 +151,31 @@ extension AffineVAE {
     /// Reconstruction MSE (transform on, z = μ), classifier accuracy (on μ's content) and KL per
     /// dimension over a labelled set.
     public func evaluate(_ dataset: ImageDataset) -> AffineEvaluation {
-        let (means, kl) = latentMeans(dataset.pixels)
-        let decoded = renderImages(means)
-        var squared = 0.0
-        for index in decoded.indices { let d = Double(decoded[index] - dataset.pixels[index]); squared += d * d }
-        let latent = configuration.latentSize
-        var correct = 0
-        withoutGradients {
-            let z = Tensor(shape: [dataset.count, latent], scalars: means)
-            let logits = classifier(content(z)).scalars
-            for row in 0..<dataset.count {
-                let scores = logits[(row * configuration.classes)..<((row + 1) * configuration.classes)]
-                if scores.indices.max(by: { scores[$0] < scores[$1] })! - row * configuration.classes == dataset.labels[row] { correct += 1 }
-            }
-        }
-        return AffineEvaluation(images: dataset.count, reconstructionMSE: squared / Double(max(decoded.count, 1)),
-                                accuracy: Double(correct) / Double(max(dataset.count, 1)), klPerDimension: kl)
+        let codes = encoder.encode(images: dataset.pixels, batchSize: 500)
+        return AffineEvaluation(images: dataset.count, reconstructionMSE: meanSquaredError(renderImages(codes.means), dataset.pixels),
+                                accuracy: accuracy(means: codes.means, labels: dataset.labels), klPerDimension: codes.klPerDimension)
     }
+
+    /// The share of `labels` the classifier head gets right from the content of `means` [count, C + 6].
+    func accuracy(means: [Float], labels: [Int]) -> Double {
+        let classes = configuration.classes
+        let logits = withoutGradients { classifier(content(Tensor(shape: [labels.count, configuration.latentSize], scalars: means))).scalars }
+        var correct = 0
+        for row in labels.indices {
+            let scores = logits[(row * classes)..<((row + 1) * classes)]
+            if scores.indices.max(by: { scores[$0] < scores[$1] })! - row * classes == labels[row] { correct += 1 }
+        }
+        return Double(correct) / Double(max(labels.count, 1))
+    }
+}
+
+/// The mean of (a − b)² over all values.
+func meanSquaredError(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count, "MSE needs two arrays of one size")
+    var total = 0.0
+    for index in a.indices {
+        let difference = Double(a[index]) - Double(b[index])
+        total += difference * difference
+    }
+    return total / Double(max(a.count, 1))
 }

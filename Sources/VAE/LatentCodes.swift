@@ -51,10 +51,10 @@ public struct LatentCodes: Sendable {
     }
 }
 
-extension VariationalAutoencoder {
+extension GaussianEncoder {
     /// Encodes `images` ([count, inputSize], row-major) `batchSize` at a time.
     public func encode(images: [Float], batchSize: Int = 1000) -> LatentCodes {
-        let width = configuration.inputSize, size = configuration.latentSize
+        let width = hidden[0].inputSize, size = mean.outputSize
         precondition(images.count % width == 0, "\(images.count) values are not whole images of \(width) pixels")
         precondition(batchSize > 0, "batch size must be positive")
         let count = images.count / width
@@ -65,12 +65,19 @@ extension VariationalAutoencoder {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = min(batchSize, count - start)
                 let x = Tensor(shape: [rows, width], scalars: Array(images[(start * width)..<((start + rows) * width)]))
-                let (mean, spread) = encoder(x)
+                let (mean, spread) = self(x)
                 means += mean.scalars
-                logVariances += encoder.logVariance(fromSpread: spread).scalars
+                logVariances += logVariance(fromSpread: spread).scalars
             }
         }
         return LatentCodes(count: count, size: size, means: means, logVariances: logVariances)
+    }
+}
+
+extension VariationalAutoencoder {
+    /// Encodes `images` ([count, inputSize], row-major) `batchSize` at a time.
+    public func encode(images: [Float], batchSize: Int = 1000) -> LatentCodes {
+        encoder.encode(images: images, batchSize: batchSize)
     }
 
     /// Decodes latent vectors ([count, latentSize], row-major) to images in [0, 1]

@@ -133,7 +133,7 @@ public final class Trainer {
     private func trainBatches(shouldStop: () -> Bool,
                               onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void) throws(NonFiniteLossError) -> EpochSummary? {
         precondition(!isFinished, "training already ran its \(configuration.epochs) epochs")
-        let width = configuration.model.inputSize, latentSize = configuration.model.latentSize
+        let width = configuration.model.inputSize
         if progress.batchesDone == 0 {
             progress.epochStartGenerator = generator.stateWords
             permutation = generator.permutation(train.count)
@@ -215,7 +215,7 @@ public final class Trainer {
                 let perDimension = ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).mean(alongAxis: 0)
                 klTerm = (perDimension + (Tensor(objective.freeBits) - perDimension).relu()).sum() * Float(rows)
             }
-            let loss = weight == 1 && objective.freeBits == 0 ? reconstruction * pixelScale + kl : reconstruction * pixelScale + klTerm * weight
+            let loss = reconstruction * pixelScale + (weight == 1 ? klTerm : klTerm * weight)
             return (loss, Double(reconstruction.item), Double(kl.item))
         case .iwae:
             let k = objective.samples

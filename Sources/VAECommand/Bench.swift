@@ -13,6 +13,13 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// The thread counts of a comma-separated --blas-threads list, each at least 1.
+    static func threadCounts(_ list: String) throws -> [Int] {
+        let threads = try parseIntegers(list, option: "blas-threads")
+        guard threads.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--blas-threads must list positive counts, got '\(list)'") }
+        return threads
+    }
+
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Matrix multiply against direct sgemm, and the elementwise kernels.")
@@ -56,10 +63,7 @@ extension Bench {
             guard var configuration = Preset.named(preset)?.configuration else {
                 throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
             }
-            let threads = blasThreads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
-                throw ValidationError("--blas-threads must list positive counts, got '\(blasThreads)'")
-            }
+            let threads = try Bench.threadCounts(blasThreads)
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
             configuration.epochs = epochs
             configuration.seed = seed
@@ -102,10 +106,8 @@ extension Bench {
             guard let preset = AffinePreset.named(preset) else {
                 throw ValidationError("--preset must be one of \(AffinePreset.all.map(\.name).joined(separator: ", ")); got '\(self.preset)'")
             }
-            let threads = blasThreads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }), batches >= 1 else {
-                throw ValidationError("--blas-threads must be a list of positive counts and --batches positive")
-            }
+            let threads = try Bench.threadCounts(blasThreads)
+            guard batches >= 1 else { throw ValidationError("--batches must be at least 1, got \(batches)") }
             let train: ImageDataset
             do { train = try DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }).load(.mnist, split: .train) } catch {
                 throw CommandFailure(error.localizedDescription)

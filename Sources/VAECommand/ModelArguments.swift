@@ -51,17 +51,23 @@ struct ModelArguments: ParsableArguments {
     /// threshold binarisation if it had one), each with a sentence saying how.
     func importPictures(_ paths: [String], for loaded: LoadedModel, side: Int) throws -> [ImportedImage] {
         let name = datasetName ?? DatasetName(rawValue: loaded.configuration.dataset) ?? .mnist
-        let box = max(1, min(side, Int((Double(name.inkBox) * Double(side) / 28).rounded())))
         return try paths.map { path in
-            let picture: PNGPicture
-            do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
-            let converted = ImageImport.convert(picture, side: side, box: box)
+            let converted = try importPicture(path, side: side, dataset: name)
             guard loaded.configuration.binarization == .threshold else { return converted }
             var pixels = converted.pixels
             Binarization.threshold(&pixels)
             return ImportedImage(pixels: pixels, side: side, conversion: converted.conversion + "; thresholded at 0.5 (the run's binarisation)")
         }
     }
+}
+
+/// A person's PNG file converted to `dataset`'s form at side x side, the ink box scaled from the
+/// dataset's 28-pixel frame.
+func importPicture(_ path: String, side: Int, dataset name: DatasetName) throws -> ImportedImage {
+    let picture: PNGPicture
+    do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
+    let box = max(1, min(side, Int((Double(name.inkBox) * Double(side) / 28).rounded())))
+    return ImageImport.convert(picture, side: side, box: box)
 }
 
 /// Picks the images a command works on: test indices, or PNG files.

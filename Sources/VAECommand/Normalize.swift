@@ -61,9 +61,7 @@ struct Normalize: ParsableCommand {
         var pixels: [Float] = [], keys: [String] = []
         if !images.isEmpty {
             for path in images {
-                let picture: PNGPicture
-                do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
-                let imported = ImageImport.convert(picture, side: configuration.imageWidth, box: name.inkBox)
+                let imported = try importPicture(path, side: configuration.imageWidth, dataset: name)
                 print("\(path): \(imported.conversion)")
                 pixels += imported.pixels
                 keys.append(path.contains(",") ? "\"\(path)\"" : path)
@@ -75,7 +73,7 @@ struct Normalize: ParsableCommand {
             keys = chosen.map { "\($0),\(dataset.labels[$0])" }
         }
         let shown = keys.count, latent = configuration.latentSize
-        let means = model.latentMeans(pixels).means
+        let means = model.encoder.encode(images: pixels, batchSize: 500).means
         let grid = PixelGrid(width: size, height: size)
         let reconstructed = model.renderImages(means, grid: grid)
         let normalized = model.renderImages(means, grid: grid, transformOn: false)
