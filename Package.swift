@@ -4,7 +4,7 @@ import PackageDescription
 // Data flows one way:
 //   COpenBLAS, CFloatingPoint -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
-//   CZlib, CPNG, Persistence -> Datasets (IDX and PNG files, binarisation, verified downloads, image import)
+//   CZlib, CPNG, CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files, image folders of PNG and JPEG, binarisation, downloads, image import)
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
 //   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
 //   VAE, Visualization -> Runs (run folders, loading models)
@@ -29,6 +29,7 @@ let package = Package(
         ),
 
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // MARK: - Engine
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Persistence"]),
 
         // MARK: - Data
-        .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "Persistence"]),
+        .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "Persistence", "SafeTensors"]),
 
         // MARK: - Layers, losses, optimizers
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
@@ -56,7 +57,7 @@ let package = Package(
         .target(name: "Runs", dependencies: ["VAE", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
 
         // MARK: - Latent-space pictures and tables
-        .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore"]),
+        .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore", "Datasets"]),
 
         // MARK: - Measurement and the command-line tool
         .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "Datasets", "VAE"]),
@@ -74,11 +75,11 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

@@ -22,21 +22,20 @@ public struct AffineBenchmark {
         }
     }
 
-    public let configuration: AffineTrainingConfiguration
+    /// A design-B training configuration (`TrainingConfiguration.affine`).
+    public let configuration: TrainingConfiguration
     public let batches: Int
-    public init(configuration: AffineTrainingConfiguration, batches: Int) { (self.configuration, self.batches) = (configuration, batches) }
+    public init(configuration: TrainingConfiguration, batches: Int) { (self.configuration, self.batches) = (configuration, batches) }
 
     public func run(train: ImageDataset) -> Result {
         var timed = configuration
         timed.epochs = 1
         // A training split of exactly warm-up + measured batches; the epoch count comes from the full split.
-        let fullBatches = AffineTrainer(configuration: configuration, train: train).batchesPerEpoch
-        let needed = (batches + 1) * configuration.batchSize
-        let size = train.pixelsPerImage
-        let subset = ImageDataset(pixels: Array(train.pixels[0..<(needed * size)]), labels: Array(train.labels[0..<needed]),
-                                  rows: train.rows, columns: train.columns)
-        timed.validationFraction = 0
-        let trainer = AffineTrainer(configuration: timed, train: subset)
+        let kept = train.count - Int((Double(train.count) * configuration.validationShare).rounded())
+        let fullBatches = (kept + configuration.batchSize - 1) / configuration.batchSize
+        let subset = train.prefix((batches + 1) * configuration.batchSize)
+        timed.validationShare = 0
+        let trainer = Trainer(configuration: timed, train: subset, test: subset.prefix(1))
         var times: [Double] = []
         var last = BLAS.now()
         BLAS.isTiming = true

@@ -94,7 +94,7 @@ public struct DatasetCatalog: Sendable {
         }
         let (images, labels) = split.fileNames
         do {
-            return try ImageDataset.read(images: Self.file(images, in: folder)!, labels: Self.file(labels, in: folder)!)
+            return try ImageDataset.read(images: Self.file(images, in: folder)!, labels: Self.file(labels, in: folder)!, classNames: name.classNames)
         } catch {
             throw .invalid(error)
         }
@@ -105,6 +105,9 @@ public struct DatasetCatalog: Sendable {
 public enum DatasetError: Error, LocalizedError, Equatable {
     case notFound(name: String, searched: [String])
     case invalid(IDXError)
+    case unknown(name: String)
+    case unreadable(folder: String, reason: String)
+    case folder(ImageFolderError)
 
     public var errorDescription: String? {
         switch self {
@@ -112,6 +115,41 @@ public enum DatasetError: Error, LocalizedError, Equatable {
             "dataset '\(name)' not found: no folder holds its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]). Searched: \(searched.joined(separator: ", ")). Hint: pass the folder with --data-dir\(name == "fashion-mnist" ? ", or install Debian's dataset-fashion-mnist package" : "")."
         case let .invalid(error):
             error.localizedDescription
+        case let .unknown(name):
+            "unknown dataset '\(name)'; datasets by name: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")), or a folder of images"
+        case let .unreadable(folder, reason):
+            "cannot read the dataset files in \(folder): \(reason)"
+        case let .folder(error):
+            error.message
         }
+    }
+}
+
+extension DatasetCatalog {
+    /// Both splits of a named dataset, with the folder and the SHA-256 of its four files.
+    public func loadSplits(_ name: DatasetName) throws(DatasetError) -> LoadedDataset {
+        let train = try load(name, split: .train), test = try load(name, split: .test)
+        let folder = locate(name)!
+        var checksums: [String: String] = [:]
+        do {
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasPrefix("train-") || file.hasPrefix("t10k-") {
+                checksums[file] = try SHA256.hex(ofFile: folder.appendingPathComponent(file))
+            }
+        } catch {
+            throw .unreadable(folder: folder.path, reason: error.localizedDescription)
+        }
+        return LoadedDataset(train: train, test: test, folder: folder.path, checksums: checksums,
+                             report: "\(name.rawValue): \(folder.path) (\(train.count) train / \(test.count) test images of \(train.shape))")
+    }
+
+    /// The dataset a run names: an image folder when `folder` is given, else the named IDX dataset.
+    public func loadSplits(dataset: String, folder: ImageFolderOptions?) throws(DatasetError) -> LoadedDataset {
+        if let folder {
+            do { return try ImageFolder.load(folder) } catch { throw .folder(error) }
+        }
+        guard let name = DatasetName(rawValue: dataset) else {
+            throw .unknown(name: dataset)
+        }
+        return try loadSplits(name)
     }
 }

@@ -8,7 +8,7 @@ public enum IDXError: Error, LocalizedError, Equatable {
     case badMagic(file: String, expected: UInt32, found: UInt32)
     case lengthMismatch(file: String, expectedBytes: Int, foundBytes: Int)
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
-    case labelOutOfRange(file: String, index: Int, label: Int)
+    case labelOutOfRange(file: String, index: Int, label: Int, classes: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -22,8 +22,8 @@ public enum IDXError: Error, LocalizedError, Equatable {
             "\(file): the header's dimensions need \(expected) bytes, the file has \(found) (after decompression). Hint: the file is truncated or is not what its header says."
         case let .countMismatch(images, imageCount, labels, labelCount):
             "\(images) holds \(imageCount) images but \(labels) holds \(labelCount) labels. Hint: the two files come from different splits or datasets."
-        case let .labelOutOfRange(file, index, label):
-            "\(file): label \(label) at index \(index) is outside 0...9"
+        case let .labelOutOfRange(file, index, label, classes):
+            "\(file): label \(label) at index \(index) is outside the dataset's \(classes) classes (0...\(classes - 1))"
         }
     }
 

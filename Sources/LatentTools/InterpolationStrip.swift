@@ -5,8 +5,8 @@ extension LatentExplorer {
     /// A strip from one image to another: the first input, then the images decoded from `steps`
     /// latent vectors from μ(first) to μ(second) along `path` (both ends included), then the
     /// second input. One row of steps + 2 cells.
-    public func interpolationStrip(from first: [Float], to second: [Float], steps: Int, path: InterpolationPath, scale: Int) -> GreyImage {
-        precondition(first.count == pixelsPerImage && second.count == pixelsPerImage, "interpolation needs two images of \(pixelsPerImage) pixels")
+    public func interpolationStrip(from first: [Float], to second: [Float], steps: Int, path: InterpolationPath, scale: Int) -> Picture {
+        precondition(first.count == valuesPerImage && second.count == valuesPerImage, "interpolation needs two images of \(valuesPerImage) values")
         let codes = model.encode(images: first + second)
         let latents = path.points(from: codes.mean(0), to: codes.mean(1), steps: steps)
         let decoded = split(model.decode(latents: latents.flatMap { $0 }))

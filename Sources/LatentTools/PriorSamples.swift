@@ -13,7 +13,7 @@ extension LatentExplorer {
     }
 
     /// A grid of images decoded from prior draws (see `priorLatents`), `columns` per row.
-    public func priorSampleGrid(count: Int, temperature: Float, columns: Int, scale: Int, using generator: inout RandomGenerator) -> GreyImage {
+    public func priorSampleGrid(count: Int, temperature: Float, columns: Int, scale: Int, using generator: inout RandomGenerator) -> Picture {
         let images = model.decode(latents: priorLatents(count: count, temperature: temperature, using: &generator))
         return grid(split(images), columns: min(columns, count), scale: scale)
     }

@@ -6,7 +6,7 @@ extension LatentExplorer {
     /// Images over their reconstructions: rows of up to `columns` inputs, each followed by a row
     /// of the same images decoded from z = μ(x), or from one sampled z ~ q(z | x) per image when
     /// `generator` is given. Grid: 2 ⌈N / columns⌉ rows of min(N, columns) cells.
-    public func reconstructionGrid(images: [Float], columns: Int, scale: Int, using generator: inout RandomGenerator?) -> GreyImage {
+    public func reconstructionGrid(images: [Float], columns: Int, scale: Int, using generator: inout RandomGenerator?) -> Picture {
         let decoded = split(model.reconstruct(images: images, using: &generator))
         let originals = split(images)
         let width = min(columns, originals.count)

@@ -12,7 +12,7 @@ extension LatentExplorer {
     /// One row per dimension in `dimensions` (in that order): `base` (usually an image's μ) with
     /// that dimension set to each of `values`, the others held, decoded. Grid of
     /// dimensions.count rows and values.count columns.
-    public func traversalGrid(base: [Float], dimensions: [Int], values: [Double], scale: Int) -> GreyImage {
+    public func traversalGrid(base: [Float], dimensions: [Int], values: [Double], scale: Int) -> Picture {
         precondition(base.count == latentSize && dimensions.allSatisfy { (0..<latentSize).contains($0) }, "traversal dimensions must lie in 0..<\(latentSize)")
         var latents: [Float] = []
         for dimension in dimensions {

@@ -7,9 +7,9 @@ import VAE
 /// A trained model found from what a person points the tool at: a run folder written by
 /// `vae train` (its configuration and `model.safetensors`), a model file written by this tool
 /// (its architecture in the metadata), or a file made elsewhere with PyTorch's example names
-/// (layer sizes read off the tensor shapes, the rest from a preset).
+/// (layer sizes read off the tensor shapes, the rest from a preset). Any model kind.
 public struct LoadedModel {
-    public let model: VariationalAutoencoder
+    public let model: any VariationalModel
     /// The run's settings (dataset, binarisation, seed, ...); for a bare model file, the preset's
     /// with the file's architecture.
     public let configuration: TrainingConfiguration
@@ -37,16 +37,17 @@ public struct LoadedModel {
         if run == nil {
             if let saved = TrainingCheckpoint.configuration(in: file) {
                 configuration = saved
-            } else if let model = TrainingCheckpoint.modelConfiguration(in: file) {
+            } else if let model = TrainingCheckpoint.modelSpecification(in: file) {
                 configuration.model = model
-            } else if let model = ModelConfiguration.inferred(from: file, base: configuration.model) {
-                configuration.model = model
+            } else if case let .mlp(base) = configuration.model, let model = ModelConfiguration.inferred(from: file, base: base) {
+                configuration.model = .mlp(model)
             } else {
                 throw .invalidFile(path: modelURL.path, reason: "it holds neither this tool's names nor PyTorch's example names (fc1, fc21, fc22, fc3, fc4); its tensors are: \(file.tensors.keys.sorted().joined(separator: ", "))")
             }
         }
+        if let problem = configuration.model.problems.first { throw .invalidFile(path: modelURL.path, reason: "its recorded architecture is not usable: \(problem)") }
         var generator = RandomGenerator(seed: 0)
-        let model = VariationalAutoencoder(configuration.model, using: &generator)
+        let model = configuration.model.makeModel(using: &generator)
         do { try model.load(file, fileName: modelURL.path) } catch {
             throw .invalidFile(path: modelURL.path, reason: "it does not fit the \(configuration.model.architectureName) architecture\(run.map { " recorded in \($0.configuration.path)" } ?? ""): \(error.localizedDescription)")
         }
@@ -56,17 +57,16 @@ public struct LoadedModel {
     /// The epoch the model file was written after, when it says.
     public var epoch: Int? { metadata["epoch"].flatMap(Int.init) }
 
-    /// A split of the run's dataset (or `dataset` instead) as the model saw it: with the run's
-    /// fixed binarisation applied (see `Trainer.testImages`); checked to fit the model's input.
+    /// A split of the run's dataset (or the named `dataset` instead) as the model saw it: with
+    /// the run's fixed binarisation applied (see `Trainer.testImages`); checked to fit the model.
     public func images(_ split: DatasetSplit, dataset: String? = nil, catalog: DatasetCatalog) throws(RunError) -> ImageDataset {
-        let nameText = dataset ?? configuration.dataset
-        guard let name = DatasetName(rawValue: nameText) else {
-            throw .dataset("unknown dataset '\(nameText)'; datasets: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let raw: ImageDataset
-        do { raw = try catalog.load(name, split: split) } catch { throw .dataset(error.localizedDescription) }
-        guard raw.pixelsPerImage == configuration.model.inputSize else {
-            throw .dataset("the model in \(modelFile.path) expects \(configuration.model.inputSize) pixels per image; \(name.rawValue) has \(raw.rows)x\(raw.columns) = \(raw.pixelsPerImage)")
+        let data: LoadedDataset
+        do {
+            data = try catalog.loadSplits(dataset: dataset ?? configuration.dataset, folder: dataset == nil ? configuration.imageFolder : nil)
+        } catch { throw .dataset(error.localizedDescription) }
+        let raw = split == .train ? data.train : data.test
+        guard raw.shape == model.imageShape else {
+            throw .dataset("the model in \(modelFile.path) takes \(model.imageShape) images; the dataset in \(data.folder) has \(raw.shape)")
         }
         return Trainer.testImages(raw, configuration: configuration)
     }
@@ -80,12 +80,5 @@ public struct LoadedModel {
         if let run { return run.url.appendingPathComponent(name) }
         let stem = modelFile.deletingPathExtension().lastPathComponent
         return modelFile.deletingLastPathComponent().appendingPathComponent("\(stem)-\(name)")
-    }
-
-    /// The side of the square images the model was made for (28 for 784 inputs), or nil when
-    /// the input size is not a square.
-    public var imageSide: Int? {
-        let side = Int(Double(configuration.model.inputSize).squareRoot().rounded())
-        return side * side == configuration.model.inputSize ? side : nil
     }
 }

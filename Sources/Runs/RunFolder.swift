@@ -77,6 +77,7 @@ public struct RunFolder: Sendable {
         do {
             return try JSONDecoder().decode(RunRecord.self, from: data)
         } catch {
+            if let legacy = try? JSONDecoder().decode(LegacyAffineRecord.self, from: data) { return legacy.record }
             throw .invalidFile(path: configuration.path, reason: "\(error)")
         }
     }
@@ -96,6 +97,7 @@ public enum RunError: Error, LocalizedError, Equatable {
     case notFound(path: String, expected: String)
     case alreadyARun(path: String)
     case invalidFile(path: String, reason: String)
+    case invalidConfiguration(String)
     case cannotWrite(path: String, reason: String)
     case dataset(String)
     case checkpoint(String)
@@ -111,6 +113,8 @@ public enum RunError: Error, LocalizedError, Equatable {
             "\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)"
         case let .invalidFile(path, reason):
             "\(path) is not valid: \(reason)"
+        case let .invalidConfiguration(problem):
+            "invalid settings: \(problem)"
         case let .cannotWrite(path, reason):
             "cannot write \(path): \(reason)"
         case let .dataset(message), let .checkpoint(message):
@@ -118,5 +122,33 @@ public enum RunError: Error, LocalizedError, Equatable {
         case let .nonFiniteLoss(message, kept):
             message + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
         }
+    }
+}
+
+/// The config.json of a design-B run written before there was one run format (version 0.x,
+/// `"kind": "affine"` with `affineConfiguration`): read as today's record, so its model loads
+/// for `vae eval` and the latent tools. Its checkpoint kept only finished epochs in another
+/// form, so it cannot be resumed (the resume says so).
+struct LegacyAffineRecord: Decodable {
+    struct Configuration: Decodable {
+        var preset: String, dataset: String, model: AffineModelConfiguration, learningRate: Float, batchSize: Int, epochs: Int, seed: UInt64
+        var validationFraction: Double, classifierWeight: Float, klWeight: Float?
+    }
+    var kind: String
+    var affineConfiguration: Configuration
+    var datasetFolder: String
+    var datasetSHA256: [String: String]
+    var blasThreads: Int
+
+    var record: RunRecord {
+        let old = affineConfiguration
+        var model = old.model
+        model.classifierWeight = old.classifierWeight
+        var configuration = TrainingConfiguration.affine(name: old.preset, model: model, batchSize: old.batchSize, epochs: old.epochs,
+                                                         klWeight: old.klWeight ?? 5 / Float(model.latentSize * old.batchSize),
+                                                         learningRate: old.learningRate, seed: old.seed)
+        configuration.dataset = old.dataset
+        configuration.validationShare = old.validationFraction
+        return RunRecord(configuration: configuration, datasetFolder: datasetFolder, datasetSHA256: datasetSHA256, blasThreads: blasThreads)
     }
 }

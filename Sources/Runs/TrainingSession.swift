@@ -9,7 +9,8 @@ import Visualization
 public protocol TrainingReporter: AnyObject {
     func started(_ session: TrainingSession)
     func batch(epoch: Int, done: Int, total: Int, runningLoss: Double)
-    func epochFinished(_ row: MetricsRow, session: TrainingSession)
+    /// `figures`: the model's own figures on the validation images (design B's accuracy), if any.
+    func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession)
 }
 
 /// A training run tied to its folder: trains epoch by epoch, and after each epoch evaluates the
@@ -23,6 +24,8 @@ public final class TrainingSession {
     public private(set) var rows: [MetricsRow]
     /// Where a resumed session started (nil for a new one).
     public let resumedFrom: TrainingProgress?
+    /// How the dataset was read (files, decoding speed or cache), for the console.
+    public let datasetReport: String
 
     public enum Outcome: Equatable {
         case finished
@@ -30,7 +33,8 @@ public final class TrainingSession {
         case interrupted(epoch: Int, batch: Int)
     }
 
-    init(folder: RunFolder, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?) {
+    init(folder: RunFolder, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?, datasetReport: String) {
+        self.datasetReport = datasetReport
         self.folder = folder
         self.trainer = trainer
         self.record = record
@@ -38,17 +42,24 @@ public final class TrainingSession {
         self.resumedFrom = resumedFrom
     }
 
-    /// A new run in `folder` (created; it must not hold a run already).
-    public static func start(configuration: TrainingConfiguration, folder: RunFolder, catalog: DatasetCatalog,
+    /// A new run in `folder` (created; it must not hold a run already). The model is fitted to
+    /// the dataset's image shape (an MLP takes any C x H x W; design B any grey H x W).
+    public static func start(configuration given: TrainingConfiguration, folder: RunFolder, catalog: DatasetCatalog,
                              blasThreads: Int) throws(RunError) -> TrainingSession {
-        if let problem = configuration.problems.first { throw .invalidFile(path: "the options", reason: problem) }
+        if let problem = given.problems.first { throw .invalidConfiguration(problem) }
         if folder.holdsRun { throw .alreadyARun(path: folder.url.path) }
-        let (train, test, dataFolder, checksums) = try loadData(dataset: configuration.dataset, inputSize: configuration.model.inputSize, catalog: catalog)
+        let data = try loadData(given, catalog: catalog)
+        var configuration = given
+        configuration.model = given.model.fitted(to: data.train.shape)
+        guard configuration.model.imageShape == data.train.shape else {
+            throw .dataset("the \(configuration.model.kind) model draws \(configuration.model.imageShape.channels == 1 ? "grey" : "colour") images, but the dataset in \(data.folder) has \(data.train.shape) images; read it in grey")
+        }
+        if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
         try folder.create()
-        let record = RunRecord(configuration: configuration, datasetFolder: dataFolder, datasetSHA256: checksums, blasThreads: blasThreads)
+        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads)
         try folder.writeRecord(record)
-        let trainer = Trainer(configuration: configuration, train: train, test: test)
-        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: [], resumedFrom: nil)
+        let trainer = Trainer(configuration: configuration, train: data.train, test: data.test)
+        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report)
     }
 
     /// Continues the run in `folder` from its checkpoint; `epochs` may raise the epoch count.
@@ -56,17 +67,20 @@ public final class TrainingSession {
         guard folder.exists else { throw .notARun(path: folder.url.path, reason: "no such folder") }
         var record = try folder.readRecord()
         if let epochs {
-            guard epochs > 0 else { throw .invalidFile(path: "the options", reason: "--epochs must be positive, got \(epochs)") }
+            guard epochs > 0 else { throw .invalidConfiguration("the epoch count must be positive, got \(epochs)") }
             record.configuration.epochs = epochs
         }
         guard FileManager.default.fileExists(atPath: folder.checkpoint.path) else {
             throw .notARun(path: folder.url.path, reason: "it has no checkpoint.safetensors to resume from")
         }
-        let (train, test, dataFolder, checksums) = try loadData(dataset: record.configuration.dataset, inputSize: record.configuration.model.inputSize, catalog: catalog)
-        if checksums != record.datasetSHA256 {
-            throw .dataset("the dataset files in \(dataFolder) differ from the ones this run started with (SHA-256 recorded in \(folder.configuration.path)); resuming would not reproduce the run")
+        let data = try loadData(record.configuration, catalog: catalog)
+        if data.checksums != record.datasetSHA256 {
+            throw .dataset("the dataset files in \(data.folder) differ from the ones this run started with (SHA-256 recorded in \(folder.configuration.path)); resuming would not reproduce the run")
         }
-        let trainer = Trainer(configuration: record.configuration, train: train, test: test)
+        guard data.train.shape == record.configuration.model.imageShape else {
+            throw .dataset("the run's model takes \(record.configuration.model.imageShape) images, the dataset in \(data.folder) has \(data.train.shape)")
+        }
+        let trainer = Trainer(configuration: record.configuration, train: data.train, test: data.test)
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile.read(from: folder.checkpoint) } catch { throw .checkpoint(error.localizedDescription) }
         do {
@@ -77,35 +91,14 @@ public final class TrainingSession {
         let rows = try folder.readMetrics().filter { $0.epoch <= trainer.progress.completedEpochs }
         record.blasThreads = blasThreads
         try folder.writeRecord(record)
-        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress)
+        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress, datasetReport: data.report)
     }
 
-    /// Both splits of `dataset`, checked to have `inputSize` pixels per image, with the folder
-    /// they came from and the SHA-256 of its files.
-    static func loadData(dataset: String, inputSize: Int, catalog: DatasetCatalog) throws(RunError)
-        -> (ImageDataset, ImageDataset, String, [String: String]) {
-        guard let name = DatasetName(rawValue: dataset) else {
-            throw .dataset("unknown dataset '\(dataset)'; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let loaded: (ImageDataset, ImageDataset, URL)
-        do {
-            loaded = (try catalog.load(name, split: .train), try catalog.load(name, split: .test), catalog.locate(name)!)
-        } catch {
+    /// Both splits of the configuration's dataset (a named one or an image folder), with the
+    /// folder they came from and the SHA-256 of its files.
+    static func loadData(_ configuration: TrainingConfiguration, catalog: DatasetCatalog) throws(RunError) -> LoadedDataset {
+        do { return try catalog.loadSplits(dataset: configuration.dataset, folder: configuration.imageFolder) } catch {
             throw .dataset(error.localizedDescription)
-        }
-        let (train, test, folder) = loaded
-        guard train.pixelsPerImage == inputSize, test.pixelsPerImage == inputSize else {
-            throw .dataset("the model expects \(inputSize) pixels per image, but \(name.rawValue) in \(folder.path) has \(train.rows)x\(train.columns) images (\(train.pixelsPerImage) pixels)")
-        }
-        do {
-            var checksums: [String: String] = [:]
-            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-            where file.hasPrefix("train-") || file.hasPrefix("t10k-") {
-                checksums[file] = try SHA256.hex(ofFile: folder.appendingPathComponent(file))
-            }
-            return (train, test, folder.path, checksums)
-        } catch {
-            throw .dataset("cannot read the dataset: \(error.localizedDescription)")
         }
     }
 
@@ -137,7 +130,8 @@ public final class TrainingSession {
                 evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
             rows.append(row)
             try writeEpochFiles(epoch: summary.epoch)
-            reporter.epochFinished(row, session: self)
+            let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
+            reporter.epochFinished(row, figures: figures, session: self)
         }
         return .finished
     }
@@ -176,20 +170,18 @@ public final class TrainingSession {
     }
 
     /// The first 8 test images (top row) above their reconstructions with z = μ (bottom row),
-    /// enlarged 2x.
-    public func reconstructionPicture(count: Int = 8) -> GreyImage {
-        let test = trainer.test
-        let shown = min(count, test.count), size = test.pixelsPerImage
-        let originals = Array(test.pixels[0..<(shown * size)])
+    /// enlarged 2x, grey or colour as the images are.
+    public func reconstructionPicture(count: Int = 8) -> Picture {
+        let test = trainer.test.prefix(count)
         var noSampling: RandomGenerator? = nil
-        let decoded = trainer.model.reconstruct(images: originals, using: &noSampling)
-        return ImageGrid.make(images: originals + decoded, imageWidth: test.columns, imageHeight: test.rows,
-                              rows: 2, columns: shown, scale: 2)
+        let decoded = trainer.model.reconstruct(images: test.pixels, labels: test.labels, using: &noSampling)
+        return ImageGrid.make(images: test.pixels + decoded, shape: test.shape, rows: 2, columns: test.count, scale: 2)
     }
 
     /// The learning curves so far (see `LearningCurves`).
     public func learningCurves() -> PlotRow {
         let configuration = trainer.configuration
-        return LearningCurves.figure(rows, title: "\(configuration.preset): \(configuration.model.architectureName) on \(configuration.dataset)")
+        let dataset = configuration.imageFolder.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? configuration.dataset
+        return LearningCurves.figure(rows, title: "\(configuration.preset): \(configuration.model.architectureName) on \(dataset)")
     }
 }

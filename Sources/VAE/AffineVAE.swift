@@ -1,3 +1,4 @@
+import Datasets
 import NN
 import TensorCore
 
@@ -7,7 +8,7 @@ import TensorCore
 ///
 /// Keys: `encoder.*` (see `GaussianEncoder`), `decoder.first|second|output.*`,
 /// `classifier.layers.0|1.*`.
-public final class AffineVAE: Module {
+public final class AffineVAE: Module, VariationalModel {
     public let encoder: GaussianEncoder
     public let decoder: CoordinateDecoder
     public let classifier: MultilayerPerceptron
@@ -22,6 +23,39 @@ public final class AffineVAE: Module {
         classifier = MultilayerPerceptron(sizes: [configuration.contentSize, configuration.classifierHiddenSize, configuration.classes],
                                           activation: .relu, using: &generator)
         self.configuration = configuration
+    }
+
+    public var latentSize: Int { configuration.latentSize }
+    public var imageShape: ImageShape { configuration.imageShape }
+    public var condition: ModelCondition { .none }
+    public var specification: ModelSpecification { .affine(configuration) }
+
+    public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
+        precondition(condition == nil, "design B is unconditional")
+        return encoder(x)
+    }
+
+    /// A Gaussian around the rendered image (the coordinate decoder ends in its own sigmoid):
+    /// its −log p is the squared error, which design B's loss averages over pixels.
+    public func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood {
+        precondition(condition == nil, "design B is unconditional")
+        return ImageLikelihood(kind: .gaussian, parameters: .mean(render(z)))
+    }
+
+    /// Design B's classifier term: classifierWeight · CE(classifier(content of z), labels), batch mean.
+    public func extraLossTerms(_ output: VAEOutput, labels: [Int]) -> [ExtraLossTerm] {
+        guard !labels.isEmpty, configuration.classifierWeight > 0 else { return [] }
+        let crossEntropy = softmaxCrossEntropy(logits: classifier(content(output.z)), labels: labels, reduction: .mean)
+        return [ExtraLossTerm(name: "classifier cross-entropy", weighted: crossEntropy * configuration.classifierWeight,
+                              value: Double(crossEntropy.item))]
+    }
+
+    /// The reconstruction MSE per value (z = μ, transform on) and the classifier's accuracy.
+    public func figures(on dataset: ImageDataset) -> [(name: String, value: Double)] {
+        let evaluation = evaluate(dataset)
+        var figures = [(name: "reconstruction MSE", value: evaluation.reconstructionMSE)]
+        if dataset.isLabelled { figures.append((name: "accuracy", value: evaluation.accuracy)) }
+        return figures
     }
 
     /// The content part of latent vectors [B, C + 6] -> [B, C].

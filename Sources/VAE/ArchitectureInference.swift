@@ -1,3 +1,4 @@
+import Datasets
 import NN
 import SafeTensors
 
@@ -10,7 +11,7 @@ extension ModelConfiguration {
     public static func inferred(from file: SafeTensorsFile, base: ModelConfiguration) -> ModelConfiguration? {
         var configuration = base
         if let first = file.tensors["fc1.weight"]?.shape, first.count == 2, let mean = file.tensors["fc21.weight"]?.shape, mean.count == 2 {
-            configuration.inputSize = first[1]
+            configuration.imageShape = shape(for: first[1], base: base.imageShape)
             configuration.hiddenSizes = [first[0]]
             configuration.latentSize = mean[0]
             return configuration
@@ -22,9 +23,14 @@ extension ModelConfiguration {
             hidden.append(shape[0])
         }
         guard let input, !hidden.isEmpty, let mean = file.tensors["encoder.mean.weight"]?.shape, mean.count == 2 else { return nil }
-        configuration.inputSize = input
+        configuration.imageShape = shape(for: input, base: base.imageShape)
         configuration.hiddenSizes = hidden
         configuration.latentSize = mean[0]
         return configuration
+    }
+
+    /// The base's image shape when it has `count` values, else a grey square (or one row).
+    static func shape(for count: Int, base: ImageShape) -> ImageShape {
+        base.count == count ? base : ImageShape.square(count: count) ?? .grey(height: 1, width: count)
     }
 }

@@ -20,12 +20,20 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     public var kl: Double
 }
 
-extension VariationalAutoencoder {
+extension VariationalModel {
+    /// The condition for images `range` of a set with `labels` (nil for an unconditional model).
+    func condition(labels: [Int], range: Range<Int>) -> Tensor? {
+        guard case .classes = condition else { return nil }
+        precondition(labels.count >= range.upperBound, "a conditional model needs a label for every image")
+        return conditionTensor(labels: Array(labels[range]))
+    }
+
     /// Evaluates the negative ELBO on `images` ([count, inputSize] values) against `targets` (the
     /// same shape; usually the same array), `batchSize` images at a time; the noise for the
-    /// sampled z comes from `generator`.
-    public func evaluate(images: [Float], targets: [Float], batchSize: Int, using generator: inout RandomGenerator) -> EvaluationResult {
-        let width = configuration.inputSize
+    /// sampled z comes from `generator`. `labels` condition a conditional model.
+    public func evaluate(images: [Float], targets: [Float], labels: [Int] = [], batchSize: Int,
+                         using generator: inout RandomGenerator) -> EvaluationResult {
+        let width = inputSize
         precondition(images.count % width == 0 && images.count == targets.count, "evaluate needs images and targets of [count, \(width)]")
         precondition(batchSize > 0, "batch size must be positive")
         let count = images.count / width
@@ -37,13 +45,14 @@ extension VariationalAutoencoder {
                 let t = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
                 images.withUnsafeBufferPointer { x.pointer.update(from: $0.baseAddress! + start * width, count: rows * width) }
                 targets.withUnsafeBufferPointer { t.pointer.update(from: $0.baseAddress! + start * width, count: rows * width) }
-                let (mean, spread) = encoder(x)
-                kl += Double(encoder.klDivergence(mean: mean, spread: spread, reduction: .sum).item)
-                let noise = Tensor.randomNormal(mean.shape, using: &generator)
-                let sampled = decoder.logits(latent(mean: mean, spread: spread, noise: noise))
-                reconstruction += Double(reconstructionLoss(logits: sampled, targets: t, reduction: .sum).item)
-                let central = decoder.logits(mean)
-                reconstructionMean += Double(reconstructionLoss(logits: central, targets: t, reduction: .sum).item)
+                let condition = condition(labels: labels, range: start..<(start + rows))
+                let posterior = encode(x, condition: condition)
+                kl += Double(posterior.klDivergence(reduction: .sum).item)
+                let noise = Tensor.randomNormal(posterior.mean.shape, using: &generator)
+                let sampled = decode(posterior.sample(noise: noise), condition: condition)
+                reconstruction += Double(sampled.negativeLogLikelihood(t, reduction: .sum).item)
+                let central = decode(posterior.mean, condition: condition)
+                reconstructionMean += Double(central.negativeLogLikelihood(t, reduction: .sum).item)
             }
         }
         let n = Double(max(count, 1))
@@ -51,20 +60,18 @@ extension VariationalAutoencoder {
                                 reconstruction: reconstruction / n, reconstructionMean: reconstructionMean / n, kl: kl / n)
     }
 
-    /// The decoded images sigmoid(ℓ) for z = μ(x) (or a sampled z when `generator` is given).
+    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given).
     /// Shapes: images [count * inputSize] -> [count * inputSize].
-    public func reconstruct(images: [Float], using generator: inout RandomGenerator?) -> [Float] {
-        let width = configuration.inputSize
+    public func reconstruct(images: [Float], labels: [Int] = [], using generator: inout RandomGenerator?) -> [Float] {
+        let width = inputSize
         let count = images.count / width
         return withoutGradients {
             let x = Tensor(shape: [count, width], scalars: images)
-            let (mean, spread) = encoder(x)
-            var z = mean
-            if generator != nil {
-                let noise = Tensor.randomNormal(mean.shape, using: &generator!)
-                z = latent(mean: mean, spread: spread, noise: noise)
-            }
-            return decoder(z).scalars
+            let condition = condition(labels: labels, range: 0..<count)
+            let posterior = encode(x, condition: condition)
+            var noise: Tensor? = nil
+            if generator != nil { noise = Tensor.randomNormal(posterior.mean.shape, using: &generator!) }
+            return decode(posterior.sample(noise: noise), condition: condition).mean.scalars
         }
     }
 }

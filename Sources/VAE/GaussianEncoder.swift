@@ -23,37 +23,14 @@ public final class GaussianEncoder: Module {
         self.varianceHead = varianceHead
     }
 
-    /// The mean and the raw spread head (log σ², the softplus argument, or σ: see `varianceHead`).
-    public func callAsFunction(_ x: Tensor) -> (mean: Tensor, spread: Tensor) {
+    /// q(z | x): the mean and the raw spread head (log σ², the softplus argument, or σ: see
+    /// `varianceHead`) of x [batch, input].
+    public func callAsFunction(_ x: Tensor) -> DiagonalGaussian {
         var h = x
         for layer in hidden { h = activation(layer(h)) }
-        return (mean(h), spread(h))
+        return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
     }
 
-    /// σ from the raw spread head.
-    public func standardDeviation(fromSpread spread: Tensor) -> Tensor {
-        switch varianceHead {
-        case .logVariance: (spread * 0.5).exp()
-        case .softplusStandardDeviation: spread.softplus()
-        case .standardDeviation: spread
-        }
-    }
-
-    /// log σ² from the raw spread head.
-    public func logVariance(fromSpread spread: Tensor) -> Tensor {
-        switch varianceHead {
-        case .logVariance: spread
-        case .softplusStandardDeviation: spread.softplus().log() * 2
-        case .standardDeviation: spread.squared().log()
-        }
-    }
-
-    /// KL(q(z | x) || N(0, I)) per example, [batch], in closed form.
-    public func klDivergence(mean: Tensor, spread: Tensor, reduction: Reduction) -> Tensor {
-        switch varianceHead {
-        case .logVariance: gaussianKLDivergence(mean: mean, logVariance: spread, reduction: reduction)
-        case .softplusStandardDeviation: gaussianKLDivergence(mean: mean, standardDeviation: spread.softplus(), reduction: reduction)
-        case .standardDeviation: gaussianKLDivergence(mean: mean, standardDeviation: spread, reduction: reduction)
-        }
-    }
+    /// Values per input row.
+    public var inputSize: Int { hidden[0].inputSize }
 }

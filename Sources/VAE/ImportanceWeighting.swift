@@ -55,39 +55,26 @@ public struct ImportanceWeightedResult: Codable, Equatable, Sendable {
     public var kl: Double
 }
 
-extension VariationalAutoencoder {
+extension VariationalModel {
     /// The constant a Gaussian likelihood's log-density has beyond −Σ (x − mean)²: with σ² = ½,
     /// −(D/2) log π; 0 for the Bernoulli likelihood.
-    public var logLikelihoodConstant: Double {
-        configuration.likelihood == .gaussian ? -Double(configuration.inputSize) / 2 * Foundation.log(Double.pi) : 0
-    }
+    public var logLikelihoodConstant: Double { ImageLikelihood.constant(specification.likelihood, dimension: inputSize) }
 
-    /// log p(x | z) per row of `logits` [rows, D] against `targets` [rows, D] (differentiable):
-    /// Bernoulli −Σ BCE(ℓ, x); Gaussian −Σ (sigmoid(ℓ) − x)² − (D/2) log π.
-    public func logLikelihoodPerRow(logits: Tensor, targets: Tensor) -> Tensor {
-        switch configuration.likelihood {
-        case .bernoulli: return -binaryCrossEntropy(logits: logits, targets: targets, reduction: .none).sum(alongAxis: 1)
-        case .gaussian:
-            return -meanSquaredError(predictions: logits.sigmoid(), targets: targets, reduction: .none).sum(alongAxis: 1)
-                + Float(logLikelihoodConstant)
-        }
-    }
-
-    /// The k-sample bound L_k for a batch, differentiable (the IWAE objective): x [B, D] and the
-    /// encoder's outputs for it -> L_k(x) [B], plus the batch's sums of the mean reconstruction
-    /// and sampled-KL terms (for reporting). k = 1 gives the ELBO with a sampled KL.
-    public func importanceWeightedLogLikelihood(x: Tensor, mean: Tensor, spread: Tensor, samples k: Int,
+    /// The k-sample bound L_k for a batch, differentiable (the IWAE objective): x [B, D] and its
+    /// posterior -> L_k(x) [B], plus the batch's sums of the mean reconstruction and sampled-KL
+    /// terms (for reporting). k = 1 gives the ELBO with a sampled KL.
+    public func importanceWeightedLogLikelihood(x: Tensor, posterior: DiagonalGaussian, condition: Tensor? = nil, samples k: Int,
                                                 using generator: inout RandomGenerator)
         -> (logLikelihood: Tensor, reconstruction: Double, kl: Double) {
         precondition(k >= 1, "the bound needs at least one sample")
-        let rows = x.shape[0], latent = configuration.latentSize
-        let repeatedMean = mean.repeatingRows(k), repeatedSpread = spread.repeatingRows(k)
-        let noise = Tensor.randomNormal([rows * k, latent], using: &generator)
-        let z = repeatedMean + encoder.standardDeviation(fromSpread: repeatedSpread) * noise
-        let logLikelihood = logLikelihoodPerRow(logits: decoder.logits(z), targets: x.repeatingRows(k))
+        let rows = x.shape[0]
+        let repeated = posterior.repeatingRows(k)
+        let noise = Tensor.randomNormal([rows * k, latentSize], using: &generator)
+        let z = repeated.sample(noise: noise)
+        let logLikelihood = decode(z, condition: condition?.repeatingRows(k)).logLikelihoodPerRow(x.repeatingRows(k))
         let noiseTerm = Tensor(shape: [rows * k], scalars: withoutGradients { noise.squared().sum(alongAxis: 1).scalars })
         let logPriorOverPosterior = z.squared().sum(alongAxis: 1) * -0.5 + noiseTerm * 0.5
-            + encoder.logVariance(fromSpread: repeatedSpread).sum(alongAxis: 1) * 0.5
+            + repeated.logVariance.sum(alongAxis: 1) * 0.5
         let logWeights = (logLikelihood + logPriorOverPosterior).reshaped(to: [rows, k])
         // log (1/k) Σ e^{a} = m + log Σ e^{a − m} − log k, with m the row maximum held constant.
         let values = logWeights.scalars
@@ -103,27 +90,36 @@ extension VariationalAutoencoder {
     /// decoded samples (all k samples of several images, or a share of one image's k), so that
     /// k = 5000 over 10,000 images is a sequence of large matrix products. `progress(done)` is
     /// called after each image group with the images finished.
-    public func importanceWeightedBound(images: [Float], samples k: Int, maxRows: Int = 4096,
+    public func importanceWeightedBound(images: [Float], labels: [Int] = [], samples k: Int, maxRows: Int = 4096,
                                         using generator: inout RandomGenerator,
                                         progress: (_ imagesDone: Int) -> Void = { _ in }) -> ImportanceWeightedResult {
-        let width = configuration.inputSize, latent = configuration.latentSize
+        let width = inputSize, latent = latentSize
         precondition(images.count % width == 0, "need [count, \(width)] images")
-        let codes = encode(images: images)
+        let codes = encode(images: images, labels: labels)
         let constant = Float(logLikelihoodConstant)
-        let bernoulli = configuration.likelihood == .bernoulli
         return withoutGradients {
             ImportanceSampler(samples: k, maxRows: maxRows).bound(codes: codes, using: &generator, progress: progress) { first, taken, z in
                 let rows = z.count / latent
-                let logits = decoder.logits(Tensor(shape: [rows, latent], scalars: z))
+                var condition: Tensor? = nil
+                if case .classes = self.condition {
+                    condition = conditionTensor(labels: (0..<rows).map { labels[first + $0 / taken] })
+                }
+                let likelihood = decode(Tensor(shape: [rows, latent], scalars: z), condition: condition)
+                let bernoulli = likelihood.kind == .bernoulli
+                let parameters: Tensor
+                switch likelihood.parameters {
+                case let .logits(logits): parameters = bernoulli ? logits : likelihood.mean
+                case let .mean(mean): parameters = mean
+                }
                 var logLikelihood = [Double](repeating: 0, count: rows)
                 images.withUnsafeBufferPointer { source in
                     logLikelihood.withUnsafeMutableBufferPointer { out in
-                        let target = source.baseAddress! + first * width, values = logits.pointer, out = out.baseAddress!
+                        let target = source.baseAddress! + first * width, values = parameters.pointer, out = out.baseAddress!
                         ParallelLoop.shared.run(count: rows, grain: max(1, 16_384 / width)) { begin, end in
                             for row in begin..<end {
                                 let l = values + row &* width, t = target + (row / taken) &* width
-                                out[row] = Double(bernoulli ? Self.bernoulliLogLikelihood(logits: l, targets: t, count: width)
-                                    : Self.gaussianLogLikelihood(logits: l, targets: t, count: width) + constant)
+                                out[row] = Double(bernoulli ? bernoulliLogLikelihood(logits: l, targets: t, count: width)
+                                    : gaussianLogLikelihood(means: l, targets: t, count: width) + constant)
                             }
                         }
                     }
@@ -132,32 +128,32 @@ extension VariationalAutoencoder {
             }
         }
     }
+}
 
-    /// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised.
-    @inline(__always)
-    static func bernoulliLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
-        var total = FloatVector()
-        forEachVector(count) { i, n in
-            let l = loadVector(logits, i, n), t = loadVector(targets, i, n)
-            var term = t * l - VectorMath.softplus(l)
-            if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
-            total += term
-        }
-        return total.sum()
+/// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised.
+@inline(__always)
+func bernoulliLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
+    var total = FloatVector()
+    forEachVector(count) { i, n in
+        let l = loadVector(logits, i, n), t = loadVector(targets, i, n)
+        var term = t * l - VectorMath.softplus(l)
+        if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
+        total += term
     }
+    return total.sum()
+}
 
-    /// −Σ_j (sigmoid(ℓ_j) − x_j)², vectorised.
-    @inline(__always)
-    static func gaussianLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
-        var total = FloatVector()
-        forEachVector(count) { i, n in
-            let difference = VectorMath.sigmoid(loadVector(logits, i, n)) - loadVector(targets, i, n)
-            var term = -(difference * difference)
-            if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
-            total += term
-        }
-        return total.sum()
+/// −Σ_j (m_j − x_j)², vectorised.
+@inline(__always)
+func gaussianLogLikelihood(means: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
+    var total = FloatVector()
+    forEachVector(count) { i, n in
+        let difference = loadVector(means, i, n) - loadVector(targets, i, n)
+        var term = -(difference * difference)
+        if n < FloatVector.scalarCount { for lane in n..<FloatVector.scalarCount { term[lane] = 0 } }
+        total += term
     }
+    return total.sum()
 }
 
 /// The k-sample importance-weighted bound for any likelihood, given the Gaussian posteriors

@@ -51,11 +51,11 @@ public struct LatentCodes: Sendable {
     }
 }
 
-extension GaussianEncoder {
+extension VariationalModel {
     /// Encodes `images` ([count, inputSize], row-major) `batchSize` at a time.
-    public func encode(images: [Float], batchSize: Int = 1000) -> LatentCodes {
-        let width = hidden[0].inputSize, size = mean.outputSize
-        precondition(images.count % width == 0, "\(images.count) values are not whole images of \(width) pixels")
+    public func encode(images: [Float], labels: [Int] = [], batchSize: Int = 1000) -> LatentCodes {
+        let width = inputSize, size = latentSize
+        precondition(images.count % width == 0, "\(images.count) values are not whole images of \(width) values")
         precondition(batchSize > 0, "batch size must be positive")
         let count = images.count / width
         var means = [Float](), logVariances = [Float]()
@@ -65,34 +65,27 @@ extension GaussianEncoder {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = min(batchSize, count - start)
                 let x = Tensor(shape: [rows, width], scalars: Array(images[(start * width)..<((start + rows) * width)]))
-                let (mean, spread) = self(x)
-                means += mean.scalars
-                logVariances += logVariance(fromSpread: spread).scalars
+                let posterior = encode(x, condition: condition(labels: labels, range: start..<(start + rows)))
+                means += posterior.mean.scalars
+                logVariances += posterior.logVariance.scalars
             }
         }
         return LatentCodes(count: count, size: size, means: means, logVariances: logVariances)
     }
-}
 
-extension VariationalAutoencoder {
-    /// Encodes `images` ([count, inputSize], row-major) `batchSize` at a time.
-    public func encode(images: [Float], batchSize: Int = 1000) -> LatentCodes {
-        encoder.encode(images: images, batchSize: batchSize)
-    }
-
-    /// Decodes latent vectors ([count, latentSize], row-major) to images in [0, 1]
+    /// Decodes latent vectors ([count, latentSize], row-major) to mean images in [0, 1]
     /// ([count, inputSize]), `batchSize` at a time.
-    public func decode(latents: [Float], batchSize: Int = 1000) -> [Float] {
-        let size = configuration.latentSize
+    public func decode(latents: [Float], labels: [Int] = [], batchSize: Int = 1000) -> [Float] {
+        let size = latentSize
         precondition(latents.count % size == 0, "\(latents.count) values are not whole \(size)-d latent vectors")
         let count = latents.count / size
         var images = [Float]()
-        images.reserveCapacity(count * configuration.inputSize)
+        images.reserveCapacity(count * inputSize)
         withoutGradients {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = min(batchSize, count - start)
                 let z = Tensor(shape: [rows, size], scalars: Array(latents[(start * size)..<((start + rows) * size)]))
-                images += decoder(z).scalars
+                images += decode(z, condition: condition(labels: labels, range: start..<(start + rows))).mean.scalars
             }
         }
         return images

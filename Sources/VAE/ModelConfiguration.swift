@@ -1,3 +1,4 @@
+import Datasets
 import NN
 
 /// How the encoder parameterises the spread of q(z | x) = N(μ, diag σ²).
@@ -19,12 +20,12 @@ public enum Likelihood: String, Codable, CaseIterable, Sendable {
     case gaussian
 }
 
-/// The architecture of an MLP VAE. Encoder: input -> hidden... (activation) -> μ and the spread
-/// head, each `latentSize` wide. Decoder: latent -> reversed hidden... (activation) -> input
-/// (logits). With one hidden layer the parameters carry PyTorch's example names
-/// (`fc1`, `fc21`, `fc22`, `fc3`, `fc4`).
+/// The architecture of an MLP VAE. Encoder: the image's C·H·W values -> hidden... (activation)
+/// -> μ and the spread head, each `latentSize` wide. Decoder: latent -> reversed hidden...
+/// (activation) -> C·H·W (logits). With one hidden layer the parameters carry PyTorch's example
+/// names (`fc1`, `fc21`, `fc22`, `fc3`, `fc4`).
 public struct ModelConfiguration: Codable, Equatable, Sendable {
-    public var inputSize: Int
+    public var imageShape: ImageShape
     public var hiddenSizes: [Int]
     public var latentSize: Int
     public var activation: Activation
@@ -33,16 +34,58 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// "pytorch" (uniform ±1/√fan_in for weight and bias) or "glorot" (Keras: Glorot uniform, zero bias).
     public var initializer: String
 
-    public init(inputSize: Int = 784, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
+    public init(imageShape: ImageShape = .mnist, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
                 varianceHead: VarianceHead = .logVariance, likelihood: Likelihood = .bernoulli,
                 initializer: Initializer = .pytorchDefault) {
-        self.inputSize = inputSize
+        self.imageShape = imageShape
         self.hiddenSizes = hiddenSizes
         self.latentSize = latentSize
         self.activation = activation
         self.varianceHead = varianceHead
         self.likelihood = likelihood
         self.initializer = initializer.rawValue
+    }
+
+    /// A grey model of `inputSize` values (a square image when the size is a square, else one row).
+    public init(inputSize: Int, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
+                varianceHead: VarianceHead = .logVariance, likelihood: Likelihood = .bernoulli,
+                initializer: Initializer = .pytorchDefault) {
+        self.init(imageShape: ImageShape.square(count: inputSize) ?? .grey(height: 1, width: inputSize), hiddenSizes: hiddenSizes,
+                  latentSize: latentSize, activation: activation, varianceHead: varianceHead, likelihood: likelihood, initializer: initializer)
+    }
+
+    /// C · H · W.
+    public var inputSize: Int { imageShape.count }
+
+    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer }
+
+    /// Reads a configuration; files written before images had shapes give `inputSize`, read as a
+    /// grey square image.
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let shape = try c.decodeIfPresent(ImageShape.self, forKey: .imageShape) {
+            imageShape = shape
+        } else {
+            let size = try c.decode(Int.self, forKey: .inputSize)
+            imageShape = ImageShape.square(count: size) ?? .grey(height: 1, width: max(size, 0))
+        }
+        hiddenSizes = try c.decode([Int].self, forKey: .hiddenSizes)
+        latentSize = try c.decode(Int.self, forKey: .latentSize)
+        activation = try c.decode(Activation.self, forKey: .activation)
+        varianceHead = try c.decode(VarianceHead.self, forKey: .varianceHead)
+        likelihood = try c.decode(Likelihood.self, forKey: .likelihood)
+        initializer = try c.decode(String.self, forKey: .initializer)
+    }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(imageShape, forKey: .imageShape)
+        try c.encode(hiddenSizes, forKey: .hiddenSizes)
+        try c.encode(latentSize, forKey: .latentSize)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(varianceHead, forKey: .varianceHead)
+        try c.encode(likelihood, forKey: .likelihood)
+        try c.encode(initializer, forKey: .initializer)
     }
 
     /// The sizes as a dash-separated string, e.g. "784-400-20".

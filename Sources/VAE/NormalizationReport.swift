@@ -23,7 +23,7 @@ extension AffineVAE {
     /// `resolutionImages` images.
     public func normalizationReport(_ dataset: ImageDataset, resolutionImages: Int = 1000) -> NormalizationReport {
         let (width, height) = (configuration.imageWidth, configuration.imageHeight)
-        let codes = encoder.encode(images: dataset.pixels, batchSize: 500)
+        let codes = encode(images: dataset.pixels, batchSize: 500)
         let means = codes.means
         let reconstructed = renderImages(means)
         let normalized = renderImages(means, transformOn: false)

@@ -10,7 +10,7 @@ public struct NonFiniteLossError: Error, Equatable, CustomStringConvertible {
     public let batch: Int
     public let value: Float
     public var description: String {
-        "the training loss became \(value) at epoch \(epoch), batch \(batch); try a lower --learning-rate"
+        "the training loss became \(value) at epoch \(epoch), batch \(batch); a lower learning rate may help"
     }
 }
 
@@ -30,6 +30,8 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var klSum = 0.0
     public var imagesSeen = 0
     public var secondsSoFar = 0.0
+    /// Running sums of the model's own loss terms (unweighted, one value per batch), by name.
+    public var extraSums: [String: Double]?
 }
 
 /// The figures of one finished training epoch (train part; evaluation is separate).
@@ -42,21 +44,27 @@ public struct EpochSummary: Sendable {
     public let kl: Double
     public let seconds: Double
     public let imagesPerSecond: Double
+    /// The model's own loss terms (unweighted), mean per batch, by name (design B's classifier).
+    public let extraTerms: [String: Double]
 }
 
-/// Trains a `VariationalAutoencoder` by minibatch gradient descent on the negative ELBO, one
+/// Trains any `VariationalModel` by minibatch gradient descent on the negative ELBO, one
 /// epoch at a time, with a single seeded generator for the shuffle, the binarisation draws and
 /// the reparameterisation noise.
 ///
 /// Per batch of B images: loss = s_b · (s_p · Σ -log p(x|z) + Σ KL), with s_b = 1 (batch sum) or
 /// 1/B (batch mean) and s_p = 1 (pixel sum) or 1/pixels (pixel mean); z = μ + σ ε with one ε
-/// per image. The last partial batch is kept, as PyTorch's DataLoader does.
+/// per image; the model's own terms (`extraLossTerms`) are added to the batch loss. The last
+/// partial batch is kept, as PyTorch's DataLoader does. With a validation share, that share of
+/// the training images (from one seeded permutation) is held out of training.
 public final class Trainer {
     public let configuration: TrainingConfiguration
-    public let model: VariationalAutoencoder
+    public let model: any VariationalModel
     public let optimizer: any Optimizer
     /// Training images as the model sees them (already binarised unless binarisation is dynamic).
     public let train: ImageDataset
+    /// The held-out share of the training images (nil without a validation share).
+    public let validation: ImageDataset?
     /// Test images as evaluated (binarised once, with a fixed draw for dynamic binarisation).
     public let test: ImageDataset
     public private(set) var progress: TrainingProgress
@@ -65,16 +73,26 @@ public final class Trainer {
     /// Wall seconds spent in `optimizer.step()` so far (for benchmarks).
     public var optimizerSeconds = 0.0
 
-    /// A fresh model from the configuration's seed. `train` and `test` hold grey pixels in [0, 1].
+    /// A fresh model from the configuration's seed. `train` and `test` hold values in [0, 1] of
+    /// the model's image shape.
     public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset) {
         precondition(configuration.problems.isEmpty, configuration.problems.joined(separator: "; "))
-        precondition(train.pixelsPerImage == configuration.model.inputSize && test.pixelsPerImage == configuration.model.inputSize,
-                     "the images have \(train.pixelsPerImage) pixels, the model expects \(configuration.model.inputSize)")
+        let shape = configuration.model.imageShape
+        precondition(train.shape == shape && test.shape == shape, "the images are \(train.shape), the model expects \(shape)")
         self.configuration = configuration
         var generator = RandomGenerator(seed: configuration.seed)
-        model = VariationalAutoencoder(configuration.model, using: &generator)
+        model = configuration.model.makeModel(using: &generator)
         optimizer = Self.makeOptimizer(configuration, parameters: model.parameters)
-        self.train = Self.prepare(train, binarization: configuration.binarization, seed: configuration.seed, split: 1)
+        var kept = train, held: ImageDataset? = nil
+        if configuration.validationShare > 0 {
+            var split = RandomGenerator(seed: configuration.seed ^ 0x5B11_7000)
+            let order = split.permutation(train.count)
+            let heldCount = Int((Double(train.count) * configuration.validationShare).rounded())
+            kept = train.subset(order[..<(train.count - heldCount)])
+            held = train.subset(order[(train.count - heldCount)...])
+        }
+        validation = held
+        self.train = Self.prepare(kept, binarization: configuration.binarization, seed: configuration.seed, split: 1)
         self.test = Self.testImages(test, configuration: configuration)
         self.generator = generator
         progress = TrainingProgress(epochStartGenerator: generator.stateWords, generator: generator.stateWords)
@@ -113,7 +131,7 @@ public final class Trainer {
                 uniforms.withUnsafeBufferPointer { Binarization.sample(p.baseAddress!, uniforms: $0.baseAddress!, count: p.count) }
             }
         }
-        return ImageDataset(pixels: pixels, labels: dataset.labels, rows: dataset.rows, columns: dataset.columns)
+        return dataset.replacingPixels(pixels)
     }
 
     public var batchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
@@ -133,7 +151,8 @@ public final class Trainer {
     private func trainBatches(shouldStop: () -> Bool,
                               onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void) throws(NonFiniteLossError) -> EpochSummary? {
         precondition(!isFinished, "training already ran its \(configuration.epochs) epochs")
-        let width = configuration.model.inputSize
+        let width = model.inputSize
+        let labelled = train.isLabelled
         if progress.batchesDone == 0 {
             progress.epochStartGenerator = generator.stateWords
             permutation = generator.permutation(train.count)
@@ -156,6 +175,7 @@ public final class Trainer {
                     (x.pointer + r &* width).update(from: source.baseAddress! + permutation[first + r] &* width, count: width)
                 }
             }
+            let labels = labelled ? (0..<rows).map { train.labels[permutation[first + $0]] } : []
             if configuration.binarization == .dynamic {
                 let uniforms = TensorStorage(uninitializedCount: rows * width)
                 generator.fillUniform(uniforms.buffer)
@@ -164,8 +184,9 @@ public final class Trainer {
             let batchScale: Float = configuration.batchReduction == .mean ? 1 / Float(rows) : 1
             optimizer.zeroGradients()
             let epochProgress = Double(progress.completedEpochs) + Double(progress.batchesDone) / Double(batches)
-            let terms = objectiveTerms(x, rows: rows, pixelScale: pixelScale, epochProgress: epochProgress)
-            let loss = terms.loss * batchScale
+            let terms = objectiveTerms(x, labels: labels, rows: rows, pixelScale: pixelScale, epochProgress: epochProgress)
+            var loss = terms.loss * batchScale
+            for term in terms.extra { loss = loss + term.weighted }
             guard loss.item.isFinite else {
                 throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: loss.item)
             }
@@ -175,6 +196,7 @@ public final class Trainer {
             optimizerSeconds += BLAS.now() - stepStarted
             progress.reconstructionSum += terms.reconstruction
             progress.klSum += terms.kl
+            for term in terms.extra { progress.extraSums = (progress.extraSums ?? [:]).merging([term.name: term.value], uniquingKeysWith: +) }
             progress.imagesSeen += rows
             progress.batchesDone += 1
             onBatch(progress.batchesDone, batches, (progress.reconstructionSum + progress.klSum) / Double(progress.imagesSeen))
@@ -186,7 +208,8 @@ public final class Trainer {
         let summary = EpochSummary(
             epoch: progress.completedEpochs + 1, loss: (progress.reconstructionSum + progress.klSum) / n,
             reconstruction: progress.reconstructionSum / n, kl: progress.klSum / n,
-            seconds: progress.secondsSoFar, imagesPerSecond: n / max(progress.secondsSoFar, 1e-9))
+            seconds: progress.secondsSoFar, imagesPerSecond: n / max(progress.secondsSoFar, 1e-9),
+            extraTerms: (progress.extraSums ?? [:]).mapValues { $0 / Double(batches) })
         progress = TrainingProgress(completedEpochs: progress.completedEpochs + 1,
                                     epochStartGenerator: generator.stateWords, generator: generator.stateWords)
         permutation = []
@@ -197,30 +220,32 @@ public final class Trainer {
     /// running figures, its reconstruction and KL sums in nats (unweighted; for IWAE the
     /// reconstruction is the mean over the k samples of -log p(x | z_i) and the KL the mean of
     /// log q(z_i | x) - log p(z_i), so their sum is the k-sample ELBO estimate).
-    private func objectiveTerms(_ x: Tensor, rows: Int, pixelScale: Float, epochProgress: Double)
-        -> (loss: Tensor, reconstruction: Double, kl: Double) {
-        let objective = configuration.objective, latentSize = configuration.model.latentSize
-        let (mean, spread) = model.encoder(x)
+    private func objectiveTerms(_ x: Tensor, labels: [Int], rows: Int, pixelScale: Float, epochProgress: Double)
+        -> (loss: Tensor, reconstruction: Double, kl: Double, extra: [ExtraLossTerm]) {
+        let objective = configuration.objective
+        let condition = model.conditionTensor(labels: labels)
         switch objective.kind {
         case .elbo:
-            let noise = Tensor.randomNormal([rows, latentSize], using: &generator)
-            let logits = model.decoder.logits(model.latent(mean: mean, spread: spread, noise: noise))
-            let reconstruction = model.reconstructionLoss(logits: logits, targets: x, reduction: .sum)
-            let kl = model.encoder.klDivergence(mean: mean, spread: spread, reduction: .sum)
+            let noise = Tensor.randomNormal([rows, model.latentSize], using: &generator)
+            let output = model.forward(x, condition: condition, noise: noise)
+            let posterior = output.posterior
+            let reconstruction = output.likelihood.negativeLogLikelihood(x, reduction: .sum)
+            let kl = posterior.klDivergence(reduction: .sum)
             let weight = objective.klWeight(afterEpochs: epochProgress)
             var klTerm = kl
             if objective.freeBits > 0 {
                 // Σ_d max(λ, KL_d) per image, KL_d the batch mean of dimension d's KL; times the batch size.
-                let logVariance = model.encoder.logVariance(fromSpread: spread)
-                let perDimension = ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).mean(alongAxis: 0)
+                let logVariance = posterior.logVariance
+                let perDimension = ((posterior.mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).mean(alongAxis: 0)
                 klTerm = (perDimension + (Tensor(objective.freeBits) - perDimension).relu()).sum() * Float(rows)
             }
             let loss = reconstruction * pixelScale + (weight == 1 ? klTerm : klTerm * weight)
-            return (loss, Double(reconstruction.item), Double(kl.item))
+            return (loss, Double(reconstruction.item), Double(kl.item), model.extraLossTerms(output, labels: labels))
         case .iwae:
             let k = objective.samples
-            let bound = model.importanceWeightedLogLikelihood(x: x, mean: mean, spread: spread, samples: k, using: &generator)
-            return (-bound.logLikelihood.sum(), bound.reconstruction, bound.kl)
+            let posterior = model.encode(x, condition: condition)
+            let bound = model.importanceWeightedLogLikelihood(x: x, posterior: posterior, condition: condition, samples: k, using: &generator)
+            return (-bound.logLikelihood.sum(), bound.reconstruction, bound.kl, [])
         }
     }
 
@@ -228,7 +253,7 @@ public final class Trainer {
     /// evaluating never changes the training stream).
     public func evaluateTest(epoch: Int) -> EvaluationResult {
         var evaluationGenerator = Self.evaluationGenerator(seed: configuration.seed, epoch: epoch)
-        return model.evaluate(images: test.pixels, targets: test.pixels, batchSize: configuration.evaluationBatchSize,
+        return model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: configuration.evaluationBatchSize,
                               using: &evaluationGenerator)
     }
 

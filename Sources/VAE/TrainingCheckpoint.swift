@@ -10,11 +10,13 @@ public enum TrainingCheckpoint {
     public static let formatKey = "format"
     public static let formatValue = "vae-toolkit/1"
 
-    /// The model's weights with its architecture in the metadata (`model_configuration`).
-    public static func modelFile(_ model: VariationalAutoencoder, extra: [String: String] = [:]) -> SafeTensorsFile {
+    /// The model's weights with its kind and architecture in the metadata (`model_specification`;
+    /// an MLP also keeps `model_configuration`, as files of earlier versions had).
+    public static func modelFile(_ model: any VariationalModel, extra: [String: String] = [:]) -> SafeTensorsFile {
         var metadata = extra
         metadata[formatKey] = formatValue
-        metadata["model_configuration"] = encodeJSON(model.configuration)
+        metadata["model_specification"] = encodeJSON(model.specification)
+        if case let .mlp(configuration) = model.specification { metadata["model_configuration"] = encodeJSON(configuration) }
         return model.stateDictionary(metadata: metadata)
     }
 
@@ -36,9 +38,14 @@ public enum TrainingCheckpoint {
         file.metadata["training_configuration"].flatMap { decodeJSON(TrainingConfiguration.self, $0) }
     }
 
-    /// The architecture saved with a model file, or nil when it has none (a file made elsewhere).
-    public static func modelConfiguration(in file: SafeTensorsFile) -> ModelConfiguration? {
-        file.metadata["model_configuration"].flatMap { decodeJSON(ModelConfiguration.self, $0) }
+    /// The kind and architecture saved with a model file (also as written by earlier versions:
+    /// `model_configuration` for an MLP, `affine_configuration` for design B), or nil when it has
+    /// none (a file made elsewhere).
+    public static func modelSpecification(in file: SafeTensorsFile) -> ModelSpecification? {
+        if let text = file.metadata["model_specification"] { return decodeJSON(ModelSpecification.self, text) }
+        if let text = file.metadata["model_configuration"] { return decodeJSON(ModelConfiguration.self, text).map { .mlp($0) } }
+        if let text = file.metadata["affine_configuration"] { return decodeJSON(AffineModelConfiguration.self, text).map { .affine($0) } }
+        return nil
     }
 
     /// Loads a checkpoint into a trainer built from the same configuration.
@@ -46,6 +53,9 @@ public enum TrainingCheckpoint {
         guard let progressText = file.metadata["training_progress"],
               let progress = decodeJSON(TrainingProgress.self, progressText),
               let step = file.metadata["optimizer_step"].flatMap(Int.init) else {
+            if file.metadata["affine_configuration"] != nil && file.metadata["generator"] != nil {
+                throw .incompatible(file: fileName, reason: "it is a design-B checkpoint of an earlier version, which kept only finished epochs in another form; this version cannot continue it (its model still loads for evaluation and pictures; start a new run to train further)")
+            }
             throw .notACheckpoint(file: fileName)
         }
         do {

@@ -23,9 +23,11 @@ public enum TermReduction: String, Codable, CaseIterable, Sendable {
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The preset this configuration started from (informational).
     public var preset: String
+    /// A dataset by name (`DatasetName`), or "folder" with `imageFolder` saying which and how.
     public var dataset: String
+    public var imageFolder: ImageFolderOptions?
     public var binarization: Binarization
-    public var model: ModelConfiguration
+    public var model: ModelSpecification
     public var optimizer: OptimizerKind
     public var learningRate: Float
     public var batchSize: Int
@@ -47,14 +49,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var schedule: LearningRateSchedule
     /// The optimizer's ε when not its default (the IWAE paper's Adam uses 1e-4).
     public var optimizerEpsilon: Float?
+    /// The share of the training images held out (from one seeded permutation) as a validation
+    /// set, on which the model's own figures are reported each epoch (design B: 2%; 0: none).
+    public var validationShare: Double
 
-    public init(preset: String, dataset: String = "mnist", binarization: Binarization = .none, model: ModelConfiguration,
-                optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128, epochs: Int = 10,
-                seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
+    public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
+                model: ModelSpecification, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128,
+                epochs: Int = 10, seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
                 imagesEvery: Int = 1, evaluationBatchSize: Int = 1000, objective: Objective = .elbo,
-                schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil) {
+                schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil, validationShare: Double = 0) {
         self.preset = preset
         self.dataset = dataset
+        self.imageFolder = imageFolder
+        self.validationShare = validationShare
         self.binarization = binarization
         self.model = model
         self.optimizer = optimizer
@@ -77,8 +84,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         preset = try c.decode(String.self, forKey: .preset)
         dataset = try c.decode(String.self, forKey: .dataset)
+        imageFolder = try c.decodeIfPresent(ImageFolderOptions.self, forKey: .imageFolder)
         binarization = try c.decode(Binarization.self, forKey: .binarization)
-        model = try c.decode(ModelConfiguration.self, forKey: .model)
+        model = try c.decode(ModelSpecification.self, forKey: .model)
         optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
         learningRate = try c.decode(Float.self, forKey: .learningRate)
         batchSize = try c.decode(Int.self, forKey: .batchSize)
@@ -91,20 +99,20 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         objective = try c.decodeIfPresent(Objective.self, forKey: .objective) ?? .elbo
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
         optimizerEpsilon = try c.decodeIfPresent(Float.self, forKey: .optimizerEpsilon)
+        validationShare = try c.decodeIfPresent(Double.self, forKey: .validationShare) ?? 0
     }
 
-    /// Problems a user can make with options, one message each (empty when valid).
+    /// Problems with the settings, one message each (empty when valid), in the configuration's
+    /// own terms (the command maps them to its options).
     public var problems: [String] {
-        var found: [String] = []
-        if model.inputSize <= 0 { found.append("input size must be positive, got \(model.inputSize)") }
-        if model.hiddenSizes.isEmpty { found.append("--hidden-sizes needs at least one size") }
-        if model.hiddenSizes.contains(where: { $0 <= 0 }) { found.append("--hidden-sizes must all be positive, got \(model.hiddenSizes)") }
-        if model.latentSize <= 0 { found.append("--latent-size must be positive, got \(model.latentSize)") }
-        if batchSize <= 0 { found.append("--batch-size must be positive, got \(batchSize)") }
-        if epochs <= 0 { found.append("--epochs must be positive, got \(epochs)") }
-        if !(learningRate > 0 && learningRate.isFinite) { found.append("--learning-rate must be a positive number, got \(learningRate)") }
-        if imagesEvery <= 0 { found.append("--images-every must be positive, got \(imagesEvery)") }
-        if evaluationBatchSize <= 0 { found.append("evaluation batch size must be positive, got \(evaluationBatchSize)") }
+        var found = model.problems
+        if batchSize <= 0 { found.append("the batch size must be positive, got \(batchSize)") }
+        if epochs <= 0 { found.append("the epoch count must be positive, got \(epochs)") }
+        if !(learningRate > 0 && learningRate.isFinite) { found.append("the learning rate must be a positive number, got \(learningRate)") }
+        if imagesEvery <= 0 { found.append("the picture interval (epochs) must be positive, got \(imagesEvery)") }
+        if evaluationBatchSize <= 0 { found.append("the evaluation batch size must be positive, got \(evaluationBatchSize)") }
+        if !(0..<0.5).contains(validationShare) { found.append("the validation share must lie in [0, 0.5), got \(validationShare)") }
+        if let imageFolder { found += imageFolder.problems }
         found += objective.problems
         if objective.kind == .iwae && reconstructionReduction == .mean {
             found.append("the IWAE objective is a log-likelihood bound; it needs the reconstruction summed over pixels, not averaged")
@@ -113,13 +121,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             found.append("an optimizer epsilon applies to adam and rmsprop, not \(optimizer.rawValue)")
         }
         if case let .iwaePaper(stages) = schedule {
-            if !(1...8).contains(stages) { found.append("--schedule-stages must be 1...8, got \(stages)") }
+            if !(1...8).contains(stages) { found.append("the IWAE schedule takes 1...8 stages, got \(stages)") }
             else if epochs != schedule.epochs {
-                found.append("the IWAE schedule with \(stages) stages takes \(schedule.epochs!) epochs, not \(epochs); shorten it with --schedule-stages N instead of --epochs")
+                found.append("the IWAE schedule with \(stages) stages takes \(schedule.epochs!) epochs, not \(epochs); shorten it with fewer stages instead")
             }
         }
-        if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) { found.append("optimizer epsilon must be positive, got \(optimizerEpsilon)") }
+        if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) { found.append("the optimizer epsilon must be positive, got \(optimizerEpsilon)") }
         return found
+    }
+
+    /// A one-line description of the data, e.g. "mnist" or "folder /data/emoji (resize to 32x32 (area), colour)".
+    public var datasetDescription: String {
+        imageFolder.map { "folder \($0.path) (\($0.transformSummary))" } ?? dataset
     }
 }
 
@@ -132,35 +145,60 @@ public struct Preset: Sendable {
     public static let all: [Preset] = [
         Preset(name: "pytorch-example",
                summary: "PyTorch's examples/vae: 784-400-20 ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs (the default)",
-               configuration: TrainingConfiguration(preset: "pytorch-example", model: ModelConfiguration(hiddenSizes: [400], latentSize: 20))),
+               configuration: TrainingConfiguration(preset: "pytorch-example", model: .mlp(ModelConfiguration(hiddenSizes: [400], latentSize: 20)))),
         Preset(name: "design-a",
                summary: "design A: 784-512-2 ReLU, Bernoulli, Adam 1e-3, batch 128, 100 epochs, pictures every 10",
-               configuration: TrainingConfiguration(preset: "design-a", model: ModelConfiguration(hiddenSizes: [512], latentSize: 2),
+               configuration: TrainingConfiguration(preset: "design-a", model: .mlp(ModelConfiguration(hiddenSizes: [512], latentSize: 2)),
                                                     epochs: 100, imagesEvery: 10)),
         Preset(name: "design-c",
                summary: "design C (NNabla): 784-500-500-50 ELU, digits thresholded at 0.5, BCE on logits, batch mean, Adam 1e-3, batch 100, 10 epochs",
                configuration: TrainingConfiguration(preset: "design-c", binarization: .threshold,
-                                                    model: ModelConfiguration(hiddenSizes: [500, 500], latentSize: 50, activation: .elu),
+                                                    model: .mlp(ModelConfiguration(hiddenSizes: [500, 500], latentSize: 50, activation: .elu)),
                                                     batchSize: 100, batchReduction: .mean)),
         Preset(name: "design-d",
                summary: "design D (Keras): 784-512-2 ReLU, Glorot init, Adam 1e-3, batch 50, batch mean, 10 epochs",
                configuration: TrainingConfiguration(preset: "design-d",
-                                                    model: ModelConfiguration(hiddenSizes: [512], latentSize: 2, initializer: .glorotUniform),
+                                                    model: .mlp(ModelConfiguration(hiddenSizes: [512], latentSize: 2, initializer: .glorotUniform)),
                                                     batchSize: 50, batchReduction: .mean)),
         Preset(name: "design-e",
                summary: "design E (Keras): 784-512-2 ReLU, linear sigma head, per-pixel BCE mean + KL, RMSprop (Keras), batch 50, 10 epochs",
                configuration: TrainingConfiguration(preset: "design-e",
-                                                    model: ModelConfiguration(hiddenSizes: [512], latentSize: 2, varianceHead: .standardDeviation,
-                                                                              initializer: .glorotUniform),
+                                                    model: .mlp(ModelConfiguration(hiddenSizes: [512], latentSize: 2, varianceHead: .standardDeviation,
+                                                                              initializer: .glorotUniform)),
                                                     optimizer: .rmspropKeras, batchSize: 50, reconstructionReduction: .mean, batchReduction: .mean)),
         Preset(name: "iwae-paper",
                summary: "Burda et al.'s one-stochastic-layer model: 784-200-200-50 tanh, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shorten with --schedule-stages, IWAE with --objective iwae --samples 50",
                configuration: TrainingConfiguration(preset: "iwae-paper", binarization: .dynamic,
-                                                    model: ModelConfiguration(hiddenSizes: [200, 200], latentSize: 50, activation: .tanh,
-                                                                              initializer: .glorotUniform),
+                                                    model: .mlp(ModelConfiguration(hiddenSizes: [200, 200], latentSize: 50, activation: .tanh,
+                                                                              initializer: .glorotUniform)),
                                                     batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
                                                     schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+        Preset(name: "affine",
+               summary: "design B: 784-512-512-16 encoder, coordinate decoder with an affine transform (H = 512), classifier head, Adam 1e-3, batch 1000, 50 epochs, 2% validation",
+               configuration: .affine(name: "affine", model: AffineModelConfiguration(), batchSize: 1000, epochs: 50,
+                                      klWeight: 5 / Float(16 * 1000))),
+        Preset(name: "affine-small",
+               summary: "design B sized for a CPU: decoder H = 128, batch 128, per-element KL weight 0.0064, 5 epochs",
+               configuration: .affine(name: "affine-small", model: AffineModelConfiguration(decoderHiddenSize: 128), batchSize: 128, epochs: 5,
+                                      klWeight: 0.0064)),
     ]
 
     public static func named(_ name: String) -> Preset? { all.first { $0.name == name } }
+}
+
+extension TrainingConfiguration {
+    /// Design B's training: per batch, loss = a · CE(labels) (batch mean) + MSE(image) (mean over
+    /// values and batch) + w · KL (mean over the batch and the latent dimensions), which is the
+    /// ELBO with the reconstruction averaged over values and the batch, β = w / latent size, and
+    /// the model's classifier term a · CE. `klWeight` w is per latent element (the design's code
+    /// effectively applies 5 / (latent · batch)); 2% of the training images are held out.
+    public static func affine(name: String, model: AffineModelConfiguration, batchSize: Int, epochs: Int, klWeight: Float,
+                              learningRate: Float = 1e-3, seed: UInt64 = 1) -> TrainingConfiguration {
+        TrainingConfiguration(preset: name, model: .affine(model), learningRate: learningRate, batchSize: batchSize, epochs: epochs, seed: seed,
+                              reconstructionReduction: .mean, batchReduction: .mean, imagesEvery: 1, evaluationBatchSize: 500,
+                              objective: Objective(beta: klWeight / Float(model.latentSize)), validationShare: 0.02)
+    }
+
+    /// The per-element KL weight w of design B's loss (β times the latent size).
+    public var klWeightPerElement: Float { objective.beta * Float(model.latentSize) }
 }

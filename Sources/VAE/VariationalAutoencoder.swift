@@ -1,3 +1,4 @@
+import Datasets
 import NN
 import TensorCore
 
@@ -8,7 +9,7 @@ import TensorCore
 /// the file into that model: `fc1` (encoder hidden), `fc21` (μ), `fc22` (spread), `fc3`
 /// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
 /// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
-public final class VariationalAutoencoder: Module {
+public final class VariationalAutoencoder: Module, VariationalModel {
     public let encoder: GaussianEncoder
     public let decoder: Decoder
     public let configuration: ModelConfiguration
@@ -40,17 +41,18 @@ public final class VariationalAutoencoder: Module {
         }
     }
 
-    /// z = μ + σ ⊙ ε for the given noise ε [batch, latent] (pass nil for z = μ).
-    public func latent(mean: Tensor, spread: Tensor, noise: Tensor?) -> Tensor {
-        guard let noise else { return mean }
-        return mean + encoder.standardDeviation(fromSpread: spread) * noise
+    public var latentSize: Int { configuration.latentSize }
+    public var imageShape: ImageShape { configuration.imageShape }
+    public var condition: ModelCondition { .none }
+    public var specification: ModelSpecification { .mlp(configuration) }
+
+    public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
+        precondition(condition == nil, "this MLP VAE is unconditional")
+        return encoder(x)
     }
 
-    /// The reconstruction term -log p(x | z) from the decoder's logits, reduced as asked.
-    public func reconstructionLoss(logits: Tensor, targets: Tensor, reduction: Reduction) -> Tensor {
-        switch configuration.likelihood {
-        case .bernoulli: binaryCrossEntropy(logits: logits, targets: targets, reduction: reduction)
-        case .gaussian: meanSquaredError(predictions: logits.sigmoid(), targets: targets, reduction: reduction)
-        }
+    public func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood {
+        precondition(condition == nil, "this MLP VAE is unconditional")
+        return ImageLikelihood(kind: configuration.likelihood, parameters: .logits(decoder.logits(z)))
     }
 }

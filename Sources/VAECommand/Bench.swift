@@ -68,8 +68,9 @@ extension Bench {
             configuration.epochs = epochs
             configuration.seed = seed
             let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
-            let name = DatasetName(rawValue: configuration.dataset)!
-            let (train, test) = (try catalog.load(name, split: .train), try catalog.load(name, split: .test))
+            let data: LoadedDataset
+            do { data = try catalog.loadSplits(dataset: configuration.dataset, folder: nil) } catch { throw CommandFailure(error.localizedDescription) }
+            let (train, test) = (data.train, data.test)
             print("training benchmark: preset \(preset) (\(configuration.model.architectureName), batch \(configuration.batchSize)), \(train.count) images per epoch")
             print(BLAS.tuneForProcessor())
             var lines: [String] = []
@@ -103,8 +104,8 @@ extension Bench {
         @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
 
         func run() throws {
-            guard let preset = AffinePreset.named(preset) else {
-                throw ValidationError("--preset must be one of \(AffinePreset.all.map(\.name).joined(separator: ", ")); got '\(self.preset)'")
+            guard let preset = Preset.named(preset), case let .affine(model) = preset.configuration.model else {
+                throw ValidationError("--preset must be a design-B preset (affine, affine-small); got '\(self.preset)'")
             }
             let threads = try Bench.threadCounts(blasThreads)
             guard batches >= 1 else { throw ValidationError("--batches must be at least 1, got \(batches)") }
@@ -112,7 +113,6 @@ extension Bench {
             do { train = try DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }).load(.mnist, split: .train) } catch {
                 throw CommandFailure(error.localizedDescription)
             }
-            let model = preset.configuration.model
             print("\(preset.name): \(model.architectureName), batch \(preset.configuration.batchSize); \(batches) batches timed after a warm-up")
             for count in threads {
                 BLAS.setThreadCount(count)

@@ -41,7 +41,7 @@ struct DataCommand: ParsableCommand {
         for name in DatasetName.allCases {
             if let folder = catalog.locate(name) {
                 let test = try catalog.load(name, split: .test)
-                print("\(name.rawValue): \(folder.path) (test split: \(test.count) images of \(test.rows)x\(test.columns))")
+                print("\(name.rawValue): \(folder.path) (test split: \(test.count) images of \(test.shape))")
             } else {
                 print("\(name.rawValue): not found; searched \(catalog.searchFolders(for: name).map(\.path).joined(separator: ", "))")
             }

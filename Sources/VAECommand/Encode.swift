@@ -33,9 +33,9 @@ struct Encode: ParsableCommand {
         let text: String
         let codes: LatentCodes
         if !images.isEmpty {
-            let imported = try model.importPictures(images, for: loaded, side: explorer.imageWidth)
+            let imported = try model.importPictures(images, for: loaded)
             for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
-            codes = loaded.model.encode(images: imported.flatMap(\.pixels), batchSize: batchSize)
+            codes = loaded.model.encode(images: imported.flatMap { $0.pixels }, batchSize: batchSize)
             text = codes.csv(labels: nil, files: images)
         } else {
             let dataset = try model.images(DatasetSplit(rawValue: split)!, of: loaded)

@@ -54,8 +54,7 @@ struct Evaluate: ParsableCommand {
             test = try loaded.images(.test, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }))
         } catch { throw CommandFailure(error.localizedDescription) }
         if let count, count < test.count {
-            test = ImageDataset(pixels: Array(test.pixels[0..<(count * test.pixelsPerImage)]), labels: Array(test.labels[0..<count]),
-                                rows: test.rows, columns: test.columns)
+            test = test.prefix(count)
         }
         let (model, configuration, modelURL) = (loaded.model, loaded.configuration, loaded.modelFile)
         var noise: RandomGenerator
@@ -67,13 +66,13 @@ struct Evaluate: ParsableCommand {
             noise = RandomGenerator(seed: configuration.seed)
         }
         let started = Date()
-        let result = model.evaluate(images: test.pixels, targets: test.pixels, batchSize: batchSize, using: &noise)
-        let codes = model.encode(images: test.pixels, batchSize: batchSize)
+        let result = model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: batchSize, using: &noise)
+        let codes = model.encode(images: test.pixels, labels: test.labels, batchSize: batchSize)
         let klPerDimension = codes.klPerDimension
         let activeUnits = codes.activeUnits()
         let elboSeconds = Date().timeIntervalSince(started)
         let constant = model.logLikelihoodConstant
-        let bitsPerNat = 1 / (Double(configuration.model.inputSize) * log(2.0))
+        let bitsPerNat = 1 / (Double(model.inputSize) * log(2.0))
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
 
         var iwae: ImportanceWeightedResult?
@@ -82,17 +81,17 @@ struct Evaluate: ParsableCommand {
             var generator = RandomGenerator(seed: (seed ?? configuration.seed) ^ 0x1A7E_5000)
             let progress = ProgressLine(total: test.count, label: "IWAE bound, k = \(samples)")
             let iwaeStarted = Date()
-            iwae = model.importanceWeightedBound(images: test.pixels, samples: samples, using: &generator) { done in progress.update(done) }
+            iwae = model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator) { done in progress.update(done) }
             iwaeSeconds = Date().timeIntervalSince(iwaeStarted)
             progress.finish()
         }
 
-        let setting = "\(configuration.model.architectureName) \(configuration.model.activation.rawValue), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.dataset) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization))"
+        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization))"
         if json {
             var object: [String: Any] = [
                 "model": modelURL.path, "architecture": configuration.model.architectureName,
                 "likelihood": configuration.model.likelihood.rawValue, "binarization": configuration.binarization.rawValue,
-                "dataset": configuration.dataset, "images": result.images,
+                "dataset": configuration.datasetDescription, "model_kind": configuration.model.kind, "images": result.images,
                 "elbo": elbo, "elbo_bits_per_dim": -elbo * bitsPerNat, "elbo_z_mean": elboMean,
                 "reconstruction": result.reconstruction + (-constant), "kl": result.kl,
                 "test_loss": result.loss, "test_loss_mean": result.lossMean,
@@ -164,4 +163,10 @@ final class ProgressLine {
     func finish() {
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+/// " relu" for an MLP (its activation), nothing for other kinds.
+func activationText(_ model: ModelSpecification) -> String {
+    if case let .mlp(configuration) = model { return " " + configuration.activation.rawValue }
+    return ""
 }

@@ -37,7 +37,7 @@ struct Interpolate: ParsableCommand {
         var test: ImageDataset?
         for (index, image) in [(from, fromImage), (to, toImage)] {
             if let image {
-                let imported = try model.importPictures([image], for: loaded, side: explorer.imageWidth)[0]
+                let imported = try model.importPictures([image], for: loaded)[0]
                 print("\(image): \(imported.conversion)")
                 ends.append(imported.pixels)
             } else {

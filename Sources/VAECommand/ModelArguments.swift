@@ -12,7 +12,7 @@ struct ModelArguments: ParsableArguments {
     @Argument(help: "A run folder written by `vae train`, or a .safetensors model file.") var run: String
     @Option(help: "Preset giving what a model file made elsewhere cannot carry (default pytorch-example).") var preset: String?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
-    @Option(help: "Dataset to take images from (default: the run's).") var dataset: String?
+    @Option(help: "A named dataset to take images from (default: the run's own, named or a folder).") var dataset: DatasetName?
     @Option(help: "OpenBLAS threads.") var blasThreads = 1
 
     func validate() throws {
@@ -20,45 +20,57 @@ struct ModelArguments: ParsableArguments {
         if let preset, Preset.named(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
         }
-        if let dataset, DatasetName(rawValue: dataset) == nil {
-            throw ValidationError("--dataset must be one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")); got '\(dataset)'")
-        }
     }
 
-    /// The model and an explorer for its (square) images.
+    /// The model (any kind) and an explorer for its images.
     func load() throws -> (LoadedModel, LatentExplorer) {
         BLAS.setThreadCount(blasThreads)
         let loaded: LoadedModel
         do { loaded = try LoadedModel.load(path: run, preset: Preset.named(preset ?? "pytorch-example")!.configuration) } catch {
             throw CommandFailure(error.localizedDescription)
         }
-        guard let side = loaded.imageSide else {
-            throw CommandFailure("\(loaded.modelFile.path): \(loaded.configuration.model.inputSize) inputs are not a square image")
-        }
-        return (loaded, LatentExplorer(model: loaded.model, imageWidth: side, imageHeight: side))
+        return (loaded, LatentExplorer(model: loaded.model))
     }
 
     var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }) }
 
-    var datasetName: DatasetName? { dataset.flatMap(DatasetName.init(rawValue:)) }
-
     /// A split of the dataset as the model saw it.
     func images(_ split: DatasetSplit, of loaded: LoadedModel) throws -> ImageDataset {
-        do { return try loaded.images(split, dataset: dataset, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
+        do { return try loaded.images(split, dataset: dataset?.rawValue, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
     }
 
-    /// People's PNG files converted to the dataset's form (size, polarity, framing; the run's
-    /// threshold binarisation if it had one), each with a sentence saying how.
-    func importPictures(_ paths: [String], for loaded: LoadedModel, side: Int) throws -> [ImportedImage] {
-        let name = datasetName ?? DatasetName(rawValue: loaded.configuration.dataset) ?? .mnist
+    /// People's PNG or JPEG files converted to the model's images (the run's threshold
+    /// binarisation applied if it had one), each with a sentence saying how. A model of a named
+    /// digit-like dataset gets the MNIST framing (`ImageImport`: grey, polarity, ink box, centred
+    /// by mass); a model of an image folder gets the folder's transforms at the model's size.
+    func importPictures(_ paths: [String], for loaded: LoadedModel) throws -> [ImportedPicture] {
+        let shape = loaded.model.imageShape
+        let named = dataset ?? DatasetName(rawValue: loaded.configuration.dataset)
         return try paths.map { path in
-            let converted = try importPicture(path, side: side, dataset: name)
+            var converted: ImportedPicture
+            if let named, loaded.configuration.imageFolder == nil, shape.channels == 1, shape.height == shape.width {
+                let imported = try importPicture(path, side: shape.width, dataset: named)
+                converted = ImportedPicture(pixels: imported.pixels, conversion: imported.conversion)
+            } else {
+                let picture: RGBAPicture
+                do { picture = try ImageFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
+                var options = loaded.configuration.imageFolder ?? ImageFolderOptions(path: path, centreCrop: true)
+                (options.height, options.width, options.colour) = (shape.height, shape.width, shape.channels == 3 ? .colour : .grey)
+                let (values, _) = ImageFolder.transform(picture, options: options)
+                converted = ImportedPicture(pixels: values, conversion: "\(picture.width)x\(picture.height) \(picture.sourceFormat) -> \(options.transformSummary)")
+            }
             guard loaded.configuration.binarization == .threshold else { return converted }
-            var pixels = converted.pixels
-            Binarization.threshold(&pixels)
-            return ImportedImage(pixels: pixels, side: side, conversion: converted.conversion + "; thresholded at 0.5 (the run's binarisation)")
+            Binarization.threshold(&converted.pixels)
+            converted.conversion += "; thresholded at 0.5 (the run's binarisation)"
+            return converted
         }
     }
+}
+
+/// A person's picture as the model's input, with a sentence saying how it was converted.
+struct ImportedPicture {
+    var pixels: [Float]
+    var conversion: String
 }
 
 /// A person's PNG file converted to `dataset`'s form at side x side, the ink box scaled from the
@@ -77,8 +89,7 @@ func selectImages(indices: [Int], from dataset: ImageDataset, split: DatasetSpli
         guard (0..<dataset.count).contains(index) else {
             throw CommandFailure("index \(index) is out of range: the \(split.rawValue) split has \(dataset.count) images (0...\(dataset.count - 1))")
         }
-        let size = dataset.pixelsPerImage
-        pixels += dataset.pixels[(index * size)..<((index + 1) * size)]
+        pixels += dataset.image(index)
     }
     return pixels
 }
@@ -124,7 +135,7 @@ func outputFile(_ out: String?, default fallback: URL, extensions: [String]) thr
 }
 
 /// Writes a grid picture and says where.
-func write(_ picture: GreyImage, to url: URL) throws {
+func write(_ picture: Picture, to url: URL) throws {
     do { try picture.writePNG(to: url) } catch { throw CommandFailure(error.localizedDescription) }
-    print("wrote \(url.path) (\(picture.width)x\(picture.height))")
+    print("wrote \(url.path) (\(picture.width)x\(picture.height)\(picture.channels == 3 ? ", colour" : ""))")
 }

@@ -42,20 +42,20 @@ struct Normalize: ParsableCommand {
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
-        let loaded: LoadedAffineModel
-        do { loaded = try LoadedAffineModel.load(path: path) } catch { throw CommandFailure(error.localizedDescription) }
-        let model = loaded.model, configuration = model.configuration
+        let loaded: LoadedModel
+        do { loaded = try LoadedModel.load(path: path, preset: Preset.named("affine-small")!.configuration) } catch { throw CommandFailure(error.localizedDescription) }
+        guard let model = loaded.model as? AffineVAE else {
+            throw CommandFailure("\(loaded.modelFile.path) holds a \(loaded.configuration.model.kind) model; vae normalize needs a design-B model (train one with --preset affine-small)")
+        }
+        let configuration = model.configuration
         let url = try outputFile(out, default: loaded.defaultOutput("normalized.png"), extensions: ["png"])
         let tableURL = url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-transforms.csv")
         let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
-        guard let name = DatasetName(rawValue: loaded.dataset) else { throw CommandFailure("unknown dataset '\(loaded.dataset)'") }
+        let name = DatasetName(rawValue: loaded.configuration.dataset) ?? .mnist
         var test: ImageDataset?
         func testSet() throws -> ImageDataset {
             if let test { return test }
-            do { test = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
-            guard test!.pixelsPerImage == configuration.inputSize else {
-                throw CommandFailure("the model expects \(configuration.inputSize) pixels per image; \(name.rawValue) has \(test!.pixelsPerImage)")
-            }
+            do { test = try loaded.images(.test, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
             return test!
         }
         var pixels: [Float] = [], keys: [String] = []
@@ -73,7 +73,7 @@ struct Normalize: ParsableCommand {
             keys = chosen.map { "\($0),\(dataset.labels[$0])" }
         }
         let shown = keys.count, latent = configuration.latentSize
-        let means = model.encoder.encode(images: pixels, batchSize: 500).means
+        let means = model.encode(images: pixels, batchSize: 500).means
         let grid = PixelGrid(width: size, height: size)
         let reconstructed = model.renderImages(means, grid: grid)
         let normalized = model.renderImages(means, grid: grid, transformOn: false)
@@ -82,7 +82,7 @@ struct Normalize: ParsableCommand {
         let cells: [[Float]?] = (0..<shown).map { Array(inputs[($0 * cell)..<(($0 + 1) * cell)]) }
             + (0..<shown).map { Array(reconstructed[($0 * cell)..<(($0 + 1) * cell)]) }
             + (0..<shown).map { Array(normalized[($0 * cell)..<(($0 + 1) * cell)]) }
-        let picture = ImageGrid.make(cells: cells, imageWidth: size, imageHeight: size, columns: shown, scale: scale)
+        let picture = ImageGrid.make(cells: cells, shape: .grey(height: size, width: size), columns: shown, scale: scale)
         var table = [(images.isEmpty ? "index,label" : "file") + ",p1,p2,p3,p4,p5,p6"]
         for row in 0..<shown {
             table.append(([keys[row]] + (0..<6).map { "\(means[row * latent + configuration.contentSize + $0])" }).joined(separator: ","))
@@ -94,7 +94,7 @@ struct Normalize: ParsableCommand {
         guard !noFigures else { return }
         let dataset = try testSet()
         print("figures on the \(dataset.count) test images (z = mu):")
-        AffineTraining.printReport(model.normalizationReport(dataset))
+        Self.printReport(model.normalizationReport(dataset))
     }
 
     /// Nearest-neighbour resampling of square images from `side` to `target` pixels per side.
@@ -110,5 +110,30 @@ struct Normalize: ParsableCommand {
             }
         }
         return out
+    }
+
+    /// After a design-B run: the figures on the test set, printed and kept as normalization.json.
+    static func finishTraining(_ model: AffineVAE, session: TrainingSession) throws {
+        print("figures on the test set:")
+        let report = model.normalizationReport(session.trainer.test)
+        printReport(report)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(report), to: session.folder.url.appendingPathComponent("normalization.json"))
+        } catch { throw CommandFailure(error.localizedDescription) }
+    }
+
+    static func printReport(_ report: NormalizationReport) {
+        print(String(format: "input slant %.3f", report.inputSlant))
+        print(String(format: "normalized slant %.3f", report.normalizedSlant))
+        print(String(format: "within-class standard deviation of the slant: input %.3f, normalized %.3f",
+                     report.inputSlantWithinClassDeviation, report.normalizedSlantWithinClassDeviation))
+        print(String(format: "reconstruction MSE (transform on, z = mu) %.4f", report.reconstructionMSE))
+        print(String(format: "classifier accuracy %.2f%% on %d images", 100 * report.accuracy, report.images))
+        print(String(format: "84x84 rendering averaged to 28x28 vs the 28x28 rendering: mean |difference| %.4f (%d images)",
+                     report.resolutionDifference, report.resolutionImages))
+        print("KL per dimension (content z0-z9, transform z10-z15): " + report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+        if report.isCollapsed { print("warning: the latents have collapsed (all KL near 0): the figures above describe a mean digit") }
     }
 }

@@ -39,9 +39,9 @@ struct Reconstruct: ParsableCommand {
         let url = try outputFile(out, default: loaded.defaultOutput("reconstruct.png"), extensions: ["png"])
         let pixels: [Float]
         if !images.isEmpty {
-            let imported = try model.importPictures(images, for: loaded, side: explorer.imageWidth)
+            let imported = try model.importPictures(images, for: loaded)
             for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
-            pixels = imported.flatMap(\.pixels)
+            pixels = imported.flatMap { $0.pixels }
         } else {
             let split = DatasetSplit(rawValue: split)!
             let dataset = try model.images(split, of: loaded)

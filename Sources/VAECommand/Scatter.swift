@@ -48,12 +48,13 @@ struct Scatter: ParsableCommand {
         }
         let urls = try out.map { [try outputFile($0, default: loaded.defaultOutput("scatter.png"), extensions: ["png", "svg"])] }
             ?? [try outputFile(nil, default: loaded.defaultOutput("scatter.png"), extensions: ["png"]), loaded.defaultOutput("scatter.svg")]
-        let datasetName = model.dataset ?? loaded.configuration.dataset
-        let dataset = try model.images(DatasetSplit(rawValue: split)!, of: loaded)
-        let shown = min(count ?? dataset.count, dataset.count)
-        let codes = loaded.model.encode(images: Array(dataset.pixels[0..<(shown * dataset.pixelsPerImage)]))
-        let classNames = DatasetName(rawValue: datasetName)?.classNames ?? (0...9).map(String.init)
-        let plot = codes.scatterPlot(labels: Array(dataset.labels[0..<shown]), classNames: classNames, projection: projection,
+        let datasetName = model.dataset?.rawValue ?? loaded.configuration.imageFolder.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? loaded.configuration.dataset
+        let dataset = try model.images(DatasetSplit(rawValue: split)!, of: loaded).prefix(count ?? Int.max)
+        let shown = dataset.count
+        let codes: LatentCodes = loaded.model.encode(images: dataset.pixels, labels: dataset.labels)
+        let labels: [Int] = dataset.isLabelled ? dataset.labels : [Int](repeating: 0, count: shown)
+        let classNames: [String] = dataset.isLabelled ? dataset.classNames : ["unlabelled"]
+        let plot = codes.scatterPlot(labels: labels, classNames: classNames, projection: projection,
                                      subject: "\(loaded.configuration.model.architectureName) on \(datasetName) \(split), \(shown) images")
         for url in urls {
             do { try plot.write(to: url) } catch { throw CommandFailure(error.localizedDescription) }

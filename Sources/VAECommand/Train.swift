@@ -12,12 +12,12 @@ let interruptRequested = Atomic<Bool>(false)
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a VAE on MNIST-like data and write a run folder.",
+        abstract: "Train a VAE on a named dataset or a folder of your own images, and write a run folder.",
         discussion: """
         Presets (every setting can be overridden by the options below):
         \(Preset.all.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
-        \(AffinePreset.all.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
 
+        The MLP presets take images of any shape: with --images FOLDER the model's input is the folder's C x H x W. \
         The run folder gets config.json, metrics.csv (epoch, train_loss, test_loss, test_loss_mean, recon, kl, \
         test_recon, test_kl, seconds, images_per_second, eval_seconds), model.safetensors, checkpoint.safetensors, \
         reconstructions/epoch-N.png and learning-curves.png/.svg. Ctrl-C writes a checkpoint and stops; \
@@ -30,126 +30,55 @@ struct Train: ParsableCommand {
     @Option(help: "Continue the run in this folder from its checkpoint (only --epochs, --blas-threads and --data-dir apply).")
     var resume: String?
 
-    @Option(help: "Training epochs.") var epochs: Int?
-    @Option(help: "Random seed (weights, shuffling, noise).") var seed: UInt64?
-    @Option(help: "Images per batch.") var batchSize: Int?
-    @Option(help: "Learning rate.") var learningRate: Float?
-    @Option(help: "Latent dimensions.") var latentSize: Int?
-    @Option(help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.")
-    var hiddenSizes: String?
-    @Option(help: "Activation: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")).") var activation: String?
-    @Option(help: "Variance head: \(VarianceHead.allCases.map(\.rawValue).joined(separator: ", ")).") var varianceHead: String?
-    @Option(help: "Likelihood: \(Likelihood.allCases.map(\.rawValue).joined(separator: ", ")).") var likelihood: String?
-    @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer: String?
-    @Option(help: "Binarisation: \(Binarization.allCases.map(\.rawValue).joined(separator: ", ")).") var binarization: String?
-    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: String?
-    @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
-    @Option(help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
-    @Option(help: "Objective: elbo or iwae (the importance-weighted bound with --samples k).") var objective: String?
-    @Option(help: "Importance samples k per image for --objective iwae.") var samples: Int?
-    @Option(help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
-    @Option(help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
-    @Option(help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
-    @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
-    var scheduleStages: Int?
-    @Option(help: "Design B (affine presets): the coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
-    @Option(help: "Design B: the weight on the per-element mean KL (default 5 / (16 batch), the design's effective weight).") var klWeight: Float?
-    @Option(help: "Design B: how the transform acts, column (A [u v 1]^T, with translation) or row (the design's code).") var transformForm: String?
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Training") var training: TrainingOptions
+    @OptionGroup(title: "MLP models") var mlp: MLPOptions
+    @OptionGroup(title: "Objective") var objective: ObjectiveOptions
+    @OptionGroup(title: "Design B (affine presets)") var affine: AffineOptions
     @Option(help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
-
-    func parse<T: RawRepresentable>(_ value: String?, _ name: String, as type: T.Type, allCases: [T]) throws -> T?
-    where T.RawValue == String {
-        guard let value else { return nil }
-        guard let parsed = T(rawValue: value) else {
-            throw ValidationError("--\(name) must be one of \(allCases.map(\.rawValue).joined(separator: ", ")); got '\(value)'")
-        }
-        return parsed
-    }
 
     /// The preset with the options applied.
     func resolvedConfiguration() throws -> TrainingConfiguration {
         guard var configuration = Preset.named(preset)?.configuration else {
             throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
         }
-        if let epochs { configuration.epochs = epochs }
-        if let seed { configuration.seed = seed }
-        if let batchSize { configuration.batchSize = batchSize }
-        if let learningRate { configuration.learningRate = learningRate }
-        if let latentSize { configuration.model.latentSize = latentSize }
-        if let hiddenSizes {
-            let sizes = hiddenSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--hidden-sizes must be comma-separated integers such as 400 or 500,500; got '\(hiddenSizes)'")
-            }
-            configuration.model.hiddenSizes = sizes.map { $0! }
+        training.apply(to: &configuration)
+        if let dataset = data.dataset { configuration.dataset = dataset.rawValue }
+        if let folder = data.folder(seed: configuration.seed) {
+            configuration.imageFolder = folder
+            configuration.dataset = "folder"
         }
-        if let value = try parse(activation, "activation", as: Activation.self, allCases: Activation.allCases) { configuration.model.activation = value }
-        if let value = try parse(varianceHead, "variance-head", as: VarianceHead.self, allCases: VarianceHead.allCases) { configuration.model.varianceHead = value }
-        if let value = try parse(likelihood, "likelihood", as: Likelihood.self, allCases: Likelihood.allCases) { configuration.model.likelihood = value }
-        if let value = try parse(optimizer, "optimizer", as: OptimizerKind.self, allCases: OptimizerKind.allCases) { configuration.optimizer = value }
-        if let value = try parse(binarization, "binarization", as: Binarization.self, allCases: Binarization.allCases) { configuration.binarization = value }
-        if let value = try parse(dataset, "dataset", as: DatasetName.self, allCases: DatasetName.allCases) { configuration.dataset = value.rawValue }
-        if let imagesEvery { configuration.imagesEvery = imagesEvery }
-        if let value = try parse(objective, "objective", as: Objective.Kind.self, allCases: Objective.Kind.allCases) { configuration.objective.kind = value }
-        if let samples { configuration.objective.samples = samples }
-        if let beta { configuration.objective.beta = beta }
-        if let warmupEpochs { configuration.objective.warmupEpochs = warmupEpochs }
-        if let freeBits { configuration.objective.freeBits = freeBits }
-        if let scheduleStages {
-            guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
-            configuration.schedule = .iwaePaper(stages: scheduleStages)
-            if let epochs, epochs != configuration.schedule.epochs {
-                throw ValidationError("--schedule-stages \(scheduleStages) takes \(configuration.schedule.epochs!) epochs; leave out --epochs \(epochs)")
-            }
-            configuration.epochs = configuration.schedule.epochs!
+        switch configuration.model {
+        case var .mlp(model):
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the design-B presets (affine, affine-small), not to \(preset)") }
+            mlp.apply(to: &model)
+            configuration.model = .mlp(model)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        case var .affine(model):
+            if let option = mlp.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the design-B preset \(preset)") }
+            let weight = affine.klWeight ?? configuration.klWeightPerElement
+            if let size = affine.decoderHiddenSize { model.decoderHiddenSize = size }
+            if let form = affine.transformForm { model.transformForm = form }
+            configuration.model = .affine(model)
+            configuration.objective.beta = weight / Float(model.latentSize)
         }
-        if let problem = configuration.problems.first { throw ValidationError(problem) }
-        return configuration
-    }
-
-    /// The affine preset with the options applied (design B), or nil for the other presets.
-    func resolvedAffineConfiguration() throws -> AffineTrainingConfiguration? {
-        guard var configuration = AffinePreset.named(preset)?.configuration else { return nil }
-        let foreign: [(String, Bool)] = [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
-                                         ("variance-head", varianceHead != nil), ("likelihood", likelihood != nil), ("optimizer", optimizer != nil),
-                                         ("binarization", binarization != nil), ("objective", objective != nil), ("beta", beta != nil),
-                                         ("samples", samples != nil), ("warmup-epochs", warmupEpochs != nil), ("free-bits", freeBits != nil),
-                                         ("schedule-stages", scheduleStages != nil)]
-        if let (name, _) = foreign.first(where: \.1) { throw ValidationError("--\(name) does not apply to the design-B preset \(preset)") }
-        if let epochs { configuration.epochs = epochs }
-        if let seed { configuration.seed = seed }
-        if let batchSize { configuration.batchSize = batchSize }
-        if let learningRate { configuration.learningRate = learningRate }
-        if let decoderHiddenSize { configuration.model.decoderHiddenSize = decoderHiddenSize }
-        if let klWeight { configuration.klWeight = klWeight }
-        if let value = try parse(transformForm, "transform-form", as: AffineForm.self, allCases: AffineForm.allCases) { configuration.model.transformForm = value }
-        if let value = try parse(dataset, "dataset", as: DatasetName.self, allCases: DatasetName.allCases) { configuration.dataset = value.rawValue }
         if let problem = configuration.problems.first { throw ValidationError(problem) }
         return configuration
     }
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
-        if resume == nil, try resolvedAffineConfiguration() == nil { _ = try resolvedConfiguration() }
-        if AffinePreset.named(preset) == nil && (decoderHiddenSize != nil || klWeight != nil || transformForm != nil) {
-            throw ValidationError("--decoder-hidden-size, --kl-weight and --transform-form apply to the design-B presets (affine, affine-small)")
-        }
+        if resume == nil { _ = try resolvedConfiguration() }
     }
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
-        let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
-        if let resume, AffineSession.readRecord(RunFolder(URL(fileURLWithPath: resume))) != nil {
-            return try AffineTraining.run(resume: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog, epochs: epochs)
-        }
-        if resume == nil, let affine = try resolvedAffineConfiguration() {
-            return try AffineTraining.run(configuration: affine, out: out, catalog: catalog, blasThreads: blasThreads)
-        }
+        let catalog = data.catalog
         let session: TrainingSession
         do {
             if let resume {
                 session = try TrainingSession.resume(folder: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog,
-                                                     epochs: epochs, blasThreads: blasThreads)
+                                                     epochs: training.epochs, blasThreads: blasThreads)
             } else {
                 let configuration = try resolvedConfiguration()
                 let stamp = DateFormatter()
@@ -170,7 +99,7 @@ struct Train: ParsableCommand {
             outcome = try session.run(reporter: reporter) { interruptRequested.load(ordering: .relaxed) }
         } catch {
             reporter.finishLine()
-            throw CommandFailure(error.localizedDescription)
+            throw CommandFailure(error.localizedDescription.replacingOccurrences(of: "a lower learning rate may help", with: "try a lower --learning-rate"))
         }
         reporter.finishLine()
         let folder = session.folder
@@ -181,11 +110,113 @@ struct Train: ParsableCommand {
             print("  model           \(folder.model.path)")
             print("  reconstructions \(folder.reconstructions.path)/")
             print("  learning curves \(folder.learningCurves.path)")
+            if let model = session.trainer.model as? AffineVAE { try Normalize.finishTraining(model, session: session) }
         case let .interrupted(epoch, batch):
             print("interrupted in epoch \(epoch) after batch \(batch); checkpoint written to \(folder.checkpoint.path)")
             print("continue with: vae train --resume \(folder.url.path)")
             throw ExitCode(130)
         }
+    }
+}
+
+/// Settings every preset has.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Training epochs.") var epochs: Int?
+    @Option(help: "Random seed (weights, shuffling, noise, the held-out split).") var seed: UInt64?
+    @Option(help: "Images per batch.") var batchSize: Int?
+    @Option(help: "Learning rate.") var learningRate: Float?
+    @Option(help: "The optimizer.") var optimizer: OptimizerKind?
+    @Option(help: "Binarisation of the pixels.") var binarization: Binarization?
+    @Option(help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
+
+    func apply(to configuration: inout TrainingConfiguration) {
+        if let epochs { configuration.epochs = epochs }
+        if let seed { configuration.seed = seed }
+        if let batchSize { configuration.batchSize = batchSize }
+        if let learningRate { configuration.learningRate = learningRate }
+        if let optimizer { configuration.optimizer = optimizer }
+        if let binarization { configuration.binarization = binarization }
+        if let imagesEvery { configuration.imagesEvery = imagesEvery }
+    }
+}
+
+/// The MLP VAE's architecture.
+struct MLPOptions: ParsableArguments {
+    @Option(help: "Latent dimensions.") var latentSize: Int?
+    @Option(help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
+    @Option(help: "The hidden layers' activation.") var activation: Activation?
+    @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
+    @Option(help: "The decoder's likelihood.") var likelihood: Likelihood?
+
+    var givenOption: String? {
+        [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
+         ("variance-head", varianceHead != nil), ("likelihood", likelihood != nil)].first(where: \.1)?.0
+    }
+
+    func validate() throws { _ = try sizes() }
+
+    func sizes() throws -> [Int]? {
+        guard let hiddenSizes else { return nil }
+        let sizes = hiddenSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--hidden-sizes must be comma-separated integers such as 400 or 500,500; got '\(hiddenSizes)'")
+        }
+        return sizes.map { $0! }
+    }
+
+    func apply(to model: inout ModelConfiguration) {
+        if let latentSize { model.latentSize = latentSize }
+        if let sizes = try? sizes() { model.hiddenSizes = sizes }
+        if let activation { model.activation = activation }
+        if let varianceHead { model.varianceHead = varianceHead }
+        if let likelihood { model.likelihood = likelihood }
+    }
+}
+
+/// What is minimised beyond the plain ELBO.
+struct ObjectiveOptions: ParsableArguments {
+    @Option(help: "elbo, or iwae (the importance-weighted bound with --samples k).") var objective: Objective.Kind?
+    @Option(help: "Importance samples k per image for --objective iwae.") var samples: Int?
+    @Option(help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
+    @Option(help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
+    @Option(help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
+    @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
+    var scheduleStages: Int?
+
+    var givenOption: String? {
+        [("objective", objective != nil), ("samples", samples != nil), ("beta", beta != nil), ("warmup-epochs", warmupEpochs != nil),
+         ("free-bits", freeBits != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
+    }
+
+    func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
+        if let objective { configuration.objective.kind = objective }
+        if let samples { configuration.objective.samples = samples }
+        if let beta { configuration.objective.beta = beta }
+        if let warmupEpochs { configuration.objective.warmupEpochs = warmupEpochs }
+        if let freeBits { configuration.objective.freeBits = freeBits }
+        if let scheduleStages {
+            guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
+            configuration.schedule = .iwaePaper(stages: scheduleStages)
+            if let explicitEpochs, explicitEpochs != configuration.schedule.epochs {
+                throw ValidationError("--schedule-stages \(scheduleStages) takes \(configuration.schedule.epochs!) epochs; leave out --epochs \(explicitEpochs)")
+            }
+            configuration.epochs = configuration.schedule.epochs!
+        }
+    }
+}
+
+/// Design B's own settings.
+struct AffineOptions: ParsableArguments {
+    @Option(help: "The coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
+    @Option(help: "The weight on the per-element mean KL (the preset's by default).") var klWeight: Float?
+    @Option(help: "How the transform acts: column (A [u v 1]^T, with translation) or row (the design's code).") var transformForm: AffineForm?
+
+    var givenOption: String? {
+        [("decoder-hidden-size", decoderHiddenSize != nil), ("kl-weight", klWeight != nil), ("transform-form", transformForm != nil)].first(where: \.1)?.0
+    }
+
+    func validate() throws {
+        if let klWeight, !(klWeight >= 0 && klWeight.isFinite) { throw ValidationError("--kl-weight must be a number >= 0, got \(klWeight)") }
     }
 }
 
@@ -201,9 +232,17 @@ final class ConsoleReporter: TrainingReporter {
 
     func started(_ session: TrainingSession) {
         let configuration = session.trainer.configuration
-        let model = configuration.model
-        print("training \(configuration.preset): \(model.architectureName) \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
-        print("data \(configuration.dataset) (\(session.trainer.train.count) train / \(session.trainer.test.count) test, binarisation \(configuration.binarization.rawValue)); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed)")
+        switch configuration.model {
+        case let .mlp(model):
+            print("training \(configuration.preset): MLP \(model.architectureName) on \(model.imageShape) images, \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
+        case let .affine(model):
+            print(String(format: "training %@: design B %@, transform %@ form, %d parameters; loss %g CE + MSE + %g KL (per element)",
+                         configuration.preset, model.architectureName, model.transformForm.rawValue, session.trainer.model.parameterCount,
+                         model.classifierWeight, configuration.klWeightPerElement))
+        }
+        print("data \(session.datasetReport)")
+        let validation = session.trainer.validation.map { " / \($0.count) validation" } ?? ""
+        print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed)")
         if configuration.objective != .elbo || configuration.schedule != .constant {
             print("objective \(configuration.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
         }
@@ -232,10 +271,12 @@ final class ConsoleReporter: TrainingReporter {
         barShown = true
     }
 
-    func epochFinished(_ row: MetricsRow, session: TrainingSession) {
+    func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession) {
         finishLine()
-        print(String(format: "epoch %3d  train %.2f  test %.2f (z = mu %.2f)  recon %.2f  kl %.2f  %.2f s  %.0f images/s",
-                     row.epoch, row.trainLoss, row.testLoss, row.testLossMean, row.reconstruction, row.kl, row.seconds, row.imagesPerSecond))
+        var line = String(format: "epoch %3d  train %.2f  test %.2f (z = mu %.2f)  recon %.2f  kl %.2f  %.2f s  %.0f images/s",
+                          row.epoch, row.trainLoss, row.testLoss, row.testLossMean, row.reconstruction, row.kl, row.seconds, row.imagesPerSecond)
+        if !figures.isEmpty { line += "  validation " + figures.map { String(format: "%@ %.5g", $0.name, $0.value) }.joined(separator: ", ") }
+        print(line)
         fflush(nil)  // one line per epoch, also when the output is a pipe or a file
     }
 

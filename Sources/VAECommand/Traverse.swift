@@ -40,7 +40,7 @@ struct Traverse: ParsableCommand {
         let test = try model.images(.test, of: loaded)
         let base: [Float]
         if let image {
-            let imported = try model.importPictures([image], for: loaded, side: explorer.imageWidth)[0]
+            let imported = try model.importPictures([image], for: loaded)[0]
             print("\(image): \(imported.conversion)")
             base = loaded.model.encode(images: imported.pixels).mean(0)
         } else {

@@ -40,7 +40,7 @@ struct Fixture {
         defer { fixture.remove() }
         let dataset = try ImageDataset.read(images: fixture.write(Fixture.images, "images", gzip: gzip),
                                             labels: fixture.write(Fixture.labels, "labels", gzip: gzip))
-        #expect(dataset.count == 3 && dataset.rows == 2 && dataset.columns == 2)
+        #expect(dataset.count == 3 && dataset.shape == .grey(height: 2, width: 2))
         #expect(dataset.labels == [7, 0, 9])
         #expect(dataset.pixels == (0..<12).map { Float($0 * 10) / 255 })
     }
@@ -108,7 +108,7 @@ struct Fixture {
     @Test func shippedMNISTHasThePublishedSplitsAndDigitCounts() throws {
         let test = try ImageDataset.read(images: Self.folder.appendingPathComponent("t10k-images-idx3-ubyte.gz"),
                                          labels: Self.folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
-        #expect(test.count == 10_000 && test.rows == 28 && test.columns == 28)
+        #expect(test.count == 10_000 && test.shape == .mnist)
         #expect(histogram(test.labels) == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
         let train = try ImageDataset.read(images: Self.folder.appendingPathComponent("train-images-idx3-ubyte.gz"),
                                           labels: Self.folder.appendingPathComponent("train-labels-idx1-ubyte.gz"))

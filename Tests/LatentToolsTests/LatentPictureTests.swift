@@ -9,7 +9,7 @@ import Visualization
 func smallExplorer(latentSize: Int = 3, seed: UInt64 = 4) -> LatentExplorer {
     var generator = RandomGenerator(seed: seed)
     let model = VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: latentSize), using: &generator)
-    return LatentExplorer(model: model, imageWidth: 8, imageHeight: 8)
+    return LatentExplorer(model: model)
 }
 
 /// `count` 8x8 images with a bright bar whose position depends on the index.
@@ -18,7 +18,7 @@ func barImages(_ count: Int) -> [Float] {
 }
 
 /// The grey levels of cell (row, column) of a grid with 8x8 cells, 1-pixel gaps, scale 1.
-func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
+func cell(_ grid: Picture, row: Int, column: Int) -> [UInt8] {
     (0..<8).flatMap { y in (0..<8).map { x in grid[1 + column * 9 + x, 1 + row * 9 + y] } }
 }
 
@@ -41,8 +41,8 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
         let decoded = explorer.model.reconstruct(images: images, using: &none)
         for index in 0..<6 {
             let (row, column) = (2 * (index / 4), index % 4)
-            #expect(cell(grid, row: row, column: column) == images[(index * 64)..<((index + 1) * 64)].map(GreyImage.level))
-            #expect(cell(grid, row: row + 1, column: column) == decoded[(index * 64)..<((index + 1) * 64)].map(GreyImage.level))
+            #expect(cell(grid, row: row, column: column) == images[(index * 64)..<((index + 1) * 64)].map(Picture.level))
+            #expect(cell(grid, row: row + 1, column: column) == decoded[(index * 64)..<((index + 1) * 64)].map(Picture.level))
         }
         // The two cells after the sixth image are blank in both rows.
         #expect(cell(grid, row: 2, column: 3).allSatisfy { $0 == 128 })
@@ -51,7 +51,7 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
 
     @Test func sampledReconstructionsDependOnTheSeedAndRepeatWithIt() {
         let explorer = smallExplorer()
-        func picture(_ seed: UInt64) -> GreyImage {
+        func picture(_ seed: UInt64) -> Picture {
             var generator: RandomGenerator? = RandomGenerator(seed: seed)
             return explorer.reconstructionGrid(images: barImages(4), columns: 4, scale: 1, using: &generator)
         }
@@ -63,9 +63,12 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
         let explorer = smallExplorer()
         let values = NormalQuantile.grid(count: 5)
         let base = [Float](repeating: 0.3, count: 3)
-        let first = explorer.manifoldGrid(horizontal: 0, vertical: 2, xValues: values, yValues: values, base: base, scale: 1)
-        let second = explorer.manifoldGrid(horizontal: 0, vertical: 2, xValues: values, yValues: values, base: base, scale: 1)
-        #expect(first == second)
+        // One latent decoded alone and inside a batch of 25 (another matrix shape) gives one image.
+        var latents: [Float] = []
+        for x in values { for y in values { latents += [Float(x), base[1], Float(y)] } }
+        let batched = explorer.model.decode(latents: latents)
+        let alone = explorer.model.decode(latents: Array(latents[36..<39]))
+        #expect(zip(alone, batched[(12 * 64)..<(13 * 64)]).allSatisfy { abs($0 - $1) < 1e-6 })
         var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7), c = RandomGenerator(seed: 8)
         let samples = explorer.priorSampleGrid(count: 6, temperature: 1, columns: 3, scale: 1, using: &a)
         #expect(samples == explorer.priorSampleGrid(count: 6, temperature: 1, columns: 3, scale: 1, using: &b))
@@ -96,7 +99,7 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
         #expect(grid.width == 3 * 8 + 4 && grid.height == 2 * 8 + 3)
         let decoded = explorer.model.decode(latents: latents)
         for index in 0..<6 {
-            #expect(cell(grid, row: index / 3, column: index % 3) == decoded[(index * 64)..<((index + 1) * 64)].map(GreyImage.level))
+            #expect(cell(grid, row: index / 3, column: index % 3) == decoded[(index * 64)..<((index + 1) * 64)].map(Picture.level))
         }
     }
 
@@ -106,12 +109,12 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
         let (first, second) = (Array(images[0..<64]), Array(images[64..<128]))
         let strip = explorer.interpolationStrip(from: first, to: second, steps: 5, path: .spherical, scale: 1)
         #expect(strip.width == 7 * 8 + 8 && strip.height == 8 + 2)
-        #expect(cell(strip, row: 0, column: 0) == first.map(GreyImage.level))
-        #expect(cell(strip, row: 0, column: 6) == second.map(GreyImage.level))
+        #expect(cell(strip, row: 0, column: 0) == first.map(Picture.level))
+        #expect(cell(strip, row: 0, column: 6) == second.map(Picture.level))
         var none: RandomGenerator? = nil
         let decodedMeans = explorer.model.reconstruct(images: images, using: &none)
-        #expect(cell(strip, row: 0, column: 1) == decodedMeans[0..<64].map(GreyImage.level))
-        #expect(cell(strip, row: 0, column: 5) == decodedMeans[64..<128].map(GreyImage.level))
+        #expect(cell(strip, row: 0, column: 1) == decodedMeans[0..<64].map(Picture.level))
+        #expect(cell(strip, row: 0, column: 5) == decodedMeans[64..<128].map(Picture.level))
     }
 
     @Test func traversalRowsFollowTheKLOrderAndVaryOnlyTheirDimension() {
@@ -123,7 +126,7 @@ func cell(_ grid: GreyImage, row: Int, column: Int) -> [UInt8] {
         #expect(grid.width == 3 * 8 + 4 && grid.height == 2 * 8 + 3)
         // Row 0 (dimension 2) at its last value; row 1 (dimension 0) at its first.
         let expected = explorer.model.decode(latents: [0.1, -0.2, 2, -2, -0.2, 0.3])
-        #expect(cell(grid, row: 0, column: 2) == expected[0..<64].map(GreyImage.level))
-        #expect(cell(grid, row: 1, column: 0) == expected[64..<128].map(GreyImage.level))
+        #expect(cell(grid, row: 0, column: 2) == expected[0..<64].map(Picture.level))
+        #expect(cell(grid, row: 1, column: 0) == expected[64..<128].map(Picture.level))
     }
 }

@@ -22,10 +22,10 @@ import VAE
         let (workspace, folder) = try Self.trainedRun()
         let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
         #expect(loaded.configuration == Workspace.configuration(epochs: 1))
-        #expect(loaded.epoch == 1 && loaded.imageSide == 8)
+        #expect(loaded.epoch == 1 && loaded.model.imageShape == .grey(height: 8, width: 8))
         #expect(loaded.defaultOutput("samples.png") == folder.url.appendingPathComponent("samples.png"))
         let test = try loaded.images(.test, catalog: workspace.catalog)
-        #expect(test.count == 50 && test.pixelsPerImage == 64)
+        #expect(test.count == 50 && test.valuesPerImage == 64)
 
         // The model file alone loads too, and puts pictures beside itself.
         let bare = try LoadedModel.load(path: folder.model.path, preset: Preset.all[0].configuration)
@@ -43,7 +43,9 @@ import VAE
         let (workspace, folder) = try Self.trainedRun()
         defer { withExtendedLifetime(workspace) {} }
         var record = try folder.readRecord()
-        record.configuration.model.latentSize = 3
+        guard case var .mlp(model) = record.configuration.model else { Issue.record("expected an MLP run"); return }
+        model.latentSize = 3
+        record.configuration.model = .mlp(model)
         try folder.writeRecord(record)
         do {
             _ = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
@@ -70,10 +72,11 @@ import VAE
     @Test func aDatasetOfAnotherImageSizeIsRefused() throws {
         let (workspace, folder) = try Self.trainedRun()
         var record = try folder.readRecord()
-        record.configuration.model = ModelConfiguration(inputSize: 784, hiddenSizes: [16], latentSize: 2)
+        let architecture = ModelConfiguration(inputSize: 784, hiddenSizes: [16], latentSize: 2)
+        record.configuration.model = .mlp(architecture)
         // A 784-input model (written here) against the workspace's 8x8 images.
         var generator = RandomGenerator(seed: 1)
-        let model = VariationalAutoencoder(record.configuration.model, using: &generator)
+        let model = VariationalAutoencoder(architecture, using: &generator)
         try TrainingCheckpoint.modelFile(model).write(to: folder.model)
         try folder.writeRecord(record)
         let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)
@@ -81,7 +84,7 @@ import VAE
             _ = try loaded.images(.test, catalog: workspace.catalog)
             Issue.record("8x8 images were accepted by a 784-input model")
         } catch {
-            #expect(error.localizedDescription.contains("expects 784 pixels per image") && error.localizedDescription.contains("8x8 = 64"))
+            #expect(error.localizedDescription.contains("takes 1x28x28 images") && error.localizedDescription.contains("has 1x8x8"))
         }
     }
 }

@@ -49,7 +49,7 @@ final class Workspace {
     func folder(_ name: String) -> RunFolder { RunFolder(root.appendingPathComponent(name)) }
 
     static func configuration(epochs: Int) -> TrainingConfiguration {
-        TrainingConfiguration(preset: "test", model: ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2),
+        TrainingConfiguration(preset: "test", model: .mlp(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)),
                               learningRate: 3e-3, batchSize: 32, epochs: epochs, seed: 9, imagesEvery: 2, evaluationBatchSize: 20)
     }
 }
@@ -58,7 +58,7 @@ final class SilentReporter: TrainingReporter {
     var epochs: [Int] = []
     func started(_ session: TrainingSession) {}
     func batch(epoch: Int, done: Int, total: Int, runningLoss: Double) {}
-    func epochFinished(_ row: MetricsRow, session: TrainingSession) { epochs.append(row.epoch) }
+    func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession) { epochs.append(row.epoch) }
 }
 
 @Suite(.serialized) struct TrainingSessionTests {
@@ -83,14 +83,14 @@ final class SilentReporter: TrainingReporter {
         // Pictures every 2 epochs and after the last: 8 test digits above 8 reconstructions.
         let pictures = try FileManager.default.contentsOfDirectory(atPath: folder.reconstructions.path).sorted()
         #expect(pictures == ["epoch-002.png", "epoch-003.png"])
-        let picture = try GreyImage.readPNG(from: folder.reconstruction(epoch: 3))
+        let picture = try Picture.readPNG(from: folder.reconstruction(epoch: 3))
         #expect(picture.width == (8 * 8 + 9) * 2 && picture.height == (2 * 8 + 3) * 2)
         #expect(FileManager.default.fileExists(atPath: folder.learningCurves.path))
         #expect(FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path))
 
         // model.safetensors carries the architecture and evaluates to the last row's z = μ loss.
         let file = try SafeTensorsFileReader.read(folder.model)
-        let configuration = try #require(TrainingCheckpoint.modelConfiguration(in: file))
+        guard case let .mlp(configuration) = try #require(TrainingCheckpoint.modelSpecification(in: file)) else { Issue.record("expected an MLP"); return }
         var generator = RandomGenerator(seed: 0)
         let model = VariationalAutoencoder(configuration, using: &generator)
         try model.load(file, fileName: folder.model.path)
@@ -153,16 +153,24 @@ final class SilentReporter: TrainingReporter {
         }
     }
 
-    @Test func aDatasetThatDoesNotFitTheModelIsRejectedBeforeAnythingIsWritten() throws {
+    @Test func anMLPPresetTakesTheDatasetsImageShape() throws {
         let workspace = Workspace()
         var configuration = Workspace.configuration(epochs: 1)
-        configuration.model.inputSize = 784  // the workspace's images are 8x8
+        configuration.model = configuration.model.fitted(to: .mnist)  // a 784-input preset; the workspace's images are 8x8
+        let session = try TrainingSession.start(configuration: configuration, folder: workspace.folder("f"), catalog: workspace.catalog, blasThreads: 1)
+        #expect(session.trainer.model.imageShape == .grey(height: 8, width: 8))
+        #expect(try workspace.folder("f").readRecord().configuration.model.imageShape == .grey(height: 8, width: 8))
+    }
+
+    @Test func anUnknownDatasetIsRejectedBeforeAnythingIsWritten() throws {
+        let workspace = Workspace()
+        var configuration = Workspace.configuration(epochs: 1)
+        configuration.dataset = "cifar-11"
         do {
             _ = try TrainingSession.start(configuration: configuration, folder: workspace.folder("f"), catalog: workspace.catalog, blasThreads: 1)
             Issue.record("expected an error")
         } catch {
-            #expect(error.localizedDescription.contains("784"))
-            #expect(error.localizedDescription.contains("8x8"))
+            #expect(error.localizedDescription.contains("unknown dataset 'cifar-11'"))
             #expect(!workspace.folder("f").exists)
         }
     }

@@ -24,6 +24,6 @@ enum SyntheticDigits {
             pixels += image
             labels.append(label)
         }
-        return ImageDataset(pixels: pixels, labels: labels, rows: 8, columns: 8)
+        return ImageDataset(pixels: pixels, labels: labels, height: 8, width: 8)
     }
 }

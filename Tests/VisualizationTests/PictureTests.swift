@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Testing
 import Visualization
@@ -5,7 +6,7 @@ import Visualization
 @Suite struct PictureTests {
     @Test func gridSizeFollowsFromTheCountTheImageSizeTheGapAndTheScale() {
         let images = [Float](repeating: 1, count: 16 * 28 * 28)
-        let grid = ImageGrid.make(images: images, imageWidth: 28, imageHeight: 28, rows: 2, columns: 8, gap: 1, scale: 2)
+        let grid = ImageGrid.make(images: images, shape: .grey(height: 28, width: 28), rows: 2, columns: 8, gap: 1, scale: 2)
         #expect(grid.width == (8 * 28 + 9) * 2)
         #expect(grid.height == (2 * 28 + 3) * 2)
         // The separating lines are grey, the cells white.
@@ -15,7 +16,7 @@ import Visualization
 
     @Test func gridPlacesEachImageInItsCell() {
         // Two 2x2 images: the first black, the second white, in one row.
-        let grid = ImageGrid.make(images: [0, 0, 0, 0, 1, 1, 1, 1], imageWidth: 2, imageHeight: 2, rows: 1, columns: 2, gap: 1)
+        let grid = ImageGrid.make(images: [0, 0, 0, 0, 1, 1, 1, 1], shape: .grey(height: 2, width: 2), rows: 1, columns: 2, gap: 1)
         #expect(grid.width == 7 && grid.height == 4)
         #expect(grid[1, 1] == 0 && grid[2, 2] == 0)
         #expect(grid[4, 1] == 255 && grid[5, 2] == 255)
@@ -23,20 +24,20 @@ import Visualization
     }
 
     @Test func pngRoundTripsThroughLibpng() throws {
-        let image = GreyImage(width: 5, height: 3, pixels: (0..<15).map { UInt8($0 * 17) })
+        let image = Picture(width: 5, height: 3, pixels: (0..<15).map { UInt8($0 * 17) })
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("grey-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: url) }
         try image.writePNG(to: url)
         let data = try Data(contentsOf: url)
         #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(try GreyImage.readPNG(from: url) == image)
+        #expect(try Picture.readPNG(from: url) == image)
     }
 
     @Test func readingSomethingThatIsNotAPNGNamesTheFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data("hello".utf8).write(to: url)
-        #expect { try GreyImage.readPNG(from: url) } throws: { error in
+        #expect { try Picture.readPNG(from: url) } throws: { error in
             (error as? PictureError).map { "\($0.localizedDescription)".contains(url.path) } ?? false
         }
     }

@@ -3,21 +3,23 @@ import Datasets
 import Foundation
 import Persistence
 
-/// An 8-bit grey picture, row-major, 0 black and 255 white.
-public struct GreyImage: Equatable, Sendable {
+/// An 8-bit picture, grey (1 channel, 0 black and 255 white) or colour (3 channels, red, green,
+/// blue), row-major with the channels of a pixel side by side (as PNG stores them).
+public struct Picture: Equatable, Sendable {
     public let width: Int
     public let height: Int
+    public let channels: Int
     public var pixels: [UInt8]
 
-    public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width > 0 && height > 0 && pixels.count == width * height, "a \(width)x\(height) image needs \(width * height) pixels, got \(pixels.count)")
-        self.width = width
-        self.height = height
-        self.pixels = pixels
+    public init(width: Int, height: Int, channels: Int = 1, pixels: [UInt8]) {
+        precondition(channels == 1 || channels == 3, "a picture has 1 or 3 channels, got \(channels)")
+        precondition(width > 0 && height > 0 && pixels.count == width * height * channels,
+                     "a \(width)x\(height) picture of \(channels) channels needs \(width * height * channels) values, got \(pixels.count)")
+        (self.width, self.height, self.channels, self.pixels) = (width, height, channels, pixels)
     }
 
-    public init(width: Int, height: Int, filledWith value: UInt8) {
-        self.init(width: width, height: height, pixels: [UInt8](repeating: value, count: width * height))
+    public init(width: Int, height: Int, channels: Int = 1, filledWith value: UInt8) {
+        self.init(width: width, height: height, channels: channels, pixels: [UInt8](repeating: value, count: width * height * channels))
     }
 
     /// Intensities in [0, 1] (clamped) as grey levels, rounded to the nearest.
@@ -30,38 +32,41 @@ public struct GreyImage: Equatable, Sendable {
         UInt8((min(max(intensity, 0), 1) * 255).rounded())
     }
 
-    public subscript(x: Int, y: Int) -> UInt8 {
-        get { pixels[y * width + x] }
-        set { pixels[y * width + x] = newValue }
+    /// The level of `channel` at column x, row y.
+    public subscript(x: Int, y: Int, channel: Int = 0) -> UInt8 {
+        get { pixels[(y * width + x) * channels + channel] }
+        set { pixels[(y * width + x) * channels + channel] = newValue }
     }
 
     /// Each pixel repeated `factor` times in both directions.
-    public func scaled(by factor: Int) -> GreyImage {
+    public func scaled(by factor: Int) -> Picture {
         precondition(factor >= 1, "scale must be at least 1, got \(factor)")
         guard factor > 1 else { return self }
-        var out = GreyImage(width: width * factor, height: height * factor, filledWith: 0)
+        var out = Picture(width: width * factor, height: height * factor, channels: channels, filledWith: 0)
         for y in 0..<out.height {
-            for x in 0..<out.width { out.pixels[y * out.width + x] = pixels[(y / factor) * width + x / factor] }
+            for x in 0..<out.width {
+                for c in 0..<channels { out.pixels[(y * out.width + x) * channels + c] = pixels[((y / factor) * width + x / factor) * channels + c] }
+            }
         }
         return out
     }
 
-    /// The PNG file's bytes (8-bit greyscale), through libpng's simplified API.
+    /// The PNG file's bytes (8-bit grey or RGB), through libpng's simplified API.
     public func pngData() throws(PictureError) -> Data {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
         image.height = UInt32(height)
-        image.format = UInt32(PNG_FORMAT_GRAY)
+        image.format = channels == 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : UInt32(PNG_FORMAT_GRAY)
         var size: png_alloc_size_t = 0
         let ok = pixels.withUnsafeBytes { raw in
-            png_image_write_to_memory(&image, nil, &size, 0, raw.baseAddress, Int32(width), nil)
+            png_image_write_to_memory(&image, nil, &size, 0, raw.baseAddress, Int32(width * channels), nil)
         }
         guard ok != 0, size > 0 else { throw .encodingFailed(reason: "libpng could not size the image") }
         var data = Data(count: Int(size))
         let written = data.withUnsafeMutableBytes { buffer in
             pixels.withUnsafeBytes { raw in
-                png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, raw.baseAddress, Int32(width), nil)
+                png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, raw.baseAddress, Int32(width * channels), nil)
             }
         }
         guard written != 0 else {
@@ -77,10 +82,10 @@ public struct GreyImage: Equatable, Sendable {
     }
 
     /// Reads a PNG file (any colour type) as grey: colour by luminance, transparency on white.
-    public static func readPNG(from url: URL) throws(PictureError) -> GreyImage {
+    public static func readPNG(from url: URL) throws(PictureError) -> Picture {
         let picture: PNGPicture
         do { picture = try PNGFile.read(from: url) } catch { throw .notAPNG(path: url.path, reason: error.reason) }
-        return GreyImage(width: picture.width, height: picture.height, pixels: picture.grey)
+        return Picture(width: picture.width, height: picture.height, pixels: picture.grey)
     }
 }
 

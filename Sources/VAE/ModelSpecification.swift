@@ -1,0 +1,123 @@
+import Datasets
+import Foundation
+import TensorCore
+
+/// Which kind of VAE a run trains and its architecture: enough to rebuild the model before its
+/// weights are loaded. Saved in config.json and in every model file, as
+/// `{"kind": "mlp" | "affine", "configuration": {...}}`.
+public enum ModelSpecification: Codable, Equatable, Sendable {
+    /// An MLP VAE (designs A, C, D, E, the PyTorch example, the IWAE paper's model).
+    case mlp(ModelConfiguration)
+    /// Design B: the coordinate decoder with a learned affine transform and a classifier head.
+    case affine(AffineModelConfiguration)
+
+    /// The kinds by name, for messages.
+    public static let kinds = ["mlp", "affine"]
+
+    public var kind: String {
+        switch self {
+        case .mlp: "mlp"
+        case .affine: "affine"
+        }
+    }
+
+    /// A new model with weights drawn from `generator`.
+    public func makeModel(using generator: inout RandomGenerator) -> any VariationalModel {
+        switch self {
+        case let .mlp(configuration): VariationalAutoencoder(configuration, using: &generator)
+        case let .affine(configuration): AffineVAE(configuration, using: &generator)
+        }
+    }
+
+    public var latentSize: Int {
+        switch self {
+        case let .mlp(configuration): configuration.latentSize
+        case let .affine(configuration): configuration.latentSize
+        }
+    }
+
+    public var imageShape: ImageShape {
+        switch self {
+        case let .mlp(configuration): configuration.imageShape
+        case let .affine(configuration): configuration.imageShape
+        }
+    }
+
+    /// The likelihood the decoder gives.
+    public var likelihood: Likelihood {
+        switch self {
+        case let .mlp(configuration): configuration.likelihood
+        case .affine: .gaussian
+        }
+    }
+
+    /// E.g. "784-400-20" or "784-512-512-16, decoder 12-128-128-1".
+    public var architectureName: String {
+        switch self {
+        case let .mlp(configuration): configuration.architectureName
+        case let .affine(configuration): configuration.architectureName
+        }
+    }
+
+    /// The same architecture for images of another shape (MLP presets take any C x H x W;
+    /// design B any grey H x W).
+    public func fitted(to shape: ImageShape) -> ModelSpecification {
+        switch self {
+        case var .mlp(configuration):
+            configuration.imageShape = shape
+            return .mlp(configuration)
+        case var .affine(configuration):
+            (configuration.imageHeight, configuration.imageWidth) = (shape.height, shape.width)
+            return .affine(configuration)
+        }
+    }
+
+    /// Problems with the architecture, one message each (empty when valid).
+    public var problems: [String] {
+        switch self {
+        case let .mlp(model):
+            var found: [String] = []
+            if !model.imageShape.isValid { found.append("the image shape must be 1 or 3 channels of 1...4096 pixels each way, got \(model.imageShape)") }
+            if model.hiddenSizes.isEmpty { found.append("the hidden sizes need at least one size") }
+            if model.hiddenSizes.contains(where: { $0 <= 0 }) { found.append("the hidden sizes must all be positive, got \(model.hiddenSizes)") }
+            if model.latentSize <= 0 { found.append("the latent size must be positive, got \(model.latentSize)") }
+            return found
+        case let .affine(model):
+            var found: [String] = []
+            if model.decoderHiddenSize <= 0 { found.append("the decoder hidden size must be positive, got \(model.decoderHiddenSize)") }
+            if model.contentSize <= 0 { found.append("the content size must be positive, got \(model.contentSize)") }
+            if model.imageWidth <= 0 || model.imageHeight <= 0 { found.append("the image size must be positive, got \(model.imageHeight)x\(model.imageWidth)") }
+            if !(model.classifierWeight >= 0 && model.classifierWeight.isFinite) { found.append("the classifier weight must be a number >= 0, got \(model.classifierWeight)") }
+            return found
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, configuration }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        switch self {
+        case let .mlp(configuration): try container.encode(configuration, forKey: .configuration)
+        case let .affine(configuration): try container.encode(configuration, forKey: .configuration)
+        }
+    }
+
+    /// Reads `{"kind", "configuration"}`, or a bare MLP configuration (files written before
+    /// there were model kinds).
+    public init(from decoder: any Swift.Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard container.contains(.kind) else {
+            self = .mlp(try ModelConfiguration(from: decoder))
+            return
+        }
+        let kind = try container.decode(String.self, forKey: .kind)
+        switch kind {
+        case "mlp": self = .mlp(try container.decode(ModelConfiguration.self, forKey: .configuration))
+        case "affine": self = .affine(try container.decode(AffineModelConfiguration.self, forKey: .configuration))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: container,
+                                                   debugDescription: "unknown model kind '\(kind)'; kinds: \(Self.kinds.joined(separator: ", "))")
+        }
+    }
+}

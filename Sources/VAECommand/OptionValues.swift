@@ -1,0 +1,63 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NN
+import VAE
+
+// The settings' enums as option values: `--activation elu` parses through their raw values, and
+// `--help` lists the choices.
+extension Activation: ExpressibleByArgument {}
+extension VarianceHead: ExpressibleByArgument {}
+extension Likelihood: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension Binarization: ExpressibleByArgument {}
+extension DatasetName: ExpressibleByArgument {}
+extension ColourMode: ExpressibleByArgument {}
+extension Objective.Kind: ExpressibleByArgument {}
+extension AffineForm: ExpressibleByArgument {}
+extension DatasetSplit: ExpressibleByArgument {}
+
+/// An image size given as N (square) or HxW, e.g. 32 or 48x64.
+struct ImageSize: ExpressibleByArgument {
+    let height: Int
+    let width: Int
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && (1...4096).contains($0!) }) else { return nil }
+        (height, width) = (parts[0]!, parts.count == 2 ? parts[1]! : parts[0]!)
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// Where the images come from: a dataset by name, or a folder of PNG and JPEG files.
+struct DataOptions: ParsableArguments {
+    @Option(help: "A dataset by name.") var dataset: DatasetName?
+    @Option(help: "A folder holding the named dataset's IDX files.") var dataDir: String?
+    @Option(help: ArgumentHelp("A folder of PNG and JPEG files to train on: one subfolder per class (or none: unlabelled), with train/ and test/ subfolders or a held-out share.", valueName: "folder"))
+    var images: String?
+    @Option(help: "Resize the folder's images to N (square) or HxW pixels (area-weighted resampling).") var imageSize: ImageSize?
+    @Flag(help: "Crop each picture to its largest centred region of the target's aspect ratio before resizing.") var centreCrop = false
+    @Option(help: "Read the folder's images in grey or colour.") var colour: ColourMode = .colour
+    @Option(help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders.") var testShare = 0.1
+    @Flag(help: "Skip files that are not readable PNG or JPEG images (counted) instead of stopping.") var skipUnreadable = false
+
+    func validate() throws {
+        if images == nil && (imageSize != nil || centreCrop || skipUnreadable) {
+            throw ValidationError("--image-size, --centre-crop and --skip-unreadable apply to an image folder (--images)")
+        }
+        if images != nil && dataset != nil { throw ValidationError("give a dataset by name (--dataset) or an image folder (--images), not both") }
+        guard testShare > 0 && testShare < 1 else { throw ValidationError("--test-share must lie strictly between 0 and 1, got \(testShare)") }
+    }
+
+    var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }) }
+
+    /// The folder options, when an image folder is given.
+    func folder(seed: UInt64) -> ImageFolderOptions? {
+        images.map {
+            ImageFolderOptions(path: $0, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop, colour: colour,
+                               testShare: testShare, splitSeed: seed, skipUnreadable: skipUnreadable)
+        }
+    }
+}
