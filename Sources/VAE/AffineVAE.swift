@@ -42,6 +42,9 @@ public final class AffineVAE: Module, VariationalModel {
         return ImageLikelihood(kind: .gaussian, parameters: .mean(render(z)))
     }
 
+    /// The classifier head learns from the labels.
+    public var usesLabels: Bool { true }
+
     /// Design B's classifier term: classifierWeight · CE(classifier(content of z), labels), batch mean.
     public func extraLossTerms(_ output: VAEOutput, labels: [Int]) -> [ExtraLossTerm] {
         guard !labels.isEmpty, configuration.classifierWeight > 0 else { return [] }

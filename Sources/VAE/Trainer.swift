@@ -152,7 +152,7 @@ public final class Trainer {
                               onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void) throws(NonFiniteLossError) -> EpochSummary? {
         precondition(!isFinished, "training already ran its \(configuration.epochs) epochs")
         let width = model.inputSize
-        let labelled = train.isLabelled
+        let labelled = train.isLabelled && model.usesLabels
         if progress.batchesDone == 0 {
             progress.epochStartGenerator = generator.stateWords
             permutation = generator.permutation(train.count)

@@ -159,11 +159,14 @@ public protocol VariationalModel: Module {
     func extraLossTerms(_ output: VAEOutput, labels: [Int]) -> [ExtraLossTerm]
     /// The model's own figures on a dataset (default none), e.g. design B's classifier accuracy.
     func figures(on dataset: ImageDataset) -> [(name: String, value: Double)]
+    /// Whether training passes the batch's labels (default: for a conditional model only).
+    var usesLabels: Bool { get }
 }
 
 extension VariationalModel {
     public func extraLossTerms(_ output: VAEOutput, labels: [Int]) -> [ExtraLossTerm] { [] }
     public func figures(on dataset: ImageDataset) -> [(name: String, value: Double)] { [] }
+    public var usesLabels: Bool { condition != .none }
 
     /// Values per image, C · H · W.
     public var inputSize: Int { imageShape.count }

@@ -56,7 +56,7 @@ struct DataOptions: ParsableArguments {
     /// The folder options, when an image folder is given.
     func folder(seed: UInt64) -> ImageFolderOptions? {
         images.map {
-            ImageFolderOptions(path: $0, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop, colour: colour,
+            ImageFolderOptions(path: URL(fileURLWithPath: $0).standardizedFileURL.path, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop, colour: colour,
                                testShare: testShare, splitSeed: seed, skipUnreadable: skipUnreadable)
         }
     }
