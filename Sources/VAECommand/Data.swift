@@ -17,8 +17,7 @@ struct DataCommand: ParsableCommand {
 
     @OptionGroup(title: "Data") var data: DataOptions
 
-    @Option(help: "Download this dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var download: String?
+    @Option(help: "Download this dataset.") var download: DatasetName?
 
     @Option(help: "A mirror to download from instead of the standard ones (a URL ending in /).")
     var mirror: String?
@@ -44,10 +43,7 @@ struct DataCommand: ParsableCommand {
             print("SHA-256 over the files: \(loaded.checksums["sha256"] ?? "")")
             return
         }
-        if let download {
-            guard let name = DatasetName(rawValue: download) else {
-                throw ValidationError("--download must be one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")); got '\(download)'")
-            }
+        if let name = download {
             let mirrors = try mirror.map { text -> [URL] in
                 guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
                     throw ValidationError("--mirror must be an http(s) URL, got '\(text)'")

@@ -17,19 +17,18 @@ struct Encode: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "The split to encode: train or test.") var split = "test"
+    @Option(help: "The split to encode.") var split: DatasetSplit = .test
     @Option(name: .customLong("image"), help: "A PNG file to encode instead (repeat for more).") var images: [String] = []
     @Option(help: "Images per batch.") var batchSize = 1000
     @Option(help: "The CSV file to write (default: latents-<split>.csv or latents-images.csv in the run folder).") var out: String?
 
     func validate() throws {
-        guard DatasetSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or test, got '\(split)'") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 
     func run() throws {
         let (loaded, explorer) = try model.load()
-        let url = try outputFile(out, default: loaded.defaultOutput(images.isEmpty ? "latents-\(split).csv" : "latents-images.csv"), extensions: ["csv"])
+        let url = try outputFile(out, default: loaded.defaultOutput(images.isEmpty ? "latents-\(split.rawValue).csv" : "latents-images.csv"), extensions: ["csv"])
         let text: String
         let codes: LatentCodes
         if !images.isEmpty {
@@ -38,7 +37,7 @@ struct Encode: ParsableCommand {
             codes = loaded.model.encode(images: imported.flatMap { $0.pixels }, batchSize: batchSize)
             text = codes.csv(labels: nil, files: images)
         } else {
-            let dataset = try model.images(DatasetSplit(rawValue: split)!, of: loaded)
+            let dataset = try model.images(split, of: loaded)
             codes = loaded.model.encode(images: dataset.pixels, batchSize: batchSize)
             text = codes.csv(labels: dataset.labels)
         }

@@ -20,13 +20,12 @@ struct Interpolate: ParsableCommand {
     @Option(help: "A PNG file to start from instead.") var fromImage: String?
     @Option(help: "A PNG file to end at instead.") var toImage: String?
     @Option(help: "Decoded images along the path, both ends included.") var steps = 10
-    @Option(help: "linear or spherical.") var path = "linear"
+    @Option(help: "The path between the two codes.") var path: InterpolationPath = .linear
     @Option(help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: interpolation.png in the run folder).") var out: String?
 
     func validate() throws {
         guard (2...200).contains(steps) else { throw ValidationError("--steps must be 2...200, got \(steps)") }
-        guard InterpolationPath(rawValue: path) != nil else { throw ValidationError("--path must be linear or spherical, got '\(path)'") }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
     }
 
@@ -45,7 +44,7 @@ struct Interpolate: ParsableCommand {
                 ends.append(try selectImages(indices: [index], from: test!, split: .test))
             }
         }
-        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], steps: steps, path: InterpolationPath(rawValue: path)!, scale: scale)
+        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], steps: steps, path: path, scale: scale)
         try write(strip, to: url)
         print("\(fromImage ?? "test image \(from)") -> \(toImage ?? "test image \(to)"): \(steps) steps, \(path) path, inputs at both ends")
     }

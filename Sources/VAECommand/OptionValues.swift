@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import LatentTools
 import NN
 import VAE
 
@@ -16,6 +17,7 @@ extension ColourMode: ExpressibleByArgument {}
 extension Objective.Kind: ExpressibleByArgument {}
 extension AffineForm: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
+extension InterpolationPath: ExpressibleByArgument {}
 
 /// An image size given as N (square) or HxW, e.g. 32 or 48x64.
 struct ImageSize: ExpressibleByArgument {

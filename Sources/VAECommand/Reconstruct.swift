@@ -19,7 +19,7 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "How many images, from the first of the split.") var count = 16
     @Option(help: "Which images instead, by index (0-based), comma-separated, e.g. 0,5,7.") var indices: String?
     @Option(name: .customLong("image"), help: "A PNG file to reconstruct instead (repeat for more).") var images: [String] = []
-    @Option(help: "The split to take images from: train or test.") var split = "test"
+    @Option(help: "The split to take images from.") var split: DatasetSplit = .test
     @Flag(help: "Decode z = mu instead of a sampled z.") var mean = false
     @Option(help: "Images per row.") var columns = 8
     @Option(help: "Enlarge each pixel this many times.") var scale = 2
@@ -30,7 +30,6 @@ struct Reconstruct: ParsableCommand {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
-        guard DatasetSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or test, got '\(split)'") }
         if let indices { _ = try parseIntegers(indices, option: "indices") }
     }
 
@@ -43,7 +42,6 @@ struct Reconstruct: ParsableCommand {
             for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
             pixels = imported.flatMap { $0.pixels }
         } else {
-            let split = DatasetSplit(rawValue: split)!
             let dataset = try model.images(split, of: loaded)
             let chosen = try indices.map { try parseIntegers($0, option: "indices") } ?? Array(0..<min(count, dataset.count))
             pixels = try selectImages(indices: chosen, from: dataset, split: split)

@@ -17,13 +17,12 @@ struct Scatter: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "The split to show: train or test.") var split = "test"
+    @Option(help: "The split to show.") var split: DatasetSplit = .test
     @Option(help: "Two latent dimensions to show (0-based), e.g. 0,1; default: PCA for more than 2.") var dimensions: String?
     @Option(help: "Show only the first N images of the split.") var count: Int?
     @Option(help: "The file to write, .png or .svg (default: both, scatter.png and scatter.svg in the run folder).") var out: String?
 
     func validate() throws {
-        guard DatasetSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or test, got '\(split)'") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         if let dimensions, try parseIntegers(dimensions, option: "dimensions").count != 2 {
             throw ValidationError("--dimensions needs two dimensions, such as 0,1; got '\(dimensions)'")
@@ -49,13 +48,13 @@ struct Scatter: ParsableCommand {
         let urls = try out.map { [try outputFile($0, default: loaded.defaultOutput("scatter.png"), extensions: ["png", "svg"])] }
             ?? [try outputFile(nil, default: loaded.defaultOutput("scatter.png"), extensions: ["png"]), loaded.defaultOutput("scatter.svg")]
         let datasetName = model.dataset?.rawValue ?? loaded.configuration.imageFolder.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? loaded.configuration.dataset
-        let dataset = try model.images(DatasetSplit(rawValue: split)!, of: loaded).prefix(count ?? Int.max)
+        let dataset = try model.images(split, of: loaded).prefix(count ?? Int.max)
         let shown = dataset.count
         let codes: LatentCodes = loaded.model.encode(images: dataset.pixels, labels: dataset.labels)
         let labels: [Int] = dataset.isLabelled ? dataset.labels : [Int](repeating: 0, count: shown)
         let classNames: [String] = dataset.isLabelled ? dataset.classNames : ["unlabelled"]
         let plot = codes.scatterPlot(labels: labels, classNames: classNames, projection: projection,
-                                     subject: "\(loaded.configuration.model.architectureName) on \(datasetName) \(split), \(shown) images")
+                                     subject: "\(loaded.configuration.model.architectureName) on \(datasetName) \(split.rawValue), \(shown) images")
         for url in urls {
             do { try plot.write(to: url) } catch { throw CommandFailure(error.localizedDescription) }
             print("wrote \(url.path)")
