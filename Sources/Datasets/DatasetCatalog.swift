@@ -112,7 +112,7 @@ public enum DatasetError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .notFound(name, searched):
-            "dataset '\(name)' not found: no folder holds its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]). Searched: \(searched.joined(separator: ", ")). Hint: pass the folder with --data-dir\(name == "fashion-mnist" ? ", or install Debian's dataset-fashion-mnist package" : "")."
+            "dataset '\(name)' not found: no folder holds its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]). Searched: \(searched.joined(separator: ", ")). Hint: give the folder that holds them\(name == "fashion-mnist" ? ", or install Debian's dataset-fashion-mnist package" : "")."
         case let .invalid(error):
             error.localizedDescription
         case let .unknown(name):

@@ -13,7 +13,7 @@ public enum IDXError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .missingFile(file):
-            "\(file) does not exist. Hint: `vae data` lists where datasets are looked for; pass the folder with --data-dir."
+            "\(file) does not exist. Hint: give the folder that holds the dataset's files."
         case let .unreadable(file, reason):
             "cannot read \(file): \(reason). Hint: the gzip stream may be damaged; fetch the file again."
         case let .badMagic(file, expected, found):

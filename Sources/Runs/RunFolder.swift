@@ -13,12 +13,16 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var datasetFolder: String
     public var datasetSHA256: [String: String]
     public var blasThreads: Int
+    /// The dataset's class names by label (empty for an unlabelled one; nil in records of earlier versions).
+    public var classNames: [String]?
 
-    public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int) {
+    public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int,
+                classNames: [String]? = nil) {
         self.configuration = configuration
         self.datasetFolder = datasetFolder
         self.datasetSHA256 = datasetSHA256
         self.blasThreads = blasThreads
+        self.classNames = classNames
     }
 }
 
@@ -85,7 +89,7 @@ public struct RunFolder: Sendable {
     public func readMetrics() throws(RunError) -> [MetricsRow] {
         guard let data = FileManager.default.contents(atPath: metrics.path) else { return [] }
         guard let rows = MetricsTable.decode(String(decoding: data, as: UTF8.self)) else {
-            throw .invalidFile(path: metrics.path, reason: "expected the header '\(MetricsRow.header)' and 11 numeric fields per line")
+            throw .invalidFile(path: metrics.path, reason: "expected the header '\(MetricsRow.header)' (and the model's own columns) and one numeric field per column on every line")
         }
         return rows
     }
@@ -110,7 +114,7 @@ public enum RunError: Error, LocalizedError, Equatable {
         case let .notFound(path, expected):
             "\(path) does not exist (expected \(expected))"
         case let .alreadyARun(path):
-            "\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)"
+            "\(path) already holds a training run; resume it, or choose another run folder (nothing was overwritten)"
         case let .invalidFile(path, reason):
             "\(path) is not valid: \(reason)"
         case let .invalidConfiguration(problem):

@@ -56,7 +56,8 @@ public final class TrainingSession {
         }
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
         try folder.create()
-        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads)
+        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
+                               classNames: data.train.classNames)
         try folder.writeRecord(record)
         let trainer = Trainer(configuration: configuration, train: data.train, test: data.test)
         return TrainingSession(folder: folder, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report)
@@ -123,14 +124,16 @@ public final class TrainingSession {
             }
             let evaluationStarted = Date()
             let test = trainer.evaluateTest(epoch: summary.epoch)
-            let row = MetricsRow(
+            var row = MetricsRow(
                 epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
                 reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
                 seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
                 evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
+            let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
+            for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
+            for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
             rows.append(row)
             try writeEpochFiles(epoch: summary.epoch)
-            let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
             reporter.epochFinished(row, figures: figures, session: self)
         }
         return .finished

@@ -52,13 +52,13 @@ public struct Objective: Codable, Equatable, Sendable {
 
     var problems: [String] {
         var found: [String] = []
-        if samples < 1 || samples > 100_000 { found.append("--samples must be 1...100000, got \(samples)") }
-        if kind == .elbo && samples != 1 { found.append("--samples applies to --objective iwae; the ELBO uses one sample") }
-        if !(beta >= 0 && beta.isFinite) { found.append("--beta must be a number >= 0, got \(beta)") }
-        if warmupEpochs < 0 { found.append("--warmup-epochs must be >= 0, got \(warmupEpochs)") }
-        if !(freeBits >= 0 && freeBits.isFinite) { found.append("--free-bits must be a number >= 0, got \(freeBits)") }
+        if samples < 1 || samples > 100_000 { found.append("the importance samples must be 1...100000, got \(samples)") }
+        if kind == .elbo && samples != 1 { found.append("importance samples apply to the IWAE objective; the ELBO uses one sample") }
+        if !(beta >= 0 && beta.isFinite) { found.append("beta (the KL weight) must be a number >= 0, got \(beta)") }
+        if warmupEpochs < 0 { found.append("the warm-up epochs must be >= 0, got \(warmupEpochs)") }
+        if !(freeBits >= 0 && freeBits.isFinite) { found.append("the free bits must be a number >= 0, got \(freeBits)") }
         if kind == .iwae && (beta != 1 || warmupEpochs > 0 || freeBits > 0) {
-            found.append("--beta, --warmup-epochs and --free-bits apply to the ELBO objective, not to IWAE")
+            found.append("beta, warm-up and free bits apply to the ELBO objective, not to IWAE")
         }
         return found
     }

@@ -93,7 +93,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .notACheckpoint(file):
-            "\(file) is not a training checkpoint of this tool (its metadata has no training_progress/optimizer_step). Hint: --resume takes a run folder written by `vae train`."
+            "\(file) is not a training checkpoint of this tool (its metadata has no training_progress/optimizer_step). Hint: resuming takes a run folder written by training."
         case let .incompatible(file, reason):
             "\(file) does not fit this run: \(reason)"
         }

@@ -167,7 +167,7 @@ public struct Preset: Sendable {
                                                                               initializer: .glorotUniform)),
                                                     optimizer: .rmspropKeras, batchSize: 50, reconstructionReduction: .mean, batchReduction: .mean)),
         Preset(name: "iwae-paper",
-               summary: "Burda et al.'s one-stochastic-layer model: 784-200-200-50 tanh, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shorten with --schedule-stages, IWAE with --objective iwae --samples 50",
+               summary: "Burda et al.'s one-stochastic-layer model: 784-200-200-50 tanh, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shortened by running fewer schedule stages; the paper's IWAE is the IWAE objective with k = 50",
                configuration: TrainingConfiguration(preset: "iwae-paper", binarization: .dynamic,
                                                     model: .mlp(ModelConfiguration(hiddenSizes: [200, 200], latentSize: 50, activation: .tanh,
                                                                               initializer: .glorotUniform)),

@@ -86,7 +86,10 @@ struct Train: ParsableCommand {
                 let folder = RunFolder(URL(fileURLWithPath: out ?? "runs/\(configuration.preset)-\(stamp.string(from: Date()))"))
                 session = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads)
             }
-        } catch {
+        } catch let error as RunError {
+            if case let .alreadyARun(path) = error {
+                throw CommandFailure("\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)")
+            }
             throw CommandFailure(error.localizedDescription)
         }
         signal(SIGINT) { _ in

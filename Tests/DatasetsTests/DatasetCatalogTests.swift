@@ -20,6 +20,6 @@ import Testing
     @Test func notFoundErrorListsTheSearchedFoldersWithAHint() {
         let message = DatasetError.notFound(name: "fashion-mnist", searched: ["/a", "/b/fashion-mnist"]).localizedDescription
         #expect(message.contains("'fashion-mnist' not found") && message.contains("/a, /b/fashion-mnist"))
-        #expect(message.contains("--data-dir") && message.contains("dataset-fashion-mnist"))
+        #expect(message.contains("give the folder") && message.contains("dataset-fashion-mnist"))
     }
 }

@@ -180,6 +180,13 @@ final class SilentReporter: TrainingReporter {
                                kl: 16.1083, testReconstruction: 105.7868, testKL: 21.5026, seconds: 1.454, imagesPerSecond: 41252,
                                evaluationSeconds: 0.133)]
         #expect(MetricsTable.decode(MetricsTable.encode(rows)) == rows)
+        // A model's own columns follow the usual ones, in name order, and read back.
+        var extended = rows
+        extended[0].extra = ["validation_accuracy": 0.9125, "train_classifier_cross_entropy": 0.5571]
+        let text = MetricsTable.encode(extended)
+        #expect(text.hasPrefix(MetricsRow.header + ",train_classifier_cross_entropy,validation_accuracy\n"))
+        #expect(MetricsTable.decode(text) == extended)
+        #expect(MetricsTable.decode(MetricsRow.header + ",extra\n1,2\n") == nil)
         #expect(MetricsTable.decode("epoch,loss\n1,2\n") == nil)
     }
 }
