@@ -143,6 +143,9 @@ public final class CoordinateDecoder: Module {
 
         let parameters: [Tensor] = [z, layers.w1, layers.b1, layers.w2, layers.b2, layers.w3, layers.b3]
         let result = Tensor.result(shape: [batch, pixels], inputs: parameters) { g in
+            // The transformed coordinates, read through their storage so that the closure keeps
+            // it alive (a bare pointer let it go back to the buffer pool after the forward pass).
+            let us = coordinates.pointer, vs = coordinates.pointer + rows
             // dℓ = g σ (1 − σ)   [rows]
             let dLogit = TensorStorage(uninitializedCount: rows)
             for r in 0..<rows { let s = images.pointer[r]; dLogit.pointer[r] = g[r] * s * (1 - s) }

@@ -55,6 +55,15 @@ import _TestSupport
             return (images.scalars, [z.gradient!] + decoder.parameters.map { $0.gradient! })
         }
         let fused = gradients { decoder($0, grid: grid, transform: transform) }
+        // Memory handed out between the forward and the backward pass (as another thread's work
+        // would take it) must not be memory the backward pass still reads.
+        let reused = gradients { z in
+            let images = decoder(z, grid: grid, transform: transform)
+            let scribbles = (0..<4).map { _ in TensorStorage(uninitializedCount: 2 * 3 * 15) }
+            for scribble in scribbles { scribble.pointer.update(repeating: 1e6, count: 2 * 3 * 15) }
+            return withExtendedLifetime(scribbles) { images }
+        }
+        #expect(reused.grads == fused.grads)
         let naive = gradients { decoder.naiveImages($0, grid: grid, transform: transform) }
         #expect(zip(fused.values, naive.values).allSatisfy { abs($0.0 - $0.1) < 1e-5 })
         for (index, (a, b)) in zip(fused.grads, naive.grads).enumerated() {
