@@ -166,7 +166,7 @@ public enum ImageFolder {
         let skipped = decoded.skipped.isEmpty ? "" : "; skipped \(decoded.skipped.count) unreadable file\(decoded.skipped.count == 1 ? "" : "s") (first: \(decoded.skipped[0]))"
         let report = "\(root.path): \(kept.count) images of \(shape) (\(options.transformSummary)), \(labelled ? "\(listing.classNames.count) classes" : "unlabelled"), \(train.count) train / \(test.count) test\(listing.test == nil ? " (seeded held-out share \(options.testShare))" : ""), \(speed)\(skipped)"
         return LoadedDataset(train: train, test: test, folder: root.path,
-                             checksums: ["files": String(kept.count), "sha256": SHA256.hex(hasher.finalize())], report: report)
+                             checksums: ["files": String(kept.count), "sha256": SHA256.hexDigits(hasher.finalize())], report: report)
     }
 
     // MARK: - Listing
@@ -294,7 +294,7 @@ public enum ImageFolder {
     static func hash(_ data: Data) -> String {
         var hasher = SHA256()
         hasher.update(data)
-        return SHA256.hex(hasher.finalize())
+        return SHA256.hexDigits(hasher.finalize())
     }
 
     static func extensionProblem(_ url: URL) -> String? {
@@ -307,10 +307,16 @@ public enum ImageFolder {
         let (width, height) = (picture.width, picture.height)
         let targetHeight = options.height ?? height, targetWidth = options.width ?? width
         // Composite on white: c a + 255 (1 - a), per channel, in [0, 255].
+        let count = width * height
         let planes = (0..<3).map { channel in
-            (0..<(width * height)).map { index -> Float in
-                let alpha = Float(picture.rgba[4 * index + 3]) / 255
-                return Float(picture.rgba[4 * index + channel]) * alpha + 255 * (1 - alpha)
+            [Float](unsafeUninitializedCapacity: count) { out, initialised in
+                picture.rgba.withUnsafeBufferPointer { rgba in
+                    for index in 0..<count {
+                        let alpha = Float(rgba[4 * index + 3]) / 255
+                        out[index] = Float(rgba[4 * index + channel]) * alpha + 255 * (1 - alpha)
+                    }
+                }
+                initialised = count
             }
         }
         // The source region: the whole picture, or its largest centred region of the target's aspect.
@@ -327,13 +333,28 @@ public enum ImageFolder {
         }
         let resized = planes.map { resample($0, width: width, height: height, region: region, toWidth: targetWidth, toHeight: targetHeight) }
         let shape = ImageShape(channels: options.colour.channels, height: targetHeight, width: targetWidth)
-        let values: [Float]
-        switch options.colour {
-        case .colour: values = (resized[0] + resized[1] + resized[2]).map { $0 / 255 }
-        // (299 R + 587 G + 114 B) / 1000 is exact for a grey pixel (R = G = B), so grey files keep their levels.
-        case .grey: values = (0..<(targetWidth * targetHeight)).map { (299 * resized[0][$0] + 587 * resized[1][$0] + 114 * resized[2][$0]) / 1000 / 255 }
+        let size = targetWidth * targetHeight
+        let values = [Float](unsafeUninitializedCapacity: shape.count) { out, initialised in
+            switch options.colour {
+            case .colour:
+                for channel in 0..<3 {
+                    resized[channel].withUnsafeBufferPointer { plane in
+                        for index in 0..<size { out[channel * size + index] = min(max(plane[index] / 255, 0), 1) }
+                    }
+                }
+            // (299 R + 587 G + 114 B) / 1000 is exact for a grey pixel (R = G = B), so grey files keep their levels.
+            case .grey:
+                resized[0].withUnsafeBufferPointer { r in
+                    resized[1].withUnsafeBufferPointer { g in
+                        resized[2].withUnsafeBufferPointer { b in
+                            for index in 0..<size { out[index] = min(max((299 * r[index] + 587 * g[index] + 114 * b[index]) / 1000 / 255, 0), 1) }
+                        }
+                    }
+                }
+            }
+            initialised = shape.count
         }
-        return (values.map { min(max($0, 0), 1) }, shape)
+        return (values, shape)
     }
 
     /// Area-weighted resampling of `region` of a width x height plane to toWidth x toHeight: each
@@ -382,7 +403,7 @@ public enum ImageFolder {
         var hasher = SHA256()
         hasher.update(Array("vae-folder-cache/1 \(options.height ?? 0)x\(options.width ?? 0) crop \(options.centreCrop) \(options.colour.rawValue) skip \(options.skipUnreadable)\n".utf8))
         for entry in entries { hasher.update(Array("\(entry.url.path)\t\(entry.size)\t\(entry.modified)\t\(entry.label ?? -1)\n".utf8)) }
-        return String(SHA256.hex(hasher.finalize()).prefix(32))
+        return String(SHA256.hexDigits(hasher.finalize()).prefix(32))
     }
 
     static func readCache(_ url: URL, entries: [Entry]) -> Decoded? {

@@ -74,7 +74,16 @@ public struct SHA256: Sendable {
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexDigits(hasher.finalize())
+    }
+
+    /// Bytes written as lower-case hex, two digits each (a digest from `finalize()` as text).
+    public static func hexDigits(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(2 * bytes.count)
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The hex digest of a file's bytes, read in 1 MiB chunks.
@@ -83,6 +92,6 @@ public struct SHA256: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexDigits(hasher.finalize())
     }
 }

@@ -47,9 +47,13 @@ public struct SafeTensorsFile: Equatable {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for name in names {
+            #if _endian(little)
+            tensors[name]!.values.withUnsafeBytes { data.append(contentsOf: $0) }  // already little-endian: one copy
+            #else
             tensors[name]!.values.withUnsafeBufferPointer { values in
                 values.forEach { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
             }
+            #endif
         }
         return data
     }

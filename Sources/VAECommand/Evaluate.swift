@@ -86,7 +86,7 @@ struct Evaluate: ParsableCommand {
             progress.finish()
         }
 
-        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization))"
+        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood))"
         if json {
             var object: [String: Any] = [
                 "model": modelURL.path, "architecture": configuration.model.architectureName,
@@ -127,9 +127,9 @@ struct Evaluate: ParsableCommand {
         print(String(format: "%.2f s (ELBO %.2f s%@)", elboSeconds + iwaeSeconds, elboSeconds, iwae == nil ? "" : String(format: ", IWAE %.1f s", iwaeSeconds)))
     }
 
-    static func binarizationText(_ binarization: Binarization) -> String {
+    static func binarizationText(_ binarization: Binarization, likelihood: Likelihood) -> String {
         switch binarization {
-        case .none: "none (grey levels as Bernoulli targets)"
+        case .none: likelihood == .bernoulli ? "none (grey levels as Bernoulli targets)" : "none"
         case .threshold: "threshold at 0.5"
         case .dynamic: "dynamic in training; one fixed draw of the test set"
         case .fixedSample: "one fixed draw"

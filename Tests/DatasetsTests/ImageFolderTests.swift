@@ -152,6 +152,16 @@ final class ImageTree {
         #expect(third.checksums != first.checksums)
     }
 
+    @Test func theRecordedHashCoversEveryFilesPathAndContent() throws {
+        let tree = ImageTree()
+        let one = tree.png("a/1.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150])
+        let two = tree.png("b/2.png", width: 2, height: 2, channels: 1, levels: [10, 60, 110, 160])
+        let loaded = try tree.load { $0.testShare = 0.5 }
+        let text = "a/1.png\t\(try SHA256.hex(ofFile: one))\nb/2.png\t\(try SHA256.hex(ofFile: two))\n"
+        #expect(loaded.checksums == ["files": "2", "sha256": SHA256.hex(Array(text.utf8))])
+        #expect(SHA256.hexDigits([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
+    }
+
     @Test func anUnreadableFileStopsTheLoadNamingItUnlessSkipped() throws {
         let tree = ImageTree()
         tree.png("a/1.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150])
