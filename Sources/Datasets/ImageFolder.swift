@@ -259,9 +259,9 @@ public enum ImageFolder {
         DispatchQueue.concurrentPerform(iterations: entries.count) { index in
             let url = entries[index].url
             do throws(ImageFileError) {
+                if let extensionProblem = Self.extensionProblem(url) { throw ImageFileError(path: url.path, reason: extensionProblem) }
                 let data: Data
                 do { data = try Data(contentsOf: url) } catch { throw ImageFileError(path: url.path, reason: "cannot read it (\(error.localizedDescription))") }
-                if let extensionProblem = Self.extensionProblem(url) { throw ImageFileError(path: url.path, reason: extensionProblem) }
                 let picture = try ImageFile.decode(data, path: url.path)
                 let (values, shape) = transform(picture, options: options)
                 box.buffer[index] = .success((values, shape, Self.hash(data)))

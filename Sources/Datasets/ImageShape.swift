@@ -20,7 +20,6 @@ public struct ImageShape: Codable, Hashable, Sendable, CustomStringConvertible {
     public var count: Int { channels * height * width }
     /// Pixels per channel, H · W.
     public var pixels: Int { height * width }
-    public var isColour: Bool { channels == 3 }
     public var isValid: Bool { (channels == 1 || channels == 3) && height > 0 && width > 0 && height <= 4096 && width <= 4096 }
 
     /// "1x28x28".
