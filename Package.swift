@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization", "Runs", "LatentTools"]),
         .executable(name: "vae", targets: ["VAECommand"]),
+        .executable(name: "vae-fuzz", targets: ["FuzzCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,7 +49,7 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["TensorCore"]),
 
         // MARK: - Models, objectives, training, evaluation, checkpoints
-        .target(name: "VAE", dependencies: ["TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors"]),
+        .target(name: "VAE", dependencies: ["TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors", "Persistence"]),
 
         // MARK: - Pictures (knows images and plots, not models)
         .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Datasets", "Persistence"]),
@@ -68,6 +69,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // MARK: - Fuzzing: the readers of untrusted input as libFuzzer targets (scripts/fuzz.sh)
+        .target(name: "FuzzTargets", dependencies: ["Datasets", "SafeTensors", "VAE", "Runs", "TensorCore", "Optimizers", "CPNG", "CTurboJPEG"]),
+        .executableTarget(name: "FuzzCommand", dependencies: ["FuzzTargets"]),
 
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Sources/_TestSupport"),

@@ -36,9 +36,11 @@ public enum DatasetSplit: String, CaseIterable, Sendable {
 }
 
 /// Finds a dataset's four IDX files (gzipped or raw) in an ordered list of folders:
-/// the `--data-dir` folder (itself, then its `<name>` subfolder), `$VAE_DATA_DIR` likewise,
-/// `./data/<name>`, the `data/<name>` folder of the checkout the executable was built in, and
-/// `/usr/share/datasets/<name>` (Debian's dataset packages, e.g. `dataset-fashion-mnist`).
+/// `$VAE_DATA_DIR` (itself, then its `<name>` subfolder), `./data/<name>`, the `data/<name>`
+/// folder of the checkout the executable was built in, and `/usr/share/datasets/<name>`
+/// (Debian's dataset packages, e.g. `dataset-fashion-mnist`). A folder the user names
+/// (`--data-dir`) is the only place searched (itself, then its `<name>` subfolder): a folder
+/// that lacks a file is an error, never a silent fall-back to another copy.
 public struct DatasetCatalog: Sendable {
     public let dataDirectory: URL?
 
@@ -48,8 +50,9 @@ public struct DatasetCatalog: Sendable {
 
     /// The folders searched for `name`, in order.
     public func searchFolders(for name: DatasetName) -> [URL] {
+        if let dataDirectory { return [dataDirectory, dataDirectory.appendingPathComponent(name.rawValue)] }
         var folders: [URL] = []
-        for root in [dataDirectory, ProcessInfo.processInfo.environment["VAE_DATA_DIR"].map { URL(fileURLWithPath: $0) }].compactMap({ $0 }) {
+        if let root = ProcessInfo.processInfo.environment["VAE_DATA_DIR"].map({ URL(fileURLWithPath: $0) }) {
             folders += [root, root.appendingPathComponent(name.rawValue)]
         }
         folders.append(URL(fileURLWithPath: "data").appendingPathComponent(name.rawValue))
@@ -90,6 +93,15 @@ public struct DatasetCatalog: Sendable {
     /// Reads one split of `name`.
     public func load(_ name: DatasetName, split: DatasetSplit) throws(DatasetError) -> ImageDataset {
         guard let folder = locate(name) else {
+            if let dataDirectory {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dataDirectory.path, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw .unreadable(folder: dataDirectory.path, reason: "it is not a folder (the data folder must hold the dataset's four IDX files)")
+                }
+                let missing = DatasetSplit.allCases.flatMap { [$0.fileNames.images, $0.fileNames.labels] }
+                    .filter { Self.file($0, in: dataDirectory) == nil }
+                throw .unreadable(folder: dataDirectory.path, reason: "it lacks \(missing.map { $0 + "[.gz]" }.joined(separator: ", ")) of dataset '\(name.rawValue)' (nor does its \(name.rawValue) subfolder hold all four); no other copy was used")
+            }
             throw .notFound(name: name.rawValue, searched: searchFolders(for: name).map(\.path))
         }
         let (images, labels) = split.fileNames

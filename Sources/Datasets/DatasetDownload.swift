@@ -1,5 +1,8 @@
 import Foundation
 import Persistence
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -36,16 +39,24 @@ public struct DatasetDownload: Sendable {
 
     public let mirrors: [URL]
     public let checksums: [String: String]
+    /// Seconds without any data before a request is given up.
     public let timeout: TimeInterval
+    /// Seconds a whole file may take, however steadily it trickles in.
+    public let deadline: TimeInterval
+    /// The largest file accepted, in bytes (the largest original is 26 MB).
+    public let maximumBytes: Int
 
-    public init(name: DatasetName, mirrors: [URL]? = nil, timeout: TimeInterval = 60) {
-        self.init(mirrors: mirrors ?? Self.mirrors(for: name), checksums: Self.checksums(for: name), timeout: timeout)
+    public init(name: DatasetName, mirrors: [URL]? = nil, timeout: TimeInterval = 60, deadline: TimeInterval = 900, maximumBytes: Int = 1 << 28) {
+        self.init(mirrors: mirrors ?? Self.mirrors(for: name), checksums: Self.checksums(for: name), timeout: timeout, deadline: deadline,
+                  maximumBytes: maximumBytes)
     }
 
-    public init(mirrors: [URL], checksums: [String: String], timeout: TimeInterval = 60) {
+    public init(mirrors: [URL], checksums: [String: String], timeout: TimeInterval = 60, deadline: TimeInterval = 900, maximumBytes: Int = 1 << 28) {
         self.mirrors = mirrors
         self.checksums = checksums
         self.timeout = timeout
+        self.deadline = deadline
+        self.maximumBytes = maximumBytes
     }
 
     /// Fetches every file not already present (with the right checksum) into `folder`.
@@ -66,24 +77,24 @@ public struct DatasetDownload: Sendable {
             var done = false
             for mirror in mirrors where !done {
                 let url = mirror.appendingPathComponent(file)
-                let data: Data
+                let temporary = folder.appendingPathComponent(".\(file).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+                defer { unlink(temporary.path) }
+                let bytes: Int
                 do {
-                    data = try fetch(url)
+                    bytes = try fetch(url, to: temporary)
                 } catch {
                     failures.append("\(url.absoluteString): \(error.reason)")
                     continue
                 }
-                let found = SHA256.hex(data)
+                let found = (try? SHA256.hex(ofFile: temporary)) ?? "unreadable"
                 guard found == expected else {
                     failures.append("\(url.absoluteString): SHA-256 \(found), expected \(expected)")
                     continue
                 }
-                do {
-                    try writeAtomically(data, to: destination)
-                } catch {
-                    throw .cannotWrite(path: destination.path, reason: error.reason)
+                guard rename(temporary.path, destination.path) == 0 else {
+                    throw .cannotWrite(path: destination.path, reason: describeErrno(errno))
                 }
-                report("\(file): \(data.count) bytes from \(mirror.absoluteString), SHA-256 verified")
+                report("\(file): \(bytes) bytes from \(mirror.absoluteString), SHA-256 verified")
                 done = true
             }
             if !done { throw .failed(file: file, attempts: failures) }
@@ -92,26 +103,90 @@ public struct DatasetDownload: Sendable {
 
     struct FetchFailure: Error { let reason: String }
 
-    /// One HTTP GET, synchronously.
-    func fetch(_ url: URL) throws(FetchFailure) -> Data {
-        final class Box: @unchecked Sendable { var result: Result<Data, FetchFailure> = .failure(FetchFailure(reason: "no answer")) }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
+    /// One HTTP GET, streamed into `file` (created), within `timeout` seconds of silence,
+    /// `deadline` seconds in all and `maximumBytes`; returns the byte count.
+    func fetch(_ url: URL, to file: URL) throws(FetchFailure) -> Int {
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FetchFailure(reason: "cannot write \(file.path): \(describeErrno(errno))") }
+        defer { close(descriptor) }
+        let receiver = StreamingReceiver(descriptor: descriptor, limit: maximumBytes)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = deadline
+        let session = URLSession(configuration: configuration, delegate: receiver, delegateQueue: nil)
+        defer { session.invalidateAndCancel() }
         var request = URLRequest(url: url)
         request.timeoutInterval = timeout
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            if let error {
-                box.result = .failure(FetchFailure(reason: error.localizedDescription))
-            } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                box.result = .failure(FetchFailure(reason: "HTTP status \(http.statusCode)"))
-            } else {
-                box.result = .success(data ?? Data())
-            }
-            done.signal()
-        }
+        let task = session.dataTask(with: request)
         task.resume()
-        done.wait()
-        return try box.result.get()
+        if receiver.finished.wait(timeout: .now() + deadline) == .timedOut {
+            receiver.fail("the file did not arrive within \(Int(deadline)) s (it came too slowly)")
+            task.cancel()
+            _ = receiver.finished.wait(timeout: .now() + 10)
+        }
+        if let failure = receiver.failure { throw FetchFailure(reason: failure) }
+        guard fsync(descriptor) == 0 else { throw FetchFailure(reason: "cannot write \(file.path): \(describeErrno(errno))") }
+        return receiver.received
+    }
+}
+
+/// Receives one response's body into a file descriptor, refusing more than `limit` bytes.
+final class StreamingReceiver: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let descriptor: Int32
+    let limit: Int
+    let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private(set) var received = 0
+    private var firstFailure: String?
+
+    init(descriptor: Int32, limit: Int) {
+        self.descriptor = descriptor
+        self.limit = limit
+    }
+
+    var failure: String? { lock.withLock { firstFailure } }
+
+    func fail(_ reason: String) { lock.withLock { if firstFailure == nil { firstFailure = reason } } }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        if let http = response as? HTTPURLResponse, http.statusCode != 200 {
+            fail("HTTP status \(http.statusCode)")
+            completionHandler(.cancel)
+        } else if response.expectedContentLength > Int64(limit) {
+            fail("the server announces \(response.expectedContentLength) bytes, more than the \(limit) bytes such a file may have")
+            completionHandler(.cancel)
+        } else {
+            completionHandler(.allow)
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard failure == nil else { return }
+        received += data.count
+        guard received <= limit else {
+            fail("the body is longer than the \(limit) bytes such a file may have")
+            dataTask.cancel()
+            return
+        }
+        let failed = data.withUnsafeBytes { bytes -> Int32 in
+            var written = 0
+            while written < bytes.count {
+                let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if count < 0 { if errno == EINTR { continue }; return errno }
+                written += count
+            }
+            return 0
+        }
+        if failed != 0 {
+            fail("cannot write the download: \(describeErrno(failed))")
+            dataTask.cancel()
+        }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        if let error { fail(plainDescription(of: error)) }
+        finished.signal()
     }
 }
 

@@ -18,8 +18,10 @@ public enum IDXError: Error, LocalizedError, Equatable {
             "cannot read \(file): \(reason). Hint: the gzip stream may be damaged; fetch the file again."
         case let .badMagic(file, expected, found):
             "\(file) is not an IDX \(expected == IDXFile.imageMagic ? "image" : "label") file: magic number \(hex(found)), expected \(hex(expected)). Hint: check that images and labels are not swapped and the file is an MNIST-format IDX file."
+        case let .lengthMismatch(file, expected, found) where found < 0 || expected > IDXFile.maximumBytes:
+            "\(file): the header's dimensions need \(expected == Int.max ? "more bytes than can be counted" : "\(expected) bytes"), more than the \(IDXFile.maximumBytes) bytes an IDX file may have here; it was not inflated. Hint: the header is damaged."
         case let .lengthMismatch(file, expected, found):
-            "\(file): the header's dimensions need \(expected) bytes, the file has \(found) (after decompression). Hint: the file is truncated or is not what its header says."
+            "\(file): the header's dimensions need \(expected) bytes, the file has \(found == expected + 1 ? "more" : "\(found)") (after decompression). Hint: the file is truncated or is not what its header says."
         case let .countMismatch(images, imageCount, labels, labelCount):
             "\(images) holds \(imageCount) images but \(labels) holds \(labelCount) labels. Hint: the two files come from different splits or datasets."
         case let .labelOutOfRange(file, index, label, classes):

@@ -35,20 +35,49 @@ public struct IDXFile: Equatable, Sendable {
             let product = partial.0.multipliedReportingOverflow(by: dimension)
             return (product.partialValue, partial.1 || product.overflow)
         }
-        guard !overflow, data.count == headerBytes + payload else {
+        guard !overflow, headerBytes + payload <= maximumBytes, data.count == headerBytes + payload else {
             throw .lengthMismatch(file: file, expectedBytes: overflow ? Int.max : headerBytes + payload, foundBytes: data.count)
         }
         return IDXFile(dimensions: dimensions, bytes: Array(data[headerBytes...]))
     }
 
+    /// The largest IDX payload read, in bytes (MNIST's training images are 47 MB).
+    public static let maximumBytes = 1 << 32
+
+    /// The length an IDX file's header declares (header and data), once `prefix` holds the
+    /// header: nil while it is too short, `Int.max` when the dimensions overflow.
+    static func declaredLength(_ prefix: ArraySlice<UInt8>) -> Int? {
+        guard prefix.count >= 4 else { return nil }
+        let base = prefix.startIndex
+        let rank = Int(prefix[base + 3])
+        let headerBytes = 4 + 4 * rank
+        guard prefix.count >= headerBytes else { return nil }
+        var total = 1
+        for d in 0..<rank {
+            let dimension = prefix[(base + 4 + 4 * d)..<(base + 8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+            if overflow { return Int.max }
+            total = product
+        }
+        let (length, overflow) = total.addingReportingOverflow(headerBytes)
+        return overflow ? Int.max : length
+    }
+
+    /// The file's bytes after gunzipping, inflating no more than its header declares (plus one
+    /// byte, to see that there is more): a small file claiming little cannot inflate to
+    /// gigabytes, and one claiming more than `maximumBytes` is refused before it is inflated.
     static func readDecompressed(_ url: URL) throws(IDXError) -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(file: url.path) }
-        guard let handle = gzopen(url.path, "rb") else { throw .unreadable(file: url.path, reason: "cannot open") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw .missingFile(file: url.path) }
+        guard !isFolder.boolValue else { throw .unreadable(file: url.path, reason: "it is a folder, not a file") }
+        guard let handle = gzopen(url.path, "rb") else { throw .unreadable(file: url.path, reason: "cannot open it (\(String(cString: strerror(errno))))") }
         defer { gzclose(handle) }
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let read = chunk.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, UInt32($0.count)) }
+        var limit = Int.max
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while result.count <= limit {
+            let wanted = min(chunk.count, limit == Int.max ? chunk.count : limit + 1 - result.count)
+            let read = chunk.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, UInt32(wanted)) }
             if read < 0 {
                 var code: Int32 = 0
                 let message = gzerror(handle, &code).map { String(cString: $0) } ?? "zlib error \(read)"
@@ -56,6 +85,14 @@ public struct IDXFile: Equatable, Sendable {
             }
             if read == 0 { break }
             result.append(contentsOf: chunk[0..<Int(read)])
+            if limit == Int.max, let declared = declaredLength(result[...]) {
+                guard declared <= maximumBytes else {
+                    throw .lengthMismatch(file: url.path, expectedBytes: declared, foundBytes: -1)
+                }
+                limit = declared
+            }
+            if result.count > limit { return result }  // longer than declared: decode says so
+            if chunk.count < 1 << 20 { chunk = [UInt8](repeating: 0, count: chunk.count * 2) }
         }
         // A gzip stream cut short reads as a clean end of file; zlib reports it here.
         var code: Int32 = 0

@@ -1,6 +1,7 @@
 import CPNG
 import CTurboJPEG
 import Foundation
+import Persistence
 
 /// A decoded picture: 8-bit red, green, blue and alpha per pixel, row-major, non-premultiplied.
 public struct RGBAPicture: Sendable {
@@ -15,6 +16,11 @@ public struct RGBAPicture: Sendable {
 public struct ImageFileError: Error, LocalizedError, Equatable {
     public let path: String
     public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var errorDescription: String? { "\(path) is not a readable image: \(reason)" }
 }
 
@@ -23,12 +29,12 @@ public struct ImageFileError: Error, LocalizedError, Equatable {
 public enum ImageFile {
     /// The largest picture decoded, in pixels (a guard against decompression bombs).
     public static let maximumPixels = 1 << 26
+    /// The largest image file read, in bytes.
+    public static let maximumFileBytes = 1 << 30
 
     public static func read(from url: URL) throws(ImageFileError) -> RGBAPicture {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ImageFileError(path: url.path, reason: FileManager.default.fileExists(atPath: url.path) ? "cannot read it (\(error.localizedDescription))" : "no such file")
-        }
+        do { data = try readFile(url, maximumBytes: maximumFileBytes) } catch { throw ImageFileError(path: url.path, reason: error.reason) }
         return try decode(data, path: url.path)
     }
 

@@ -261,7 +261,7 @@ public enum ImageFolder {
             do throws(ImageFileError) {
                 if let extensionProblem = Self.extensionProblem(url) { throw ImageFileError(path: url.path, reason: extensionProblem) }
                 let data: Data
-                do { data = try Data(contentsOf: url) } catch { throw ImageFileError(path: url.path, reason: "cannot read it (\(error.localizedDescription))") }
+                do throws(FileReadError) { data = try readFile(url, maximumBytes: ImageFile.maximumFileBytes) } catch { throw ImageFileError(path: url.path, reason: error.reason) }
                 let picture = try ImageFile.decode(data, path: url.path)
                 let (values, shape) = transform(picture, options: options)
                 box.buffer[index] = .success((values, shape, Self.hash(data)))
@@ -407,14 +407,32 @@ public enum ImageFolder {
     }
 
     static func readCache(_ url: URL, entries: [Entry]) -> Decoded? {
-        guard FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(from: url),
-              let pixels = file.tensors["pixels"], pixels.shape.count == 4,
-              let kept = file.metadata["kept"].map({ $0.split(separator: ",").compactMap { Int($0) } }),
+        guard FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(from: url) else { return nil }
+        return decodeCache(file, entryCount: entries.count)
+    }
+
+    /// A cache file's content when it is one written by `writeCache` for a folder of
+    /// `entryCount` files: a [N, C, H, W] tensor of values in [0, 1] with a valid shape, N
+    /// distinct ascending file indices and N SHA-256 digests. Anything else is not used (the
+    /// folder is decoded again).
+    static func decodeCache(_ file: SafeTensorsFile, entryCount: Int) -> Decoded? {
+        guard let pixels = file.tensors["pixels"], pixels.shape.count == 4,
+              let kept = file.metadata["kept"].map({ $0.split(separator: ",").map { Int($0) } }), kept.allSatisfy({ $0 != nil }),
               let hashes = file.metadata["hashes"].map({ $0.split(separator: ",").map(String.init) }),
-              kept.count == pixels.shape[0], hashes.count == kept.count, kept.allSatisfy({ entries.indices.contains($0) }) else { return nil }
+              kept.count == pixels.shape[0], hashes.count == kept.count, hashes.allSatisfy({ $0.count == 64 }) else { return nil }
+        let indices = kept.map { $0! }
+        guard zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }), indices.allSatisfy({ (0..<entryCount).contains($0) }) else { return nil }
+        let shape = ImageShape(channels: pixels.shape[1], height: pixels.shape[2], width: pixels.shape[3])
+        guard shape.isValid, pixels.values.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { return nil }
         let skipped = file.metadata["skipped"].map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") } ?? []
-        return Decoded(shape: ImageShape(channels: pixels.shape[1], height: pixels.shape[2], width: pixels.shape[3]),
-                       pixels: pixels.values, kept: kept, hashes: hashes, skipped: skipped)
+        return Decoded(shape: shape, pixels: pixels.values, kept: indices, hashes: hashes, skipped: skipped)
+    }
+
+    /// Whether `bytes` would be used as the decoded-image cache of a folder of `entryCount`
+    /// files, and the shape of its images (for tools and fuzzing; see `decodeCache`).
+    public static func cachedShape(bytes: Data, entryCount: Int) -> ImageShape? {
+        guard let file = try? SafeTensorsFile.decode(bytes, file: "cache") else { return nil }
+        return decodeCache(file, entryCount: entryCount)?.shape
     }
 
     /// Best effort: a cache that cannot be written only costs decoding next time.

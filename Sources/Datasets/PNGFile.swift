@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import Persistence
 
 /// A picture read from a PNG file, as grey levels (0 black, 255 white), with what it was.
 public struct PNGPicture: Equatable, Sendable {
@@ -16,16 +17,22 @@ public struct PNGError: Error, LocalizedError, Equatable {
     public let path: String
     public let reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var errorDescription: String? { "\(path) is not a readable PNG file: \(reason)" }
 }
 
 /// Reads PNG files of any colour type and bit depth through libpng's simplified API.
 public enum PNGFile {
     public static func read(from url: URL) throws(PNGError) -> PNGPicture {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw PNGError(path: url.path, reason: "no such file") }
+        let data: Data
+        do { data = try readFile(url) } catch { throw PNGError(path: url.path, reason: error.reason) }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, url.path) != 0 else {
+        guard data.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
             throw PNGError(path: url.path, reason: message(of: &image))
         }
         let format = image.format
@@ -34,12 +41,14 @@ public enum PNGFile {
             : format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? "RGB" : "grey"
         image.format = UInt32(PNG_FORMAT_GA)
         let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width * height <= 1 << 28 else {
+        guard width > 0, height > 0, width * height <= ImageFile.maximumPixels else {
             png_image_free(&image)
-            throw PNGError(path: url.path, reason: "\(width)x\(height) pixels is not a usable size")
+            throw PNGError(path: url.path, reason: "\(width)x\(height) pixels is not a usable size (at most \(ImageFile.maximumPixels) pixels)")
         }
         var pairs = [UInt8](repeating: 0, count: 2 * width * height)
-        let ok = pairs.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(2 * width), nil) }
+        let ok = data.withUnsafeBytes { _ in
+            pairs.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(2 * width), nil) }
+        }
         guard ok != 0 else { throw PNGError(path: url.path, reason: message(of: &image)) }
         // Composite on white: g a + 255 (1 - a), with 8-bit non-premultiplied grey and alpha.
         var grey = [UInt8](repeating: 0, count: width * height)

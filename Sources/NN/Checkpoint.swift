@@ -29,6 +29,9 @@ extension Module {
             guard entry.shape == tensor.shape else {
                 throw .shapeMismatch(file: fileName, tensor: key, expected: tensor.shape, found: entry.shape)
             }
+            if let index = entry.values.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFiniteValue(file: fileName, tensor: key, index: index, value: entry.values[index])
+            }
         }
         for (key, tensor) in parameters {
             file.tensors[key]!.values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: tensor.count) }

@@ -31,13 +31,16 @@ public struct LoadedModel {
         if let run { configuration = try run.readRecord().configuration }
         let modelURL = run?.model ?? url
         let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(from: modelURL) } catch {
-            throw .invalidFile(path: modelURL.path, reason: error.localizedDescription)
-        }
+        do { file = try SafeTensorsFile.read(from: modelURL) } catch { throw .unreadableModel(error) }
         if run == nil {
-            if let saved = TrainingCheckpoint.configuration(in: file) {
+            let saved: TrainingConfiguration?, specification: ModelSpecification?
+            do {
+                saved = try TrainingCheckpoint.configuration(in: file, fileName: modelURL.path)
+                specification = try TrainingCheckpoint.modelSpecification(in: file, fileName: modelURL.path)
+            } catch { throw .invalidFile(path: modelURL.path, reason: error.reason) }
+            if let saved {
                 configuration = saved
-            } else if let model = TrainingCheckpoint.modelSpecification(in: file) {
+            } else if let model = specification {
                 configuration.model = model
             } else if case let .mlp(base) = configuration.model, let model = ModelConfiguration.inferred(from: file, base: base) {
                 configuration.model = .mlp(model)
@@ -49,7 +52,8 @@ public struct LoadedModel {
         var generator = RandomGenerator(seed: 0)
         let model = configuration.model.makeModel(using: &generator)
         do { try model.load(file, fileName: modelURL.path) } catch {
-            throw .invalidFile(path: modelURL.path, reason: "it does not fit the \(configuration.model.architectureName) architecture\(run.map { " recorded in \($0.configuration.path)" } ?? ""): \(error.localizedDescription)")
+            if case .nonFiniteValue = error { throw .unreadableModel(error) }
+            throw .invalidFile(path: modelURL.path, reason: "it does not fit the \(configuration.model.architectureName) architecture\(run.map { " recorded in \($0.configuration.path)" } ?? ""): \(error.reason)")
         }
         return LoadedModel(model: model, configuration: configuration, modelFile: modelURL, run: run, metadata: file.metadata)
     }
@@ -60,6 +64,11 @@ public struct LoadedModel {
     /// A split of the run's dataset (or the named `dataset` instead) as the model saw it: with
     /// the run's fixed binarisation applied (see `Trainer.testImages`); checked to fit the model.
     public func images(_ split: DatasetSplit, dataset: String? = nil, catalog: DatasetCatalog) throws(RunError) -> ImageDataset {
+        try imagesAndFolder(split, dataset: dataset, catalog: catalog).images
+    }
+
+    /// `images(...)` and the folder they were read from (for the console).
+    public func imagesAndFolder(_ split: DatasetSplit, dataset: String? = nil, catalog: DatasetCatalog) throws(RunError) -> (images: ImageDataset, folder: String) {
         let data: LoadedDataset
         do {
             data = try catalog.loadSplits(dataset: dataset ?? configuration.dataset, folder: dataset == nil ? configuration.imageFolder : nil)
@@ -68,7 +77,7 @@ public struct LoadedModel {
         guard raw.shape == model.imageShape else {
             throw .dataset("the model in \(modelFile.path) takes \(model.imageShape) images; the dataset in \(data.folder) has \(raw.shape)")
         }
-        return Trainer.testImages(raw, configuration: configuration)
+        return (Trainer.testImages(raw, configuration: configuration), data.folder)
     }
 
     /// Where a picture or table goes when no --out is given: inside the run folder, or beside a

@@ -68,18 +68,34 @@ public enum MetricsTable {
         try writeAtomically(Data(encode(rows).utf8), to: url)
     }
 
-    /// Parses a file written by `encode`; nil when it is not one.
-    public static func decode(_ text: String) -> [MetricsRow]? {
-        let lines = text.split(separator: "\n").map(String.init)
-        guard let first = lines.first, first == MetricsRow.header || first.hasPrefix(MetricsRow.header + ",") else { return nil }
-        let extra = first.split(separator: ",").dropFirst(11).map(String.init)
-        guard extra.allSatisfy({ !$0.isEmpty }) else { return nil }
+    /// Parses a file written by `encode` (also with CRLF line ends, as an editor may leave it).
+    public static func decode(_ text: String) throws(MetricsTableError) -> [MetricsRow] {
+        // "\r\n" is one Character in Swift, so both line ends are separators here.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        guard let first = lines.first, first == MetricsRow.header || first.hasPrefix(MetricsRow.header + ",") else {
+            throw MetricsTableError(line: 1, reason: "expected the header '\(MetricsRow.header)' (and the model's own columns)")
+        }
+        let extra = first.split(separator: ",", omittingEmptySubsequences: false).dropFirst(11).map(String.init)
+        guard extra.allSatisfy({ !$0.isEmpty }), Set(extra).count == extra.count else {
+            throw MetricsTableError(line: 1, reason: "the model's own column names must be distinct and not empty")
+        }
         var rows: [MetricsRow] = []
-        for line in lines.dropFirst() {
+        for (index, line) in lines.enumerated().dropFirst() {
+            if line.isEmpty && index == lines.count - 1 { break }  // the final line end
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 11 + extra.count, let epoch = Int(fields[0]) else { return nil }
-            let values = fields.dropFirst().compactMap(Double.init)
-            guard values.count == 10 + extra.count else { return nil }
+            guard fields.count == 11 + extra.count else {
+                throw MetricsTableError(line: index + 1, reason: "expected \(11 + extra.count) comma-separated fields, found \(fields.count)")
+            }
+            guard let epoch = Int(fields[0]), epoch == (rows.last?.epoch ?? 0) + 1 else {
+                throw MetricsTableError(line: index + 1, reason: "expected epoch \((rows.last?.epoch ?? 0) + 1) in the first field, found '\(fields[0])'")
+            }
+            var values: [Double] = []
+            for (column, field) in fields.enumerated().dropFirst() {
+                guard let value = Double(field) else {
+                    throw MetricsTableError(line: index + 1, reason: "field \(column + 1) ('\(field)') is not a number")
+                }
+                values.append(value)
+            }
             rows.append(MetricsRow(epoch: epoch, trainLoss: values[0], testLoss: values[1], testLossMean: values[2],
                                    reconstruction: values[3], kl: values[4], testReconstruction: values[5], testKL: values[6],
                                    seconds: values[7], imagesPerSecond: values[8], evaluationSeconds: values[9],
@@ -87,4 +103,16 @@ public enum MetricsTable {
         }
         return rows
     }
+}
+
+/// A metrics.csv line that is not as `MetricsTable.encode` writes it.
+public struct MetricsTableError: Error, Equatable, CustomStringConvertible {
+    /// 1-based.
+    public let line: Int
+    public let reason: String
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+    public var description: String { "line \(line): \(reason)" }
 }

@@ -1,6 +1,9 @@
 import Datasets
 import Foundation
 import Persistence
+#if canImport(Glibc)
+import Glibc
+#endif
 import SafeTensors
 import VAE
 
@@ -56,11 +59,59 @@ public struct RunFolder: Sendable {
         FileManager.default.fileExists(atPath: checkpoint.path) || FileManager.default.fileExists(atPath: configuration.path)
     }
 
+    /// What a folder holds, as far as training is concerned.
+    public enum State: Equatable, Sendable {
+        /// No such folder yet.
+        case absent
+        /// A folder with nothing in it (but perhaps a lock or a dead writer's temporary files).
+        case empty
+        /// A run with a checkpoint to resume from.
+        case resumable
+        /// A run that stopped before its first checkpoint (killed, disk full, NaN in epoch 1):
+        /// it restarts from epoch 1 with its recorded settings.
+        case restartable
+        /// Files that are not a run of this tool (`example`: one of their names).
+        case foreign(example: String)
+    }
+
+    /// The folder's state; throws when the path is not a folder, or another process holds
+    /// the folder's lock (it is writing there: what the folder holds is not settled).
+    /// `holdingLock`: this process holds the lock (so it is not asked about).
+    public func state(holdingLock: Bool = false) throws(RunError) -> State {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { return .absent }
+        guard isFolder.boolValue else { throw .notAFolder(path: url.path) }
+        if !holdingLock, let holder = FolderLock.holder(of: url) { throw .inUse(path: url.path, process: holder) }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: url.path) } catch {
+            throw .notARun(path: url.path, reason: "its contents cannot be listed (\(plainDescription(of: error)))")
+        }
+        let kept = names.filter { $0 != FolderLock.fileName && !isTemporaryFileName($0) }.sorted()
+        if kept.isEmpty { return .empty }
+        guard kept.contains(configuration.lastPathComponent) else { return .foreign(example: kept[0]) }
+        return FileManager.default.fileExists(atPath: checkpoint.path) ? .resumable : .restartable
+    }
+
+    /// Takes the folder's lock (creating the folder), so that this process is its one writer.
+    public func lock() throws(RunError) -> FolderLock {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue { throw .notAFolder(path: url.path) }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotWrite(path: url.path, reason: plainDescription(of: error))
+        }
+        do { return try FolderLock(url) } catch {
+            if case let .inUse(_, process) = error { throw .inUse(path: url.path, process: process) }
+            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
     public func create() throws(RunError) {
         do {
             try FileManager.default.createDirectory(at: reconstructions, withIntermediateDirectories: true)
         } catch {
-            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: reconstructions.path, reason: plainDescription(of: error))
         }
     }
 
@@ -70,28 +121,49 @@ public struct RunFolder: Sendable {
         do {
             try writeAtomically(try encoder.encode(record), to: configuration)
         } catch {
-            throw .cannotWrite(path: configuration.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: configuration.path, reason: plainDescription(of: error))
         }
     }
 
+    /// The run's record, validated as strictly as the command line validates its options.
     public func readRecord() throws(RunError) -> RunRecord {
-        guard let data = FileManager.default.contents(atPath: configuration.path) else {
+        guard FileManager.default.fileExists(atPath: configuration.path) else {
             throw .notARun(path: url.path, reason: "it has no config.json")
         }
+        let data: Data
+        do { data = try readFile(configuration, maximumBytes: 1 << 24) } catch { throw .invalidFile(path: configuration.path, reason: error.reason) }
+        return try Self.decodeRecord(data, file: configuration.path)
+    }
+
+    /// Parses and validates a config.json's bytes; `file` names it in errors.
+    public static func decodeRecord(_ data: Data, file: String) throws(RunError) -> RunRecord {
+        let record: RunRecord
         do {
-            return try JSONDecoder().decode(RunRecord.self, from: data)
+            record = try JSONDecoder().decode(RunRecord.self, from: data)
         } catch {
-            if let legacy = try? JSONDecoder().decode(LegacyAffineRecord.self, from: data) { return legacy.record }
-            throw .invalidFile(path: configuration.path, reason: "\(error)")
+            if let legacy = try? JSONDecoder().decode(LegacyAffineRecord.self, from: data) {
+                record = legacy.record
+            } else {
+                throw .invalidFile(path: file, reason: JSONDecoding.describe(error, data: data))
+            }
         }
+        if let problem = record.configuration.problems.first { throw .invalidFile(path: file, reason: "configuration: \(problem)") }
+        if let names = record.classNames, names.count > 256 {
+            throw .invalidFile(path: file, reason: "classNames: at most 256 classes, got \(names.count)")
+        }
+        guard record.blasThreads >= 1 && record.blasThreads <= 4096 else {
+            throw .invalidFile(path: file, reason: "blasThreads: expected 1...4096, got \(record.blasThreads)")
+        }
+        return record
     }
 
     public func readMetrics() throws(RunError) -> [MetricsRow] {
-        guard let data = FileManager.default.contents(atPath: metrics.path) else { return [] }
-        guard let rows = MetricsTable.decode(String(decoding: data, as: UTF8.self)) else {
-            throw .invalidFile(path: metrics.path, reason: "expected the header '\(MetricsRow.header)' (and the model's own columns) and one numeric field per column on every line")
+        guard FileManager.default.fileExists(atPath: metrics.path) else { return [] }
+        let data: Data
+        do { data = try readFile(metrics, maximumBytes: 1 << 28) } catch { throw .invalidFile(path: metrics.path, reason: error.reason) }
+        do { return try MetricsTable.decode(String(decoding: data, as: UTF8.self)) } catch {
+            throw .invalidFile(path: metrics.path, reason: error.description)
         }
-        return rows
     }
 }
 
@@ -103,6 +175,11 @@ public enum RunError: Error, LocalizedError, Equatable {
     case invalidFile(path: String, reason: String)
     case invalidConfiguration(String)
     case cannotWrite(path: String, reason: String)
+    case notAFolder(path: String)
+    case restartable(path: String)
+    case unreadableModel(SafeTensorsError)
+    case notEmpty(path: String, example: String)
+    case inUse(path: String, process: Int32?)
     case dataset(String)
     case checkpoint(String)
     case nonFiniteLoss(String, keptCheckpoint: String?)
@@ -121,6 +198,16 @@ public enum RunError: Error, LocalizedError, Equatable {
             "invalid settings: \(problem)"
         case let .cannotWrite(path, reason):
             "cannot write \(path): \(reason)"
+        case let .unreadableModel(error):
+            error.localizedDescription
+        case let .restartable(path):
+            "\(path) holds a run that stopped before its first checkpoint; `vae train --resume \(path)` restarts it from epoch 1 with its recorded settings, or choose another folder (nothing was overwritten)"
+        case let .notEmpty(path, example):
+            "\(path) is not empty and is not a run folder of `vae train` (it holds \(example) but no config.json); choose a new or empty folder (nothing was overwritten)"
+        case let .notAFolder(path):
+            "\(path) is a file, not a run folder"
+        case let .inUse(path, process):
+            "\(path) is in use by \(process.map { "process \($0)" } ?? "another process"), which is writing it; wait for it to finish or stop it first"
         case let .dataset(message), let .checkpoint(message):
             message
         case let .nonFiniteLoss(message, kept):

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Persistence
 import SafeTensors
 import TensorCore
 import VAE
@@ -26,6 +27,10 @@ public final class TrainingSession {
     public let resumedFrom: TrainingProgress?
     /// How the dataset was read (files, decoding speed or cache), for the console.
     public let datasetReport: String
+    /// What was done to the folder before training (a restart, leftovers removed), for the console.
+    public let notes: [String]
+    /// This process's hold on the folder: one writer per run folder.
+    private let lock: FolderLock
 
     public enum Outcome: Equatable {
         case finished
@@ -33,7 +38,10 @@ public final class TrainingSession {
         case interrupted(epoch: Int, batch: Int)
     }
 
-    init(folder: RunFolder, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?, datasetReport: String) {
+    init(folder: RunFolder, lock: FolderLock, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?,
+         datasetReport: String, notes: [String]) {
+        self.lock = lock
+        self.notes = notes
         self.datasetReport = datasetReport
         self.folder = folder
         self.trainer = trainer
@@ -42,12 +50,18 @@ public final class TrainingSession {
         self.resumedFrom = resumedFrom
     }
 
-    /// A new run in `folder` (created; it must not hold a run already). The model is fitted to
-    /// the dataset's image shape (an MLP takes any C x H x W; design B any grey H x W).
+    /// A new run in `folder` (created; it must be absent or empty). The model is fitted to the
+    /// dataset's image shape (an MLP takes any C x H x W; design B any grey H x W). The session
+    /// holds the folder's lock until it goes away; a second writer gets `.inUse`.
     public static func start(configuration given: TrainingConfiguration, folder: RunFolder, catalog: DatasetCatalog,
                              blasThreads: Int) throws(RunError) -> TrainingSession {
         if let problem = given.problems.first { throw .invalidConfiguration(problem) }
-        if folder.holdsRun { throw .alreadyARun(path: folder.url.path) }
+        switch try folder.state() {
+        case .absent, .empty: break
+        case .resumable: throw .alreadyARun(path: folder.url.path)
+        case .restartable: throw .restartable(path: folder.url.path)
+        case let .foreign(example): throw .notEmpty(path: folder.url.path, example: example)
+        }
         let data = try loadData(given, catalog: catalog)
         var configuration = given
         configuration.model = given.model.fitted(to: data.train.shape)
@@ -55,24 +69,43 @@ public final class TrainingSession {
             throw .dataset("the \(configuration.model.kind) model draws \(configuration.model.imageShape.channels == 1 ? "grey" : "colour") images, but the dataset in \(data.folder) has \(data.train.shape) images; read it in grey")
         }
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
+        try checkSplits(configuration, data: data)
+        let lock = try folder.lock()
+        // Checked again under the lock: another process may have started a run here meanwhile.
+        switch try folder.state(holdingLock: true) {
+        case .absent, .empty: break
+        case .resumable, .restartable: throw .alreadyARun(path: folder.url.path)
+        case let .foreign(example): throw .notEmpty(path: folder.url.path, example: example)
+        }
+        let removed = removeTemporaryFiles(in: folder.url)
         try folder.create()
         let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
                                classNames: data.train.classNames)
+        let trainer = try makeTrainer(record.configuration, data: data)
         try folder.writeRecord(record)
-        let trainer = Trainer(configuration: configuration, train: data.train, test: data.test)
-        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report)
+        return TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report,
+                               notes: removed.isEmpty ? [] : ["removed \(removed.count) temporary file(s) a killed writer left"])
     }
 
-    /// Continues the run in `folder` from its checkpoint; `epochs` may raise the epoch count.
+    /// Continues the run in `folder` from its checkpoint; `epochs` may raise the epoch count. A
+    /// run that stopped before its first checkpoint restarts from epoch 1 with its recorded
+    /// settings (the notes say so).
     public static func resume(folder: RunFolder, catalog: DatasetCatalog, epochs: Int?, blasThreads: Int) throws(RunError) -> TrainingSession {
-        guard folder.exists else { throw .notARun(path: folder.url.path, reason: "no such folder") }
+        switch try folder.state() {
+        case .absent: throw .notARun(path: folder.url.path, reason: "no such folder")
+        case .empty: throw .notARun(path: folder.url.path, reason: "it is empty; start a run there with --out")
+        case let .foreign(example): throw .notARun(path: folder.url.path, reason: "it has no config.json (it holds \(example) ...)")
+        case .resumable, .restartable: break
+        }
+        let lock = try folder.lock()
         var record = try folder.readRecord()
         if let epochs {
             guard epochs > 0 else { throw .invalidConfiguration("the epoch count must be positive, got \(epochs)") }
+            guard epochs >= record.configuration.epochs else {
+                throw .invalidConfiguration("the run in \(folder.url.path) was set to \(record.configuration.epochs) epochs; resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)")
+            }
             record.configuration.epochs = epochs
-        }
-        guard FileManager.default.fileExists(atPath: folder.checkpoint.path) else {
-            throw .notARun(path: folder.url.path, reason: "it has no checkpoint.safetensors to resume from")
+            if let problem = record.configuration.problems.first { throw .invalidConfiguration(problem) }
         }
         let data = try loadData(record.configuration, catalog: catalog)
         if data.checksums != record.datasetSHA256 {
@@ -81,18 +114,72 @@ public final class TrainingSession {
         guard data.train.shape == record.configuration.model.imageShape else {
             throw .dataset("the run's model takes \(record.configuration.model.imageShape) images, the dataset in \(data.folder) has \(data.train.shape)")
         }
-        let trainer = Trainer(configuration: record.configuration, train: data.train, test: data.test)
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(from: folder.checkpoint) } catch { throw .checkpoint(error.localizedDescription) }
-        do {
-            try TrainingCheckpoint.restore(trainer, from: file, fileName: folder.checkpoint.path)
-        } catch {
-            throw .checkpoint(error.localizedDescription)
+        let trainer = try makeTrainer(record.configuration, data: data)
+        var notes: [String] = []
+        var rows: [MetricsRow] = []
+        if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
+            let file: SafeTensorsFile
+            do { file = try SafeTensorsFile.read(from: folder.checkpoint) } catch { throw .checkpoint(error.localizedDescription) }
+            do {
+                try TrainingCheckpoint.restore(trainer, from: file, fileName: folder.checkpoint.path)
+            } catch {
+                throw .checkpoint(error.localizedDescription)
+            }
+            rows = try folder.readMetrics().filter { $0.epoch <= trainer.progress.completedEpochs }
+            guard rows.count == trainer.progress.completedEpochs else {
+                throw .invalidFile(path: folder.metrics.path, reason: "it has \(rows.count) line(s) for the \(trainer.progress.completedEpochs) epoch(s) the checkpoint has finished")
+            }
+        } else {
+            notes.append("the run stopped before its first checkpoint; restarting it from epoch 1 with its recorded settings")
         }
-        let rows = try folder.readMetrics().filter { $0.epoch <= trainer.progress.completedEpochs }
+        let removed = removeTemporaryFiles(in: folder.url) + removeTemporaryFiles(in: folder.reconstructions)
+        if !removed.isEmpty { notes.append("removed \(removed.count) temporary file(s) a killed writer left") }
         record.blasThreads = blasThreads
+        try folder.create()
         try folder.writeRecord(record)
-        return TrainingSession(folder: folder, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress, datasetReport: data.report)
+        let session = TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress,
+                                      datasetReport: data.report, notes: notes)
+        try session.rewriteMissingPictures()
+        return session
+    }
+
+    /// A trainer for the configuration, refusing splits without images.
+    static func makeTrainer(_ configuration: TrainingConfiguration, data: LoadedDataset) throws(RunError) -> Trainer {
+        try checkSplits(configuration, data: data)
+        return Trainer(configuration: configuration, train: data.train, test: data.test)
+    }
+
+    static func checkSplits(_ configuration: TrainingConfiguration, data: LoadedDataset) throws(RunError) {
+        guard data.train.count > 0, data.test.count > 0 else {
+            throw .dataset("the dataset in \(data.folder) has \(data.train.count) train and \(data.test.count) test images; training needs both splits non-empty")
+        }
+        if configuration.validationShare > 0 {
+            let held = Int((Double(data.train.count) * configuration.validationShare).rounded())
+            guard held > 0, held < data.train.count else {
+                throw .dataset("the validation share \(configuration.validationShare) of \(data.train.count) train images leaves \(held == 0 ? "no validation" : "no training") images")
+            }
+        }
+    }
+
+    /// After a kill during an epoch's pictures: the model is still the one that epoch ended
+    /// with (the checkpoint is written first), so its missing pictures are drawn again.
+    func rewriteMissingPictures() throws(RunError) {
+        let progress = trainer.progress
+        guard progress.batchesDone == 0, progress.completedEpochs > 0 else { return }
+        let epoch = progress.completedEpochs
+        let configuration = trainer.configuration
+        let picture = folder.reconstruction(epoch: epoch)
+        let due = epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs
+        do {
+            if due && !FileManager.default.fileExists(atPath: picture.path) { try reconstructionPicture().writePNG(to: picture) }
+            if !FileManager.default.fileExists(atPath: folder.learningCurves.path) || !FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path) {
+                let curves = learningCurves()
+                try curves.write(to: folder.learningCurves)
+                try curves.write(to: folder.learningCurvesSVG)
+            }
+        } catch {
+            throw .cannotWrite(path: folder.url.path, reason: plainDescription(of: error))
+        }
     }
 
     /// Both splits of the configuration's dataset (a named one or an image folder), with the
@@ -143,7 +230,7 @@ public final class TrainingSession {
         do {
             try TrainingCheckpoint.checkpointFile(trainer).write(to: folder.checkpoint)
         } catch {
-            throw .cannotWrite(path: folder.checkpoint.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: folder.checkpoint.path, reason: plainDescription(of: error))
         }
     }
 
@@ -156,7 +243,7 @@ public final class TrainingSession {
         do {
             try TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(epoch)]).write(to: folder.model)
         } catch {
-            throw .cannotWrite(path: folder.model.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: folder.model.path, reason: plainDescription(of: error))
         }
         try writeCheckpoint()
         let configuration = trainer.configuration
@@ -168,7 +255,7 @@ public final class TrainingSession {
             try curves.write(to: folder.learningCurves)
             try curves.write(to: folder.learningCurvesSVG)
         } catch {
-            throw .cannotWrite(path: folder.url.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: folder.url.path, reason: plainDescription(of: error))
         }
     }
 

@@ -71,12 +71,7 @@ public struct SafeTensorsFile: Equatable {
 
     public static func read(from url: URL) throws(SafeTensorsError) -> SafeTensorsFile {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file"
-            throw .unreadable(file: url.path, reason: reason)
-        }
+        do { data = try readFile(url) } catch { throw .unreadable(file: url.path, reason: error.reason) }
         return try decode(data, file: url.path)
     }
 
@@ -119,13 +114,10 @@ public struct SafeTensorsFile: Equatable {
             guard begin <= end, end <= dataBytes else {
                 throw .offsetsOutOfBounds(file: file, tensor: name, begin: begin, end: end, dataBytes: dataBytes)
             }
-            let (elements, overflow) = shape.reduce((1, false)) { partial, dimension in
-                let product = partial.0.multipliedReportingOverflow(by: dimension)
-                return (product.partialValue, partial.1 || product.overflow)
-            }
-            guard !overflow, elements * 4 == end - begin else {
+            guard let bytes = SafeTensorsError.byteCount(shape), bytes == end - begin else {
                 throw .sizeMismatch(file: file, tensor: name, shape: shape, bytes: end - begin)
             }
+            let elements = bytes / 4
             var values = [Float](repeating: 0, count: elements)
             data.withUnsafeBytes { raw in
                 let source = raw.baseAddress! + dataStart + begin

@@ -81,15 +81,53 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             if model.hiddenSizes.isEmpty { found.append("the hidden sizes need at least one size") }
             if model.hiddenSizes.contains(where: { $0 <= 0 }) { found.append("the hidden sizes must all be positive, got \(model.hiddenSizes)") }
             if model.latentSize <= 0 { found.append("the latent size must be positive, got \(model.latentSize)") }
-            return found
+            return found.isEmpty ? memoryProblems : found
         case let .affine(model):
             var found: [String] = []
             if model.decoderHiddenSize <= 0 { found.append("the decoder hidden size must be positive, got \(model.decoderHiddenSize)") }
             if model.contentSize <= 0 { found.append("the content size must be positive, got \(model.contentSize)") }
-            if model.imageWidth <= 0 || model.imageHeight <= 0 { found.append("the image size must be positive, got \(model.imageHeight)x\(model.imageWidth)") }
+            if model.encoderHiddenSizes.isEmpty || model.encoderHiddenSizes.contains(where: { $0 <= 0 }) {
+                found.append("the encoder hidden sizes must be one or more positive sizes, got \(model.encoderHiddenSizes)")
+            }
+            if model.classifierHiddenSize <= 0 { found.append("the classifier hidden size must be positive, got \(model.classifierHiddenSize)") }
+            if !(2...256).contains(model.classes) { found.append("the class count must be 2...256, got \(model.classes)") }
+            if !ImageShape.grey(height: model.imageHeight, width: model.imageWidth).isValid {
+                found.append("the image size must be 1...4096 pixels each way, got \(model.imageHeight)x\(model.imageWidth)")
+            }
             if !(model.classifierWeight >= 0 && model.classifierWeight.isFinite) { found.append("the classifier weight must be a number >= 0, got \(model.classifierWeight)") }
-            return found
+            return found.isEmpty ? memoryProblems : found
         }
+    }
+
+    /// About how many parameters the model has (counted in floating point, so that an absurd
+    /// size cannot overflow): the weights and biases of its layers.
+    public var approximateParameterCount: Double {
+        func chain(_ sizes: [Int]) -> Double {
+            zip(sizes, sizes.dropFirst()).reduce(0) { $0 + Double($1.0) * Double($1.1) + Double($1.1) }
+        }
+        switch self {
+        case let .mlp(model):
+            let hidden = model.hiddenSizes, input = model.imageShape.count
+            return chain([input] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize]) + chain([model.latentSize] + hidden.reversed() + [input])
+        case let .affine(model):
+            let hidden = model.encoderHiddenSizes, h = model.decoderHiddenSize
+            return chain([model.inputSize] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize])
+                + chain([model.contentSize + 2, h, h, 1]) + chain([model.latentSize, model.classifierHiddenSize, model.classes])
+        }
+    }
+
+    /// Bytes per parameter while training: the value, its gradient, two optimizer moments, and
+    /// the checkpoint being written.
+    public static let trainingBytesPerParameter = 24.0
+
+    /// A model too large for this machine's memory (half of it), with how much it would need.
+    var memoryProblems: [String] {
+        let parameters = approximateParameterCount
+        let needed = parameters * Self.trainingBytesPerParameter
+        let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard needed > available else { return [] }
+        return [String(format: "the model would have about %.3g parameters and need about %.1f GB of memory to train (weights, gradients, optimizer state, checkpoint); this machine allows %.1f GB (half its memory). Choose smaller sizes.",
+                       parameters, needed / 1e9, available / 1e9)]
     }
 
     enum CodingKeys: String, CodingKey { case kind, configuration }

@@ -154,6 +154,9 @@ public final class Trainer {
         let width = model.inputSize
         let labelled = train.isLabelled && model.usesLabels
         if progress.batchesDone == 0 {
+            // A stop asked for at the epoch boundary is honoured before the shuffle is drawn, so
+            // the checkpoint's generator is the one the next epoch starts from.
+            if shouldStop() { return nil }
             progress.epochStartGenerator = generator.stateWords
             permutation = generator.permutation(train.count)
         } else if permutation.isEmpty {  // resumed mid-epoch: redraw this epoch's shuffle
@@ -263,11 +266,48 @@ public final class Trainer {
         RandomGenerator(seed: seed ^ (0xE7A1_0000 &+ UInt64(epoch)))
     }
 
-    /// Puts back the state saved in a checkpoint (model values, optimizer state, progress).
-    public func restore(progress: TrainingProgress, optimizerState: OptimizerState) throws(OptimizerStateError) {
-        try optimizer.restore(optimizerState)
+    /// Puts back the state saved in a checkpoint (model values, optimizer state, progress),
+    /// after checking that the progress is one this run can be at.
+    public func restore(progress: TrainingProgress, optimizerState: OptimizerState) throws(TrainingStateError) {
+        if let problem = problems(of: progress) { throw TrainingStateError(field: problem.field, problem: problem.text) }
+        do { try optimizer.restore(optimizerState) } catch { throw TrainingStateError(field: "optimizer", problem: error.description) }
         self.progress = progress
         generator = RandomGenerator(state: progress.generator)
         permutation = []
     }
+
+    /// What is impossible about `progress` for this run, if anything.
+    func problems(of progress: TrainingProgress) -> (field: String, text: String)? {
+        let batches = batchesPerEpoch
+        guard (0...configuration.epochs).contains(progress.completedEpochs) else {
+            return ("completedEpochs", "expected 0...\(configuration.epochs) (the run's epochs), got \(progress.completedEpochs)")
+        }
+        guard (0..<batches).contains(progress.batchesDone) else {
+            return ("batchesDone", "expected 0...\(batches - 1) (an epoch has \(batches) batches), got \(progress.batchesDone)")
+        }
+        if progress.completedEpochs == configuration.epochs && progress.batchesDone != 0 {
+            return ("batchesDone", "a finished run is at batch 0, got \(progress.batchesDone)")
+        }
+        for (name, words) in [("generator", progress.generator), ("epochStartGenerator", progress.epochStartGenerator)] {
+            guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+                return (name, "expected four 64-bit words, not all zero (a xoshiro256** state), got \(words)")
+            }
+        }
+        let expectedImages = progress.batchesDone * configuration.batchSize
+        guard progress.imagesSeen == expectedImages else {
+            return ("imagesSeen", "expected \(expectedImages) after \(progress.batchesDone) batches of \(configuration.batchSize), got \(progress.imagesSeen)")
+        }
+        let sums = [("reconstructionSum", progress.reconstructionSum), ("klSum", progress.klSum), ("secondsSoFar", progress.secondsSoFar)]
+            + (progress.extraSums ?? [:]).sorted { $0.key < $1.key }.map { ("extraSums." + $0.key, $0.value) }
+        if let (name, value) = sums.first(where: { !$0.1.isFinite }) { return (name, "expected a finite number, got \(value)") }
+        if progress.secondsSoFar < 0 { return ("secondsSoFar", "expected a number >= 0, got \(progress.secondsSoFar)") }
+        return nil
+    }
+}
+
+/// A checkpoint's training state is impossible for the run it claims to belong to.
+public struct TrainingStateError: Error, Equatable, CustomStringConvertible {
+    public let field: String
+    public let problem: String
+    public var description: String { "training_progress.\(field): \(problem)" }
 }

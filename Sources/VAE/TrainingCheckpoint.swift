@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Optimizers
+import Persistence
 import SafeTensors
 
 /// The files a run keeps: the model alone (`model.safetensors`, loadable in PyTorch) and the
@@ -33,44 +34,71 @@ public enum TrainingCheckpoint {
         return file
     }
 
-    /// The training configuration saved in a checkpoint, or nil when it has none.
-    public static func configuration(in file: SafeTensorsFile) -> TrainingConfiguration? {
-        file.metadata["training_configuration"].flatMap { decodeJSON(TrainingConfiguration.self, $0) }
+    /// The training configuration saved in a checkpoint (nil when it has none), validated.
+    public static func configuration(in file: SafeTensorsFile, fileName: String) throws(CheckpointError) -> TrainingConfiguration? {
+        guard let text = file.metadata["training_configuration"] else { return nil }
+        let configuration = try decodeJSON(TrainingConfiguration.self, text, field: "training_configuration", fileName: fileName)
+        if let problem = configuration.problems.first { throw .invalidMetadata(file: fileName, field: "training_configuration", reason: problem) }
+        return configuration
     }
 
     /// The kind and architecture saved with a model file (also as written by earlier versions:
-    /// `model_configuration` for an MLP, `affine_configuration` for design B), or nil when it has
-    /// none (a file made elsewhere).
-    public static func modelSpecification(in file: SafeTensorsFile) -> ModelSpecification? {
-        if let text = file.metadata["model_specification"] { return decodeJSON(ModelSpecification.self, text) }
-        if let text = file.metadata["model_configuration"] { return decodeJSON(ModelConfiguration.self, text).map { .mlp($0) } }
-        if let text = file.metadata["affine_configuration"] { return decodeJSON(AffineModelConfiguration.self, text).map { .affine($0) } }
-        return nil
+    /// `model_configuration` for an MLP, `affine_configuration` for design B), validated; nil
+    /// when it has none (a file made elsewhere).
+    public static func modelSpecification(in file: SafeTensorsFile, fileName: String) throws(CheckpointError) -> ModelSpecification? {
+        let specification: ModelSpecification
+        if let text = file.metadata["model_specification"] {
+            specification = try decodeJSON(ModelSpecification.self, text, field: "model_specification", fileName: fileName)
+        } else if let text = file.metadata["model_configuration"] {
+            specification = .mlp(try decodeJSON(ModelConfiguration.self, text, field: "model_configuration", fileName: fileName))
+        } else if let text = file.metadata["affine_configuration"] {
+            specification = .affine(try decodeJSON(AffineModelConfiguration.self, text, field: "affine_configuration", fileName: fileName))
+        } else {
+            return nil
+        }
+        if let problem = specification.problems.first { throw .invalidMetadata(file: fileName, field: "model_specification", reason: problem) }
+        return specification
     }
 
-    /// Loads a checkpoint into a trainer built from the same configuration.
+    /// Loads a checkpoint into a trainer built from the same configuration, after checking that
+    /// it belongs to that configuration and that its progress is possible.
     public static func restore(_ trainer: Trainer, from file: SafeTensorsFile, fileName: String) throws(CheckpointError) {
-        guard let progressText = file.metadata["training_progress"],
-              let progress = decodeJSON(TrainingProgress.self, progressText),
-              let step = file.metadata["optimizer_step"].flatMap(Int.init) else {
+        guard let progressText = file.metadata["training_progress"], let stepText = file.metadata["optimizer_step"] else {
             if file.metadata["affine_configuration"] != nil && file.metadata["generator"] != nil {
                 throw .incompatible(file: fileName, reason: "it is a design-B checkpoint of an earlier version, which kept only finished epochs in another form; this version cannot continue it (its model still loads for evaluation and pictures; start a new run to train further)")
             }
             throw .notACheckpoint(file: fileName)
         }
+        let progress = try decodeJSON(TrainingProgress.self, progressText, field: "training_progress", fileName: fileName)
+        guard let step = Int(stepText), step >= 0 else {
+            throw .invalidMetadata(file: fileName, field: "optimizer_step", reason: "expected an integer >= 0, got '\(stepText)'")
+        }
+        if let saved = try configuration(in: file, fileName: fileName) {
+            var mine = trainer.configuration, theirs = saved
+            (mine.epochs, theirs.epochs) = (0, 0)  // a resume may raise the epoch count
+            guard mine == theirs else {
+                throw .incompatible(file: fileName, reason: "it was written by a run with other settings than the run folder's config.json records (was the folder written by two runs?)")
+            }
+        }
+        if let saved = try modelSpecification(in: file, fileName: fileName), saved != trainer.configuration.model {
+            throw .incompatible(file: fileName, reason: "its model is \(saved.architectureName) (\(saved.kind)); the run is \(trainer.configuration.model.architectureName)")
+        }
         do {
             try trainer.model.load(file, fileName: fileName)
         } catch {
-            throw .incompatible(file: fileName, reason: error.localizedDescription)
+            throw .incompatible(file: fileName, reason: error.reason)
         }
         var buffers: [String: [Float]] = [:]
         for (key, entry) in file.tensors where key.hasPrefix("optimizer.") {
+            if let index = entry.values.firstIndex(where: { !$0.isFinite }) {
+                throw .invalidMetadata(file: fileName, field: key, reason: "the optimizer state holds \(entry.values[index]) at index \(index)")
+            }
             buffers[String(key.dropFirst("optimizer.".count))] = entry.values
         }
         do {
             try trainer.restore(progress: progress, optimizerState: OptimizerState(step: step, buffers: buffers))
         } catch {
-            throw .incompatible(file: fileName, reason: error.description)
+            throw .invalidMetadata(file: fileName, field: error.field == "optimizer" ? "optimizer" : "training_progress.\(error.field)", reason: error.problem)
         }
     }
 
@@ -80,8 +108,10 @@ public enum TrainingCheckpoint {
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
-    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, field: String, fileName: String) throws(CheckpointError) -> T {
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+            throw .invalidMetadata(file: fileName, field: field, reason: JSONDecoding.describe(error, data: Data(text.utf8)))
+        }
     }
 }
 
@@ -89,6 +119,16 @@ public enum TrainingCheckpoint {
 public enum CheckpointError: Error, LocalizedError, Equatable {
     case notACheckpoint(file: String)
     case incompatible(file: String, reason: String)
+    case invalidMetadata(file: String, field: String, reason: String)
+
+    /// The message without the file's name, for a caller that names the file itself.
+    public var reason: String {
+        switch self {
+        case .notACheckpoint: "it is not a training checkpoint of this tool (its metadata has no training_progress/optimizer_step)"
+        case let .incompatible(_, reason): reason
+        case let .invalidMetadata(_, field, reason): "\(field): \(reason)"
+        }
+    }
 
     public var errorDescription: String? {
         switch self {
@@ -96,6 +136,8 @@ public enum CheckpointError: Error, LocalizedError, Equatable {
             "\(file) is not a training checkpoint of this tool (its metadata has no training_progress/optimizer_step). Hint: resuming takes a run folder written by training."
         case let .incompatible(file, reason):
             "\(file) does not fit this run: \(reason)"
+        case let .invalidMetadata(file, field, reason):
+            "\(file) is damaged or was edited: \(field): \(reason)"
         }
     }
 }

@@ -54,10 +54,10 @@ extension Bench {
             discussion: "Trains the preset for --epochs epochs (no evaluation, no files written); the first epoch is a warm-up and is not counted when there are more.")
 
         @Option(help: "The preset to time.") var preset = "pytorch-example"
-        @Option(help: "Epochs to run (the first is a warm-up).") var epochs = 4
+        @Option(parsing: .unconditional, help: "Epochs to run (the first is a warm-up).") var epochs = 4
         @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn (e.g. 1,2).") var blasThreads = "1,2"
         @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
-        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
 
         func run() throws {
             guard var configuration = Preset.named(preset)?.configuration else {
@@ -99,7 +99,7 @@ extension Bench {
             discussion: "The PyTorch reference on this 2-core machine took about 118 s per epoch for affine-small and 1,050 s for affine.")
 
         @Option(help: "affine or affine-small.") var preset = "affine-small"
-        @Option(help: "Batches to time after one warm-up batch.") var batches = 10
+        @Option(parsing: .unconditional, help: "Batches to time after one warm-up batch.") var batches = 10
         @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn.") var blasThreads = "1,2"
         @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
 

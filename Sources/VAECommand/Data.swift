@@ -60,13 +60,21 @@ struct DataCommand: ParsableCommand {
             return
         }
         let catalog = data.catalog
+        var found = 0
         for name in DatasetName.allCases where data.dataset == nil || data.dataset == name {
             if let folder = catalog.locate(name) {
-                let test = try catalog.load(name, split: .test)
+                let test: ImageDataset
+                do { test = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
                 print("\(name.rawValue): \(folder.path) (test split: \(test.count) images of \(test.shape))")
+                found += 1
             } else {
                 print("\(name.rawValue): not found; searched \(catalog.searchFolders(for: name).map(\.path).joined(separator: ", "))")
             }
+        }
+        // A folder the user names must hold what was asked for.
+        if found == 0, data.dataDir != nil || data.dataset != nil {
+            let name = data.dataset ?? .mnist
+            do { _ = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
         }
     }
 

@@ -10,9 +10,9 @@ struct Demo: ParsableCommand {
         abstract: "Fit an MLP to f(x, y) = sin(3x) cos(2y) and print the falling loss.",
         discussion: "Trains a 2-64-64-1 tanh network with Adam on 1,024 random points, evaluates it on 4,096 held-out points, saves it as safetensors and checks that the reloaded model gives the same predictions.")
 
-    @Option(help: "Training steps.") var steps = 3000
-    @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Adam learning rate.") var learningRate: Float = 3e-3
+    @Option(parsing: .unconditional, help: "Training steps.") var steps = 3000
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var learningRate: Float = 3e-3
     @Option(help: "Where to write the trained model.") var out = "runs/demo"
 
     func validate() throws {

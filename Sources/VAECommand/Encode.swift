@@ -19,7 +19,7 @@ struct Encode: ParsableCommand {
     @OptionGroup var model: ModelArguments
     @Option(help: "The split to encode.") var split: DatasetSplit = .test
     @Option(name: .customLong("image"), help: "A PNG file to encode instead (repeat for more).") var images: [String] = []
-    @Option(help: "Images per batch.") var batchSize = 1000
+    @Option(parsing: .unconditional, help: "Images per batch.") var batchSize = 1000
     @Option(help: "The CSV file to write (default: latents-<split>.csv or latents-images.csv in the run folder).") var out: String?
 
     func validate() throws {

@@ -27,13 +27,13 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A run folder written by `vae train`, or a .safetensors model file.") var path: String
     @Option(help: "Preset giving the settings a foreign model file cannot carry (default pytorch-example).") var preset: String?
     @Flag(help: "Print the figures as one JSON object.") var json = false
-    @Option(help: "Importance samples k per image for the IWAE bound (0: skip it).") var samples = 5000
-    @Option(help: "Evaluate only the first N test images.") var count: Int?
+    @Option(parsing: .unconditional, help: "Importance samples k per image for the IWAE bound (0: skip it).") var samples = 5000
+    @Option(parsing: .unconditional, help: "Evaluate only the first N test images.") var count: Int?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
     @Option(help: "Seed for the sampled z (default: the one the run's last evaluation used, so the ELBO matches metrics.csv).")
     var seed: UInt64?
-    @Option(help: "Images per evaluation batch (ELBO).") var batchSize = 1000
-    @Option(help: "OpenBLAS threads.") var blasThreads = 1
+    @Option(parsing: .unconditional, help: "Images per evaluation batch (ELBO).") var batchSize = 1000
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var blasThreads = 1
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
@@ -49,9 +49,10 @@ struct Evaluate: ParsableCommand {
         BLAS.setThreadCount(blasThreads)
         let loaded: LoadedModel
         var test: ImageDataset
+        let dataFolder: String
         do {
             loaded = try LoadedModel.load(path: path, preset: Preset.named(preset ?? "pytorch-example")!.configuration)
-            test = try loaded.images(.test, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }))
+            (test, dataFolder) = try loaded.imagesAndFolder(.test, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }))
         } catch { throw CommandFailure(error.localizedDescription) }
         if let count, count < test.count {
             test = test.prefix(count)
@@ -71,6 +72,9 @@ struct Evaluate: ParsableCommand {
         let klPerDimension = codes.klPerDimension
         let activeUnits = codes.activeUnits()
         let elboSeconds = Date().timeIntervalSince(started)
+        guard result.loss.isFinite, result.lossMean.isFinite else {
+            throw CommandFailure("the model in \(modelURL.path) gives a non-finite loss (\(result.loss)) on the test images in \(dataFolder): its weights overflow on them; no figures were reported")
+        }
         let constant = model.logLikelihoodConstant
         let bitsPerNat = 1 / (Double(model.inputSize) * log(2.0))
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
@@ -89,7 +93,7 @@ struct Evaluate: ParsableCommand {
         let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood))"
         if json {
             var object: [String: Any] = [
-                "model": modelURL.path, "architecture": configuration.model.architectureName,
+                "model": modelURL.path, "data_folder": dataFolder, "architecture": configuration.model.architectureName,
                 "likelihood": configuration.model.likelihood.rawValue, "binarization": configuration.binarization.rawValue,
                 "dataset": configuration.datasetDescription, "model_kind": configuration.model.kind, "images": result.images,
                 "elbo": elbo, "elbo_bits_per_dim": -elbo * bitsPerNat, "elbo_z_mean": elboMean,
@@ -112,6 +116,7 @@ struct Evaluate: ParsableCommand {
             return
         }
         print("\(modelURL.path): \(setting)")
+        print("data: \(dataFolder)")
         print("per test image, in nats (bits per dimension in brackets); log p(x) is at least each bound:")
         print(String(format: "  ELBO, one sampled z      %10.3f  (%.4f)  = -reconstruction %.3f - KL %.3f", elbo, -elbo * bitsPerNat, result.reconstruction - constant, result.kl))
         print(String(format: "  z = mu in place of z     %10.3f            (reconstruction at the mean; not a bound)", elboMean))

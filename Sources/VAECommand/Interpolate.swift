@@ -15,13 +15,13 @@ struct Interpolate: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "Index (0-based) of the first test image.") var from = 0
-    @Option(help: "Index (0-based) of the second test image.") var to = 1
+    @Option(parsing: .unconditional, help: "Index (0-based) of the first test image.") var from = 0
+    @Option(parsing: .unconditional, help: "Index (0-based) of the second test image.") var to = 1
     @Option(help: "A PNG file to start from instead.") var fromImage: String?
     @Option(help: "A PNG file to end at instead.") var toImage: String?
-    @Option(help: "Decoded images along the path, both ends included.") var steps = 10
+    @Option(parsing: .unconditional, help: "Decoded images along the path, both ends included.") var steps = 10
     @Option(help: "The path between the two codes.") var path: InterpolationPath = .linear
-    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: interpolation.png in the run folder).") var out: String?
 
     func validate() throws {

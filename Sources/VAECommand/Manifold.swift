@@ -16,9 +16,9 @@ struct Manifold: ParsableCommand {
 
     @OptionGroup var model: ModelArguments
     @Option(help: "The two latent dimensions (0-based), horizontal then vertical.") var dimensions = "0,1"
-    @Option(help: "Values per axis.") var grid = 20
+    @Option(parsing: .unconditional, help: "Values per axis.") var grid = 20
     @Option(parsing: .unconditional, help: "Evenly spaced values over low,high instead of normal quantiles, e.g. -3,3.") var range: String?
-    @Option(help: "Enlarge each pixel this many times.") var scale = 1
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 1
     @Option(help: "The PNG file to write (default: manifold.png in the run folder).") var out: String?
 
     func validate() throws {

@@ -13,7 +13,7 @@ struct ModelArguments: ParsableArguments {
     @Option(help: "Preset giving what a model file made elsewhere cannot carry (default pytorch-example).") var preset: String?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
     @Option(help: "A named dataset to take images from (default: the run's own, named or a folder).") var dataset: DatasetName?
-    @Option(help: "OpenBLAS threads.") var blasThreads = 1
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var blasThreads = 1
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }

@@ -22,15 +22,15 @@ struct Normalize: ParsableCommand {
         """)
 
     @Argument(help: "A design-B run folder or its model.safetensors.") var path: String
-    @Option(help: "How many test images, from the first.") var count = 10
+    @Option(parsing: .unconditional, help: "How many test images, from the first.") var count = 10
     @Option(help: "Which test images instead (0-based), comma-separated.") var indices: String?
     @Option(name: .customLong("image"), help: "A PNG file instead (repeat for more).") var images: [String] = []
-    @Option(help: "Render at this many pixels per side (28 is the training size).") var size = 28
-    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(parsing: .unconditional, help: "Render at this many pixels per side (28 is the training size).") var size = 28
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Flag(help: "Skip the figures over the whole test set.") var noFigures = false
     @Option(help: "The PNG file to write (default: normalized.png in the run folder); the parameters go beside it as <name>-transforms.csv.") var out: String?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
-    @Option(help: "OpenBLAS threads.") var blasThreads = 1
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var blasThreads = 1
 
     func validate() throws {
         guard (1...200).contains(count) else { throw ValidationError("--count must be 1...200, got \(count)") }

@@ -42,7 +42,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Resize the folder's images to N (square) or HxW pixels (area-weighted resampling).") var imageSize: ImageSize?
     @Flag(help: "Crop each picture to its largest centred region of the target's aspect ratio before resizing.") var centreCrop = false
     @Option(help: "Read the folder's images in grey or colour.") var colour: ColourMode = .colour
-    @Option(help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders.") var testShare = 0.1
+    @Option(parsing: .unconditional, help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders.") var testShare = 0.1
     @Flag(help: "Skip files that are not readable PNG or JPEG images (counted) instead of stopping.") var skipUnreadable = false
 
     func validate() throws {

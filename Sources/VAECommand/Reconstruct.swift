@@ -16,14 +16,14 @@ struct Reconstruct: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "How many images, from the first of the split.") var count = 16
+    @Option(parsing: .unconditional, help: "How many images, from the first of the split.") var count = 16
     @Option(help: "Which images instead, by index (0-based), comma-separated, e.g. 0,5,7.") var indices: String?
     @Option(name: .customLong("image"), help: "A PNG file to reconstruct instead (repeat for more).") var images: [String] = []
     @Option(help: "The split to take images from.") var split: DatasetSplit = .test
     @Flag(help: "Decode z = mu instead of a sampled z.") var mean = false
-    @Option(help: "Images per row.") var columns = 8
-    @Option(help: "Enlarge each pixel this many times.") var scale = 2
-    @Option(help: "Seed for the sampled z.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Images per row.") var columns = 8
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(parsing: .unconditional, help: "Seed for the sampled z.") var seed: UInt64 = 1
     @Option(help: "The PNG file to write (default: reconstruct.png in the run folder).") var out: String?
 
     func validate() throws {

@@ -14,11 +14,11 @@ struct Sample: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "How many images.") var count = 64
-    @Option(help: "Images per row.") var columns = 8
-    @Option(help: "Temperature T: z = T eps.") var temperature: Float = 1
-    @Option(help: "Enlarge each pixel this many times.") var scale = 2
-    @Option(help: "Seed for the draws.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "How many images.") var count = 64
+    @Option(parsing: .unconditional, help: "Images per row.") var columns = 8
+    @Option(parsing: .unconditional, help: "Temperature T: z = T eps.") var temperature: Float = 1
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(parsing: .unconditional, help: "Seed for the draws.") var seed: UInt64 = 1
     @Option(help: "The PNG file to write (default: samples.png in the run folder).") var out: String?
 
     func validate() throws {

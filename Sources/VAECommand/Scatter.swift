@@ -19,7 +19,7 @@ struct Scatter: ParsableCommand {
     @OptionGroup var model: ModelArguments
     @Option(help: "The split to show.") var split: DatasetSplit = .test
     @Option(help: "Two latent dimensions to show (0-based), e.g. 0,1; default: PCA for more than 2.") var dimensions: String?
-    @Option(help: "Show only the first N images of the split.") var count: Int?
+    @Option(parsing: .unconditional, help: "Show only the first N images of the split.") var count: Int?
     @Option(help: "The file to write, .png or .svg (default: both, scatter.png and scatter.svg in the run folder).") var out: String?
 
     func validate() throws {

@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "MLP models") var mlp: MLPOptions
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
     @OptionGroup(title: "Design B (affine presets)") var affine: AffineOptions
-    @Option(help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
+    @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
 
     /// The preset with the options applied.
     func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -87,15 +87,30 @@ struct Train: ParsableCommand {
                 session = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads)
             }
         } catch let error as RunError {
-            if case let .alreadyARun(path) = error {
+            switch error {
+            case let .alreadyARun(path):
                 throw CommandFailure("\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)")
+            case let .notEmpty(path, example):
+                throw CommandFailure("\(path) is not empty and is not a run folder of `vae train` (it holds \(example) but no config.json); choose a new or empty --out (nothing was overwritten)")
+            default:
+                throw CommandFailure(error.localizedDescription)
             }
-            throw CommandFailure(error.localizedDescription)
         }
-        signal(SIGINT) { _ in
-            interruptRequested.store(true, ordering: .relaxed)
-            signal(SIGINT, SIG_DFL)  // a second Ctrl-C stops at once
+        // Ctrl-C (SIGINT) and SIGTERM (kill, systemd, schedulers) stop at the next batch with a
+        // checkpoint; a second one stops at once.
+        // A parent may have started us with these signals blocked (the mask is inherited).
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { received in
+                interruptRequested.store(true, ordering: .relaxed)
+                signal(received, SIG_DFL)
+            }
         }
+        for note in session.notes { print("note: \(note)") }
         let reporter = ConsoleReporter(isTerminal: isatty(STDOUT_FILENO) == 1)
         let outcome: TrainingSession.Outcome
         do {
@@ -124,13 +139,13 @@ struct Train: ParsableCommand {
 
 /// Settings every preset has.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Training epochs.") var epochs: Int?
-    @Option(help: "Random seed (weights, shuffling, noise, the held-out split).") var seed: UInt64?
-    @Option(help: "Images per batch.") var batchSize: Int?
-    @Option(help: "Learning rate.") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Training epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Random seed (weights, shuffling, noise, the held-out split).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Images per batch.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Learning rate.") var learningRate: Float?
     @Option(help: "The optimizer.") var optimizer: OptimizerKind?
     @Option(help: "Binarisation of the pixels.") var binarization: Binarization?
-    @Option(help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
+    @Option(parsing: .unconditional, help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
 
     func apply(to configuration: inout TrainingConfiguration) {
         if let epochs { configuration.epochs = epochs }
@@ -145,7 +160,7 @@ struct TrainingOptions: ParsableArguments {
 
 /// The MLP VAE's architecture.
 struct MLPOptions: ParsableArguments {
-    @Option(help: "Latent dimensions.") var latentSize: Int?
+    @Option(parsing: .unconditional, help: "Latent dimensions.") var latentSize: Int?
     @Option(help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
     @Option(help: "The hidden layers' activation.") var activation: Activation?
     @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
@@ -179,10 +194,10 @@ struct MLPOptions: ParsableArguments {
 /// What is minimised beyond the plain ELBO.
 struct ObjectiveOptions: ParsableArguments {
     @Option(help: "elbo, or iwae (the importance-weighted bound with --samples k).") var objective: Objective.Kind?
-    @Option(help: "Importance samples k per image for --objective iwae.") var samples: Int?
-    @Option(help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
-    @Option(help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
-    @Option(help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
+    @Option(parsing: .unconditional, help: "Importance samples k per image for --objective iwae.") var samples: Int?
+    @Option(parsing: .unconditional, help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
+    @Option(parsing: .unconditional, help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
+    @Option(parsing: .unconditional, help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
@@ -210,8 +225,8 @@ struct ObjectiveOptions: ParsableArguments {
 
 /// Design B's own settings.
 struct AffineOptions: ParsableArguments {
-    @Option(help: "The coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
-    @Option(help: "The weight on the per-element mean KL (the preset's by default).") var klWeight: Float?
+    @Option(parsing: .unconditional, help: "The coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
+    @Option(parsing: .unconditional, help: "The weight on the per-element mean KL (the preset's by default).") var klWeight: Float?
     @Option(help: "How the transform acts: column (A [u v 1]^T, with translation) or row (the design's code).") var transformForm: AffineForm?
 
     var givenOption: String? {

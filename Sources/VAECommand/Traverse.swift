@@ -15,13 +15,13 @@ struct Traverse: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(help: "Index (0-based) of the test image whose mu the other dimensions hold.") var index = 0
+    @Option(parsing: .unconditional, help: "Index (0-based) of the test image whose mu the other dimensions hold.") var index = 0
     @Option(help: "A PNG file to take mu from instead.") var image: String?
     @Option(help: "Only these dimensions (0-based), comma-separated; default all.") var dimensions: String?
-    @Option(help: "Only the N most informative of them.") var top: Int?
+    @Option(parsing: .unconditional, help: "Only the N most informative of them.") var top: Int?
     @Option(parsing: .unconditional, help: "The range each dimension runs over, low,high.") var range = "-3,3"
-    @Option(help: "Values per row.") var steps = 11
-    @Option(help: "Enlarge each pixel this many times.") var scale = 2
+    @Option(parsing: .unconditional, help: "Values per row.") var steps = 11
+    @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: traversal.png in the run folder).") var out: String?
 
     func validate() throws {

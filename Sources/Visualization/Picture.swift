@@ -27,9 +27,10 @@ public struct Picture: Equatable, Sendable {
         self.init(width: width, height: height, pixels: intensities.map(Self.level))
     }
 
-    /// The grey level of an intensity in [0, 1] (clamped), rounded to the nearest.
+    /// The grey level of an intensity in [0, 1] (clamped), rounded to the nearest; NaN, which
+    /// has no level, is drawn black.
     public static func level(_ intensity: Float) -> UInt8 {
-        UInt8((min(max(intensity, 0), 1) * 255).rounded())
+        intensity.isNaN ? 0 : UInt8((min(max(intensity, 0), 1) * 255).rounded())
     }
 
     /// The level of `channel` at column x, row y.

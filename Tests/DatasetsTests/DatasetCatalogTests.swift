@@ -17,6 +17,27 @@ import Testing
         #expect(test.count == 3 && test.labels == [7, 0, 9])
     }
 
+    @Test func anExplicitDataFolderThatLacksAFileIsAnErrorNotAFallBack() throws {
+        let fixture = Fixture()
+        defer { fixture.remove() }
+        _ = fixture.write(Fixture.images, "train-images-idx3-ubyte", gzip: false)
+        _ = fixture.write(Fixture.labels, "train-labels-idx1-ubyte", gzip: false)
+        _ = fixture.write(Fixture.images, "t10k-images-idx3-ubyte", gzip: false)
+        // With the labels of the test split missing, the shipped data/mnist (found from the
+        // checkout) must not be used in its place.
+        let catalog = DatasetCatalog(dataDirectory: fixture.folder)
+        #expect(catalog.searchFolders(for: .mnist) == [fixture.folder, fixture.folder.appendingPathComponent("mnist")])
+        #expect(catalog.locate(.mnist) == nil)
+        #expect { try catalog.load(.mnist, split: .train) } throws: { error in
+            let message = (error as? DatasetError)?.localizedDescription ?? ""
+            return message.contains(fixture.folder.path) && message.contains("t10k-labels-idx1-ubyte[.gz]") && message.contains("no other copy was used")
+                && !message.contains("train-images")
+        }
+        #expect { try DatasetCatalog(dataDirectory: fixture.folder.appendingPathComponent("t10k-images-idx3-ubyte")).load(.mnist, split: .train) } throws: { error in
+            (error as? DatasetError)?.localizedDescription.contains("it is not a folder") == true
+        }
+    }
+
     @Test func notFoundErrorListsTheSearchedFoldersWithAHint() {
         let message = DatasetError.notFound(name: "fashion-mnist", searched: ["/a", "/b/fashion-mnist"]).localizedDescription
         #expect(message.contains("'fashion-mnist' not found") && message.contains("/a, /b/fashion-mnist"))

@@ -13,9 +13,14 @@ final class LoopbackServer: @unchecked Sendable {
     private let files: [String: [UInt8]]
     private(set) var requests: [String] = []
     private let lock = NSLock()
+    /// How the body is sent: at once, one byte every so many seconds, or without end.
+    enum Pace { case atOnce, trickle(seconds: Double), endless }
+    private let pace: Pace
 
-    init(files: [String: [UInt8]]) throws {
+    init(files: [String: [UInt8]], pace: Pace = .atOnce) throws {
         self.files = files
+        self.pace = pace
+        signal(SIGPIPE, SIG_IGN)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         socketDescriptor = descriptor
         var address = sockaddr_in()
@@ -54,6 +59,28 @@ final class LoopbackServer: @unchecked Sendable {
             let body = files[path]
             let header = body.map { "HTTP/1.0 200 OK\r\nContent-Length: \($0.count)\r\nConnection: close\r\n\r\n" }
                 ?? "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            switch pace {
+            case .atOnce: break
+            case let .trickle(seconds):
+                Thread { [self] in
+                    var sent = Array(header.utf8).withUnsafeBytes { write(client, $0.baseAddress, $0.count) } > 0
+                    for byte in body ?? [] where sent {
+                        Thread.sleep(forTimeInterval: seconds)
+                        sent = [byte].withUnsafeBytes { write(client, $0.baseAddress, 1) } == 1
+                        _ = self
+                    }
+                    close(client)
+                }.start()
+                continue
+            case .endless:
+                Thread {
+                    let chunk = [UInt8](repeating: 0x42, count: 1 << 16)
+                    var sent = Array("HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n".utf8).withUnsafeBytes { write(client, $0.baseAddress, $0.count) } > 0
+                    while sent { sent = chunk.withUnsafeBytes { write(client, $0.baseAddress, $0.count) } > 0 }
+                    close(client)
+                }.start()
+                continue
+            }
             let response = Array(header.utf8) + (body ?? [])
             var sent = 0
             while sent < response.count {
@@ -121,5 +148,33 @@ extension Array where Element == UInt8 {
         try DatasetDownload(mirrors: [empty.baseURL, full.baseURL], checksums: ["a.gz": SHA256.hex(good)], timeout: 10).run(into: folder)
         #expect(try Data(contentsOf: folder.appendingPathComponent("a.gz")) == Data(good))
         #expect(empty.requests == ["a.gz"])
+    }
+
+    @Test func aBodyLargerThanTheLimitIsRefusedAndNothingIsKept() throws {
+        let server = try LoopbackServer(files: [:], pace: .endless)
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("endless-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let download = DatasetDownload(mirrors: [server.baseURL], checksums: ["a.gz": SHA256.hex(good)], timeout: 5, deadline: 30,
+                                       maximumBytes: 1 << 20)
+        #expect { try download.run(into: folder) } throws: { error in
+            "\(error.localizedDescription)".contains("longer than the 1048576 bytes")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+    }
+
+    @Test func aTrickleIsCutOffAtTheDeadline() throws {
+        let server = try LoopbackServer(files: ["a.gz": good], pace: .trickle(seconds: 0.5))
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trickle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Each byte comes within the idle timeout, but the whole would take 7.5 s.
+        let download = DatasetDownload(mirrors: [server.baseURL], checksums: ["a.gz": SHA256.hex(good)], timeout: 5, deadline: 2)
+        let started = Date()
+        #expect { try download.run(into: folder) } throws: { error in
+            "\(error.localizedDescription)".contains("did not arrive within 2 s")
+        }
+        #expect(Date().timeIntervalSince(started) < 6)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
     }
 }

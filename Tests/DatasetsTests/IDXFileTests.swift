@@ -70,6 +70,37 @@ struct Fixture {
         }
     }
 
+    @Test func aGzipBombIsNotInflatedPastWhatItsHeaderDeclares() throws {
+        let fixture = Fixture()
+        defer { fixture.remove() }
+        // One 2x2 image declared, then 64 MB of zeros (64 KB gzipped).
+        let url = fixture.folder.appendingPathComponent("bomb.gz")
+        let handle = gzopen(url.path, "wb")!
+        let header = Fixture.idx(magic: 0x803, dimensions: [1, 2, 2], payload: [1, 2, 3, 4])
+        _ = header.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32($0.count)) }
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        for _ in 0..<64 { _ = zeros.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32($0.count)) } }
+        gzclose(handle)
+        #expect(throws: IDXError.lengthMismatch(file: url.path, expectedBytes: 20, foundBytes: 21)) {
+            try IDXFile.read(url, expectedMagic: IDXFile.imageMagic)
+        }
+        // A header declaring more than an IDX file may hold is refused before anything is inflated.
+        let huge = fixture.write(Fixture.idx(magic: 0x803, dimensions: [70_000, 256, 256], payload: [0]), "huge.gz", gzip: true)
+        #expect(throws: IDXError.lengthMismatch(file: huge.path, expectedBytes: 16 + 70_000 * 256 * 256, foundBytes: -1)) {
+            try IDXFile.read(huge, expectedMagic: IDXFile.imageMagic)
+        }
+        let message = IDXError.lengthMismatch(file: huge.path, expectedBytes: 16 + 70_000 * 256 * 256, foundBytes: -1).localizedDescription
+        #expect(message.contains("it was not inflated"))
+        let overflowing = fixture.write(Fixture.idx(magic: 0x803, dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], payload: []), "overflow", gzip: false)
+        #expect(throws: IDXError.lengthMismatch(file: overflowing.path, expectedBytes: Int.max, foundBytes: -1)) {
+            try IDXFile.read(overflowing, expectedMagic: IDXFile.imageMagic)
+        }
+        // A folder in a file's place is named as such.
+        #expect(throws: IDXError.unreadable(file: fixture.folder.path, reason: "it is a folder, not a file")) {
+            try IDXFile.read(fixture.folder, expectedMagic: IDXFile.imageMagic)
+        }
+    }
+
     @Test func idxReaderRejectsAGzipStreamCutShort() throws {
         let fixture = Fixture()
         defer { fixture.remove() }

@@ -1,4 +1,5 @@
 import CPNG
+import CZlib
 import Datasets
 import Foundation
 import Testing
@@ -86,6 +87,32 @@ func centreOfMass(_ pixels: [Float], side: Int) -> (x: Double, y: Double) {
         #expect(throws: PNGError.self) { try PNGFile.read(from: url) }
         do { _ = try PNGFile.read(from: url) } catch { #expect(error.localizedDescription.contains(url.path)) }
         let missing = URL(fileURLWithPath: "/nonexistent/digit.png")
-        do { _ = try PNGFile.read(from: missing) } catch { #expect(error.localizedDescription.contains("/nonexistent/digit.png") && error.reason == "no such file") }
+        do { _ = try PNGFile.read(from: missing) } catch { #expect(error.localizedDescription.contains("/nonexistent/digit.png") && error.reason == "no such file or folder") }
+    }
+
+    /// A PNG whose header claims `width` x `height` (signature and IHDR, nothing more).
+    static func pngHeader(width: UInt32, height: UInt32) -> Data {
+        func word(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
+        let chunk = Array("IHDR".utf8) + word(width) + word(height) + [8, 0, 0, 0, 0]
+        let crc = chunk.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + word(13) + chunk + word(crc))
+    }
+
+    @Test func aPictureOfTooManyPixelsIsRefusedBeforeItIsDecoded() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.pngHeader(width: 16384, height: 16384).write(to: url)
+        #expect(throws: PNGError(path: url.path, reason: "16384x16384 pixels is not a usable size (at most \(ImageFile.maximumPixels) pixels)")) {
+            try PNGFile.read(from: url)
+        }
+        #expect(throws: ImageFileError(path: url.path, reason: "16384x16384 pixels is not a usable size (at most \(ImageFile.maximumPixels) pixels)")) {
+            try ImageFile.read(from: url)
+        }
+    }
+
+    @Test func aFolderGivenAsAPictureIsNamedAsAFolder() throws {
+        let folder = FileManager.default.temporaryDirectory
+        #expect(throws: PNGError(path: folder.path, reason: "it is a folder, not a file")) { try PNGFile.read(from: folder) }
+        #expect(throws: ImageFileError(path: folder.path, reason: "it is a folder, not a file")) { try ImageFile.read(from: folder) }
     }
 }

@@ -90,7 +90,7 @@ final class SilentReporter: TrainingReporter {
 
         // model.safetensors carries the architecture and evaluates to the last row's z = μ loss.
         let file = try SafeTensorsFileReader.read(folder.model)
-        guard case let .mlp(configuration) = try #require(TrainingCheckpoint.modelSpecification(in: file)) else { Issue.record("expected an MLP"); return }
+        guard case let .mlp(configuration) = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: folder.model.path)) else { Issue.record("expected an MLP"); return }
         var generator = RandomGenerator(seed: 0)
         let model = VariationalAutoencoder(configuration, using: &generator)
         try model.load(file, fileName: folder.model.path)
@@ -175,19 +175,31 @@ final class SilentReporter: TrainingReporter {
         }
     }
 
-    @Test func metricsTableRoundTrips() {
+    @Test func metricsTableRoundTrips() throws {
         let rows = [MetricsRow(epoch: 1, trainLoss: 163.1894, testLoss: 127.2893, testLossMean: 118.8929, reconstruction: 147.081,
                                kl: 16.1083, testReconstruction: 105.7868, testKL: 21.5026, seconds: 1.454, imagesPerSecond: 41252,
                                evaluationSeconds: 0.133)]
-        #expect(MetricsTable.decode(MetricsTable.encode(rows)) == rows)
+        #expect(try MetricsTable.decode(MetricsTable.encode(rows)) == rows)
         // A model's own columns follow the usual ones, in name order, and read back.
         var extended = rows
         extended[0].extra = ["validation_accuracy": 0.9125, "train_classifier_cross_entropy": 0.5571]
         let text = MetricsTable.encode(extended)
         #expect(text.hasPrefix(MetricsRow.header + ",train_classifier_cross_entropy,validation_accuracy\n"))
-        #expect(MetricsTable.decode(text) == extended)
-        #expect(MetricsTable.decode(MetricsRow.header + ",extra\n1,2\n") == nil)
-        #expect(MetricsTable.decode("epoch,loss\n1,2\n") == nil)
+        #expect(try MetricsTable.decode(text) == extended)
+        // An editor's CRLF line ends read the same.
+        #expect(try MetricsTable.decode(text.replacingOccurrences(of: "\n", with: "\r\n")) == extended)
+        // Anything else names the line and what is wrong with it.
+        #expect(throws: MetricsTableError(line: 2, reason: "expected 12 comma-separated fields, found 2")) {
+            try MetricsTable.decode(MetricsRow.header + ",extra\n1,2\n")
+        }
+        #expect(throws: MetricsTableError.self) { try MetricsTable.decode("epoch,loss\n1,2\n") }
+        let damaged = MetricsTable.encode(extended + [extended[0]]).replacingOccurrences(of: "\n1,", with: "\n1,x")
+        #expect(throws: MetricsTableError(line: 2, reason: "field 2 ('x163.1894') is not a number")) { try MetricsTable.decode(damaged) }
+        var third = extended[0]
+        third.epoch = 3
+        #expect(throws: MetricsTableError(line: 3, reason: "expected epoch 2 in the first field, found '3'")) {
+            try MetricsTable.decode(MetricsTable.encode(extended + [third]))
+        }
     }
 }
 

@@ -98,9 +98,25 @@ import SafeTensors
     }
 
     @Test func missingFileIsReportedByPath() {
-        #expect(throws: SafeTensorsError.unreadable(file: "/nonexistent/model.safetensors", reason: "no such file")) {
+        #expect(throws: SafeTensorsError.unreadable(file: "/nonexistent/model.safetensors", reason: "no such file or folder")) {
             try SafeTensorsFile.read(from: URL(fileURLWithPath: "/nonexistent/model.safetensors"))
         }
+        let folder = FileManager.default.temporaryDirectory
+        #expect(throws: SafeTensorsError.unreadable(file: folder.path, reason: "it is a folder, not a file")) {
+            try SafeTensorsFile.read(from: folder)
+        }
+    }
+
+    @Test func shapesWhoseSizeOverflowsAreRejectedWithoutOverflowingTheCheck() {
+        // 2^62 elements and more: the byte count (or the element count) does not fit an Int.
+        for shape in ["[2147483648, 2147483648]", "[4294967296, 4294967296, 4294967296]", "[999999999999999, 999999999999999]"] {
+            let header = #"{"w": {"dtype": "F32", "shape": \#(shape), "data_offsets": [0, 0]}}"#
+            #expect { try SafeTensorsFile.decode(bytes(header: header), file: "big.safetensors") } throws: { error in
+                let message = (error as? SafeTensorsError)?.localizedDescription ?? ""
+                return message.contains("big.safetensors: tensor 'w' has shape") && message.contains("more bytes than a file can hold")
+            }
+        }
+        #expect(SafeTensorsError.byteCount([3, 5]) == 60 && SafeTensorsError.byteCount([1 << 62]) == nil && SafeTensorsError.byteCount([]) == 4)
     }
 }
 

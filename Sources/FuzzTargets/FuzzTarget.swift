@@ -1,0 +1,164 @@
+import CPNG
+import CTurboJPEG
+import Datasets
+import Foundation
+import Optimizers
+import Runs
+import SafeTensors
+import TensorCore
+import VAE
+
+/// The readers of untrusted input, each as one function of arbitrary bytes, for libFuzzer
+/// (`scripts/fuzz.sh`) and for replaying saved inputs in the tests. A target must never
+/// crash, hang or allocate without bound, whatever the bytes; a clear thrown error is the
+/// expected answer to damaged input.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// `IDXFile.decode` of image and label files (the header-declared length bound too).
+    case idx
+    /// `SafeTensorsFile.decode`, and loading the result into a small model.
+    case safetensors
+    /// `ImageFile.decode` (PNG through libpng, JPEG through libjpeg-turbo).
+    case image
+    /// An image folder's per-file path: decode, then composite, crop and resize to a target
+    /// size taken from the first bytes; and the folder's decoded-image cache reader.
+    case folderFile = "folder-file"
+    /// A run folder's config.json (`RunFolder.decodeRecord`, with all its validation).
+    case config
+    /// A training checkpoint restored into a small trainer (metadata, progress, optimizer).
+    case checkpoint
+    /// A run folder's metrics.csv (`MetricsTable.decode`).
+    case metrics
+
+    /// Feeds `data` to the target; errors thrown for bad input are the expected outcome.
+    public func run(_ data: Data) {
+        switch self {
+        case .idx:
+            let bytes = [UInt8](data)
+            _ = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.imageMagic)
+            _ = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.labelMagic)
+        case .safetensors:
+            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return }
+            _ = try? Self.small.trainer.model.load(file, fileName: "fuzz")
+            _ = try? TrainingCheckpoint.modelSpecification(in: file, fileName: "fuzz")
+        case .image:
+            _ = try? ImageFile.decode(data, path: "fuzz")
+        case .folderFile:
+            guard data.count >= 2 else { return }
+            let side = 1 + Int(data[data.startIndex]) % 48
+            let flags = data[data.startIndex + 1]
+            let rest = Data(data.dropFirst(2))
+            if flags & 0x80 != 0 {
+                _ = ImageFolder.cachedShape(bytes: rest, entryCount: Int(flags & 0x7F))
+                return
+            }
+            guard let picture = try? ImageFile.decode(rest, path: "fuzz") else { return }
+            let options = ImageFolderOptions(path: "/fuzz", height: flags & 1 != 0 ? side : nil, width: flags & 1 != 0 ? side + Int(flags >> 4) : nil,
+                                             centreCrop: flags & 2 != 0, colour: flags & 4 != 0 ? .grey : .colour)
+            // A picture of its own size is only resampled when it is small (the fuzzer's time).
+            guard flags & 1 != 0 || picture.width * picture.height <= 1 << 16 else { return }
+            let (values, shape) = ImageFolder.transform(picture, options: options)
+            precondition(values.count == shape.count && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "a transformed picture left [0, 1]")
+        case .config:
+            _ = try? RunFolder.decodeRecord(data, file: "fuzz/config.json")
+        case .checkpoint:
+            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return }
+            let trainer = Self.small.freshTrainer()
+            _ = try? TrainingCheckpoint.restore(trainer, from: file, fileName: "fuzz")
+        case .metrics:
+            _ = try? MetricsTable.decode(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    // MARK: - Seeds
+
+    /// Valid inputs to start from, by file name.
+    public var seeds: [String: Data] {
+        switch self {
+        case .idx:
+            let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [0, 255, 128, 7, 1, 2, 3, 4]
+            let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 3, 1, 7, 9]
+            return ["images.idx": Data(images), "labels.idx": Data(labels)]
+        case .safetensors:
+            return ["model.safetensors": TrainingCheckpoint.modelFile(Self.small.trainer.model).encoded()]
+        case .image:
+            return ["grey.png": Self.png(width: 5, height: 3, channels: 1), "rgba.png": Self.png(width: 4, height: 4, channels: 4),
+                    "colour.jpg": Self.jpeg(width: 8, height: 6, grey: false), "grey.jpg": Self.jpeg(width: 9, height: 5, grey: true)]
+        case .folderFile:
+            let cache = SafeTensorsFile(tensors: ["pixels": .init(shape: [2, 1, 2, 2], values: [0, 0.5, 1, 0.25, 0.75, 1, 0, 0])],
+                                        metadata: ["kept": "0,2", "hashes": String(repeating: "a", count: 64) + "," + String(repeating: "b", count: 64), "skipped": ""])
+            return ["resize.png": Data([7, 0x13]) + Self.png(width: 6, height: 5, channels: 4),
+                    "crop-grey.jpg": Data([12, 0x07]) + Self.jpeg(width: 10, height: 7, grey: false),
+                    "cache.safetensors": Data([0, 0x83]) + cache.encoded()]
+        case .config:
+            let record = RunRecord(configuration: Self.small.configuration, datasetFolder: "/data/mnist", datasetSHA256: ["a": "b"], blasThreads: 1,
+                                   classNames: ["0", "1"])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return ["config.json": try! encoder.encode(record)]
+        case .checkpoint:
+            let trainer = Self.small.freshTrainer()
+            let start = TrainingCheckpoint.checkpointFile(trainer).encoded()
+            _ = try? trainer.trainEpoch()
+            _ = try? trainer.trainEpoch(shouldStop: { trainer.progress.batchesDone >= 1 })
+            return ["start.safetensors": start, "mid-epoch.safetensors": TrainingCheckpoint.checkpointFile(trainer).encoded()]
+        case .metrics:
+            let row = MetricsRow(epoch: 1, trainLoss: 2, testLoss: 3, testLossMean: 2.5, reconstruction: 1.5, kl: 0.5, testReconstruction: 2,
+                                 testKL: 1, seconds: 1, imagesPerSecond: 100, evaluationSeconds: 0.1, extra: ["validation_accuracy": 0.5])
+            var second = row
+            second.epoch = 2
+            return ["metrics.csv": Data(MetricsTable.encode([row, second]).utf8)]
+        }
+    }
+
+    /// A tiny MLP run (4x4 grey images, 10 of them) for the model and checkpoint targets.
+    struct SmallRun: @unchecked Sendable {
+        let configuration: TrainingConfiguration
+        let images: ImageDataset
+        let trainer: Trainer
+
+        init() {
+            var configuration = Preset.named("pytorch-example")!.configuration
+            configuration.model = .mlp(ModelConfiguration(imageShape: .grey(height: 4, width: 4), hiddenSizes: [3], latentSize: 2))
+            configuration.batchSize = 4
+            configuration.epochs = 3
+            self.configuration = configuration
+            images = ImageDataset(pixels: (0..<160).map { Float($0 % 7) / 6 }, labels: (0..<10).map { $0 % 2 }, height: 4, width: 4)
+            trainer = Trainer(configuration: configuration, train: images, test: images)
+        }
+
+        func freshTrainer() -> Trainer { Trainer(configuration: configuration, train: images, test: images) }
+    }
+
+    nonisolated(unsafe) static let small = SmallRun()
+
+    static func png(width: Int, height: Int, channels: Int) -> Data {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = channels == 1 ? 0 : UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
+        let pixels = (0..<(width * height * channels)).map { UInt8(truncatingIfNeeded: $0 * 37) }
+        var size = 0
+        _ = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, Int32(width * channels), nil) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        _ = pixels.withUnsafeBytes { source in
+            bytes.withUnsafeMutableBytes { png_image_write_to_memory(&image, $0.baseAddress, &size, 0, source.baseAddress, Int32(width * channels), nil) }
+        }
+        return Data(bytes.prefix(size))
+    }
+
+    static func jpeg(width: Int, height: Int, grey: Bool) -> Data {
+        guard let handle = tjInitCompress() else { return Data() }
+        defer { tjDestroy(handle) }
+        let pixels = (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 * 11) }
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var size: UInt = 0
+        let status = pixels.withUnsafeBufferPointer {
+            tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_RGB.rawValue), &output, &size,
+                        grey ? Int32(TJSAMP_GRAY.rawValue) : Int32(TJSAMP_420.rawValue), 90, 0)
+        }
+        defer { tjFree(output) }
+        guard status == 0, let output else { return Data() }
+        return Data(bytes: output, count: Int(size))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file could not be read. `reason` says why in words a user can act on ("no such file",
+/// "it is a folder, not a file", "permission denied", "it is larger than ... bytes").
+public struct FileReadError: Error, LocalizedError, Equatable {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var errorDescription: String? { "cannot read \(path): \(reason)" }
+}
+
+/// The whole of the regular file at `url`, refusing folders, devices and files larger than
+/// `maximumBytes` (read with plain `read(2)`, so no error comes back as a Foundation code).
+public func readFile(_ url: URL, maximumBytes: Int = 1 << 34) throws(FileReadError) -> Data {
+    let path = url.path
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw FileReadError(path: path, reason: describeErrno(errno)) }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { throw FileReadError(path: path, reason: describeErrno(errno)) }
+    let kind = status.st_mode & S_IFMT
+    if kind == S_IFDIR { throw FileReadError(path: path, reason: "it is a folder, not a file") }
+    guard kind == S_IFREG else { throw FileReadError(path: path, reason: "it is not a regular file") }
+    let size = Int(status.st_size)
+    guard size <= maximumBytes else {
+        throw FileReadError(path: path, reason: "it is \(size) bytes, more than the \(maximumBytes) bytes such a file may have")
+    }
+    var data = Data(count: size)
+    var done = 0
+    var failure: Int32 = 0
+    data.withUnsafeMutableBytes { raw in
+        while done < size {
+            let count = read(descriptor, raw.baseAddress! + done, size - done)
+            if count < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+            if count == 0 { break }  // the file shrank while being read
+            done += count
+        }
+    }
+    if failure != 0 { throw FileReadError(path: path, reason: describeErrno(failure)) }
+    if done < size { data.removeSubrange(done...) }
+    return data
+}
+
+/// `errno` in words, with the common cases phrased for a person.
+public func describeErrno(_ code: Int32) -> String {
+    switch code {
+    case ENOENT: "no such file or folder"
+    case EACCES, EPERM: "permission denied"
+    case EISDIR: "it is a folder, not a file"
+    case ENOTDIR: "a part of the path is a file, not a folder"
+    case ENOSPC: "no space left on the device"
+    case EROFS: "the file system is read-only"
+    case EEXIST: "it already exists"
+    default: String(cString: strerror(code))
+    }
+}
