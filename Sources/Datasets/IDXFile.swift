@@ -76,7 +76,9 @@ public struct IDXFile: Equatable, Sendable {
         var limit = Int.max
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while result.count <= limit {
-            let wanted = min(chunk.count, limit == Int.max ? chunk.count : limit + 1 - result.count)
+            // Until the header is known, read only as far as it reaches.
+            let headerEnd = result.count < 4 ? 4 : 4 + 4 * Int(result[3])
+            let wanted = min(chunk.count, limit == Int.max ? headerEnd - result.count : limit + 1 - result.count)
             let read = chunk.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, UInt32(wanted)) }
             if read < 0 {
                 var code: Int32 = 0

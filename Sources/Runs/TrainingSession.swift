@@ -182,6 +182,10 @@ public final class TrainingSession {
         }
     }
 
+    /// Gives up the folder's lock (also done when the session goes away); the session must not
+    /// write afterwards.
+    public func close() { lock.release() }
+
     /// Both splits of the configuration's dataset (a named one or an image folder), with the
     /// folder they came from and the SHA-256 of its files.
     static func loadData(_ configuration: TrainingConfiguration, catalog: DatasetCatalog) throws(RunError) -> LoadedDataset {

@@ -90,12 +90,16 @@ func centreOfMass(_ pixels: [Float], side: Int) -> (x: Double, y: Double) {
         do { _ = try PNGFile.read(from: missing) } catch { #expect(error.localizedDescription.contains("/nonexistent/digit.png") && error.reason == "no such file or folder") }
     }
 
-    /// A PNG whose header claims `width` x `height` (signature and IHDR, nothing more).
+    /// A PNG whose header claims `width` x `height`: signature, IHDR, a tiny IDAT and IEND.
     static func pngHeader(width: UInt32, height: UInt32) -> Data {
         func word(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
-        let chunk = Array("IHDR".utf8) + word(width) + word(height) + [8, 0, 0, 0, 0]
-        let crc = chunk.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
-        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + word(13) + chunk + word(crc))
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            let crc = typed.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+            return word(UInt32(body.count)) + typed + word(crc)
+        }
+        let header = chunk("IHDR", word(width) + word(height) + [8, 0, 0, 0, 0])
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + header + chunk("IDAT", [0x78, 0x9C, 0x03, 0, 0, 0, 0, 1]) + chunk("IEND", []))
     }
 
     @Test func aPictureOfTooManyPixelsIsRefusedBeforeItIsDecoded() throws {

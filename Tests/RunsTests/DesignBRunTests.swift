@@ -31,6 +31,7 @@ import VAE
             return calls > 3  // stop inside the first epoch
         }
         guard case .interrupted(epoch: 1, batch: _) = outcome else { Issue.record("expected a mid-epoch stop, got \(outcome)"); return }
+        first.close()
         let resumed = try TrainingSession.resume(folder: parts, catalog: workspace.catalog, epochs: nil, blasThreads: 1)
         #expect(resumed.trainer.progress.batchesDone > 0)
         #expect(try resumed.run(reporter: SilentReporter()) { false } == .finished)

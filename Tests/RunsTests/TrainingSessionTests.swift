@@ -104,12 +104,25 @@ final class SilentReporter: TrainingReporter {
     @Test func startingInAFolderThatHoldsARunChangesNothing() throws {
         let workspace = Workspace()
         let folder = workspace.folder("taken")
-        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 1), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        let first = try TrainingSession.start(configuration: Workspace.configuration(epochs: 1), folder: folder, catalog: workspace.catalog, blasThreads: 1)
         let before = try Data(contentsOf: folder.configuration)
-        #expect(throws: RunError.alreadyARun(path: folder.url.path)) {
+        // While the first session holds the folder, a second writer is told who has it.
+        #expect(throws: RunError.inUse(path: folder.url.path, process: getpid())) {
+            try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        }
+        #expect(throws: RunError.inUse(path: folder.url.path, process: getpid())) {
+            try TrainingSession.resume(folder: folder, catalog: workspace.catalog, epochs: nil, blasThreads: 1)
+        }
+        // Stopped before its first checkpoint, it is restartable (by resume), not overwritten.
+        first.close()
+        #expect(throws: RunError.restartable(path: folder.url.path)) {
             try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: folder, catalog: workspace.catalog, blasThreads: 1)
         }
         #expect(try Data(contentsOf: folder.configuration) == before)
+        _ = try TrainingSession.resume(folder: folder, catalog: workspace.catalog, epochs: nil, blasThreads: 1).run(reporter: SilentReporter()) { false }
+        #expect(throws: RunError.alreadyARun(path: folder.url.path)) {
+            try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        }
     }
 
     @Test func anInterruptedRunResumesToTheSameNumbers() throws {
@@ -124,9 +137,12 @@ final class SilentReporter: TrainingReporter {
         let first = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: parted, catalog: workspace.catalog, blasThreads: 1)
         let outcome = try first.run(reporter: SilentReporter()) {
             batches += 1
-            return batches > 10  // stops after 10 batches: in epoch 2 (7 batches per epoch)
+            // Asked before every batch and at each epoch boundary: 8 calls for epoch 1 (7 batches),
+            // then the boundary and 3 batches of epoch 2; the 13th call stops.
+            return batches > 12
         }
         #expect(outcome == .interrupted(epoch: 2, batch: 3))
+        first.close()
         #expect(try parted.readMetrics().count == 1)
 
         let reporter = SilentReporter()
@@ -148,7 +164,7 @@ final class SilentReporter: TrainingReporter {
             try TrainingSession.resume(folder: workspace.folder("missing"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
         }
         try FileManager.default.createDirectory(at: workspace.folder("empty").url, withIntermediateDirectories: true)
-        #expect(throws: RunError.notARun(path: workspace.folder("empty").url.path, reason: "it has no config.json")) {
+        #expect(throws: RunError.notARun(path: workspace.folder("empty").url.path, reason: "it is empty; start a run there with --out")) {
             try TrainingSession.resume(folder: workspace.folder("empty"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
         }
     }
