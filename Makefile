@@ -1,7 +1,7 @@
 # The two commands of the README, and benchmarks. Each installs what it needs first.
 SWIFT ?= swift
 
-.PHONY: train test bench demo dependencies
+.PHONY: train test fuzz bench demo dependencies
 
 dependencies:
 	@bash scripts/install-dependencies.sh
@@ -20,9 +20,16 @@ train: dependencies
 	.build/release/vae traverse $$run --top 10 && \
 	.build/release/vae interpolate $$run --path spherical
 
-# Numeric tests run in release mode: SIMD code is ~700x slower in debug builds.
+# Numeric tests run in release mode: SIMD code is ~700x slower in debug builds. Then every
+# fuzz target runs briefly under libFuzzer and AddressSanitizer (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 15
 test: dependencies
 	$(SWIFT) test -c release --disable-xctest
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
+fuzz: dependencies
+	bash scripts/fuzz.sh $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
 
 bench: dependencies
 	$(SWIFT) build -c release --product vae

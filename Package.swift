@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

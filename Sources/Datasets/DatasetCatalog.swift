@@ -95,8 +95,11 @@ public struct DatasetCatalog: Sendable {
         guard let folder = locate(name) else {
             if let dataDirectory {
                 var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: dataDirectory.path, isDirectory: &isFolder), isFolder.boolValue else {
-                    throw .unreadable(folder: dataDirectory.path, reason: "it is not a folder (the data folder must hold the dataset's four IDX files)")
+                guard FileManager.default.fileExists(atPath: dataDirectory.path, isDirectory: &isFolder) else {
+                    throw .unreadable(folder: dataDirectory.path, reason: "no such folder (the data folder must hold the dataset's four IDX files)")
+                }
+                guard isFolder.boolValue else {
+                    throw .unreadable(folder: dataDirectory.path, reason: "it is a file, not a folder (the data folder must hold the dataset's four IDX files)")
                 }
                 let missing = DatasetSplit.allCases.flatMap { [$0.fileNames.images, $0.fileNames.labels] }
                     .filter { Self.file($0, in: dataDirectory) == nil }

@@ -29,43 +29,44 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A run folder's metrics.csv (`MetricsTable.decode`).
     case metrics
 
-    /// Feeds `data` to the target; errors thrown for bad input are the expected outcome.
-    public func run(_ data: Data) {
+    /// Feeds `data` to the target and says whether it was accepted as valid input; errors
+    /// thrown for bad input are the expected outcome.
+    @discardableResult
+    public func run(_ data: Data) -> Bool {
         switch self {
         case .idx:
             let bytes = [UInt8](data)
-            _ = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.imageMagic)
-            _ = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.labelMagic)
+            let images = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.imageMagic)
+            let labels = try? IDXFile.decode(bytes, file: "fuzz", expectedMagic: IDXFile.labelMagic)
+            return images != nil || labels != nil
         case .safetensors:
-            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return }
-            _ = try? Self.small.trainer.model.load(file, fileName: "fuzz")
+            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return false }
+            let loaded = (try? Self.small.freshTrainer().model.load(file, fileName: "fuzz")) != nil
             _ = try? TrainingCheckpoint.modelSpecification(in: file, fileName: "fuzz")
+            return loaded
         case .image:
-            _ = try? ImageFile.decode(data, path: "fuzz")
+            return (try? ImageFile.decode(data, path: "fuzz")) != nil
         case .folderFile:
-            guard data.count >= 2 else { return }
+            guard data.count >= 2 else { return false }
             let side = 1 + Int(data[data.startIndex]) % 48
             let flags = data[data.startIndex + 1]
             let rest = Data(data.dropFirst(2))
-            if flags & 0x80 != 0 {
-                _ = ImageFolder.cachedShape(bytes: rest, entryCount: Int(flags & 0x7F))
-                return
-            }
-            guard let picture = try? ImageFile.decode(rest, path: "fuzz") else { return }
+            if flags & 0x80 != 0 { return ImageFolder.cachedShape(bytes: rest, entryCount: Int(flags & 0x7F)) != nil }
+            guard let picture = try? ImageFile.decode(rest, path: "fuzz") else { return false }
             let options = ImageFolderOptions(path: "/fuzz", height: flags & 1 != 0 ? side : nil, width: flags & 1 != 0 ? side + Int(flags >> 4) : nil,
                                              centreCrop: flags & 2 != 0, colour: flags & 4 != 0 ? .grey : .colour)
             // A picture of its own size is only resampled when it is small (the fuzzer's time).
-            guard flags & 1 != 0 || picture.width * picture.height <= 1 << 16 else { return }
+            guard flags & 1 != 0 || picture.width * picture.height <= 1 << 16 else { return false }
             let (values, shape) = ImageFolder.transform(picture, options: options)
             precondition(values.count == shape.count && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "a transformed picture left [0, 1]")
+            return true
         case .config:
-            _ = try? RunFolder.decodeRecord(data, file: "fuzz/config.json")
+            return (try? RunFolder.decodeRecord(data, file: "fuzz/config.json")) != nil
         case .checkpoint:
-            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return }
-            let trainer = Self.small.freshTrainer()
-            _ = try? TrainingCheckpoint.restore(trainer, from: file, fileName: "fuzz")
+            guard let file = try? SafeTensorsFile.decode(data, file: "fuzz") else { return false }
+            return (try? TrainingCheckpoint.restore(Self.small.freshTrainer(), from: file, fileName: "fuzz")) != nil
         case .metrics:
-            _ = try? MetricsTable.decode(String(decoding: data, as: UTF8.self))
+            return (try? MetricsTable.decode(String(decoding: data, as: UTF8.self))) != nil
         }
     }
 

@@ -34,7 +34,7 @@ import Testing
                 && !message.contains("train-images")
         }
         #expect { try DatasetCatalog(dataDirectory: fixture.folder.appendingPathComponent("t10k-images-idx3-ubyte")).load(.mnist, split: .train) } throws: { error in
-            (error as? DatasetError)?.localizedDescription.contains("it is not a folder") == true
+            (error as? DatasetError)?.localizedDescription.contains("it is a file, not a folder") == true
         }
     }
 

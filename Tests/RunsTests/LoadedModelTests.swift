@@ -33,6 +33,34 @@ import VAE
         #expect(bare.defaultOutput("samples.png").lastPathComponent == "model-samples.png")
     }
 
+    @Test func aModelFileWhoseArchitectureIsImpossibleIsRefusedNamingIt() throws {
+        let (workspace, folder) = try Self.trainedRun()
+        _ = workspace
+        var file = try SafeTensorsFile.read(from: folder.model)
+        let bare = folder.url.appendingPathComponent("edited.safetensors")
+        // Metadata claiming a latent size of 0 (the tensors are left as they are).
+        file.metadata["model_specification"] = file.metadata["model_specification"]!.replacingOccurrences(of: #""latentSize":[0-9]+"#, with: #""latentSize":0"#, options: .regularExpression)
+        file.metadata["model_configuration"] = nil
+        try file.write(to: bare)
+        #expect { try LoadedModel.load(path: bare.path, preset: Preset.all[0].configuration) } throws: { error in
+            "\(error.localizedDescription)".contains("model_specification: the latent size must be positive, got 0")
+        }
+        // PyTorch's names with shapes that give no hidden units.
+        let empty = SafeTensorsFile(tensors: ["fc1.weight": .init(shape: [0, 784], values: []), "fc21.weight": .init(shape: [2, 0], values: [])])
+        try empty.write(to: bare)
+        #expect { try LoadedModel.load(path: bare.path, preset: Preset.all[0].configuration) } throws: { error in
+            "\(error.localizedDescription)".contains("the hidden sizes must all be positive, got [0]")
+        }
+        // A recorded architecture too large for memory is refused before anything is allocated.
+        file = try SafeTensorsFile.read(from: folder.model)
+        file.metadata["model_configuration"] = nil
+        file.metadata["model_specification"] = file.metadata["model_specification"]!.replacingOccurrences(of: "\"hiddenSizes\":[", with: "\"hiddenSizes\":[900000000,")
+        try file.write(to: bare)
+        #expect { try LoadedModel.load(path: bare.path, preset: Preset.all[0].configuration) } throws: { error in
+            "\(error.localizedDescription)".contains("GB of memory to train")
+        }
+    }
+
     @Test func aMissingPathIsNamed() {
         #expect(throws: RunError.notFound(path: "/nonexistent/run", expected: "a run folder written by `vae train` or a .safetensors model file")) {
             try LoadedModel.load(path: "/nonexistent/run", preset: Preset.all[0].configuration)
