@@ -188,6 +188,21 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func aModelOfAnotherArchitectureIsNamedOnceWithWhatDiffers() throws {
+        let scratch = try ScratchFolder("mixed")
+        let run = try Self.finishedRun(scratch)
+        let data = scratch.url.appendingPathComponent("data")
+        let other = try Tool.run(["train", "--preset", "pytorch-example", "--data-dir", data.path, "--out", scratch.path("other"), "--epochs", "1",
+                                  "--hidden-sizes", "9", "--latent-size", "2"])
+        #expect(other.status == 0, "\(other.output)")
+        let model = run.appendingPathComponent("model.safetensors")
+        try FileManager.default.removeItem(at: model)
+        try FileManager.default.copyItem(at: scratch.url.appendingPathComponent("other/model.safetensors"), to: model)
+        let result = try Tool.run(["eval", run.path, "--data-dir", data.path, "--samples", "0"])
+        #expect(result.status == 1 && result.output.contains("has shape [9, 36], the model expects [8, 36]"), "\(result.output)")
+        #expect(result.output.components(separatedBy: model.path).count == 2, "the file is named once: \(result.output)")
+    }
+
     @Test func aModelTooLargeForMemoryIsRefusedSayingHowMuchItNeeds() throws {
         let result = try Tool.run(["train", "--hidden-sizes", "100000000", "--out", "/nonexistent/never"])
         #expect(result.status == 64 && result.output.contains("GB of memory to train"), "\(result.output)")

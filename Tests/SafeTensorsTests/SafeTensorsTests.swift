@@ -120,6 +120,31 @@ import SafeTensors
     }
 }
 
+@Suite struct ErrorTextTests {
+    @Test func foundationErrorCodesBecomeWordsAUserCanActOn() {
+        #expect(plainDescription(of: NSError(domain: NSURLErrorDomain, code: NSURLErrorTimedOut)) == "the server did not answer in time")
+        #expect(plainDescription(of: NSError(domain: NSURLErrorDomain, code: NSURLErrorCannotConnectToHost)) == "the connection was refused")
+        #expect(plainDescription(of: CocoaError(.fileReadNoSuchFile)) == "no such file or folder")
+        #expect(plainDescription(of: CocoaError(.fileWriteFileExists)) == "a file of that name is in the way")
+        #expect(plainDescription(of: FileReadError(path: "/x", reason: "it is a folder, not a file")) == "it is a folder, not a file")
+        #expect(describeErrno(ENOSPC) == "no space left on the device" && describeErrno(EISDIR) == "it is a folder, not a file")
+    }
+
+    @Test func aJSONFieldOfTheWrongKindIsNamedByItsPath() throws {
+        struct Inner: Decodable { var seed: UInt64; var count: Int }
+        struct Outer: Decodable { var configuration: Inner }
+        func problem(_ text: String) -> String {
+            do { _ = try JSONDecoder().decode(Outer.self, from: Data(text.utf8)); return "" } catch {
+                return JSONDecoding.describe(error, data: Data(text.utf8))
+            }
+        }
+        #expect(problem(#"{"configuration": {"seed": -5, "count": 1}}"#) == "configuration.seed: expected a non-negative integer, got -5")
+        #expect(problem(#"{"configuration": {"seed": 5, "count": "many"}}"#).hasPrefix("configuration.count: expected an integer"))
+        #expect(problem(#"{"configuration": {"seed": 5}}"#) == "the field 'count' in configuration is missing")
+        #expect(problem(#"{"configuration": "#) == "it is not valid JSON")
+    }
+}
+
 @Suite struct ForeignFileTests {
     @Test func aTextFileIsReportedAsNotSafetensorsRatherThanTruncated() {
         let json = Data(#"{"tool": "vae", "version": "0.3.0"}"#.utf8)
