@@ -6,7 +6,7 @@
 # Targets (Sources/FuzzTargets/FuzzTarget.swift): idx, safetensors, image, folder-file,
 # config, checkpoint, metrics. Each runs for the stated time on its corpus in
 # $VAE_FUZZ_DIR/corpus/<target> (default .fuzz/, kept between runs, started from the seeds
-# `vae-fuzz seeds` writes); a crashing input is kept in $VAE_FUZZ_DIR/crashes/<target>/ and
+# the fuzzer writes with $VAE_FUZZ_WRITE_SEEDS); a crashing input is kept in $VAE_FUZZ_DIR/crashes/<target>/ and
 # makes the script fail. Save a fixed crash input in Tests/FuzzInputs/<target>/ so the tests
 # replay it. The summary line per target gives executions, coverage and corpus size.
 set -euo pipefail
@@ -20,9 +20,8 @@ work="${VAE_FUZZ_DIR:-.fuzz}"
 # The fuzzing build has a scratch folder of its own (sanitizer flags differ from the main build).
 swift build -c release --product vae-fuzz --scratch-path .build/fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING 2>&1 | grep -v "Cannot export local symbol" | tail -2
-swift build -c release --product vae-fuzz 2>&1 | tail -1
 fuzzer=.build/fuzz/release/vae-fuzz
-.build/release/vae-fuzz seeds "$work/seeds"
+VAE_FUZZ_WRITE_SEEDS="$work/seeds" "$fuzzer"
 
 status=0
 for target in "${targets[@]}"; do

@@ -4,9 +4,19 @@ import FuzzTargets
 // Built two ways (see scripts/fuzz.sh):
 // - with `-sanitize=fuzzer,address -DFUZZING`: libFuzzer's entry point; the target is named by
 //   $VAE_FUZZ_TARGET, and the executable's entry (SwiftPM names it FuzzCommand_main) hands
-//   the command line to libFuzzer's driver;
+//   the command line to libFuzzer's driver (or, with $VAE_FUZZ_WRITE_SEEDS set to a folder,
+//   writes the seeds there);
 // - plainly: `vae-fuzz seeds DIR` writes each target's seed inputs into DIR/<target>/, and
 //   `vae-fuzz replay TARGET FILE...` feeds saved inputs (a corpus, crash inputs) to a target.
+
+/// Each target's seed inputs into `folder/<target>/seed-<name>`.
+func writeSeeds(into folder: String) {
+    for target in FuzzTarget.allCases {
+        let subfolder = URL(fileURLWithPath: folder).appendingPathComponent(target.rawValue)
+        try? FileManager.default.createDirectory(at: subfolder, withIntermediateDirectories: true)
+        for (name, data) in target.seeds { try? data.write(to: subfolder.appendingPathComponent("seed-" + name)) }
+    }
+}
 
 #if FUZZING
 nonisolated(unsafe) let selectedTarget: FuzzTarget = {
@@ -30,6 +40,10 @@ func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutableP
 
 @_cdecl("FuzzCommand_main")
 public func fuzzMain(_ argc: Int32, _ argv: Arguments?) -> Int32 {
+    if let folder = ProcessInfo.processInfo.environment["VAE_FUZZ_WRITE_SEEDS"] {
+        writeSeeds(into: folder)
+        return 0
+    }
     var count = argc, values = argv
     return runFuzzerDriver(&count, &values) { fuzzOneInput($0, $1) }
 }
@@ -41,11 +55,7 @@ struct FuzzCommand {
         let usage = "usage: vae-fuzz seeds DIR | vae-fuzz replay TARGET FILE... (targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")))"
         switch arguments.first {
         case "seeds" where arguments.count == 2:
-            for target in FuzzTarget.allCases {
-                let folder = URL(fileURLWithPath: arguments[1]).appendingPathComponent(target.rawValue)
-                try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                for (name, data) in target.seeds { try? data.write(to: folder.appendingPathComponent("seed-" + name)) }
-            }
+            writeSeeds(into: arguments[1])
         case "replay" where arguments.count >= 2:
             guard let target = FuzzTarget(rawValue: arguments[1]) else {
                 print(usage)
