@@ -29,7 +29,13 @@ public struct PNGError: Error, LocalizedError, Equatable {
 public enum PNGFile {
     public static func read(from url: URL) throws(PNGError) -> PNGPicture {
         let data: Data
-        do { data = try readFile(url) } catch { throw PNGError(path: url.path, reason: error.reason) }
+        do { data = try readFile(url, maximumBytes: ImageFile.maximumFileBytes) } catch { throw PNGError(path: url.path, reason: error.reason) }
+        return try decode(data, path: url.path)
+    }
+
+    /// Decodes PNG bytes; `path` names the source in errors.
+    public static func decode(_ data: Data, path: String) throws(PNGError) -> PNGPicture {
+        let url = URL(fileURLWithPath: path)
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         guard data.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {

@@ -17,7 +17,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case idx
     /// `SafeTensorsFile.decode`, and loading the result into a small model.
     case safetensors
-    /// `ImageFile.decode` (PNG through libpng, JPEG through libjpeg-turbo).
+    /// `ImageFile.decode` (PNG through libpng, JPEG through libjpeg-turbo), and the import of
+    /// a picture as a digit (`PNGFile.decode`, then `ImageImport.convert`).
     case image
     /// An image folder's per-file path: decode, then composite, crop and resize to a target
     /// size taken from the first bytes; and the folder's decoded-image cache reader.
@@ -45,6 +46,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? TrainingCheckpoint.modelSpecification(in: file, fileName: "fuzz")
             return loaded
         case .image:
+            if let picture = try? PNGFile.decode(data, path: "fuzz"), picture.width * picture.height <= 1 << 16 {
+                let digit = ImageImport.convert(picture)
+                precondition(digit.pixels.count == 28 * 28 && digit.pixels.allSatisfy { $0 >= 0 && $0 <= 1 }, "an imported digit left [0, 1]")
+            }
             return (try? ImageFile.decode(data, path: "fuzz")) != nil
         case .folderFile:
             guard data.count >= 2 else { return false }
