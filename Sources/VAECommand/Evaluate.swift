@@ -88,6 +88,9 @@ struct Evaluate: ParsableCommand {
             iwae = model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator) { done in progress.update(done) }
             iwaeSeconds = Date().timeIntervalSince(iwaeStarted)
             progress.finish()
+            if let bound = iwae, !(bound.logLikelihood.isFinite && bound.elbo.isFinite) {
+                throw CommandFailure("the IWAE bound of the model in \(modelURL.path) on the test images in \(dataFolder) is not a finite number (\(bound.logLikelihood)); no figures were reported")
+            }
         }
 
         let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood))"
