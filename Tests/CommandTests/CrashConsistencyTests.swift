@@ -73,6 +73,7 @@ import Glibc
                 try? FileManager.default.removeItem(at: out)
             }
         }
+        print("crash consistency: \(trial) trials (SIGKILL, SIGINT, SIGTERM), \(interruptedBySignal) stopped with a checkpoint by the signal; each resumed to the uninterrupted run")
         #expect(trial >= 9, "only \(trial) trials fitted the time budget")
         // The graceful stops did happen (exit 130 with a checkpoint), not only runs that had finished.
         #expect(interruptedBySignal > 0, "\(firstSteps)")
