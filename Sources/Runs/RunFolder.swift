@@ -37,6 +37,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
 ///     checkpoint.safetensors      weights + optimizer state + progress, for --resume
 ///     reconstructions/epoch-N.png 8 test digits (top) above their reconstructions (z = μ)
 ///     learning-curves.png/.svg    loss per epoch (train, test) and its two terms
+///     .lock                       held (flock) by the one process writing the folder; its id
 public struct RunFolder: Sendable {
     public let url: URL
 
@@ -55,9 +56,6 @@ public struct RunFolder: Sendable {
     }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
-    public var holdsRun: Bool {
-        FileManager.default.fileExists(atPath: checkpoint.path) || FileManager.default.fileExists(atPath: configuration.path)
-    }
 
     /// What a folder holds, as far as training is concerned.
     public enum State: Equatable, Sendable {
