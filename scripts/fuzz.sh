@@ -7,7 +7,8 @@
 # config, checkpoint, metrics. Each runs for the stated time on its corpus in
 # $VAE_FUZZ_DIR/corpus/<target> (default .fuzz/, kept between runs, started from the seeds
 # the fuzzer writes with $VAE_FUZZ_WRITE_SEEDS); a crashing input is kept in $VAE_FUZZ_DIR/crashes/<target>/ and
-# makes the script fail. Save a fixed crash input in Tests/FuzzInputs/<target>/ so the tests
+# makes the script fail. The JSON-bearing targets and metrics.csv get a dictionary of their
+# tokens (scripts/fuzz-dictionaries/). Save a fixed crash input in Tests/FuzzInputs/<target>/ so the tests
 # replay it. The summary line per target gives executions, coverage and corpus size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +30,14 @@ for target in "${targets[@]}"; do
     cp -n "$work/seeds/$target"/* "$work/corpus/$target/" 2>/dev/null || true
     [ -d "Tests/FuzzInputs/$target" ] && cp -n "Tests/FuzzInputs/$target"/* "$work/corpus/$target/" 2>/dev/null || true
     log="$work/$target.log"
+    dictionary=()
+    case "$target" in
+        safetensors|config|checkpoint) dictionary=(-dict=scripts/fuzz-dictionaries/json.dict) ;;
+        metrics) dictionary=(-dict=scripts/fuzz-dictionaries/metrics.dict) ;;
+    esac
     set +e
     VAE_FUZZ_TARGET="$target" ASAN_OPTIONS=detect_leaks=0 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 \
-        -max_len=65536 -print_final_stats=1 -artifact_prefix="$work/crashes/$target/" "$work/corpus/$target" >"$log" 2>&1
+        -max_len=65536 -print_final_stats=1 "${dictionary[@]}" -artifact_prefix="$work/crashes/$target/" "$work/corpus/$target" >"$log" 2>&1
     code=$?
     set -e
     runs=$(grep -m1 '^stat::number_of_executed_units' "$log" | awk '{print $2}')
