@@ -218,7 +218,7 @@ public enum ImageFolder {
     static func children(_ folder: URL) throws(ImageFolderError) -> (folders: [String], files: [String]) {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
-            throw ImageFolderError("cannot list \(folder.path): \(error.localizedDescription)")
+            throw ImageFolderError("cannot list \(folder.path): \(plainDescription(of: error))")
         }
         var folders: [String] = [], files: [String] = []
         for name in names.sorted() where !name.hasPrefix(".") {
@@ -232,7 +232,7 @@ public enum ImageFolder {
     static func entry(_ url: URL, root: URL, label: Int?) throws(ImageFolderError) -> Entry {
         let attributes: [FileAttributeKey: Any]
         do { attributes = try FileManager.default.attributesOfItem(atPath: url.path) } catch {
-            throw ImageFolderError("cannot read \(url.path): \(error.localizedDescription)")
+            throw ImageFolderError("cannot read \(url.path): \(plainDescription(of: error))")
         }
         let relative = String(url.path.dropFirst(root.path.count + 1))
         return Entry(relativePath: relative, url: url, label: label, size: (attributes[.size] as? NSNumber)?.intValue ?? 0,

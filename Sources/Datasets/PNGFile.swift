@@ -35,11 +35,10 @@ public enum PNGFile {
 
     /// Decodes PNG bytes; `path` names the source in errors.
     public static func decode(_ data: Data, path: String) throws(PNGError) -> PNGPicture {
-        let url = URL(fileURLWithPath: path)
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         guard data.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
-            throw PNGError(path: url.path, reason: message(of: &image))
+            throw PNGError(path: path, reason: message(of: &image))
         }
         let format = image.format
         let hasAlpha = format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
@@ -49,13 +48,13 @@ public enum PNGFile {
         let width = Int(image.width), height = Int(image.height)
         guard width > 0, height > 0, width * height <= ImageFile.maximumPixels else {
             png_image_free(&image)
-            throw PNGError(path: url.path, reason: "\(width)x\(height) pixels is not a usable size (at most \(ImageFile.maximumPixels) pixels)")
+            throw PNGError(path: path, reason: "\(width)x\(height) pixels is not a usable size (at most \(ImageFile.maximumPixels) pixels)")
         }
         var pairs = [UInt8](repeating: 0, count: 2 * width * height)
         let ok = data.withUnsafeBytes { _ in
             pairs.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(2 * width), nil) }
         }
-        guard ok != 0 else { throw PNGError(path: url.path, reason: message(of: &image)) }
+        guard ok != 0 else { throw PNGError(path: path, reason: message(of: &image)) }
         // Composite on white: g a + 255 (1 - a), with 8-bit non-premultiplied grey and alpha.
         var grey = [UInt8](repeating: 0, count: width * height)
         for index in grey.indices {

@@ -154,10 +154,15 @@ import Glibc
         #expect(resumed.status == 0, "\(resumed.output)")
     }
 
+    /// A safetensors file's header length (its first 8 bytes, little-endian).
+    static func headerLength(_ data: Data) -> Int {
+        Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    }
+
     /// `data` with `from` replaced by `to` inside the safetensors header, the header's length
     /// field adjusted (the header is padded with spaces to keep the data aligned).
     static func editKeepingLength(_ data: Data, from: String, to: String) -> Data {
-        let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let length = headerLength(data)
         var header = String(decoding: data[8..<(8 + length)], as: UTF8.self).replacingOccurrences(of: from, with: to)
         header = header.trimmingCharacters(in: .whitespaces)
         let padded = header + String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
@@ -174,7 +179,7 @@ import Glibc
         let data = scratch.url.appendingPathComponent("data").path
         let model = run.appendingPathComponent("model.safetensors")
         var bytes = try Data(contentsOf: model)
-        let length = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let length = Self.headerLength(bytes)
         // The first value of the data section (the first tensor in name order) becomes NaN.
         bytes.replaceSubrange((8 + length)..<(12 + length), with: [0x00, 0x00, 0xC0, 0x7F])
         try bytes.write(to: model)
