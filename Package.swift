@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Data flows one way:
-//   COpenBLAS, CFloatingPoint -> TensorCore -> NN, Optimizers
+//   COpenBLAS, CDNNL (oneDNN), CFloatingPoint -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
 //   CZlib, CPNG, CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files, image folders of PNG and JPEG, binarisation, downloads, image import)
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
@@ -32,10 +32,12 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // oneDNN ships no pkg-config file; its header is on the default include path.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: - Engine
         .systemLibrary(name: "CFloatingPoint"),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CFloatingPoint"]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CDNNL", "CFloatingPoint"]),
 
         // MARK: - Files
         .target(name: "Persistence"),

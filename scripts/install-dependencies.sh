@@ -3,7 +3,7 @@
 # Safe to run any number of times: it does nothing once everything is there.
 set -euo pipefail
 
-packages=(libopenblas-dev zlib1g-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config)
+packages=(libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: the Swift toolchain (6.0 or newer) is not on PATH." >&2

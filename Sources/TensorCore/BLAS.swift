@@ -7,8 +7,8 @@ import Glibc
 
 /// The OpenBLAS library behind matrix multiply.
 public enum BLAS {
-    /// Sets OpenBLAS's thread count (after `tuneForProcessor()`), and the elementwise kernels'
-    /// (`ParallelLoop.shared`, at most 2). One thread is the default: two help only when the other core is idle (see the
+    /// Sets OpenBLAS's thread count (after `tuneForProcessor()`), the elementwise kernels'
+    /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP) for the convolutions. One thread is the default: two help only when the other core is idle (see the
     /// platform notes). The two never run at once: each call returns before the next starts.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
@@ -18,6 +18,7 @@ public enum BLAS {
             if openblas_get_num_threads() != Int32(count) { openblas_set_num_threads(Int32(count)) }
         }
         ParallelLoop.shared.threadCount = count
+        OneDNN.setThreadCount(count)
     }
 
     /// Held around every multiply and every change to the library's set-up: OpenBLAS must not be

@@ -1,0 +1,101 @@
+// 2-d convolution and transposed convolution on oneDNN's primitives.
+//
+// Shapes (planar; either op also takes and may return channel-blocked images, see ImageLayout):
+//   convolution2D:            x [N, C_in, H, W], weight [C_out, C_in, kH, kW] (PyTorch's Conv2d),
+//                             bias [C_out] -> y [N, C_out, H', W'],  H' = ⌊(H + 2 p − kH) / s⌋ + 1,
+//                             y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, c, s·i − p + u, s·j − p + v]
+//                             (x is zero outside the image).
+//   transposedConvolution2D:  x [N, C_in, H, W], weight [C_in, C_out, kH, kW] (PyTorch's
+//                             ConvTranspose2d), bias [C_out] -> y [N, C_out, H', W'],
+//                             H' = (H − 1) s − 2 p + kH + output padding,
+//                             the adjoint of the convolution with the same weight read as
+//                             [C_out_conv = C_in, C_in_conv = C_out, kH, kW]: each input pixel scatters
+//                             w[c, o, u, v] · x[n, c, i, j] onto y[n, o, s·i − p + u, s·j − p + v].
+// A transposed convolution's forward pass is a convolution's backward-data pass and its input
+// gradient a convolution's forward pass, so both ops run on the three convolution primitives
+// (oneDNN 2.6's deconvolution primitive is about half as fast in its forward pass).
+
+/// A height and a width (strides, paddings, kernel sizes).
+public struct SpatialPair: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+    public init(_ both: Int) { self.init(both, both) }
+
+    public var description: String { height == width ? "\(height)" : "\(height)x\(width)" }
+}
+
+/// The output size of a convolution over `input` pixels along one axis: ⌊(n + 2p − k) / s⌋ + 1,
+/// or nil when the kernel does not fit.
+public func convolutionOutputLength(input: Int, kernel: Int, stride: Int, padding: Int) -> Int? {
+    let span = input + 2 * padding - kernel
+    return span >= 0 ? span / stride + 1 : nil
+}
+
+/// The output size of a transposed convolution along one axis: (n − 1) s − 2p + k + output padding,
+/// or nil when that is below 1.
+public func transposedConvolutionOutputLength(input: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int) -> Int? {
+    let length = (input - 1) * stride - 2 * padding + kernel + outputPadding
+    return length >= 1 ? length : nil
+}
+
+extension Tensor {
+    /// A 2-d convolution (cross-correlation, as PyTorch's Conv2d). See the shapes above.
+    public static func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),
+                                     padding: SpatialPair = SpatialPair(0)) -> Tensor {
+        let size = x.imageBatchSize
+        precondition(weight.rank == 4 && weight.shape[1] == size.channels,
+                     "convolution weight must be [out, \(size.channels), kH, kW] for \(size.channels) input channels, got \(weight.shape)")
+        let outputChannels = weight.shape[0], kernel = SpatialPair(weight.shape[2], weight.shape[3])
+        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        precondition(stride.height >= 1 && stride.width >= 1 && padding.height >= 0 && padding.width >= 0,
+                     "stride must be positive and padding non-negative, got \(stride) and \(padding)")
+        guard let height = convolutionOutputLength(input: size.height, kernel: kernel.height, stride: stride.height, padding: padding.height),
+              let width = convolutionOutputLength(input: size.width, kernel: kernel.width, stride: stride.width, padding: padding.width)
+        else { preconditionFailure("a \(kernel) kernel with padding \(padding) does not fit \(size.height)x\(size.width) images") }
+        let key = ConvolutionPrimitives.Key(
+            transposed: false, batch: size.batch, sourceChannels: size.channels, destinationChannels: outputChannels,
+            source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width), kernel: kernel, stride: stride,
+            paddingBefore: padding, paddingAfter: trailingPadding(source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width),
+                                                                  kernel: kernel, stride: stride, before: padding),
+            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount)
+        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
+    }
+
+    /// A 2-d transposed convolution (PyTorch's ConvTranspose2d). See the shapes above.
+    /// `outputPadding` (below the stride) adds rows and columns at the bottom and right.
+    public static func transposedConvolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),
+                                               padding: SpatialPair = SpatialPair(0), outputPadding: SpatialPair = SpatialPair(0)) -> Tensor {
+        let size = x.imageBatchSize
+        precondition(weight.rank == 4 && weight.shape[0] == size.channels,
+                     "transposed convolution weight must be [\(size.channels), out, kH, kW] for \(size.channels) input channels, got \(weight.shape)")
+        let outputChannels = weight.shape[1], kernel = SpatialPair(weight.shape[2], weight.shape[3])
+        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        precondition(stride.height >= 1 && stride.width >= 1 && padding.height >= 0 && padding.width >= 0,
+                     "stride must be positive and padding non-negative, got \(stride) and \(padding)")
+        precondition(outputPadding.height >= 0 && outputPadding.width >= 0 && outputPadding.height < stride.height && outputPadding.width < stride.width,
+                     "output padding must lie in 0..<stride, got \(outputPadding) with stride \(stride)")
+        guard let height = transposedConvolutionOutputLength(input: size.height, kernel: kernel.height, stride: stride.height,
+                                                             padding: padding.height, outputPadding: outputPadding.height),
+              let width = transposedConvolutionOutputLength(input: size.width, kernel: kernel.width, stride: stride.width,
+                                                            padding: padding.width, outputPadding: outputPadding.width)
+        else { preconditionFailure("a transposed \(kernel) kernel with padding \(padding) gives no pixels from \(size.height)x\(size.width) images") }
+        // The equivalent convolution maps the output (its source) to the input (its destination).
+        let source = SpatialPair(height, width), destination = SpatialPair(size.height, size.width)
+        let key = ConvolutionPrimitives.Key(
+            transposed: true, batch: size.batch, sourceChannels: outputChannels, destinationChannels: size.channels,
+            source: source, destination: destination, kernel: kernel, stride: stride, paddingBefore: padding,
+            paddingAfter: trailingPadding(source: source, destination: destination, kernel: kernel, stride: stride, before: padding),
+            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount)
+        return ConvolutionPrimitives.shared(key).transposedConvolve(x, weight: weight, bias: bias)
+    }
+
+    /// The padding after the image that makes a convolution from `source` to `destination` exact:
+    /// destination − 1 = (source + before + after − kernel) / stride.
+    private static func trailingPadding(source: SpatialPair, destination: SpatialPair, kernel: SpatialPair, stride: SpatialPair,
+                                        before: SpatialPair) -> SpatialPair {
+        SpatialPair((destination.height - 1) * stride.height + kernel.height - source.height - before.height,
+                    (destination.width - 1) * stride.width + kernel.width - source.width - before.width)
+    }
+}

@@ -1,0 +1,334 @@
+import CDNNL
+
+/// The oneDNN primitives of one convolution shape, created once and kept for the process.
+///
+/// A set holds the three convolution primitive descriptors (forward, backward-data,
+/// backward-weights) with `format_tag::any`, so oneDNN picks its fastest (blocked) layouts; the
+/// primitives themselves are made on first use (an evaluation never builds the backward ones).
+/// Where a tensor's layout differs from what a primitive wants (PyTorch's weight layout, a planar
+/// input), a reorder primitive, also made once, converts it into a pooled buffer. Outputs keep
+/// the layout their primitive writes (planar or channel-blocked, see `ImageLayout`).
+///
+/// In the convolution's own terms, the source has `sourceChannels` and the destination
+/// `destinationChannels`. A convolution op reads the source and writes the destination; a
+/// transposed one the other way round (its input is the destination).
+final class ConvolutionPrimitives {
+    struct Key: Hashable {
+        var transposed: Bool
+        var batch: Int
+        var sourceChannels: Int
+        var destinationChannels: Int
+        var source: SpatialPair
+        var destination: SpatialPair
+        var kernel: SpatialPair
+        var stride: SpatialPair
+        var paddingBefore: SpatialPair
+        var paddingAfter: SpatialPair
+        var hasBias: Bool
+        var inputLayout: ImageLayout
+        var threads: Int
+    }
+
+    /// Where a reorder sits; each place converts one fixed pair of layouts.
+    enum Place: Hashable {
+        case input, inputForGradient, weightsForward, weightsBackwardData, outputGradientForData, outputGradientForWeights
+        case inputGradient, weightGradient, output
+    }
+
+    let key: Key
+    let context: OneDNN.Context
+
+    // Our tensors' descriptors.
+    let inputDescriptor: dnnl_memory_desc_t
+    let outputDescriptor: dnnl_memory_desc_t
+    let outputLayout: ImageLayout
+    let plainWeights: dnnl_memory_desc_t
+    let biasDescriptor: dnnl_memory_desc_t
+
+    // The primitives' descriptors, in the convolution's terms.
+    let forwardDescriptor: dnnl_primitive_desc_t
+    let backwardDataDescriptor: dnnl_primitive_desc_t
+    let backwardWeightsDescriptor: dnnl_primitive_desc_t
+    let forwardSource, forwardWeights, forwardDestination: dnnl_memory_desc_t
+    let dataSource, dataWeights, dataDestination: dnnl_memory_desc_t
+    let weightsSource, weightsGradient, weightsDestination: dnnl_memory_desc_t
+
+    private var forwardCall: PrimitiveCall?
+    private var backwardDataCall: PrimitiveCall?
+    private var backwardWeightsCall: PrimitiveCall?
+    private var reorders: [Place: Reorder] = [:]
+
+    /// The set for `key`, created on first use.
+    static func shared(_ key: Key) -> ConvolutionPrimitives {
+        OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+        let context = OneDNN.context
+        if let existing = context.convolutions[key] { return existing }
+        let created = ConvolutionPrimitives(key: key, context: context)
+        context.convolutions[key] = created
+        return created
+    }
+
+    private init(key: Key, context: OneDNN.Context) {
+        self.key = key
+        self.context = context
+        let sourceSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
+        let destinationSize = ImageBatchSize(batch: key.batch, channels: key.destinationChannels,
+                                             height: key.destination.height, width: key.destination.width)
+        let (inputSize, outputSize) = key.transposed ? (destinationSize, sourceSize) : (sourceSize, destinationSize)
+        inputDescriptor = Self.descriptor(inputSize, key.inputLayout)
+        plainWeights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], dnnl_oihw)
+        biasDescriptor = OneDNN.descriptor([key.destinationChannels], dnnl_x)
+        // The output may take a blocked layout only when its channels fill whole blocks.
+        let outputTag = outputSize.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw
+        let anyTag = dnnl_format_tag_any
+        var source = OneDNN.descriptor(sourceSize.shape(.planar), key.transposed ? outputTag : anyTag)
+        var destination = OneDNN.descriptor(destinationSize.shape(.planar), key.transposed ? anyTag : outputTag)
+        var weights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], anyTag)
+        var bias = biasDescriptor
+        let fusedBias = key.hasBias && !key.transposed
+        let strides = [dnnl_dim_t(key.stride.height), dnnl_dim_t(key.stride.width)]
+        let before = [dnnl_dim_t(key.paddingBefore.height), dnnl_dim_t(key.paddingBefore.width)]
+        let after = [dnnl_dim_t(key.paddingAfter.height), dnnl_dim_t(key.paddingAfter.width)]
+        let shapeText = "\(key.transposed ? "transposed " : "")convolution \(sourceSize) -> \(destinationSize), kernel \(key.kernel)"
+
+        var forward = dnnl_convolution_desc_t()
+        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
+            dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &source, &weights,
+                                               fusedBias ? biasPointer : nil, &destination, strides, before, after)
+        }, "describing the forward \(shapeText)")
+        forwardDescriptor = Self.create(&forward, hint: nil, context: context, what: "forward \(shapeText)")
+
+        var data = dnnl_convolution_desc_t()
+        OneDNN.check(dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &source, &weights, &destination, strides, before, after),
+                     "describing the backward-data \(shapeText)")
+        backwardDataDescriptor = Self.create(&data, hint: forwardDescriptor, context: context, what: "backward-data \(shapeText)")
+
+        var gradients = dnnl_convolution_desc_t()
+        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
+            dnnl_convolution_backward_weights_desc_init(&gradients, dnnl_convolution_direct, &source, &weights,
+                                                        fusedBias ? biasPointer : nil, &destination, strides, before, after)
+        }, "describing the backward-weights \(shapeText)")
+        backwardWeightsDescriptor = Self.create(&gradients, hint: forwardDescriptor, context: context, what: "backward-weights \(shapeText)")
+
+        func query(_ descriptor: dnnl_primitive_desc_t, _ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
+            dnnl_primitive_desc_query_md(descriptor, what, index)!.pointee
+        }
+        forwardSource = query(forwardDescriptor, dnnl_query_src_md)
+        forwardWeights = query(forwardDescriptor, dnnl_query_weights_md)
+        forwardDestination = query(forwardDescriptor, dnnl_query_dst_md)
+        dataSource = query(backwardDataDescriptor, dnnl_query_diff_src_md)
+        dataWeights = query(backwardDataDescriptor, dnnl_query_weights_md)
+        dataDestination = query(backwardDataDescriptor, dnnl_query_diff_dst_md)
+        weightsSource = query(backwardWeightsDescriptor, dnnl_query_src_md)
+        weightsGradient = query(backwardWeightsDescriptor, dnnl_query_diff_weights_md)
+        weightsDestination = query(backwardWeightsDescriptor, dnnl_query_diff_dst_md)
+
+        // The output keeps the layout its producer writes when that is one of ours.
+        let produced = key.transposed ? dataSource : forwardDestination
+        let layout = Self.layout(of: produced, size: outputSize)
+        outputLayout = layout ?? .planar
+        outputDescriptor = layout == nil ? Self.descriptor(outputSize, .planar) : produced
+    }
+
+    deinit {
+        dnnl_primitive_desc_destroy(forwardDescriptor)
+        dnnl_primitive_desc_destroy(backwardDataDescriptor)
+        dnnl_primitive_desc_destroy(backwardWeightsDescriptor)
+    }
+
+    private static func create(_ operation: UnsafeMutablePointer<dnnl_convolution_desc_t>, hint: dnnl_primitive_desc_t?,
+                               context: OneDNN.Context, what: String) -> dnnl_primitive_desc_t {
+        var descriptor: dnnl_primitive_desc_t?
+        OneDNN.check(dnnl_primitive_desc_create(&descriptor, operation, nil, context.engine, hint), "creating the \(what) descriptor")
+        context.createdPrimitives += 1
+        return descriptor!
+    }
+
+    static func descriptor(_ size: ImageBatchSize, _ layout: ImageLayout) -> dnnl_memory_desc_t {
+        switch layout {
+        case .planar: OneDNN.descriptor(size.shape(.planar), dnnl_nchw)
+        case .blocked(8): OneDNN.descriptor(size.shape(.planar), dnnl_nChw8c)
+        case .blocked(16): OneDNN.descriptor(size.shape(.planar), dnnl_nChw16c)
+        case let .blocked(block): preconditionFailure("no oneDNN format for channel blocks of \(block)")
+        }
+    }
+
+    /// Which of our layouts a primitive's descriptor is, if any.
+    static func layout(of descriptor: dnnl_memory_desc_t, size: ImageBatchSize) -> ImageLayout? {
+        var candidates: [ImageLayout] = [.planar]
+        for block in [8, 16] where size.channels % block == 0 { candidates.append(.blocked(block)) }
+        return candidates.first { OneDNN.equal(Self.descriptor(size, $0), descriptor) }
+    }
+
+    /// The output's shape.
+    var outputShape: [Int] {
+        let channels = key.transposed ? key.sourceChannels : key.destinationChannels
+        let pixels = key.transposed ? key.source : key.destination
+        return ImageBatchSize(batch: key.batch, channels: channels, height: pixels.height, width: pixels.width).shape(outputLayout)
+    }
+
+    var implementations: (forward: String, backwardData: String, backwardWeights: String) {
+        (OneDNN.implementationName(forwardDescriptor), OneDNN.implementationName(backwardDataDescriptor),
+         OneDNN.implementationName(backwardWeightsDescriptor))
+    }
+
+    // MARK: - Primitives, made on first use
+
+    private var forwardPrimitive: PrimitiveCall {
+        if let forwardCall { return forwardCall }
+        var arguments: [(Int32, dnnl_memory_desc_t)] = [(CDNNL_ARG_SRC, forwardSource), (CDNNL_ARG_WEIGHTS, forwardWeights), (CDNNL_ARG_DST, forwardDestination)]
+        if key.hasBias && !key.transposed { arguments.append((CDNNL_ARG_BIAS, biasDescriptor)) }
+        let call = PrimitiveCall(descriptor: forwardDescriptor, arguments: arguments, context: context, what: "convolution forward")
+        forwardCall = call
+        return call
+    }
+
+    private var backwardDataPrimitive: PrimitiveCall {
+        if let backwardDataCall { return backwardDataCall }
+        let call = PrimitiveCall(descriptor: backwardDataDescriptor,
+                                 arguments: [(CDNNL_ARG_DIFF_DST, dataDestination), (CDNNL_ARG_WEIGHTS, dataWeights), (CDNNL_ARG_DIFF_SRC, dataSource)],
+                                 context: context, what: "convolution backward-data")
+        backwardDataCall = call
+        return call
+    }
+
+    private var backwardWeightsPrimitive: PrimitiveCall {
+        if let backwardWeightsCall { return backwardWeightsCall }
+        var arguments: [(Int32, dnnl_memory_desc_t)] = [(CDNNL_ARG_SRC, weightsSource), (CDNNL_ARG_DIFF_DST, weightsDestination),
+                                                        (CDNNL_ARG_DIFF_WEIGHTS, weightsGradient)]
+        if key.hasBias && !key.transposed { arguments.append((CDNNL_ARG_DIFF_BIAS, biasDescriptor)) }
+        let call = PrimitiveCall(descriptor: backwardWeightsDescriptor, arguments: arguments, context: context, what: "convolution backward-weights")
+        backwardWeightsCall = call
+        return call
+    }
+
+    private func reorder(_ place: Place, from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t) -> Reorder {
+        if let existing = reorders[place] { return existing }
+        let created = Reorder(from: source, to: destination, context: context)
+        reorders[place] = created
+        return created
+    }
+
+    // MARK: - Moving values between layouts
+
+    /// `pointer` (laid out as `have`) as the primitive wants it: itself, or a reordered copy in a
+    /// pooled buffer, which the returned storage keeps alive.
+    private func operand(_ place: Place, _ pointer: UnsafePointer<Float>, have: dnnl_memory_desc_t, want: dnnl_memory_desc_t)
+        -> (pointer: UnsafeMutableRawPointer, storage: TensorStorage?) {
+        if OneDNN.equal(have, want) { return (UnsafeMutableRawPointer(mutating: pointer), nil) }
+        let converted = TensorStorage(uninitializedCount: OneDNN.floatCount(want))
+        reorder(place, from: have, to: want).run(from: pointer, to: converted.pointer, context: context)
+        return (UnsafeMutableRawPointer(converted.pointer), converted)
+    }
+
+    /// Has `produce` write a result laid out as `produced`, and leaves it in `target` (laid out
+    /// as `wanted`), overwriting it or adding to it.
+    private func deliver(_ place: Place, produced: dnnl_memory_desc_t, into target: UnsafeMutablePointer<Float>, wanted: dnnl_memory_desc_t,
+                         accumulate: Bool, _ produce: (UnsafeMutableRawPointer) -> Void) {
+        let same = OneDNN.equal(produced, wanted)
+        if same && !accumulate {
+            produce(UnsafeMutableRawPointer(target))
+            return
+        }
+        let scratch = TensorStorage(uninitializedCount: OneDNN.floatCount(produced))
+        produce(UnsafeMutableRawPointer(scratch.pointer))
+        if same {
+            Self.add(scratch.pointer, into: target, count: OneDNN.floatCount(wanted))
+        } else if !accumulate {
+            reorder(place, from: produced, to: wanted).run(from: scratch.pointer, to: target, context: context)
+        } else {
+            let converted = TensorStorage(uninitializedCount: OneDNN.floatCount(wanted))
+            reorder(place, from: produced, to: wanted).run(from: scratch.pointer, to: converted.pointer, context: context)
+            Self.add(converted.pointer, into: target, count: converted.count)
+        }
+    }
+
+    private static func add(_ source: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        forEachVector(count) { i, lanes in storeVector(loadVector(source, i, lanes), target, i, lanes, accumulate: true) }
+    }
+
+    // MARK: - The ops
+
+    func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
+            OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            x.accumulateGradient { dx, accumulate in
+                let gradient = operand(.outputGradientForData, g, have: outputDescriptor, want: dataDestination)
+                let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
+                deliver(.inputGradient, produced: dataSource, into: dx, wanted: inputDescriptor, accumulate: accumulate) { result in
+                    backwardDataPrimitive.run([gradient.pointer, w.pointer, result], context: context)
+                }
+                withExtendedLifetime((gradient.storage, w.storage)) {}
+            }
+            guard weight.requiresGradient || (bias?.requiresGradient ?? false) else { return }
+            let source = operand(.inputForGradient, x.pointer, have: inputDescriptor, want: weightsSource)
+            let gradient = operand(.outputGradientForWeights, g, have: outputDescriptor, want: weightsDestination)
+            let weightGradient = TensorStorage(uninitializedCount: OneDNN.floatCount(weightsGradient))
+            let biasGradient = TensorStorage(uninitializedCount: key.hasBias ? key.destinationChannels : 0)
+            var buffers = [source.pointer, gradient.pointer, UnsafeMutableRawPointer(weightGradient.pointer)]
+            if key.hasBias { buffers.append(UnsafeMutableRawPointer(biasGradient.pointer)) }
+            backwardWeightsPrimitive.run(buffers, context: context)
+            weight.accumulateGradient { dw, accumulate in
+                deliver(.weightGradient, produced: weightsGradient, into: dw, wanted: plainWeights, accumulate: accumulate) { result in
+                    result.assumingMemoryBound(to: Float.self).update(from: weightGradient.pointer, count: weightGradient.count)
+                }
+            }
+            bias?.accumulateGradient { db, accumulate in
+                Self.store(biasGradient.pointer, into: db, count: key.destinationChannels, accumulate: accumulate)
+            }
+            withExtendedLifetime((source.storage, gradient.storage)) {}
+        }
+        let source = operand(.input, x.pointer, have: inputDescriptor, want: forwardSource)
+        let w = operand(.weightsForward, weight.pointer, have: plainWeights, want: forwardWeights)
+        deliver(.output, produced: forwardDestination, into: y.pointer, wanted: outputDescriptor, accumulate: false) { result in
+            var buffers = [source.pointer, w.pointer, result]
+            if let bias { buffers.append(UnsafeMutableRawPointer(bias.pointer)) }
+            forwardPrimitive.run(buffers, context: context)
+        }
+        withExtendedLifetime((source.storage, w.storage)) {}
+        return y
+    }
+
+    func transposedConvolve(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        let outputSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
+        let layout = outputLayout
+        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
+            OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            x.accumulateGradient { dx, accumulate in  // the convolution's forward pass of g
+                let gradient = operand(.outputGradientForData, g, have: outputDescriptor, want: forwardSource)
+                let w = operand(.weightsForward, weight.pointer, have: plainWeights, want: forwardWeights)
+                deliver(.inputGradient, produced: forwardDestination, into: dx, wanted: inputDescriptor, accumulate: accumulate) { result in
+                    forwardPrimitive.run([gradient.pointer, w.pointer, result], context: context)
+                }
+                withExtendedLifetime((gradient.storage, w.storage)) {}
+            }
+            weight.accumulateGradient { dw, accumulate in  // the convolution's weight gradient with source g, destination x
+                let source = operand(.outputGradientForWeights, g, have: outputDescriptor, want: weightsSource)
+                let destination = operand(.inputForGradient, x.pointer, have: inputDescriptor, want: weightsDestination)
+                deliver(.weightGradient, produced: weightsGradient, into: dw, wanted: plainWeights, accumulate: accumulate) { result in
+                    backwardWeightsPrimitive.run([source.pointer, destination.pointer, result], context: context)
+                }
+                withExtendedLifetime((source.storage, destination.storage)) {}
+            }
+            bias?.accumulateGradient { db, accumulate in
+                ImageLayoutKernels.sumChannels(g, into: db, size: outputSize, layout: layout, accumulate: accumulate)
+            }
+        }
+        let input = operand(.input, x.pointer, have: inputDescriptor, want: dataDestination)
+        let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
+        deliver(.output, produced: dataSource, into: y.pointer, wanted: outputDescriptor, accumulate: false) { result in
+            backwardDataPrimitive.run([input.pointer, w.pointer, result], context: context)
+        }
+        withExtendedLifetime((input.storage, w.storage)) {}
+        if let bias { ImageLayoutKernels.addChannelBias(bias.pointer, to: y.pointer, size: outputSize, layout: layout) }
+        return y
+    }
+
+    private static func store(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool) {
+        forEachVector(count) { i, lanes in storeVector(loadVector(source, i, lanes), target, i, lanes, accumulate: accumulate) }
+    }
+}

@@ -1,0 +1,176 @@
+import CDNNL
+import Foundation
+
+/// The oneDNN library (Debian's libdnnl 2.6, OpenMP threading) behind the convolution ops.
+///
+/// One CPU engine and one stream serve the process. Primitives are created once per shape and
+/// kept (`ConvolutionPrimitives`); every creation and every execution happens under `lock`, so
+/// callers on several threads take turns, as with OpenBLAS. Layers never see this type: they
+/// call `Tensor.convolution2D` and `Tensor.transposedConvolution2D`.
+public enum OneDNN {
+    /// Held around primitive creation and execution (recursive: an op's helpers nest).
+    static let lock = NSRecursiveLock()
+
+    final class Context: @unchecked Sendable {
+        let engine: dnnl_engine_t
+        let stream: dnnl_stream_t
+        var convolutions: [ConvolutionPrimitives.Key: ConvolutionPrimitives] = [:]
+        var createdPrimitives = 0
+
+        init() {
+            var engine: dnnl_engine_t?
+            OneDNN.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
+            var stream: dnnl_stream_t?
+            OneDNN.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
+            self.engine = engine!
+            self.stream = stream!
+        }
+    }
+
+    /// Created on first use, under `lock`.
+    nonisolated(unsafe) static var sharedContext: Context?
+
+    static var context: Context {
+        lock.lock(); defer { lock.unlock() }
+        if let sharedContext { return sharedContext }
+        let created = Context()
+        sharedContext = created
+        return created
+    }
+
+    /// Stops with the library's status name: every call is made with shapes the op has already
+    /// checked, so a failure is a defect, not a user error.
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+        guard status != dnnl_success else { return }
+        let names: [UInt32: String] = [
+            dnnl_out_of_memory.rawValue: "out of memory", dnnl_invalid_arguments.rawValue: "invalid arguments",
+            dnnl_unimplemented.rawValue: "unimplemented", dnnl_iterator_ends.rawValue: "iterator ends",
+            dnnl_runtime_error.rawValue: "runtime error", dnnl_not_required.rawValue: "not required",
+        ]
+        preconditionFailure("oneDNN failed \(what()): \(names[status.rawValue] ?? "status \(status.rawValue)")")
+    }
+
+    // MARK: - Threads
+
+    /// Sets the OpenMP thread count oneDNN's primitives run with (`BLAS.setThreadCount` calls
+    /// it with the same count). Primitives remember the count they were created with, so the
+    /// cache is keyed by it.
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "thread count must be at least 1, got \(count)")
+        lock.lock(); defer { lock.unlock() }
+        omp_set_num_threads(Int32(count))
+    }
+
+    /// The OpenMP thread count new primitives get.
+    public static var threadCount: Int { Int(omp_get_max_threads()) }
+
+    /// How idle OpenMP workers wait between parallel regions, as libgomp read it at start
+    /// (`OMP_WAIT_POLICY`, `GOMP_SPINCOUNT`): workers that spin keep the second core busy
+    /// while OpenBLAS or the elementwise helper wants it.
+    public static var waitPolicyDescription: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let policy = environment["OMP_WAIT_POLICY"] { return "OMP_WAIT_POLICY=\(policy)" }
+        if let spins = environment["GOMP_SPINCOUNT"] { return "GOMP_SPINCOUNT=\(spins)" }
+        return "libgomp default (idle workers spin about 300000 times before sleeping)"
+    }
+
+    // MARK: - Accounting
+
+    /// Primitives (and their descriptors) created so far; a steady-state training step leaves
+    /// it unchanged.
+    public static var primitiveCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return sharedContext?.createdPrimitives ?? 0
+    }
+
+    /// The implementation oneDNN chose for a primitive descriptor, e.g. "jit:avx2".
+    static func implementationName(_ descriptor: dnnl_primitive_desc_t) -> String {
+        var name: UnsafePointer<CChar>?
+        _ = dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name)
+        return name.map { String(cString: $0) } ?? "?"
+    }
+
+    /// Time accounting for benchmarks, as `BLAS.isTiming`: while on, every primitive execution
+    /// adds its wall time to `timedSeconds`. For the benchmark's single calling thread only.
+    nonisolated(unsafe) public static var isTiming = false
+    nonisolated(unsafe) public static var timedSeconds = 0.0
+
+    // MARK: - Memory descriptors
+
+    /// A plain f32 memory descriptor for `dimensions` in format `tag` (`dnnl_format_tag_any`
+    /// lets a primitive choose).
+    static func descriptor(_ dimensions: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var descriptor = dnnl_memory_desc_t()
+        let dims = dimensions.map { dnnl_dim_t($0) }
+        check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims, dnnl_f32, tag), "describing memory \(dimensions)")
+        return descriptor
+    }
+
+    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        var a = a, b = b
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+
+    /// Floats a descriptor's memory holds (padding included).
+    static func floatCount(_ descriptor: dnnl_memory_desc_t) -> Int {
+        var descriptor = descriptor
+        return dnnl_memory_desc_get_size(&descriptor) / 4
+    }
+}
+
+/// One primitive with a memory object per argument; `run` points the memories at the call's
+/// buffers and executes.
+final class PrimitiveCall {
+    let primitive: dnnl_primitive_t
+    private var memories: [(argument: Int32, memory: dnnl_memory_t)] = []
+
+    /// `descriptor` is owned by the caller; the primitive is created from it here.
+    init(descriptor: dnnl_primitive_desc_t, arguments: [(Int32, dnnl_memory_desc_t)], context: OneDNN.Context, what: String) {
+        var primitive: dnnl_primitive_t?
+        OneDNN.check(dnnl_primitive_create(&primitive, descriptor), "creating the \(what) primitive")
+        self.primitive = primitive!
+        context.createdPrimitives += 1
+        for (argument, descriptor) in arguments {
+            var memory: dnnl_memory_t?
+            var descriptor = descriptor
+            OneDNN.check(dnnl_memory_create(&memory, &descriptor, context.engine, nil), "creating memory for the \(what) primitive")
+            memories.append((argument, memory!))
+        }
+    }
+
+    /// Executes with `buffers[i]` as the memory of the i-th argument given at creation.
+    func run(_ buffers: [UnsafeMutableRawPointer], context: OneDNN.Context) {
+        precondition(buffers.count == memories.count, "primitive takes \(memories.count) buffers, got \(buffers.count)")
+        let started = OneDNN.isTiming ? BLAS.now() : 0
+        var arguments: [dnnl_exec_arg_t] = []
+        arguments.reserveCapacity(memories.count)
+        for (index, entry) in memories.enumerated() {
+            OneDNN.check(dnnl_memory_set_data_handle(entry.memory, buffers[index]), "setting a buffer")
+            arguments.append(dnnl_exec_arg_t(arg: entry.argument, memory: entry.memory))
+        }
+        OneDNN.check(dnnl_primitive_execute(primitive, context.stream, Int32(arguments.count), arguments), "executing a primitive")
+        OneDNN.check(dnnl_stream_wait(context.stream), "waiting for the stream")
+        if OneDNN.isTiming { OneDNN.timedSeconds += BLAS.now() - started }
+    }
+}
+
+/// A layout conversion between two memory descriptors of the same tensor.
+final class Reorder {
+    let call: PrimitiveCall
+    let destinationCount: Int
+
+    init(from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, context: OneDNN.Context) {
+        var descriptor: dnnl_primitive_desc_t?
+        var source = source, destination = destination
+        OneDNN.check(dnnl_reorder_primitive_desc_create(&descriptor, &source, context.engine, &destination, context.engine, nil),
+                     "describing a reorder")
+        call = PrimitiveCall(descriptor: descriptor!, arguments: [(CDNNL_ARG_FROM, source), (CDNNL_ARG_TO, destination)],
+                             context: context, what: "reorder")
+        dnnl_primitive_desc_destroy(descriptor)
+        destinationCount = OneDNN.floatCount(destination)
+    }
+
+    func run(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, context: OneDNN.Context) {
+        call.run([UnsafeMutableRawPointer(mutating: source), UnsafeMutableRawPointer(destination)], context: context)
+    }
+}

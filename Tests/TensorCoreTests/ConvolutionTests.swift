@@ -1,0 +1,166 @@
+import Testing
+import TensorCore
+import _TestSupport
+
+/// One convolution case: sizes, kernel, stride, padding (and output padding when transposed).
+struct ConvolutionCase: CustomStringConvertible, Sendable {
+    var batch = 2, channels = 1, outputChannels = 3, height = 5, width = 4
+    var kernel = SpatialPair(3), stride = SpatialPair(1), padding = SpatialPair(0), outputPadding = SpatialPair(0)
+    var bias = true
+
+    var size: ImageBatchSize { ImageBatchSize(batch: batch, channels: channels, height: height, width: width) }
+    var description: String {
+        "\(batch)x\(channels)x\(height)x\(width) -> \(outputChannels), kernel \(kernel), stride \(stride), padding \(padding), output padding \(outputPadding)"
+    }
+
+    /// Strides 1 and 2, padding 0 and 1, output padding 0 and 1 (below the stride), non-square
+    /// images, 1 and 3 channels in and out.
+    static let grid: [ConvolutionCase] = {
+        var cases: [ConvolutionCase] = []
+        for (channels, outputChannels) in [(1, 3), (3, 1), (3, 2)] {
+            for stride in [1, 2] {
+                for padding in [0, 1] {
+                    for outputPadding in stride == 2 ? [0, 1] : [0] {
+                        cases.append(ConvolutionCase(channels: channels, outputChannels: outputChannels, height: 5, width: 4,
+                                                     kernel: SpatialPair(3, 2), stride: SpatialPair(stride), padding: SpatialPair(padding),
+                                                     outputPadding: SpatialPair(outputPadding), bias: padding == 0))
+                    }
+                }
+            }
+        }
+        return cases
+    }()
+}
+
+@Suite struct ConvolutionTests {
+    static let tolerance = 2e-3
+
+    @Test(arguments: ConvolutionCase.grid)
+    func convolutionGradientsMatchCentralDifferencesOfTheReference(_ c: ConvolutionCase) {
+        let inputs: [(shape: [Int], range: ClosedRange<Float>)] = [
+            ([c.batch, c.channels, c.height, c.width], -1...1), ([c.outputChannels, c.channels, c.kernel.height, c.kernel.width], -1...1),
+        ] + (c.bias ? [([c.outputChannels], -1...1)] : [])
+        let report = GradientCheck.run(inputs: inputs, engine: { t in
+            Tensor.convolution2D(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: c.stride, padding: c.padding)
+        }, reference: { v in
+            ReferenceConvolution.forward(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel,
+                                         bias: c.bias ? v[2] : nil, stride: c.stride, padding: c.padding)
+        })
+        #expect(report.forwardError < 1e-5, "\(c): \(report)")
+        #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
+    }
+
+    @Test(arguments: ConvolutionCase.grid)
+    func transposedConvolutionGradientsMatchCentralDifferencesOfTheReference(_ c: ConvolutionCase) {
+        let inputs: [(shape: [Int], range: ClosedRange<Float>)] = [
+            ([c.batch, c.channels, c.height, c.width], -1...1), ([c.channels, c.outputChannels, c.kernel.height, c.kernel.width], -1...1),
+        ] + (c.bias ? [([c.outputChannels], -1...1)] : [])
+        let report = GradientCheck.run(inputs: inputs, engine: { t in
+            Tensor.transposedConvolution2D(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: c.stride, padding: c.padding,
+                                           outputPadding: c.outputPadding)
+        }, reference: { v in
+            ReferenceConvolution.transposed(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel,
+                                            bias: c.bias ? v[2] : nil, stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+        })
+        #expect(report.forwardError < 1e-5, "\(c): \(report)")
+        #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
+    }
+
+    /// A chain with 16 and 32 channels, where oneDNN passes channel-blocked tensors between the
+    /// layers: the result, made planar, equals the references' chain, and so do the gradients.
+    @Test func blockedChainsMatchTheReferenceChain() {
+        var generator = RandomGenerator(seed: 3)
+        let size = ImageBatchSize(batch: 3, channels: 1, height: 12, width: 10)
+        let x = Tensor.randomUniform(size.shape(.planar), low: 0, high: 1, using: &generator, requiresGradient: true)
+        let w1 = Tensor.randomUniform([16, 1, 3, 3], low: -0.5, high: 0.5, using: &generator, requiresGradient: true)
+        let b1 = Tensor.randomUniform([16], low: -0.5, high: 0.5, using: &generator, requiresGradient: true)
+        let w2 = Tensor.randomUniform([16, 32, 3, 3], low: -0.2, high: 0.2, using: &generator, requiresGradient: true)
+        let b2 = Tensor.randomUniform([32], low: -0.5, high: 0.5, using: &generator, requiresGradient: true)
+        let w3 = Tensor.randomUniform([1, 32, 3, 3], low: -0.2, high: 0.2, using: &generator, requiresGradient: true)
+        let h1 = Tensor.convolution2D(x, weight: w1, bias: b1, stride: SpatialPair(2), padding: SpatialPair(1))
+        let h2 = Tensor.transposedConvolution2D(h1.tanh(), weight: w2, bias: b2, stride: SpatialPair(2), padding: SpatialPair(1),
+                                                outputPadding: SpatialPair(1))
+        #expect(h1.imageLayout != .planar && h2.imageLayout != .planar, "oneDNN chose planar layouts: \(h1.shape), \(h2.shape)")
+        let y = Tensor.convolution2D(h2.tanh(), weight: w3, bias: nil, padding: SpatialPair(1)).planarImages()
+        #expect(y.shape == [3, 1, 12, 10])
+
+        func chain(_ v: [[Double]]) -> [Double] {
+            let a = ReferenceConvolution.forward(v[0], size: size, weight: v[1], outputChannels: 16, kernel: SpatialPair(3), bias: v[2],
+                                                 stride: SpatialPair(2), padding: SpatialPair(1)).map { Foundation.tanh($0) }
+            let b = ReferenceConvolution.transposed(a, size: ImageBatchSize(batch: 3, channels: 16, height: 6, width: 5), weight: v[3],
+                                                    outputChannels: 32, kernel: SpatialPair(3), bias: v[4], stride: SpatialPair(2),
+                                                    padding: SpatialPair(1), outputPadding: SpatialPair(1)).map { Foundation.tanh($0) }
+            return ReferenceConvolution.forward(b, size: ImageBatchSize(batch: 3, channels: 32, height: 12, width: 10), weight: v[5],
+                                                outputChannels: 1, kernel: SpatialPair(3), bias: nil, stride: SpatialPair(1), padding: SpatialPair(1))
+        }
+        let parameters = [x, w1, b1, w2, b2, w3]
+        let values = parameters.map { $0.scalars.map(Double.init) }
+        let expected = chain(values)
+        var forwardError = 0.0
+        for (a, b) in zip(y.scalars, expected) { forwardError = max(forwardError, GradientCheck.relativeError(Double(a), b)) }
+        #expect(forwardError < 1e-5)
+
+        // Gradient of Σ y² against central differences of the reference chain, on a sample of entries.
+        y.squared().sum().backward()
+        func loss(_ v: [[Double]]) -> Double { chain(v).reduce(0) { $0 + $1 * $1 } }
+        var gradientError = 0.0
+        for (index, tensor) in parameters.enumerated() {
+            let gradient = tensor.gradient!
+            for element in stride(from: 0, to: tensor.count, by: max(1, tensor.count / 12)) {
+                var plus = values, minus = values
+                let h = 1e-6
+                plus[index][element] += h
+                minus[index][element] -= h
+                let numeric = (loss(plus) - loss(minus)) / (2 * h)
+                gradientError = max(gradientError, GradientCheck.relativeError(Double(gradient[element]), numeric))
+            }
+        }
+        #expect(gradientError < Self.tolerance)
+    }
+
+    @Test func blockingAndUnblockingAreInversePermutations() {
+        var generator = RandomGenerator(seed: 5)
+        let x = Tensor.randomUniform([2, 16, 3, 2], low: -1, high: 1, using: &generator, requiresGradient: true)
+        let blocked = x.blockedImages(8)
+        #expect(blocked.shape == [2, 2, 3, 2, 8])
+        #expect(blocked.imageBatchSize == x.imageBatchSize)
+        // Channel 9 of pixel (1, 0) of image 1 sits in block 1, lane 1.
+        let blockedIndex: Int = (((1 * 2 + 1) * 3 + 1) * 2 + 0) * 8 + 1
+        let planarIndex: Int = ((1 * 16 + 9) * 3 + 1) * 2 + 0
+        #expect(blocked.scalars[blockedIndex] == x.scalars[planarIndex])
+        let back = blocked.planarImages()
+        #expect(back.scalars == x.scalars)
+        (back * 2).sum().backward()
+        #expect(x.gradient == [Float](repeating: 2, count: x.count))
+    }
+
+    /// After the first training step of a conv stack, further steps create no primitives and
+    /// take no new buffers.
+    @Test func steadyStateStepsCreateNoPrimitivesAndAllocateNothing() {
+        var generator = RandomGenerator(seed: 9)
+        let x = Tensor.randomUniform([4, 1, 28, 28], low: 0, high: 1, using: &generator)
+        let w1 = Tensor.randomUniform([32, 1, 3, 3], low: -0.3, high: 0.3, using: &generator, requiresGradient: true)
+        let w2 = Tensor.randomUniform([32, 8, 3, 3], low: -0.1, high: 0.1, using: &generator, requiresGradient: true)
+        let b2 = Tensor.randomUniform([8], low: -0.1, high: 0.1, using: &generator, requiresGradient: true)
+        func step() {
+            let h = Tensor.convolution2D(x, weight: w1, bias: nil, stride: SpatialPair(2), padding: SpatialPair(1)).relu()
+            let y = Tensor.transposedConvolution2D(h, weight: w2, bias: b2, stride: SpatialPair(2), padding: SpatialPair(1),
+                                                   outputPadding: SpatialPair(1))
+            y.squared().mean().backward()
+            for w in [w1, w2, b2] { w.zeroGradient() }
+        }
+        step(); step()
+        // Tests running in parallel may create primitives and buffers during a window; a step
+        // that creates them shows in every window, so one clean window out of five is the criterion.
+        var windows: [(primitives: Int, buffers: Int)] = []
+        let cleanWindow = (0..<5).contains { _ in
+            let (primitives, buffers) = (OneDNN.primitiveCount, BufferPool.shared.allocationCount)
+            for _ in 0..<5 { step() }
+            windows.append((OneDNN.primitiveCount - primitives, BufferPool.shared.allocationCount - buffers))
+            return windows.last! == (0, 0)
+        }
+        #expect(cleanWindow, "every window of five steps created primitives or buffers: \(windows)")
+    }
+}
+
+import Foundation

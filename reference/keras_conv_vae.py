@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The keras-conv VAE in PyTorch: the reference for `vae train --preset keras-conv` and the
+other side of `vae bench conv --pytorch`.
+
+Architecture (keras-io examples/generative/vae.py, PyTorch layouts and default initialisation):
+  encoder  Conv2d(1, 32, 3, stride 2, padding 1) ReLU, Conv2d(32, 64, 3, stride 2, padding 1) ReLU,
+           Flatten (C, H, W order), Linear(3136, 16) ReLU, Linear(16, latent) twice (mean, log-variance)
+  decoder  Linear(latent, 3136) ReLU, view [64, 7, 7],
+           ConvTranspose2d(64, 64, 3, stride 2, padding 1, output_padding 1) ReLU,
+           ConvTranspose2d(64, 32, 3, stride 2, padding 1, output_padding 1) ReLU,
+           ConvTranspose2d(32, 1, 3, padding 1) -> logits
+Loss: BCE on logits summed over pixels + KL, summed over the batch, reported per image.
+
+  python3 reference/keras_conv_vae.py train --latent 2 --epochs 10 --threads 1
+  python3 reference/keras_conv_vae.py bench --threads 1 --steps 50
+The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
+"""
+import argparse, gzip, json, math, os, statistics, sys, time
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def read_idx_images(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    count, rows, cols = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, cols).astype(np.float32) / 255
+
+
+class ConvVAE(nn.Module):
+    def __init__(self, latent):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
+        self.dense = nn.Linear(7 * 7 * 64, 16)
+        self.mean = nn.Linear(16, latent)
+        self.log_variance = nn.Linear(16, latent)
+        self.decoder_dense = nn.Linear(latent, 7 * 7 * 64)
+        self.deconv1 = nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1)
+        self.deconv2 = nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)
+        self.deconv3 = nn.ConvTranspose2d(32, 1, 3, padding=1)
+
+    def encode(self, x):
+        h = F.relu(self.conv2(F.relu(self.conv1(x))))
+        h = F.relu(self.dense(h.flatten(1)))
+        return self.mean(h), self.log_variance(h)
+
+    def decode(self, z):
+        h = F.relu(self.decoder_dense(z)).view(-1, 64, 7, 7)
+        return self.deconv3(F.relu(self.deconv2(F.relu(self.deconv1(h)))))
+
+
+def loss_terms(model, x, sample=True):
+    mu, logvar = model.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+    logits = model.decode(z)
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return reconstruction, kl
+
+
+def train(args):
+    torch.manual_seed(args.seed)
+    root = args.data
+    train_images = torch.from_numpy(read_idx_images(os.path.join(root, "train-images-idx3-ubyte.gz")))
+    test_images = torch.from_numpy(read_idx_images(os.path.join(root, "t10k-images-idx3-ubyte.gz")))
+    model = ConvVAE(args.latent)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_images))
+        total, started = 0.0, time.perf_counter()
+        for start in range(0, len(order), 128):
+            x = train_images[order[start:start + 128]]
+            reconstruction, kl = loss_terms(model, x)
+            loss = reconstruction + kl
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        seconds = time.perf_counter() - started
+        model.eval()
+        with torch.no_grad():
+            sums = {"sampled": 0.0, "mean": 0.0, "kl": 0.0}
+            for start in range(0, len(test_images), 1000):
+                x = test_images[start:start + 1000]
+                r, k = loss_terms(model, x)
+                sums["sampled"] += (r + k).item()
+                sums["kl"] += k.item()
+                r, k = loss_terms(model, x, sample=False)
+                sums["mean"] += (r + k).item()
+        n = len(test_images)
+        print(f"epoch {epoch:3d}  train {total / len(train_images):.2f}  test {sums['sampled'] / n:.2f} "
+              f"(z = mu {sums['mean'] / n:.2f})  kl {sums['kl'] / n:.2f}  {seconds:.1f} s", flush=True)
+
+
+def bench(args):
+    torch.manual_seed(1)
+    model = ConvVAE(args.latent)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(128, 1, 28, 28)
+
+    def step():
+        reconstruction, kl = loss_terms(model, x)
+        optimizer.zero_grad()
+        (reconstruction + kl).backward()
+        optimizer.step()
+
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        times.append((time.perf_counter() - started) / args.steps)
+    seconds = statistics.median(times)
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": torch.get_num_threads(),
+                      "latent": args.latent, "step_seconds": seconds, "epoch_seconds": seconds * math.ceil(60000 / 128),
+                      "images_per_second": 128 / seconds}), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["train", "bench"])
+    parser.add_argument("--latent", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=20, help="bench: steps per repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="bench: repeats (the median is reported)")
+    parser.add_argument("--warmup", type=int, default=5, help="bench: untimed steps first")
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    train(args) if args.mode == "train" else bench(args)
+
+
+if __name__ == "__main__":
+    main()
