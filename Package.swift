@@ -63,11 +63,11 @@ let package = Package(
         .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore", "Datasets"]),
 
         // MARK: - Measurement and the command-line tool
-        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "Datasets", "VAE"]),
+        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
-                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools",
+                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools", "Persistence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,6 +13,8 @@ Loss: BCE on logits summed over pixels + KL, summed over the batch, reported per
 
   python3 reference/keras_conv_vae.py train --latent 2 --epochs 10 --threads 1
   python3 reference/keras_conv_vae.py bench --threads 1 --steps 50
+  python3 reference/keras_conv_vae.py initial --latent 16 --out torch-init-16.safetensors
+  python3 reference/keras_conv_vae.py evaluate --model runs/keras-conv-.../model.safetensors
 The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
 """
 import argparse, gzip, json, math, os, statistics, sys, time
@@ -30,27 +32,54 @@ def read_idx_images(path):
     return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, cols).astype(np.float32) / 255
 
 
-class ConvVAE(nn.Module):
+class Encoder(nn.Module):
     def __init__(self, latent):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
-        self.dense = nn.Linear(7 * 7 * 64, 16)
+        self.convolutions = nn.ModuleList([nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.Conv2d(32, 64, 3, stride=2, padding=1)])
+        self.dense = nn.ModuleList([nn.Linear(7 * 7 * 64, 16)])
         self.mean = nn.Linear(16, latent)
-        self.log_variance = nn.Linear(16, latent)
-        self.decoder_dense = nn.Linear(latent, 7 * 7 * 64)
-        self.deconv1 = nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1)
-        self.deconv2 = nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)
-        self.deconv3 = nn.ConvTranspose2d(32, 1, 3, padding=1)
+        self.spread = nn.Linear(16, latent)  # log-variance
+
+    def forward(self, x):
+        for layer in self.convolutions:
+            x = F.relu(layer(x))
+        x = x.flatten(1)
+        for layer in self.dense:
+            x = F.relu(layer(x))
+        return self.mean(x), self.spread(x)
+
+
+class Decoder(nn.Module):
+    def __init__(self, latent):
+        super().__init__()
+        self.dense = nn.ModuleList([nn.Linear(latent, 7 * 7 * 64)])
+        self.convolutions = nn.ModuleList([nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1),
+                                           nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)])
+        self.output = nn.ConvTranspose2d(32, 1, 3, padding=1)
+
+    def forward(self, z):
+        for layer in self.dense:
+            z = F.relu(layer(z))
+        h = z.view(-1, 64, 7, 7)
+        for layer in self.convolutions:
+            h = F.relu(layer(h))
+        return self.output(h)
+
+
+class ConvVAE(nn.Module):
+    """Module names as the toolkit's checkpoint keys (encoder.convolutions.0.weight, ...), so
+    `vae train --preset keras-conv` model files load with load_state_dict(strict=True)."""
+
+    def __init__(self, latent):
+        super().__init__()
+        self.encoder = Encoder(latent)
+        self.decoder = Decoder(latent)
 
     def encode(self, x):
-        h = F.relu(self.conv2(F.relu(self.conv1(x))))
-        h = F.relu(self.dense(h.flatten(1)))
-        return self.mean(h), self.log_variance(h)
+        return self.encoder(x)
 
     def decode(self, z):
-        h = F.relu(self.decoder_dense(z)).view(-1, 64, 7, 7)
-        return self.deconv3(F.relu(self.deconv2(F.relu(self.deconv1(h)))))
+        return self.decoder(z)
 
 
 def loss_terms(model, x, sample=True):
@@ -97,6 +126,31 @@ def train(args):
               f"(z = mu {sums['mean'] / n:.2f})  kl {sums['kl'] / n:.2f}  {seconds:.1f} s", flush=True)
 
 
+def initial(args):
+    """Writes the weights PyTorch draws for ConvVAE(latent) after torch.manual_seed(seed), the
+    start of `train` with the same seed, as a safetensors file for `vae train --initial-weights`."""
+    from safetensors.torch import save_file
+    torch.manual_seed(args.seed)
+    model = ConvVAE(args.latent)
+    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()}, args.out)
+    print(f"wrote {args.out}: PyTorch's seed-{args.seed} initialisation of the latent-{args.latent} model")
+
+
+def evaluate(args):
+    """Loads a toolkit model file (keras-conv or keras-conv-16) and prints the test loss with
+    z = mu on the first --images test images, per image, as one JSON line."""
+    from safetensors.torch import load_file
+    state = load_file(args.model)
+    latent = state["encoder.mean.weight"].shape[0]
+    model = ConvVAE(latent)
+    model.load_state_dict(state, strict=True)
+    images = torch.from_numpy(read_idx_images(os.path.join(args.data, "t10k-images-idx3-ubyte.gz")))[:args.images]
+    with torch.no_grad():
+        reconstruction, kl = loss_terms(model, images, sample=False)
+    print(json.dumps({"images": len(images), "latent": latent, "loss_z_mean": (reconstruction + kl).item() / len(images),
+                      "reconstruction": reconstruction.item() / len(images), "kl": kl.item() / len(images)}))
+
+
 def bench(args):
     torch.manual_seed(1)
     model = ConvVAE(args.latent)
@@ -125,7 +179,7 @@ def bench(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["train", "bench"])
+    parser.add_argument("mode", choices=["train", "bench", "evaluate", "initial"])
     parser.add_argument("--latent", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
@@ -133,10 +187,13 @@ def main():
     parser.add_argument("--steps", type=int, default=20, help="bench: steps per repeat")
     parser.add_argument("--repeats", type=int, default=3, help="bench: repeats (the median is reported)")
     parser.add_argument("--warmup", type=int, default=5, help="bench: untimed steps first")
+    parser.add_argument("--model", help="evaluate: a model.safetensors written by vae train")
+    parser.add_argument("--out", help="initial: the safetensors file to write")
+    parser.add_argument("--images", type=int, default=100, help="evaluate: how many test images")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    train(args) if args.mode == "train" else bench(args)
+    {"train": train, "bench": bench, "evaluate": evaluate, "initial": initial}[args.mode](args)
 
 
 if __name__ == "__main__":

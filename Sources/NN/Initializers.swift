@@ -10,16 +10,24 @@ public enum Initializer: String, Sendable, CaseIterable {
 
     /// A weight [fanOut, fanIn] and bias [fanOut], drawn from `generator`.
     public func weightAndBias(fanIn: Int, fanOut: Int, using generator: inout RandomGenerator) -> (weight: Tensor, bias: Tensor) {
+        weightAndBias(weightShape: [fanOut, fanIn], biasCount: fanOut, fanIn: fanIn, fanOut: fanOut, using: &generator)
+    }
+
+    /// A weight of any shape and a bias of `biasCount`, for a layer whose fans are given (a
+    /// convolution's are channels times the kernel's pixels, counted as PyTorch counts them:
+    /// fan-in from the weight's dimension 1, fan-out from dimension 0).
+    public func weightAndBias(weightShape: [Int], biasCount: Int, fanIn: Int, fanOut: Int,
+                              using generator: inout RandomGenerator) -> (weight: Tensor, bias: Tensor) {
         switch self {
         case .pytorchDefault:
             let bound = 1 / Float(fanIn).squareRoot()
-            let weight = Tensor.randomUniform([fanOut, fanIn], low: -bound, high: bound, using: &generator, requiresGradient: true)
-            let bias = Tensor.randomUniform([fanOut], low: -bound, high: bound, using: &generator, requiresGradient: true)
+            let weight = Tensor.randomUniform(weightShape, low: -bound, high: bound, using: &generator, requiresGradient: true)
+            let bias = Tensor.randomUniform([biasCount], low: -bound, high: bound, using: &generator, requiresGradient: true)
             return (weight, bias)
         case .glorotUniform:
             let bound = (6 / Float(fanIn + fanOut)).squareRoot()
-            let weight = Tensor.randomUniform([fanOut, fanIn], low: -bound, high: bound, using: &generator, requiresGradient: true)
-            return (weight, Tensor.zeros([fanOut], requiresGradient: true))
+            let weight = Tensor.randomUniform(weightShape, low: -bound, high: bound, using: &generator, requiresGradient: true)
+            return (weight, Tensor.zeros([biasCount], requiresGradient: true))
         }
     }
 }

@@ -82,6 +82,7 @@ public final class TrainingSession {
         let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
                                classNames: data.train.classNames)
         let trainer = try makeTrainer(record.configuration, data: data)
+        try loadInitialWeights(into: trainer)
         try folder.writeRecord(record)
         return TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report,
                                notes: removed.isEmpty ? [] : ["removed \(removed.count) temporary file(s) a killed writer left"])
@@ -131,6 +132,7 @@ public final class TrainingSession {
             }
         } else {
             notes.append("the run stopped before its first checkpoint; restarting it from epoch 1 with its recorded settings")
+            try loadInitialWeights(into: trainer)
         }
         let removed = removeTemporaryFiles(in: folder.url) + removeTemporaryFiles(in: folder.reconstructions)
         if !removed.isEmpty { notes.append("removed \(removed.count) temporary file(s) a killed writer left") }
@@ -141,6 +143,26 @@ public final class TrainingSession {
                                       datasetReport: data.report, notes: notes)
         try session.rewriteMissingPictures()
         return session
+    }
+
+    /// Loads the configuration's initial weights, if it names any, into the trainer's model:
+    /// the file must be the one recorded (same SHA-256) and hold every parameter with the
+    /// model's shape and finite values.
+    static func loadInitialWeights(into trainer: Trainer) throws(RunError) {
+        guard let initial = trainer.configuration.initialWeights else { return }
+        let data: Data
+        do { data = try readFile(URL(fileURLWithPath: initial.path), maximumBytes: 1 << 34) } catch {
+            throw .invalidFile(path: initial.path, reason: "the initial weights cannot be read: \(error.localizedDescription)")
+        }
+        let digest = SHA256.hex(data)
+        guard digest == initial.sha256 else {
+            throw .invalidFile(path: initial.path, reason: "the initial weights changed since the run started (SHA-256 \(digest), recorded \(initial.sha256))")
+        }
+        do {
+            try trainer.model.load(SafeTensorsFile.decode(data, file: initial.path), fileName: initial.path)
+        } catch {
+            throw .unreadableModel(error)
+        }
     }
 
     /// A trainer for the configuration, refusing splits without images.

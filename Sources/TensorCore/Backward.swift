@@ -42,3 +42,14 @@ extension Tensor {
         return order
     }
 }
+
+extension Tensor {
+    /// Runs this result's own backward function once, with `outputGradient` (of this tensor's
+    /// shape) as the gradient arriving from above: the inputs' gradients receive this one op's
+    /// contribution, and nothing further up the graph runs. For benchmarks that time one op's
+    /// backward pass; `backward()` is the way to differentiate.
+    public func propagateOwnGradient(_ outputGradient: Tensor) {
+        precondition(outputGradient.shape == shape, "the output gradient must have shape \(shape), got \(outputGradient.shape)")
+        backwardFunction?(UnsafePointer(outputGradient.pointer))
+    }
+}

@@ -4,20 +4,23 @@ import TensorCore
 
 /// Which kind of VAE a run trains and its architecture: enough to rebuild the model before its
 /// weights are loaded. Saved in config.json and in every model file, as
-/// `{"kind": "mlp" | "affine", "configuration": {...}}`.
+/// `{"kind": "mlp" | "affine" | "conv", "configuration": {...}}`.
 public enum ModelSpecification: Codable, Equatable, Sendable {
     /// An MLP VAE (designs A, C, D, E, the PyTorch example, the IWAE paper's model).
     case mlp(ModelConfiguration)
     /// Design B: the coordinate decoder with a learned affine transform and a classifier head.
     case affine(AffineModelConfiguration)
+    /// A convolutional VAE (the Keras example's and the toolkit's conv presets).
+    case convolutional(ConvolutionalModelConfiguration)
 
     /// The kinds by name, for messages.
-    public static let kinds = ["mlp", "affine"]
+    public static let kinds = ["mlp", "affine", "conv"]
 
     public var kind: String {
         switch self {
         case .mlp: "mlp"
         case .affine: "affine"
+        case .convolutional: "conv"
         }
     }
 
@@ -26,6 +29,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): VariationalAutoencoder(configuration, using: &generator)
         case let .affine(configuration): AffineVAE(configuration, using: &generator)
+        case let .convolutional(configuration): ConvolutionalVAE(configuration, using: &generator)
         }
     }
 
@@ -33,6 +37,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): configuration.latentSize
         case let .affine(configuration): configuration.latentSize
+        case let .convolutional(configuration): configuration.latentSize
         }
     }
 
@@ -40,6 +45,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): configuration.imageShape
         case let .affine(configuration): configuration.imageShape
+        case let .convolutional(configuration): configuration.imageShape
         }
     }
 
@@ -48,6 +54,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): configuration.likelihood
         case .affine: .gaussian
+        case let .convolutional(configuration): configuration.likelihood
         }
     }
 
@@ -56,6 +63,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): configuration.architectureName
         case let .affine(configuration): configuration.architectureName
+        case let .convolutional(configuration): configuration.architectureName
         }
     }
 
@@ -69,6 +77,10 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         case var .affine(configuration):
             (configuration.imageHeight, configuration.imageWidth) = (shape.height, shape.width)
             return .affine(configuration)
+        case var .convolutional(configuration):
+            configuration.imageShape = shape
+            configuration.outputConvolution.channels = shape.channels
+            return .convolutional(configuration)
         }
     }
 
@@ -96,6 +108,9 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             }
             if !(model.classifierWeight >= 0 && model.classifierWeight.isFinite) { found.append("the classifier weight must be a number >= 0, got \(model.classifierWeight)") }
             return found.isEmpty ? memoryProblems : found
+        case let .convolutional(model):
+            let found = model.problems
+            return found.isEmpty ? memoryProblems : found
         }
     }
 
@@ -113,6 +128,8 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             let hidden = model.encoderHiddenSizes, h = model.decoderHiddenSize
             return chain([model.inputSize] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize])
                 + chain([model.contentSize + 2, h, h, 1]) + chain([model.latentSize, model.classifierHiddenSize, model.classes])
+        case let .convolutional(model):
+            return model.approximateParameterCount
         }
     }
 
@@ -138,6 +155,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch self {
         case let .mlp(configuration): try container.encode(configuration, forKey: .configuration)
         case let .affine(configuration): try container.encode(configuration, forKey: .configuration)
+        case let .convolutional(configuration): try container.encode(configuration, forKey: .configuration)
         }
     }
 
@@ -153,6 +171,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         switch kind {
         case "mlp": self = .mlp(try container.decode(ModelConfiguration.self, forKey: .configuration))
         case "affine": self = .affine(try container.decode(AffineModelConfiguration.self, forKey: .configuration))
+        case "conv": self = .convolutional(try container.decode(ConvolutionalModelConfiguration.self, forKey: .configuration))
         default:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: container,
                                                    debugDescription: "unknown model kind '\(kind)'; kinds: \(Self.kinds.joined(separator: ", "))")

@@ -52,6 +52,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The share of the training images held out (from one seeded permutation) as a validation
     /// set, on which the model's own figures are reported each epoch (design B: 2%; 0: none).
     public var validationShare: Double
+    /// Weights the model starts from instead of its seed's draw (for example PyTorch's
+    /// initialisation of the same architecture, to compare two frameworks from one start).
+    public var initialWeights: InitialWeights? = nil
 
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
                 model: ModelSpecification, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128,
@@ -100,6 +103,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
         optimizerEpsilon = try c.decodeIfPresent(Float.self, forKey: .optimizerEpsilon)
         validationShare = try c.decodeIfPresent(Double.self, forKey: .validationShare) ?? 0
+        initialWeights = try c.decodeIfPresent(InitialWeights.self, forKey: .initialWeights)
     }
 
     /// Problems with the settings, one message each (empty when valid), in the configuration's
@@ -134,6 +138,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var datasetDescription: String {
         imageFolder.map { "folder \($0.path) (\($0.transformSummary))" } ?? dataset
     }
+}
+
+/// A safetensors file of initial weights, with its SHA-256 (hex) so that a restart can check it
+/// reads the same file.
+public struct InitialWeights: Codable, Equatable, Sendable {
+    public var path: String
+    public var sha256: String
+
+    public init(path: String, sha256: String) { (self.path, self.sha256) = (path, sha256) }
 }
 
 /// The named starting points of `vae train`, one per source design.
@@ -173,6 +186,18 @@ public struct Preset: Sendable {
                                                                               initializer: .glorotUniform)),
                                                     batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
                                                     schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+        Preset(name: "keras-conv",
+               summary: "the Keras example's conv VAE: conv 32 and 64 (3x3, stride 2), dense 16, latent 2; dense 7x7x64, deconv 64 and 32 (3x3, stride 2), deconv 1 to logits; ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs",
+               configuration: TrainingConfiguration(preset: "keras-conv", model: .convolutional(.kerasExample(latentSize: 2)))),
+        Preset(name: "keras-conv-16",
+               summary: "keras-conv with a 16-dimensional latent space",
+               configuration: TrainingConfiguration(preset: "keras-conv-16", model: .convolutional(.kerasExample(latentSize: 16)))),
+        Preset(name: "conv-mnist",
+               summary: "a stronger conv VAE for 28x28 digits: conv 32 and 64 (3x3, stride 2), dense 512, latent 32; dense 512 and 7x7x64, deconv 64 and 32, deconv 1; ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs",
+               configuration: TrainingConfiguration(preset: "conv-mnist", model: .convolutional(.digits))),
+        Preset(name: "conv-colour",
+               summary: "a conv VAE for colour images (32x32 or 64x64 RGB from --images): conv 32, 64, 128 (4x4, stride 2), dense 256, latent 64; mirrored deconvs; ReLU, Bernoulli (continuous BCE), Adam 1e-3, batch 64, 30 epochs",
+               configuration: TrainingConfiguration(preset: "conv-colour", model: .convolutional(.colour), batchSize: 64, epochs: 30, evaluationBatchSize: 250)),
         Preset(name: "affine",
                summary: "design B: 784-512-512-16 encoder, coordinate decoder with an affine transform (H = 512), classifier head, Adam 1e-3, batch 1000, 50 epochs, 2% validation",
                configuration: .affine(name: "affine", model: AffineModelConfiguration(), batchSize: 1000, epochs: 50,

@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: the engine's kernels, or training epochs.",
         discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.",
-        subcommands: [Kernels.self, Train.self, Affine.self], defaultSubcommand: Kernels.self)
+        subcommands: [Kernels.self, Train.self, Affine.self, Convolution.self], defaultSubcommand: Kernels.self)
 }
 
 extension Bench {
@@ -121,6 +121,104 @@ extension Bench {
                              count, count == 1 ? " " : "s", result.medianBatchSeconds, result.epochSeconds, result.batchesPerEpoch,
                              100 * result.gemmShare, result.hiddenLayerFLOPs(hidden: model.decoderHiddenSize, pixels: model.inputSize) / 1e9))
             }
+        }
+    }
+}
+
+extension Bench {
+    struct Convolution: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "conv",
+            abstract: "Convolutional presets: seconds per epoch and images/s, each layer against oneDNN called directly, and keras-conv against PyTorch.",
+            discussion: """
+            Epochs are measured on --steps training steps of synthetic images (the real trainer: forward, ELBO, backward, Adam) \
+            and scaled to 60,000 images. With --pytorch, keras-conv is timed against reference/keras_conv_vae.py (PyTorch, \
+            `pip install torch`) at each thread count, alternating ours and PyTorch's for --rounds rounds, and the medians are compared.
+            """)
+
+        @Option(help: "Comma-separated conv presets.") var presets = "keras-conv,keras-conv-16,conv-mnist,conv-colour"
+        @Option(help: "Thread counts (OpenBLAS, elementwise, oneDNN's OpenMP), comma-separated.") var threads = "1,2"
+        @Option(parsing: .unconditional, help: "Training steps per timed round.") var steps = 20
+        @Option(parsing: .unconditional, help: "Timed rounds (after one warm-up); medians are reported.") var rounds = 3
+        @Flag(help: "Skip the per-layer table.") var noLayers = false
+        @Flag(help: "Compare keras-conv with PyTorch.") var pytorch = false
+        @Option(help: "The Python interpreter for --pytorch.") var python = "python3"
+        @Option(help: "The PyTorch side of the comparison.") var pytorchScript = "reference/keras_conv_vae.py"
+
+        func run() throws {
+            let counts = try Bench.threadCounts(threads)
+            guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
+            var chosen: [(String, TrainingConfiguration, ConvolutionalModelConfiguration)] = []
+            for name in presets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let preset = Preset.named(name), case let .convolutional(model) = preset.configuration.model else {
+                    throw ValidationError("--presets takes convolutional presets (\(Preset.all.filter { $0.configuration.model.kind == "conv" }.map(\.name).joined(separator: ", "))); got '\(name)'")
+                }
+                chosen.append((name, preset.configuration, model))
+            }
+            if pytorch && !FileManager.default.fileExists(atPath: pytorchScript) {
+                throw ValidationError("--pytorch-script \(pytorchScript) does not exist (run from the repository root, or give its path)")
+            }
+            print(BLAS.tuneForProcessor() + "; oneDNN with OpenMP, \(OneDNN.waitPolicyDescription)")
+            for count in counts {
+                BLAS.setThreadCount(count)
+                print("\n## \(count) thread\(count == 1 ? "" : "s")")
+                if !noLayers {
+                    for (name, configuration, model) in chosen {
+                        print("\n\(name), batch \(configuration.batchSize): each layer, best of \(max(rounds, 3) * 2) rounds")
+                        let benchmark = ConvolutionLayerBenchmark(rounds: max(rounds, 3) * 2)
+                        let rows = ConvolutionLayerBenchmark.layers(of: model, batch: configuration.batchSize).flatMap { benchmark.run($0) }
+                        print(ConvolutionLayerBenchmark.table(rows))
+                        print(String(format: "lowest share: %.0f%% of the direct primitive", 100 * (rows.map(\.share).min() ?? 1)))
+                    }
+                }
+                print("\n| preset | s/step (median) | s/epoch (60,000 images) | images/s |")
+                print("|---|---|---|---|")
+                for (name, configuration, _) in chosen {
+                    let benchmark = ConvolutionTrainingBenchmark(configuration: configuration, steps: steps)
+                    let trainer = benchmark.makeTrainer(rounds: rounds)
+                    _ = try ConvolutionTrainingBenchmark.stepSeconds(trainer)  // warm-up
+                    var times: [Double] = []
+                    for _ in 0..<rounds { times.append(try ConvolutionTrainingBenchmark.stepSeconds(trainer)) }
+                    let step = times.sorted()[times.count / 2]
+                    let epochSteps = Double((60_000 + configuration.batchSize - 1) / configuration.batchSize)
+                    print(String(format: "| %@ | %.4f | %.1f | %.0f |", name, step, step * epochSteps, Double(configuration.batchSize) / step))
+                }
+                if pytorch { try comparePyTorch(threads: count) }
+            }
+        }
+
+        /// keras-conv, ours and PyTorch's, alternating.
+        func comparePyTorch(threads count: Int) throws {
+            let configuration = Preset.named("keras-conv")!.configuration
+            let trainer = ConvolutionTrainingBenchmark(configuration: configuration, steps: steps).makeTrainer(rounds: rounds)
+            _ = try ConvolutionTrainingBenchmark.stepSeconds(trainer)
+            var ours: [Double] = [], theirs: [Double] = []
+            var framework = "pytorch"
+            for _ in 0..<rounds {
+                ours.append(try ConvolutionTrainingBenchmark.stepSeconds(trainer))
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = [python, pytorchScript, "bench", "--threads", String(count), "--steps", String(steps), "--repeats", "1", "--warmup", "3"]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                let output = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0,
+                      let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+                      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let seconds = object["step_seconds"] as? Double else {
+                    throw CommandFailure("\(pytorchScript) failed (exit \(process.terminationStatus)); is PyTorch installed (pip install torch)?")
+                }
+                framework = object["framework"] as? String ?? framework
+                theirs.append(seconds)
+            }
+            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            let epochSteps = Double((60_000 + 127) / 128)
+            print(String(format: "\nkeras-conv against %@ at %d thread%@ (%d rounds of %d steps, alternating): ours %.4f s/step (%.1f s/epoch), PyTorch %.4f s/step (%.1f s/epoch): ours %.2fx faster",
+                         framework, count, count == 1 ? "" : "s", rounds, steps, median(ours), median(ours) * epochSteps,
+                         median(theirs), median(theirs) * epochSteps, median(theirs) / median(ours)))
+            print("  rounds, ours: " + ours.map { String(format: "%.4f", $0) }.joined(separator: " ") + "; PyTorch: " + theirs.map { String(format: "%.4f", $0) }.joined(separator: " "))
         }
     }
 }

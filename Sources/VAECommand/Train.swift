@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import NN
 import Runs
+import Persistence
 import Synchronization
 import TensorCore
 import VAE
@@ -32,10 +33,13 @@ struct Train: ParsableCommand {
 
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Training") var training: TrainingOptions
-    @OptionGroup(title: "MLP models") var mlp: MLPOptions
+    @OptionGroup(title: "Models (MLP and convolutional)") var mlp: MLPOptions
+    @OptionGroup(title: "Convolutional models") var convolutional: ConvolutionalOptions
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
     @OptionGroup(title: "Design B (affine presets)") var affine: AffineOptions
     @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
+    @Option(help: "Start from the weights in this safetensors file (every parameter, the model's shapes) instead of the seed's draw.")
+    var initialWeights: String?
 
     /// The preset with the options applied.
     func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -50,17 +54,33 @@ struct Train: ParsableCommand {
         }
         switch configuration.model {
         case var .mlp(model):
+            if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(preset)") }
             if let option = affine.givenOption { throw ValidationError("--\(option) applies to the design-B presets (affine, affine-small), not to \(preset)") }
             mlp.apply(to: &model)
             configuration.model = .mlp(model)
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        case var .convolutional(model):
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the design-B presets (affine, affine-small), not to \(preset)") }
+            if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(preset) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
+            mlp.apply(to: &model)
+            try convolutional.apply(to: &model)
+            configuration.model = .convolutional(model)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         case var .affine(model):
-            if let option = mlp.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the design-B preset \(preset)") }
+            if let option = mlp.givenOption ?? convolutional.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the design-B preset \(preset)") }
             let weight = affine.klWeight ?? configuration.klWeightPerElement
             if let size = affine.decoderHiddenSize { model.decoderHiddenSize = size }
             if let form = affine.transformForm { model.transformForm = form }
             configuration.model = .affine(model)
             configuration.objective.beta = weight / Float(model.latentSize)
+        }
+        if let initialWeights {
+            let url = URL(fileURLWithPath: initialWeights)
+            let digest: String
+            do { digest = try SHA256.hex(ofFile: url) } catch {
+                throw ValidationError("--initial-weights \(initialWeights) cannot be read: \(plainDescription(of: error))")
+            }
+            configuration.initialWeights = InitialWeights(path: url.path, sha256: digest)
         }
         if let problem = configuration.problems.first { throw ValidationError(problem) }
         return configuration
@@ -158,6 +178,58 @@ struct TrainingOptions: ParsableArguments {
     }
 }
 
+/// A convolutional VAE's layers (see `ConvolutionalModelConfiguration`).
+struct ConvolutionalOptions: ParsableArguments {
+    @Option(help: "Encoder convolutions, comma-separated channels:kernel:stride:padding, e.g. 32:3:2:1,64:3:2:1.")
+    var encoderConvolutions: String?
+    @Option(help: "Encoder dense sizes after the flatten, comma-separated (empty: none), e.g. 16.") var encoderDense: String?
+    @Option(help: "Decoder dense sizes before the projection to the starting grid, comma-separated (empty: none).") var decoderDense: String?
+    @Option(parsing: .unconditional, help: "Channels of the decoder's starting grid (its size follows from the layers).") var decoderChannels: Int?
+    @Option(help: "Decoder transposed convolutions, channels:kernel:stride:padding, e.g. 64:3:2:1,32:3:2:1 (output paddings are derived).")
+    var decoderConvolutions: String?
+    @Option(help: "The output transposed convolution to the image's channels, kernel:stride:padding, e.g. 3:1:1.") var outputConvolution: String?
+
+    var givenOption: String? {
+        [("encoder-convolutions", encoderConvolutions != nil), ("encoder-dense", encoderDense != nil), ("decoder-dense", decoderDense != nil),
+         ("decoder-channels", decoderChannels != nil), ("decoder-convolutions", decoderConvolutions != nil),
+         ("output-convolution", outputConvolution != nil)].first(where: \.1)?.0
+    }
+
+    func validate() throws {
+        var model = Preset.named("keras-conv")!.configuration.model
+        if case var .convolutional(configuration) = model { try apply(to: &configuration); model = .convolutional(configuration) }
+    }
+
+    static func layers(_ text: String, option: String) throws -> [ConvolutionLayer] {
+        guard let layers = ConvolutionLayer.list(text) else {
+            throw ValidationError("--\(option) takes comma-separated channels:kernel:stride:padding such as 32:3:2:1,64:3:2:1; got '\(text)'")
+        }
+        return layers
+    }
+
+    static func sizes(_ text: String, option: String) throws -> [Int] {
+        if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+        let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard sizes.allSatisfy({ $0 != nil }) else { throw ValidationError("--\(option) takes comma-separated integers such as 16 or 512,256; got '\(text)'") }
+        return sizes.map { $0! }
+    }
+
+    func apply(to model: inout ConvolutionalModelConfiguration) throws {
+        if let encoderConvolutions { model.encoderConvolutions = try Self.layers(encoderConvolutions, option: "encoder-convolutions") }
+        if let encoderDense { model.encoderDenseSizes = try Self.sizes(encoderDense, option: "encoder-dense") }
+        if let decoderDense { model.decoderDenseSizes = try Self.sizes(decoderDense, option: "decoder-dense") }
+        if let decoderChannels { model.decoderChannels = decoderChannels }
+        if let decoderConvolutions { model.decoderConvolutions = try Self.layers(decoderConvolutions, option: "decoder-convolutions") }
+        if let outputConvolution {
+            let parts = outputConvolution.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 3, parts.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--output-convolution takes kernel:stride:padding such as 3:1:1; got '\(outputConvolution)'")
+            }
+            model.outputConvolution = ConvolutionLayer(channels: model.imageShape.channels, kernel: parts[0]!, stride: parts[1]!, padding: parts[2]!)
+        }
+    }
+}
+
 /// The MLP VAE's architecture.
 struct MLPOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Latent dimensions.") var latentSize: Int?
@@ -180,6 +252,14 @@ struct MLPOptions: ParsableArguments {
             throw ValidationError("--hidden-sizes must be comma-separated integers such as 400 or 500,500; got '\(hiddenSizes)'")
         }
         return sizes.map { $0! }
+    }
+
+    /// The options a convolutional model shares with the MLP (all but --hidden-sizes).
+    func apply(to model: inout ConvolutionalModelConfiguration) {
+        if let latentSize { model.latentSize = latentSize }
+        if let activation { model.activation = activation }
+        if let varianceHead { model.varianceHead = varianceHead }
+        if let likelihood { model.likelihood = likelihood }
     }
 
     func apply(to model: inout ModelConfiguration) {
@@ -253,6 +333,8 @@ final class ConsoleReporter: TrainingReporter {
         switch configuration.model {
         case let .mlp(model):
             print("training \(configuration.preset): MLP \(model.architectureName) on \(model.imageShape) images, \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
+        case let .convolutional(model):
+            print("training \(configuration.preset): convolutional VAE on \(model.imageShape) images: \(model.architectureName); \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
         case let .affine(model):
             print(String(format: "training %@: design B %@, transform %@ form, %d parameters; loss %g CE + MSE + %g KL (per element)",
                          configuration.preset, model.architectureName, model.transformForm.rawValue, session.trainer.model.parameterCount,
@@ -264,7 +346,8 @@ final class ConsoleReporter: TrainingReporter {
         if configuration.objective != .elbo || configuration.schedule != .constant {
             print("objective \(configuration.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
         }
-        print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")")
+        print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")"
+              + (configuration.model.kind == "conv" ? "; oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription)" : ""))
         if let progress = session.resumedFrom {
             print("resumed at epoch \(progress.completedEpochs + 1), batch \(progress.batchesDone + 1)")
         }

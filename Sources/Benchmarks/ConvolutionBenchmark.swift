@@ -1,0 +1,285 @@
+import CDNNL
+import Datasets
+import Foundation
+import NN
+import TensorCore
+import VAE
+
+/// Per layer of a convolutional VAE: our convolution ops against the same oneDNN primitives
+/// called directly (one primitive per pass, preallocated buffers in the layouts oneDNN chose,
+/// no reorders), in the same run, alternating. A transposed layer's direct passes are the
+/// convolution primitives it runs on: its forward pass is a convolution's backward-data pass;
+/// its backward pass a convolution's forward pass (the input gradient) and backward-weights
+/// pass. GFLOP/s count 2 · N · C_out · H_out · W_out · C_in · kH · kW per pass (of the
+/// convolution) for each.
+public struct ConvolutionLayerBenchmark {
+    public struct Layer: Sendable {
+        public var name: String
+        public var transposed: Bool
+        public var batch: ImageBatchSize
+        public var outputChannels: Int
+        public var kernel: Int
+        public var stride: Int
+        public var padding: Int
+        public var outputPadding: SpatialPair
+        /// Whether the layer's input needs a gradient (not for the first encoder layer).
+        public var inputGradient: Bool
+    }
+
+    public struct Row: Sendable {
+        public var layer: String
+        public var pass: String
+        public var flops: Double
+        public var oursSeconds: Double
+        public var directSeconds: Double
+        public var implementation: String
+        /// Direct time over ours: the share of the primitive's speed our op delivers.
+        public var share: Double { directSeconds / oursSeconds }
+    }
+
+    public let rounds: Int
+    public init(rounds: Int) { self.rounds = rounds }
+
+    /// The convolution layers of `configuration` at `batch` images.
+    public static func layers(of configuration: ConvolutionalModelConfiguration, batch: Int) -> [Layer] {
+        var layers: [Layer] = []
+        var channels = configuration.imageShape.channels, height = configuration.imageShape.height, width = configuration.imageShape.width
+        if case let .success(grids) = configuration.encoderGrids {
+            for (index, (layer, grid)) in zip(configuration.encoderConvolutions, grids).enumerated() {
+                layers.append(Layer(name: "encoder conv \(index + 1) \(channels)->\(layer.channels) \(height)x\(width)->\(grid.height)x\(grid.width)",
+                                    transposed: false, batch: ImageBatchSize(batch: batch, channels: channels, height: height, width: width),
+                                    outputChannels: layer.channels, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
+                                    outputPadding: SpatialPair(0), inputGradient: index > 0))
+                (channels, height, width) = (layer.channels, grid.height, grid.width)
+            }
+        }
+        if case let .success(stages) = configuration.decoderStages, let grid = configuration.decoderGrid {
+            (channels, height, width) = (grid.channels, grid.height, grid.width)
+            for (index, stage) in stages.enumerated() {
+                let layer = stage.layer
+                let outHeight = transposedConvolutionOutputLength(input: height, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
+                                                                  outputPadding: stage.outputPadding.height)!
+                let outWidth = transposedConvolutionOutputLength(input: width, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
+                                                                 outputPadding: stage.outputPadding.width)!
+                let name = index == stages.count - 1 ? "output deconv" : "decoder deconv \(index + 1)"
+                layers.append(Layer(name: "\(name) \(channels)->\(layer.channels) \(height)x\(width)->\(outHeight)x\(outWidth)", transposed: true,
+                                    batch: ImageBatchSize(batch: batch, channels: channels, height: height, width: width),
+                                    outputChannels: layer.channels, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
+                                    outputPadding: stage.outputPadding, inputGradient: true))
+                (channels, height, width) = (layer.channels, outHeight, outWidth)
+            }
+        }
+        return layers
+    }
+
+    public func run(_ layer: Layer) -> [Row] {
+        var generator = RandomGenerator(seed: 11)
+        let size = layer.batch
+        let k = layer.kernel
+        let weightShape = layer.transposed ? [size.channels, layer.outputChannels, k, k] : [layer.outputChannels, size.channels, k, k]
+        let x = Tensor.randomUniform(size.shape(.planar), low: 0, high: 1, using: &generator, requiresGradient: layer.inputGradient)
+        let weight = Tensor.randomUniform(weightShape, low: -0.1, high: 0.1, using: &generator, requiresGradient: true)
+        let bias = Tensor.randomUniform([layer.outputChannels], low: -0.1, high: 0.1, using: &generator, requiresGradient: true)
+        let stride = SpatialPair(layer.stride), padding = SpatialPair(layer.padding)
+        // The layer's input as the previous layer hands it over (channel-blocked when it would be).
+        let input = layer.inputGradient && size.channels % 8 == 0 ? Self.blockedLikeOneDNN(x) : x
+        func forward() -> Tensor {
+            layer.transposed
+                ? Tensor.transposedConvolution2D(input, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: layer.outputPadding)
+                : Tensor.convolution2D(input, weight: weight, bias: bias, stride: stride, padding: padding)
+        }
+        let output = forward()
+        let gradient = Tensor.randomUniform(output.shape, low: -1, high: 1, using: &generator)
+        func backward() {
+            for tensor in [input, x, weight, bias] { tensor.zeroGradient() }
+            output.propagateOwnGradient(gradient)
+        }
+
+        // The convolution in its own terms: source -> destination.
+        let outputSize = output.imageBatchSize
+        let (source, destination) = layer.transposed ? (outputSize, size) : (size, outputSize)
+        let direct = DirectConvolution(source: source, destination: destination, kernel: k, stride: layer.stride, padding: layer.padding,
+                                       bias: !layer.transposed)
+        let flops = 2 * Double(destination.batch * destination.channels * destination.height * destination.width) * Double(source.channels * k * k)
+
+        var oursForward: [Double] = [], oursBackward: [Double] = [], directForward: [Double] = [], directBackward: [Double] = []
+        for _ in 0..<rounds {
+            oursForward.append(Self.time { _ = forward() })
+            directForward.append(Self.time { layer.transposed ? direct.backwardData() : direct.forward() })
+            oursBackward.append(Self.time { backward() })
+            directBackward.append(Self.time {
+                if layer.inputGradient { layer.transposed ? direct.forward() : direct.backwardData() }
+                direct.backwardWeights()
+            })
+        }
+        let passes = layer.inputGradient ? 2.0 : 1.0
+        let names = direct.implementations
+        return [
+            Row(layer: layer.name, pass: "forward", flops: flops, oursSeconds: oursForward.min()!, directSeconds: directForward.min()!,
+                implementation: layer.transposed ? names.backwardData : names.forward),
+            Row(layer: layer.name, pass: layer.inputGradient ? "backward (data + weights)" : "backward (weights)", flops: flops * passes,
+                oursSeconds: oursBackward.min()!, directSeconds: directBackward.min()!,
+                implementation: (layer.inputGradient ? (layer.transposed ? names.forward : names.backwardData) + " + " : "") + names.backwardWeights),
+        ]
+    }
+
+    /// x blocked as oneDNN's fastest layout here would block it (8 lanes with AVX2, 16 with AVX-512),
+    /// found by asking a convolution what it writes.
+    static func blockedLikeOneDNN(_ x: Tensor) -> Tensor {
+        let size = x.imageBatchSize
+        let probe = Tensor.convolution2D(Tensor.zeros([1, 1, 3, 3]), weight: Tensor.zeros([size.channels, 1, 1, 1]), bias: nil)
+        if case let .blocked(block) = probe.imageLayout, size.channels % block == 0 {
+            let blocked = x.detached().blockedImages(block)
+            return Tensor(shape: blocked.shape, storage: blocked.storage, requiresGradient: x.requiresGradient)
+        }
+        return x
+    }
+
+    static func time(_ body: () -> Void) -> Double {
+        let started = BLAS.now()
+        body()
+        return BLAS.now() - started
+    }
+
+    public static func table(_ rows: [Row]) -> String {
+        var lines = ["| layer | pass | ours ms | ours GFLOP/s | oneDNN direct ms | direct GFLOP/s | share | primitive |", "|---|---|---|---|---|---|---|---|"]
+        for row in rows {
+            lines.append(String(format: "| %@ | %@ | %.2f | %.0f | %.2f | %.0f | %.0f%% | %@ |", row.layer, row.pass, row.oursSeconds * 1e3,
+                                row.flops / row.oursSeconds / 1e9, row.directSeconds * 1e3, row.flops / row.directSeconds / 1e9,
+                                100 * row.share, row.implementation))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The three convolution primitives of one shape called directly through oneDNN's C API, with
+/// `format_tag::any` layouts and buffers allocated once.
+final class DirectConvolution {
+    private var engine: dnnl_engine_t?
+    private var stream: dnnl_stream_t?
+    private var forwardPrimitive: dnnl_primitive_t?
+    private var dataPrimitive: dnnl_primitive_t?
+    private var weightsPrimitive: dnnl_primitive_t?
+    private var forwardArguments: [dnnl_exec_arg_t] = []
+    private var dataArguments: [dnnl_exec_arg_t] = []
+    private var weightsArguments: [dnnl_exec_arg_t] = []
+    private var memories: [dnnl_memory_t?] = []
+    let implementations: (forward: String, backwardData: String, backwardWeights: String)
+
+    init(source: ImageBatchSize, destination: ImageBatchSize, kernel: Int, stride: Int, padding: Int, bias: Bool) {
+        dnnl_engine_create(&engine, dnnl_cpu, 0)
+        dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
+        func describe(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+            var descriptor = dnnl_memory_desc_t()
+            dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims.map { dnnl_dim_t($0) }, dnnl_f32, tag)
+            return descriptor
+        }
+        // As our ops do: an image side with channels that do not fill blocks of 8 is planar.
+        var sourceDescriptor = describe([source.batch, source.channels, source.height, source.width],
+                                        source.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw)
+        var destinationDescriptor = describe([destination.batch, destination.channels, destination.height, destination.width],
+                                             destination.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw)
+        var weightsDescriptor = describe([destination.channels, source.channels, kernel, kernel], dnnl_format_tag_any)
+        var biasDescriptor = describe([destination.channels], dnnl_x)
+        let strides = [dnnl_dim_t(stride), dnnl_dim_t(stride)], before = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
+        let after = [dnnl_dim_t((destination.height - 1) * stride + kernel - source.height - padding),
+                     dnnl_dim_t((destination.width - 1) * stride + kernel - source.width - padding)]
+        var forward = dnnl_convolution_desc_t(), data = dnnl_convolution_desc_t(), weights = dnnl_convolution_desc_t()
+        withUnsafePointer(to: &biasDescriptor) { biasPointer in
+            _ = dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                   bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+            _ = dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                            bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+        }
+        _ = dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor, &destinationDescriptor,
+                                                     strides, before, after)
+        var forwardDescriptor: dnnl_primitive_desc_t?, dataDescriptor: dnnl_primitive_desc_t?, weightsGradientDescriptor: dnnl_primitive_desc_t?
+        precondition(dnnl_primitive_desc_create(&forwardDescriptor, &forward, nil, engine, nil) == dnnl_success)
+        precondition(dnnl_primitive_desc_create(&dataDescriptor, &data, nil, engine, forwardDescriptor) == dnnl_success)
+        precondition(dnnl_primitive_desc_create(&weightsGradientDescriptor, &weights, nil, engine, forwardDescriptor) == dnnl_success)
+        func name(_ descriptor: dnnl_primitive_desc_t?) -> String {
+            var text: UnsafePointer<CChar>?
+            dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &text)
+            return text.map { String(cString: $0) } ?? "?"
+        }
+        implementations = (name(forwardDescriptor), name(dataDescriptor), name(weightsGradientDescriptor))
+        var allocated: [dnnl_memory_t?] = []
+        func memory(_ descriptor: dnnl_primitive_desc_t?, _ query: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_t? {
+            var result: dnnl_memory_t?
+            var md = dnnl_primitive_desc_query_md(descriptor, query, index)!.pointee
+            dnnl_memory_create(&result, &md, engine, UnsafeMutableRawPointer(bitPattern: -1))  // DNNL_MEMORY_ALLOCATE
+            var handle: UnsafeMutableRawPointer?
+            dnnl_memory_get_data_handle(result, &handle)
+            memset(handle!, 0, dnnl_memory_desc_get_size(&md))
+            allocated.append(result)
+            return result
+        }
+        forwardArguments = [dnnl_exec_arg_t(arg: CDNNL_ARG_SRC, memory: memory(forwardDescriptor, dnnl_query_src_md)),
+                            dnnl_exec_arg_t(arg: CDNNL_ARG_WEIGHTS, memory: memory(forwardDescriptor, dnnl_query_weights_md)),
+                            dnnl_exec_arg_t(arg: CDNNL_ARG_DST, memory: memory(forwardDescriptor, dnnl_query_dst_md))]
+        if bias { forwardArguments.append(dnnl_exec_arg_t(arg: CDNNL_ARG_BIAS, memory: memory(forwardDescriptor, dnnl_query_weights_md, 1))) }
+        dataArguments = [dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_DST, memory: memory(dataDescriptor, dnnl_query_diff_dst_md)),
+                         dnnl_exec_arg_t(arg: CDNNL_ARG_WEIGHTS, memory: memory(dataDescriptor, dnnl_query_weights_md)),
+                         dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_SRC, memory: memory(dataDescriptor, dnnl_query_diff_src_md))]
+        weightsArguments = [dnnl_exec_arg_t(arg: CDNNL_ARG_SRC, memory: memory(weightsGradientDescriptor, dnnl_query_src_md)),
+                            dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_DST, memory: memory(weightsGradientDescriptor, dnnl_query_diff_dst_md)),
+                            dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_WEIGHTS, memory: memory(weightsGradientDescriptor, dnnl_query_diff_weights_md))]
+        if bias { weightsArguments.append(dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_BIAS, memory: memory(weightsGradientDescriptor, dnnl_query_diff_weights_md, 1))) }
+        memories = allocated
+        dnnl_primitive_create(&forwardPrimitive, forwardDescriptor)
+        dnnl_primitive_create(&dataPrimitive, dataDescriptor)
+        dnnl_primitive_create(&weightsPrimitive, weightsGradientDescriptor)
+        for descriptor in [forwardDescriptor, dataDescriptor, weightsGradientDescriptor] { dnnl_primitive_desc_destroy(descriptor) }
+        // One untimed run of each, as our ops have had.
+        self.forward(); self.backwardData(); self.backwardWeights()
+    }
+
+    deinit {
+        for primitive in [forwardPrimitive, dataPrimitive, weightsPrimitive] { dnnl_primitive_destroy(primitive) }
+        for memory in memories { dnnl_memory_destroy(memory) }
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+
+    func forward() { execute(forwardPrimitive, forwardArguments) }
+    func backwardData() { execute(dataPrimitive, dataArguments) }
+    func backwardWeights() { execute(weightsPrimitive, weightsArguments) }
+
+    private func execute(_ primitive: dnnl_primitive_t?, _ arguments: [dnnl_exec_arg_t]) {
+        dnnl_primitive_execute(primitive, stream, Int32(arguments.count), arguments)
+        dnnl_stream_wait(stream)
+    }
+}
+
+/// Training steps of a convolutional preset on synthetic images of its shape, through the real
+/// trainer (forward, ELBO, backward, optimizer): seconds per step, scaled to an epoch of
+/// `epochImages` images. The first epoch (of `steps` batches) warms up; the rest are timed.
+public struct ConvolutionTrainingBenchmark {
+    public let configuration: TrainingConfiguration
+    public let steps: Int
+
+    public init(configuration: TrainingConfiguration, steps: Int) {
+        self.configuration = configuration
+        self.steps = steps
+    }
+
+    /// A trainer over `steps` batches of uniform random images.
+    public func makeTrainer(rounds: Int) -> Trainer {
+        var configuration = configuration
+        configuration.epochs = rounds + 1
+        let shape = configuration.model.imageShape
+        var generator = RandomGenerator(seed: 5)
+        let count = steps * configuration.batchSize
+        var pixels = [Float](repeating: 0, count: count * shape.count)
+        pixels.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+        let train = ImageDataset(pixels: pixels, shape: shape, labels: [], classNames: [])
+        return Trainer(configuration: configuration, train: train, test: train.prefix(configuration.batchSize))
+    }
+
+    /// Seconds per step of one timed epoch of `trainer` (the next one).
+    public static func stepSeconds(_ trainer: Trainer) throws -> Double {
+        let started = BLAS.now()
+        _ = try trainer.trainEpoch()
+        return (BLAS.now() - started) / Double(trainer.batchesPerEpoch)
+    }
+}

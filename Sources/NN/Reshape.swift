@@ -1,0 +1,29 @@
+import TensorCore
+
+/// Images to rows: [N, C, H, W] (or channel-blocked) -> [N, C · H · W] in PyTorch's order (C, then
+/// H, then W), so a following `Linear` has the weights `torch.nn.Flatten` would give it. Other
+/// tensors [N, ...] -> [N, product of the rest].
+public final class Flatten: Module {
+    public override init() {}
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 1, "Flatten needs a batch axis, got a scalar")
+        let rows = x.imageLayout != nil ? x.planarImages() : x
+        return rows.reshaped(to: [x.shape[0], x.count / max(x.shape[0], 1)])
+    }
+}
+
+/// Rows to a per-item shape: [N, product of `shape`] -> [N] + `shape` (e.g. a dense layer's
+/// output to [N, C, H, W] images). The values are shared, not copied.
+public final class Reshape: Module {
+    public let shape: [Int]
+
+    public init(_ shape: [Int]) {
+        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Reshape needs positive sizes, got \(shape)")
+        self.shape = shape
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.reshaped(to: [x.shape[0]] + shape)
+    }
+}

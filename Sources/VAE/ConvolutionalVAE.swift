@@ -1,0 +1,115 @@
+import Datasets
+import NN
+import TensorCore
+
+/// q(z | x) of a convolutional VAE: convolutions, flatten, dense layers, two linear heads.
+/// Shapes: images [N, C, H, W] -> mean, spread [N, latent].
+public final class ConvolutionalEncoder: Module {
+    public let convolutions: [Conv2D]
+    public let dense: [Linear]
+    public let mean: Linear
+    public let spread: Linear
+    let flatten = Flatten()
+    let activation: Activation
+    let varianceHead: VarianceHead
+
+    init(_ configuration: ConvolutionalModelConfiguration, initializer: Initializer, using generator: inout RandomGenerator) {
+        var channels = configuration.imageShape.channels
+        convolutions = configuration.encoderConvolutions.map { layer in
+            defer { channels = layer.channels }
+            return Conv2D(inputChannels: channels, outputChannels: layer.channels, kernel: SpatialPair(layer.kernel),
+                          stride: SpatialPair(layer.stride), padding: SpatialPair(layer.padding), initializer: initializer, using: &generator)
+        }
+        let sizes = [configuration.flattenedSize!] + configuration.encoderDenseSizes
+        dense = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator) }
+        mean = Linear(inputSize: sizes.last!, outputSize: configuration.latentSize, initializer: initializer, using: &generator)
+        spread = Linear(inputSize: sizes.last!, outputSize: configuration.latentSize, initializer: initializer, using: &generator)
+        activation = configuration.activation
+        varianceHead = configuration.varianceHead
+    }
+
+    public func callAsFunction(_ images: Tensor) -> DiagonalGaussian {
+        var h = images
+        for layer in convolutions { h = activation(layer(h)) }
+        h = flatten(h)
+        for layer in dense { h = activation(layer(h)) }
+        return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
+    }
+}
+
+/// p(x | z) of a convolutional VAE: dense layers to a grid, transposed convolutions to logits.
+/// Shapes: z [N, latent] -> logits [N, C, H, W] (planar).
+public final class ConvolutionalDecoder: Module {
+    /// The hidden dense layers, then the projection to the starting grid.
+    public let dense: [Linear]
+    public let convolutions: [ConvTranspose2D]
+    public let output: ConvTranspose2D
+    let reshape: Reshape
+    let activation: Activation
+
+    init(_ configuration: ConvolutionalModelConfiguration, initializer: Initializer, using generator: inout RandomGenerator) {
+        let grid = configuration.decoderGrid!
+        guard case let .success(stages) = configuration.decoderStages else { preconditionFailure("invalid decoder: \(configuration.problems)") }
+        let sizes = [configuration.latentSize] + configuration.decoderDenseSizes + [grid.count]
+        dense = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator) }
+        reshape = Reshape([grid.channels, grid.height, grid.width])
+        var channels = grid.channels
+        let layers = stages.map { stage in
+            defer { channels = stage.layer.channels }
+            return ConvTranspose2D(inputChannels: channels, outputChannels: stage.layer.channels, kernel: SpatialPair(stage.layer.kernel),
+                                   stride: SpatialPair(stage.layer.stride), padding: SpatialPair(stage.layer.padding),
+                                   outputPadding: stage.outputPadding, initializer: initializer, using: &generator)
+        }
+        convolutions = Array(layers.dropLast())
+        output = layers.last!
+        activation = configuration.activation
+    }
+
+    public func logits(_ z: Tensor) -> Tensor {
+        var h = z
+        for layer in dense { h = activation(layer(h)) }
+        h = reshape(h)
+        for layer in convolutions { h = activation(layer(h)) }
+        return output(h).planarImages()
+    }
+}
+
+/// A convolutional VAE under the model contract. Images enter and leave as [N, C · H · W] rows
+/// (planar), as for every model; inside, they are [N, C, H, W] images.
+///
+/// Checkpoint keys follow PyTorch's module names for the same structure, so the file loads into
+/// a `torch.nn.Module` with attributes `encoder.convolutions` (a ModuleList of Conv2d),
+/// `encoder.dense` (Linear), `encoder.mean`, `encoder.spread`, `decoder.dense`,
+/// `decoder.convolutions` (ConvTranspose2d) and `decoder.output`: `Conv2d.weight` [out, in, kh, kw],
+/// `ConvTranspose2d.weight` [in, out, kh, kw], `Linear.weight` [out, in]; the dense layer after
+/// the flatten reads the (C, H, W) order of `torch.flatten`.
+public final class ConvolutionalVAE: Module, VariationalModel {
+    public let encoder: ConvolutionalEncoder
+    public let decoder: ConvolutionalDecoder
+    public let configuration: ConvolutionalModelConfiguration
+
+    public init(_ configuration: ConvolutionalModelConfiguration, using generator: inout RandomGenerator) {
+        precondition(configuration.problems.isEmpty, "invalid convolutional VAE: \(configuration.problems.joined(separator: "; "))")
+        let initializer = Initializer(rawValue: configuration.initializer) ?? .pytorchDefault
+        encoder = ConvolutionalEncoder(configuration, initializer: initializer, using: &generator)
+        decoder = ConvolutionalDecoder(configuration, initializer: initializer, using: &generator)
+        self.configuration = configuration
+    }
+
+    public var latentSize: Int { configuration.latentSize }
+    public var imageShape: ImageShape { configuration.imageShape }
+    public var condition: ModelCondition { .none }
+    public var specification: ModelSpecification { .convolutional(configuration) }
+
+    public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
+        precondition(condition == nil, "this convolutional VAE is unconditional")
+        let shape = configuration.imageShape
+        return encoder(x.reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width]))
+    }
+
+    public func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood {
+        precondition(condition == nil, "this convolutional VAE is unconditional")
+        let logits = decoder.logits(z)
+        return ImageLikelihood(kind: configuration.likelihood, parameters: .logits(logits.reshaped(to: [z.shape[0], configuration.inputSize])))
+    }
+}

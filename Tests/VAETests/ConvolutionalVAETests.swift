@@ -1,0 +1,98 @@
+import Datasets
+import Foundation
+import NN
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+
+@Suite struct ConvolutionalVAETests {
+    /// The Keras example's model summary: encoder 69,076 parameters, decoder 65,089.
+    @Test func kerasPresetHasTheKerasExamplesParametersAndDecoderGrid() {
+        let configuration = ConvolutionalModelConfiguration.kerasExample(latentSize: 2)
+        #expect(configuration.problems.isEmpty)
+        #expect(configuration.flattenedSize == 3136)
+        #expect(configuration.decoderGrid == ImageShape(channels: 64, height: 7, width: 7))
+        guard case let .success(stages) = configuration.decoderStages else { Issue.record("no decoder"); return }
+        #expect(stages.map(\.outputPadding) == [SpatialPair(1), SpatialPair(1), SpatialPair(0)])
+        var generator = RandomGenerator(seed: 1)
+        let model = ConvolutionalVAE(configuration, using: &generator)
+        #expect(model.encoder.parameterCount == 69_076)
+        #expect(model.decoder.parameterCount == 65_089)
+        #expect(abs(ModelSpecification.convolutional(configuration).approximateParameterCount - 134_165) < 1)
+    }
+
+    @Test func checkpointKeysAndShapesAreThoseOfTheTorchModules() {
+        var generator = RandomGenerator(seed: 1)
+        let model = ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
+        let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
+        #expect(shapes["encoder.convolutions.0.weight"] == [32, 1, 3, 3])  // Conv2d: [out, in, kh, kw]
+        #expect(shapes["encoder.convolutions.1.weight"] == [64, 32, 3, 3])
+        #expect(shapes["encoder.dense.0.weight"] == [16, 3136])
+        #expect(shapes["encoder.mean.weight"] == [16, 16] && shapes["encoder.spread.bias"] == [16])
+        #expect(shapes["decoder.dense.0.weight"] == [3136, 16])
+        #expect(shapes["decoder.convolutions.0.weight"] == [64, 64, 3, 3])  // ConvTranspose2d: [in, out, kh, kw]
+        #expect(shapes["decoder.convolutions.1.weight"] == [64, 32, 3, 3])
+        #expect(shapes["decoder.output.weight"] == [32, 1, 3, 3] && shapes["decoder.output.bias"] == [1])
+        #expect(shapes.count == 18)
+    }
+
+    /// PyTorch's value for these weights: `reference/keras_conv_vae.py evaluate` on the model
+    /// below (seed-1 keras-conv, saved with `save(to:)`) printed loss_z_mean 503.0292 for the
+    /// first 100 MNIST test images (BCE on logits summed over pixels + KL, z = mu, per image).
+    @Test func theLossEqualsPyTorchsOnTheSameWeights() throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = ConvolutionalVAE(.kerasExample(latentSize: 2), using: &generator)
+        let test = try DatasetCatalog(dataDirectory: Self.mnistFolder).load(.mnist, split: .test)
+        let x = Tensor(shape: [100, 784], scalars: Array(test.pixels[0..<(100 * 784)]))
+        let output = withoutGradients { model.forward(x, noise: nil) }
+        let loss = withoutGradients {
+            (output.likelihood.negativeLogLikelihood(x, reduction: .sum) + output.posterior.klDivergence(reduction: .sum)).item / 100
+        }
+        if let path = ProcessInfo.processInfo.environment["VAE_WRITE_CONV_MODEL"] { try model.save(to: URL(fileURLWithPath: path)) }
+        #expect(abs(loss - Self.pytorchLoss) < 2e-3, "ours \(loss), PyTorch \(Self.pytorchLoss)")
+    }
+
+    static let pytorchLoss: Float = 503.0292
+    static let mnistFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("data/mnist")
+
+    /// Any C x H x W: colour, non-square, odd sizes; the decoder lands on the image exactly.
+    @Test(arguments: [ImageShape(channels: 3, height: 32, width: 32), ImageShape(channels: 3, height: 24, width: 40),
+                      ImageShape(channels: 1, height: 13, width: 9)])
+    func decodersReproduceTheImageShape(_ shape: ImageShape) {
+        let specification = ModelSpecification.convolutional(.colour).fitted(to: shape)
+        guard case let .convolutional(configuration) = specification else { return }
+        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        var generator = RandomGenerator(seed: 2)
+        let model = ConvolutionalVAE(configuration, using: &generator)
+        let x = Tensor.randomUniform([3, shape.count], low: 0, high: 1, using: &generator)
+        let output = model.forward(x, noise: Tensor.randomNormal([3, model.latentSize], using: &generator))
+        #expect(output.likelihood.mean.shape == [3, shape.count])
+        let loss = output.likelihood.negativeLogLikelihood(x, reduction: .sum) + output.posterior.klDivergence(reduction: .sum)
+        loss.backward()
+        #expect(model.parameters.allSatisfy { $0.gradient != nil }, "every parameter gets a gradient")
+    }
+
+    @Test func badArchitecturesAreRefusedWithTheLayerNamed() {
+        var configuration = ConvolutionalModelConfiguration.kerasExample(latentSize: 2)
+        configuration.encoderConvolutions.append(ConvolutionLayer(channels: 8, kernel: 9, stride: 1, padding: 0))
+        #expect(configuration.problems == ["encoder convolution 3 (8:9:1:0) does not fit its 7x7 input"])
+        configuration = .kerasExample(latentSize: 2)
+        configuration.decoderConvolutions[0].stride = 0
+        #expect(configuration.problems.first?.contains("decoder convolution 64:3:0:1 needs positive channels, kernel and stride") == true)
+        configuration = .kerasExample(latentSize: 2)
+        configuration.outputConvolution = ConvolutionLayer(channels: 1, kernel: 40, stride: 1, padding: 0)
+        #expect(configuration.problems.first?.contains("the output convolution") == true || configuration.problems.first?.contains("kernel and stride at most 64") == true)
+        #expect(ConvolutionLayer.list("32:3:2:1,64:3:2:1") == [ConvolutionLayer(channels: 32, kernel: 3, stride: 2, padding: 1),
+                                                               ConvolutionLayer(channels: 64, kernel: 3, stride: 2, padding: 1)])
+        #expect(ConvolutionLayer.list("32:3:x") == nil && ConvolutionLayer.list("32") == nil)
+    }
+
+    @Test func theSpecificationRoundTripsThroughJSON() throws {
+        let specification = ModelSpecification.convolutional(.digits)
+        let data = try JSONEncoder().encode(specification)
+        #expect(try JSONDecoder().decode(ModelSpecification.self, from: data) == specification)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"kind\":\"conv\""))
+    }
+}
