@@ -278,8 +278,18 @@ public struct ConvolutionTrainingBenchmark {
 
     /// Seconds per step of one timed epoch of `trainer` (the next one).
     public static func stepSeconds(_ trainer: Trainer) throws -> Double {
+        try profile(trainer).step
+    }
+
+    /// Seconds per step of the next epoch, and the shares of it spent in oneDNN's convolution
+    /// primitives, in its reorders (part of the former) and in sgemm.
+    public static func profile(_ trainer: Trainer) throws -> (step: Double, oneDNN: Double, reorders: Double, sgemm: Double) {
+        (OneDNN.timedSeconds, OneDNN.reorderSeconds, BLAS.timedSeconds) = (0, 0, 0)
+        (OneDNN.isTiming, BLAS.isTiming) = (true, true)
+        defer { (OneDNN.isTiming, BLAS.isTiming) = (false, false) }
         let started = BLAS.now()
         _ = try trainer.trainEpoch()
-        return (BLAS.now() - started) / Double(trainer.batchesPerEpoch)
+        let seconds = BLAS.now() - started
+        return (seconds / Double(trainer.batchesPerEpoch), OneDNN.timedSeconds / seconds, OneDNN.reorderSeconds / seconds, BLAS.timedSeconds / seconds)
     }
 }

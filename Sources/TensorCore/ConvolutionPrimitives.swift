@@ -167,6 +167,12 @@ final class ConvolutionPrimitives {
         return ImageBatchSize(batch: key.batch, channels: channels, height: pixels.height, width: pixels.width).shape(outputLayout)
     }
 
+    var report: String {
+        let names = implementations
+        let moves = reorders.map { "\($0.key) \($0.value.destinationCount)" }.sorted().joined(separator: ", ")
+        return "\(key.transposed ? "transposed " : "")N\(key.batch) \(key.sourceChannels)x\(key.source) <-> \(key.destinationChannels)x\(key.destination) k\(key.kernel) s\(key.stride) input \(key.inputLayout) output \(outputLayout): \(names.forward) / \(names.backwardData) / \(names.backwardWeights); reorders: \(moves)"
+    }
+
     var implementations: (forward: String, backwardData: String, backwardWeights: String) {
         (OneDNN.implementationName(forwardDescriptor), OneDNN.implementationName(backwardDataDescriptor),
          OneDNN.implementationName(backwardWeightsDescriptor))

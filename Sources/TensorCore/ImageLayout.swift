@@ -140,14 +140,15 @@ enum ImageLayoutKernels {
                 }
             }
         case let .blocked(block):
-            let groups = size.channels / block
-            for n in 0..<size.batch {
-                for group in 0..<groups {
-                    let base = y + (n &* groups &+ group) &* plane &* block, slice = bias + group &* block
-                    for p in 0..<plane {
-                        let pixel = base + p &* block
-                        for lane in 0..<block { pixel[lane] += slice[lane] }
-                    }
+            // A block's values repeat every `block` floats, so one 16-lane vector holds the bias of
+            // 16 / block pixels (block 8) or of one (block 16).
+            let groups = size.channels / block, floats = plane &* block
+            for group in 0..<groups {
+                var pattern = FloatVector(repeating: 0)
+                for lane in 0..<16 { pattern[lane] = bias[group &* block &+ lane % block] }
+                for n in 0..<size.batch {
+                    let base = y + (n &* groups &+ group) &* floats
+                    forEachVector(floats) { i, lanes in storeVector(loadVector(base, i, lanes) + pattern, base, i, lanes) }
                 }
             }
         }
@@ -164,18 +165,16 @@ enum ImageLayoutKernels {
                 for c in 0..<size.channels { sums[c] += Double(vectorSum(g + (n &* size.channels &+ c) &* plane, plane)) }
             }
         case let .blocked(block):
-            let groups = size.channels / block
-            var lanes = [Float](repeating: 0, count: block)
-            for n in 0..<size.batch {
-                for group in 0..<groups {
-                    let base = g + (n &* groups &+ group) &* plane &* block
-                    for lane in 0..<block { lanes[lane] = 0 }
-                    for p in 0..<plane {
-                        let pixel = base + p &* block
-                        for lane in 0..<block { lanes[lane] += pixel[lane] }
-                    }
-                    for lane in 0..<block { sums[group &* block &+ lane] += Double(lanes[lane]) }
+            let groups = size.channels / block, floats = plane &* block
+            for group in 0..<groups {
+                var total = FloatVector(repeating: 0)
+                for n in 0..<size.batch {
+                    let base = g + (n &* groups &+ group) &* floats
+                    var partial = FloatVector(repeating: 0)
+                    forEachVector(floats) { i, lanes in partial += loadVector(base, i, lanes) }
+                    total += partial
                 }
+                for lane in 0..<16 { sums[group &* block &+ lane % block] += Double(total[lane]) }
             }
         }
         for c in 0..<size.channels { bias[c] = accumulate ? bias[c] + Float(sums[c]) : Float(sums[c]) }

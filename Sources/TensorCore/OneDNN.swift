@@ -83,6 +83,14 @@ public enum OneDNN {
         return sharedContext?.createdPrimitives ?? 0
     }
 
+    /// One line per convolution shape in use: its primitives' implementations and the reorders
+    /// it runs (where, and how many floats), for benchmarks and debugging.
+    public static var convolutionReport: [String] {
+        lock.lock(); defer { lock.unlock() }
+        guard let context = sharedContext else { return [] }
+        return context.convolutions.values.map { $0.report }.sorted()
+    }
+
     /// The implementation oneDNN chose for a primitive descriptor, e.g. "jit:avx2".
     static func implementationName(_ descriptor: dnnl_primitive_desc_t) -> String {
         var name: UnsafePointer<CChar>?
@@ -94,6 +102,8 @@ public enum OneDNN {
     /// adds its wall time to `timedSeconds`. For the benchmark's single calling thread only.
     nonisolated(unsafe) public static var isTiming = false
     nonisolated(unsafe) public static var timedSeconds = 0.0
+    /// The part of `timedSeconds` spent in reorders (layout conversions).
+    nonisolated(unsafe) public static var reorderSeconds = 0.0
 
     // MARK: - Memory descriptors
 
@@ -171,6 +181,8 @@ final class Reorder {
     }
 
     func run(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, context: OneDNN.Context) {
+        let started = OneDNN.isTiming ? BLAS.now() : 0
         call.run([UnsafeMutableRawPointer(mutating: source), UnsafeMutableRawPointer(destination)], context: context)
+        if OneDNN.isTiming { OneDNN.reorderSeconds += BLAS.now() - started }
     }
 }

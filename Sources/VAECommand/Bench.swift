@@ -142,6 +142,7 @@ extension Bench {
         @Option(parsing: .unconditional, help: "Timed rounds (after one warm-up); medians are reported.") var rounds = 3
         @Flag(help: "Skip the per-layer table.") var noLayers = false
         @Flag(help: "Compare keras-conv with PyTorch.") var pytorch = false
+        @Flag(help: "List each convolution shape's primitives and reorders.") var verbose = false
         @Option(help: "The Python interpreter for --pytorch.") var python = "python3"
         @Option(help: "The PyTorch side of the comparison.") var pytorchScript = "reference/keras_conv_vae.py"
 
@@ -171,18 +172,21 @@ extension Bench {
                         print(String(format: "lowest share: %.0f%% of the direct primitive", 100 * (rows.map(\.share).min() ?? 1)))
                     }
                 }
-                print("\n| preset | s/step (median) | s/epoch (60,000 images) | images/s |")
-                print("|---|---|---|---|")
+                print("\n| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN (reorders) | in sgemm |")
+                print("|---|---|---|---|---|---|")
                 for (name, configuration, _) in chosen {
                     let benchmark = ConvolutionTrainingBenchmark(configuration: configuration, steps: steps)
                     let trainer = benchmark.makeTrainer(rounds: rounds)
                     _ = try ConvolutionTrainingBenchmark.stepSeconds(trainer)  // warm-up
-                    var times: [Double] = []
-                    for _ in 0..<rounds { times.append(try ConvolutionTrainingBenchmark.stepSeconds(trainer)) }
-                    let step = times.sorted()[times.count / 2]
+                    var profiles: [(step: Double, oneDNN: Double, reorders: Double, sgemm: Double)] = []
+                    for _ in 0..<rounds { profiles.append(try ConvolutionTrainingBenchmark.profile(trainer)) }
+                    let median = profiles.sorted { $0.step < $1.step }[profiles.count / 2]
+                    let step = median.step
                     let epochSteps = Double((60_000 + configuration.batchSize - 1) / configuration.batchSize)
-                    print(String(format: "| %@ | %.4f | %.1f | %.0f |", name, step, step * epochSteps, Double(configuration.batchSize) / step))
+                    print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% |", name, step, step * epochSteps,
+                                 Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * median.sgemm))
                 }
+                if verbose { OneDNN.convolutionReport.forEach { print("  " + $0) } }
                 if pytorch { try comparePyTorch(threads: count) }
             }
         }
