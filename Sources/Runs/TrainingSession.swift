@@ -77,12 +77,12 @@ public final class TrainingSession {
         case .resumable, .restartable: throw .alreadyARun(path: folder.url.path)
         case let .foreign(example): throw .notEmpty(path: folder.url.path, example: example)
         }
-        let removed = removeTemporaryFiles(in: folder.url)
-        try folder.create()
         let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
                                classNames: data.train.classNames)
         let trainer = try makeTrainer(record.configuration, data: data)
         try loadInitialWeights(into: trainer)
+        let removed = removeTemporaryFiles(in: folder.url)
+        try folder.create()
         try folder.writeRecord(record)
         return TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report,
                                notes: removed.isEmpty ? [] : ["removed \(removed.count) temporary file(s) a killed writer left"])

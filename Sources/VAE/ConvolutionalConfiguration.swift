@@ -137,12 +137,13 @@ public struct ConvolutionalModelConfiguration: Codable, Equatable, Sendable {
         return ImageShape(channels: decoderChannels, height: first.inputHeight, width: first.inputWidth)
     }
 
-    /// E.g. "conv 32:3:2:1,64:3:2:1 dense 16 latent 2; dense -> 64x7x7, deconv 64:3:2:1,32:3:2:1, out 1:3:1:1".
+    /// E.g. "encoder 32:3:2:1,64:3:2:1 dense 16 latent 2; decoder -> 64x7x7, 64:3:2:1,32:3:2:1, out 1:3:1:1"
+    /// (convolutions as channels:kernel:stride:padding; the decoder's are transposed).
     public var architectureName: String {
         func list(_ layers: [ConvolutionLayer]) -> String { layers.map(\.description).joined(separator: ",") }
         func sizes(_ values: [Int]) -> String { values.isEmpty ? "" : " dense " + values.map(String.init).joined(separator: "-") }
         let grid = decoderGrid.map { "\($0.channels)x\($0.height)x\($0.width)" } ?? "?"
-        return "conv \(list(encoderConvolutions))\(sizes(encoderDenseSizes)) latent \(latentSize); decoder\(sizes(decoderDenseSizes)) -> \(grid), deconv \(list(decoderConvolutions)), out \(outputConvolution)"
+        return "encoder \(list(encoderConvolutions))\(sizes(encoderDenseSizes)) latent \(latentSize); decoder\(sizes(decoderDenseSizes)) -> \(grid), \(list(decoderConvolutions)), out \(outputConvolution)"
     }
 
     /// Problems with the architecture, one message each (empty when valid).

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// Convolutional models through the `vae` tool: training, resuming, evaluating, drawing, and
+/// the architecture options' errors.
+@Suite struct ConvolutionalCommandTests {
+    /// A small conv architecture for the tiny 6x6 dataset: 6 -> 3 -> dense 4 -> latent 2 and back.
+    static func arguments(data: URL, out: String, epochs: Int = 2) -> [String] {
+        ["train", "--preset", "keras-conv", "--data-dir", data.path, "--out", out, "--epochs", String(epochs), "--batch-size", "16",
+         "--encoder-convolutions", "8:3:2:1", "--encoder-dense", "4", "--decoder-channels", "8", "--decoder-convolutions", "8:3:2:1",
+         "--latent-size", "2"]
+    }
+
+    @Test func aConvolutionalRunTrainsResumesEvaluatesAndDraws() throws {
+        let scratch = try ScratchFolder("conv-run")
+        let data = scratch.url.appendingPathComponent("data")
+        try TinyDataset.write(to: data)
+        let run = scratch.path("run")
+        let trained = try Tool.run(Self.arguments(data: data, out: run))
+        #expect(trained.status == 0, "\(trained.output)")
+        #expect(trained.output.contains("convolutional VAE on 1x6x6 images: encoder 8:3:2:1 dense 4 latent 2; decoder -> 8x3x3, 8:3:2:1, out 1:3:1:1"))
+        let resumed = try Tool.run(["train", "--resume", run, "--epochs", "3", "--data-dir", data.path])
+        #expect(resumed.status == 0 && resumed.output.contains("epoch   3"), "\(resumed.output)")
+        let evaluated = try Tool.run(["eval", run, "--samples", "20", "--data-dir", data.path, "--json"])
+        #expect(evaluated.status == 0 && evaluated.output.contains("\"iwae\""), "\(evaluated.output)")
+        let samples = scratch.path("samples.png")
+        let sampled = try Tool.run(["sample", run, "--count", "4", "--out", samples])
+        #expect(sampled.status == 0 && FileManager.default.fileExists(atPath: samples), "\(sampled.output)")
+        let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"kind\" : \"conv\""))
+    }
+
+    @Test func badArchitectureOptionsAreNamed() throws {
+        let scratch = try ScratchFolder("conv-options")
+        let data = scratch.url.appendingPathComponent("data")
+        try TinyDataset.write(to: data)
+        var arguments = Self.arguments(data: data, out: scratch.path("a"))
+        arguments[arguments.firstIndex(of: "8:3:2:1")!] = "8:3:x"
+        let malformed = try Tool.run(arguments)
+        #expect(malformed.status != 0 && malformed.output.contains("--encoder-convolutions takes comma-separated channels:kernel:stride:padding"),
+                "\(malformed.output)")
+        arguments = Self.arguments(data: data, out: scratch.path("b"))
+        arguments[arguments.firstIndex(of: "8:3:2:1")!] = "8:9:1:0"
+        let tooLarge = try Tool.run(arguments)
+        #expect(tooLarge.status != 0 && tooLarge.output.contains("encoder convolution 1 (8:9:1:0) does not fit its 6x6 input"), "\(tooLarge.output)")
+        let hidden = try Tool.run(Self.arguments(data: data, out: scratch.path("c")) + ["--hidden-sizes", "8"])
+        #expect(hidden.status != 0 && hidden.output.contains("--hidden-sizes applies to MLP presets"), "\(hidden.output)")
+        let mlp = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("d")) + ["--encoder-dense", "4"])
+        #expect(mlp.status != 0 && mlp.output.contains("--encoder-dense applies to the convolutional presets"), "\(mlp.output)")
+        for name in ["a", "b", "c", "d"] { #expect(!FileManager.default.fileExists(atPath: scratch.path(name) + "/config.json")) }
+    }
+
+    @Test func initialWeightsAreLoadedCheckedAndRecorded() throws {
+        let scratch = try ScratchFolder("conv-initial")
+        let data = scratch.url.appendingPathComponent("data")
+        try TinyDataset.write(to: data)
+        let first = scratch.path("first")
+        #expect(try Tool.run(Self.arguments(data: data, out: first, epochs: 1)).status == 0)
+        // Starting from the first run's weights: its epoch-1 test loss is better than a fresh start's.
+        let second = scratch.path("second")
+        let started = try Tool.run(Self.arguments(data: data, out: second, epochs: 1) + ["--initial-weights", first + "/model.safetensors"])
+        #expect(started.status == 0, "\(started.output)")
+        let config = try String(contentsOfFile: second + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"initialWeights\"") && config.contains("\"sha256\""))
+        let missing = try Tool.run(Self.arguments(data: data, out: scratch.path("third")) + ["--initial-weights", scratch.path("none.safetensors")])
+        #expect(missing.status != 0 && missing.output.contains("--initial-weights \(scratch.path("none.safetensors")) cannot be read"), "\(missing.output)")
+        // An MLP's weights do not fit the conv model: the missing tensor is named.
+        let mlp = scratch.path("mlp")
+        #expect(try Tool.run(Tool.trainArguments(data: data, out: mlp, epochs: 1)).status == 0)
+        let wrong = try Tool.run(Self.arguments(data: data, out: scratch.path("fourth")) + ["--initial-weights", mlp + "/model.safetensors"])
+        #expect(wrong.status != 0 && wrong.output.contains("encoder.convolutions.0.weight"), "\(wrong.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("fourth")), "a refused start leaves no run folder")
+    }
+}
