@@ -70,6 +70,10 @@ public final class TrainingSession {
         }
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
         try checkSplits(configuration, data: data)
+        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
+                               classNames: data.train.classNames)
+        let trainer = try makeTrainer(record.configuration, data: data)
+        try loadInitialWeights(into: trainer)
         let lock = try folder.lock()
         // Checked again under the lock: another process may have started a run here meanwhile.
         switch try folder.state(holdingLock: true) {
@@ -77,10 +81,6 @@ public final class TrainingSession {
         case .resumable, .restartable: throw .alreadyARun(path: folder.url.path)
         case let .foreign(example): throw .notEmpty(path: folder.url.path, example: example)
         }
-        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
-                               classNames: data.train.classNames)
-        let trainer = try makeTrainer(record.configuration, data: data)
-        try loadInitialWeights(into: trainer)
         let removed = removeTemporaryFiles(in: folder.url)
         try folder.create()
         try folder.writeRecord(record)
