@@ -151,6 +151,31 @@ def evaluate(args):
                       "reconstruction": reconstruction.item() / len(images), "kl": kl.item() / len(images)}))
 
 
+def steps(args):
+    """Trains a toolkit model file for --steps Adam steps on the first training images in order
+    (batch 128) with the noise in --noise (raw float32, steps x 128 x latent) and prints the
+    per-image losses: the oracle for the toolkit's step-for-step test."""
+    from safetensors.torch import load_file
+    state = load_file(args.model)
+    latent = state["encoder.mean.weight"].shape[0]
+    model = ConvVAE(latent)
+    model.load_state_dict(state, strict=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = torch.from_numpy(read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz")))
+    noise = torch.from_numpy(np.fromfile(args.noise, dtype=np.float32).reshape(args.steps, 128, latent))
+    losses = []
+    for step in range(args.steps):
+        x = images[step * 128:(step + 1) * 128]
+        mu, logvar = model.encode(x)
+        logits = model.decode(mu + torch.exp(0.5 * logvar) * noise[step])
+        loss = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(round(loss.item() / 128, 3))
+    print(json.dumps(losses))
+
+
 def bench(args):
     torch.manual_seed(1)
     model = ConvVAE(args.latent)
@@ -179,7 +204,7 @@ def bench(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["train", "bench", "evaluate", "initial"])
+    parser.add_argument("mode", choices=["train", "bench", "evaluate", "initial", "steps"])
     parser.add_argument("--latent", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
@@ -188,12 +213,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="bench: repeats (the median is reported)")
     parser.add_argument("--warmup", type=int, default=5, help="bench: untimed steps first")
     parser.add_argument("--model", help="evaluate: a model.safetensors written by vae train")
+    parser.add_argument("--noise", help="steps: raw float32 noise, steps x 128 x latent")
     parser.add_argument("--out", help="initial: the safetensors file to write")
     parser.add_argument("--images", type=int, default=100, help="evaluate: how many test images")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    {"train": train, "bench": bench, "evaluate": evaluate, "initial": initial}[args.mode](args)
+    {"train": train, "bench": bench, "evaluate": evaluate, "initial": initial, "steps": steps}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import NN
 import SafeTensors
 import TensorCore
 import Testing
+import Optimizers
 import VAE
 
 @Suite struct ConvolutionalVAETests {
@@ -94,5 +95,43 @@ import VAE
         let data = try JSONEncoder().encode(specification)
         #expect(try JSONDecoder().decode(ModelSpecification.self, from: data) == specification)
         #expect(String(decoding: data, as: UTF8.self).contains("\"kind\":\"conv\""))
+    }
+}
+
+/// Training itself, step for step, against PyTorch: the seed-1 keras-conv-16 model, Adam 1e-3,
+/// the first 20 batches of 128 training images in order, and noise from `RandomGenerator(seed: 7)`.
+/// With `VAE_WRITE_CONV_STEPS=FOLDER` the test writes `model.safetensors` and `noise.bin` there;
+/// `python3 reference/keras_conv_vae.py steps --model FOLDER/model.safetensors --noise
+/// FOLDER/noise.bin --steps 20` printed the per-image losses below.
+@Suite struct ConvolutionalTrainingTests {
+    static let pytorchLosses: [Float] = [586.486, 552.66, 519.59, 480.438, 442.386, 413.542, 384.301, 359.355, 338.557, 415.346,
+                                         422.797, 350.172, 333.798, 333.171, 335.925, 358.762, 341.215, 334.71, 326.189, 328.344]
+
+    @Test func trainingStepsMatchPyTorchsGivenTheSameWeightsBatchesAndNoise() throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
+        var noiseGenerator = RandomGenerator(seed: 7)
+        let noise = (0..<20).map { _ in Tensor.randomNormal([128, 16], using: &noiseGenerator) }
+        if let folder = ProcessInfo.processInfo.environment["VAE_WRITE_CONV_STEPS"] {
+            try model.save(to: URL(fileURLWithPath: folder).appendingPathComponent("model.safetensors"))
+            let values = noise.flatMap(\.scalars)
+            try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: folder).appendingPathComponent("noise.bin"))
+        }
+        let optimizer = Adam(parameters: model.parameters, learningRate: 1e-3)
+        let train = try DatasetCatalog(dataDirectory: ConvolutionalVAETests.mnistFolder).load(.mnist, split: .train)
+        var losses: [Float] = []
+        for step in 0..<20 {
+            let x = Tensor(shape: [128, 784], scalars: Array(train.pixels[(step * 128 * 784)..<((step + 1) * 128 * 784)]))
+            optimizer.zeroGradients()
+            let output = model.forward(x, noise: noise[step])
+            let loss = output.likelihood.negativeLogLikelihood(x, reduction: .sum) + output.posterior.klDivergence(reduction: .sum)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item / 128)
+        }
+        #expect(losses.count == Self.pytorchLosses.count)
+        for (ours, theirs) in zip(losses, Self.pytorchLosses) {
+            #expect(abs(ours - theirs) < 1e-4 * theirs, "ours \(ours), PyTorch \(theirs)")
+        }
     }
 }
