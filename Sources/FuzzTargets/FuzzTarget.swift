@@ -100,7 +100,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                                    classNames: ["0", "1"])
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            return ["config.json": try! encoder.encode(record)]
+            var convolutional = record
+            convolutional.configuration = Preset.named("keras-conv")!.configuration
+            return ["config.json": try! encoder.encode(record), "conv-config.json": try! encoder.encode(convolutional)]
         case .checkpoint:
             let trainer = Self.small.freshTrainer()
             let start = TrainingCheckpoint.checkpointFile(trainer).encoded()

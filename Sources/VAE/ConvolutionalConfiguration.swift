@@ -164,7 +164,10 @@ public struct ConvolutionalModelConfiguration: Codable, Equatable, Sendable {
         if (encoderDenseSizes + decoderDenseSizes).contains(where: { $0 <= 0 }) {
             found.append("the dense sizes must all be positive, got encoder \(encoderDenseSizes), decoder \(decoderDenseSizes)")
         }
-        if decoderChannels <= 0 { found.append("the decoder's starting channels must be positive, got \(decoderChannels)") }
+        if !(1...4096).contains(decoderChannels) { found.append("the decoder's starting channels must be 1...4096, got \(decoderChannels)") }
+        if latentSize > 1 << 20 || (encoderDenseSizes + decoderDenseSizes).contains(where: { $0 > 1 << 24 }) {
+            found.append("the latent size must be at most 2^20 and the dense sizes at most 2^24")
+        }
         if outputConvolution.channels != imageShape.channels {
             found.append("the output convolution must give the image's \(imageShape.channels) channels, not \(outputConvolution.channels)")
         }
