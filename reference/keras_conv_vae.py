@@ -97,6 +97,9 @@ def train(args):
     train_images = torch.from_numpy(read_idx_images(os.path.join(root, "train-images-idx3-ubyte.gz")))
     test_images = torch.from_numpy(read_idx_images(os.path.join(root, "t10k-images-idx3-ubyte.gz")))
     model = ConvVAE(args.latent)
+    if args.initial_weights:  # start from given weights; the seed then drives only the shuffle and the noise
+        from safetensors.torch import load_file
+        model.load_state_dict(load_file(args.initial_weights), strict=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -213,6 +216,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="bench: repeats (the median is reported)")
     parser.add_argument("--warmup", type=int, default=5, help="bench: untimed steps first")
     parser.add_argument("--model", help="evaluate: a model.safetensors written by vae train")
+    parser.add_argument("--initial-weights", help="train: start from this safetensors file (e.g. a toolkit model file)")
     parser.add_argument("--noise", help="steps: raw float32 noise, steps x 128 x latent")
     parser.add_argument("--out", help="initial: the safetensors file to write")
     parser.add_argument("--images", type=int, default=100, help="evaluate: how many test images")
