@@ -99,7 +99,7 @@ public struct ConvolutionLayerBenchmark {
         let outputSize = output.imageBatchSize
         let (source, destination) = layer.transposed ? (outputSize, size) : (size, outputSize)
         let direct = DirectConvolution(source: source, destination: destination, kernel: k, stride: layer.stride, padding: layer.padding,
-                                       bias: !layer.transposed)
+                                       bias: !layer.transposed, transposed: layer.transposed, inputLayout: input.imageLayout!)
         let flops = 2 * Double(destination.batch * destination.channels * destination.height * destination.width) * Double(source.channels * k * k)
 
         var oursForward: [Double] = [], oursBackward: [Double] = [], directForward: [Double] = [], directBackward: [Double] = []
@@ -166,7 +166,12 @@ final class DirectConvolution {
     private var memories: [dnnl_memory_t?] = []
     let implementations: (forward: String, backwardData: String, backwardWeights: String)
 
-    init(source: ImageBatchSize, destination: ImageBatchSize, kernel: Int, stride: Int, padding: Int, bias: Bool) {
+    /// The layouts follow our ops' rule: the op's input side in the layout the previous layer
+    /// hands over (`inputLayout`: its blocked format, or planar read as it is when its channels do
+    /// not fill blocks of 8, else oneDNN's choice); the output side oneDNN's choice when its
+    /// channels fill blocks, planar otherwise.
+    init(source: ImageBatchSize, destination: ImageBatchSize, kernel: Int, stride: Int, padding: Int, bias: Bool,
+         transposed: Bool, inputLayout: ImageLayout) {
         dnnl_engine_create(&engine, dnnl_cpu, 0)
         dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
         func describe(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
@@ -174,11 +179,18 @@ final class DirectConvolution {
             dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims.map { dnnl_dim_t($0) }, dnnl_f32, tag)
             return descriptor
         }
-        // As our ops do: an image side with channels that do not fill blocks of 8 is planar.
+        func inputTag(_ channels: Int) -> dnnl_format_tag_t {
+            switch inputLayout {
+            case .blocked(8): dnnl_nChw8c
+            case .blocked(16): dnnl_nChw16c
+            default: channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw
+            }
+        }
+        func outputTag(_ channels: Int) -> dnnl_format_tag_t { channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw }
         var sourceDescriptor = describe([source.batch, source.channels, source.height, source.width],
-                                        source.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw)
+                                        transposed ? outputTag(source.channels) : inputTag(source.channels))
         var destinationDescriptor = describe([destination.batch, destination.channels, destination.height, destination.width],
-                                             destination.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw)
+                                             transposed ? inputTag(destination.channels) : outputTag(destination.channels))
         var weightsDescriptor = describe([destination.channels, source.channels, kernel, kernel], dnnl_format_tag_any)
         var biasDescriptor = describe([destination.channels], dnnl_x)
         let strides = [dnnl_dim_t(stride), dnnl_dim_t(stride)], before = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
@@ -201,6 +213,27 @@ final class DirectConvolution {
             var text: UnsafePointer<CChar>?
             dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &text)
             return text.map { String(cString: $0) } ?? "?"
+        }
+        // As our ops do: when a blocked input side leaves oneDNN only its reference loops, the
+        // input side is left to oneDNN instead.
+        if case .blocked = inputLayout, [forwardDescriptor, dataDescriptor, weightsGradientDescriptor].contains(where: { name($0).hasPrefix("ref") }) {
+            for descriptor in [forwardDescriptor, dataDescriptor, weightsGradientDescriptor] { dnnl_primitive_desc_destroy(descriptor) }
+            if transposed {
+                destinationDescriptor = describe([destination.batch, destination.channels, destination.height, destination.width], dnnl_format_tag_any)
+            } else {
+                sourceDescriptor = describe([source.batch, source.channels, source.height, source.width], dnnl_format_tag_any)
+            }
+            withUnsafePointer(to: &biasDescriptor) { biasPointer in
+                _ = dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                       bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+                _ = dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                                bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+            }
+            _ = dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor, &destinationDescriptor,
+                                                         strides, before, after)
+            precondition(dnnl_primitive_desc_create(&forwardDescriptor, &forward, nil, engine, nil) == dnnl_success)
+            precondition(dnnl_primitive_desc_create(&dataDescriptor, &data, nil, engine, forwardDescriptor) == dnnl_success)
+            precondition(dnnl_primitive_desc_create(&weightsGradientDescriptor, &weights, nil, engine, forwardDescriptor) == dnnl_success)
         }
         implementations = (name(forwardDescriptor), name(dataDescriptor), name(weightsGradientDescriptor))
         var allocated: [dnnl_memory_t?] = []

@@ -78,37 +78,22 @@ final class ConvolutionPrimitives {
         inputDescriptor = Self.descriptor(inputSize, key.inputLayout)
         plainWeights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], dnnl_oihw)
         biasDescriptor = OneDNN.descriptor([key.destinationChannels], dnnl_x)
-        // The output may take a blocked layout only when its channels fill whole blocks.
+        // The output may take a blocked layout only when its channels fill whole blocks. The input
+        // side keeps the layout the previous layer wrote when that is blocked (oneDNN's own), so
+        // consecutive layers never reorder; a planar input is left to oneDNN when its channels
+        // fill blocks (a reshaped dense output) and read as it is otherwise (the image itself).
         let outputTag = outputSize.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw
-        let anyTag = dnnl_format_tag_any
-        var source = OneDNN.descriptor(sourceSize.shape(.planar), key.transposed ? outputTag : anyTag)
-        var destination = OneDNN.descriptor(destinationSize.shape(.planar), key.transposed ? anyTag : outputTag)
-        var weights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], anyTag)
-        var bias = biasDescriptor
-        let fusedBias = key.hasBias && !key.transposed
-        let strides = [dnnl_dim_t(key.stride.height), dnnl_dim_t(key.stride.width)]
-        let before = [dnnl_dim_t(key.paddingBefore.height), dnnl_dim_t(key.paddingBefore.width)]
-        let after = [dnnl_dim_t(key.paddingAfter.height), dnnl_dim_t(key.paddingAfter.width)]
         let shapeText = "\(key.transposed ? "transposed " : "")convolution \(sourceSize) -> \(destinationSize), kernel \(key.kernel)"
-
-        var forward = dnnl_convolution_desc_t()
-        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
-            dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &source, &weights,
-                                               fusedBias ? biasPointer : nil, &destination, strides, before, after)
-        }, "describing the forward \(shapeText)")
-        forwardDescriptor = Self.create(&forward, hint: nil, context: context, what: "forward \(shapeText)")
-
-        var data = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &source, &weights, &destination, strides, before, after),
-                     "describing the backward-data \(shapeText)")
-        backwardDataDescriptor = Self.create(&data, hint: forwardDescriptor, context: context, what: "backward-data \(shapeText)")
-
-        var gradients = dnnl_convolution_desc_t()
-        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
-            dnnl_convolution_backward_weights_desc_init(&gradients, dnnl_convolution_direct, &source, &weights,
-                                                        fusedBias ? biasPointer : nil, &destination, strides, before, after)
-        }, "describing the backward-weights \(shapeText)")
-        backwardWeightsDescriptor = Self.create(&gradients, hint: forwardDescriptor, context: context, what: "backward-weights \(shapeText)")
+        var made = Self.makeDescriptors(key, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels), outputTag: outputTag,
+                                        context: context, what: shapeText)
+        // oneDNN has no fast kernel for some shapes in a given layout (a 1-channel output read
+        // from blocked input) and then falls back to its reference loops, a thousand times
+        // slower: then the input side is left to oneDNN, and the input is reordered.
+        if [made.forward, made.data, made.weights].contains(where: { OneDNN.implementationName($0).hasPrefix("ref") }) {
+            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
+            made = Self.makeDescriptors(key, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
+        }
+        (forwardDescriptor, backwardDataDescriptor, backwardWeightsDescriptor) = (made.forward, made.data, made.weights)
 
         func query(_ descriptor: dnnl_primitive_desc_t, _ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
             dnnl_primitive_desc_query_md(descriptor, what, index)!.pointee
@@ -130,6 +115,43 @@ final class ConvolutionPrimitives {
         outputDescriptor = layout == nil ? Self.descriptor(outputSize, .planar) : produced
     }
 
+    /// The three primitive descriptors with the input and output sides described by these tags.
+    private static func makeDescriptors(_ key: Key, inputTag: dnnl_format_tag_t, outputTag: dnnl_format_tag_t, context: OneDNN.Context,
+                                        what shapeText: String)
+        -> (forward: dnnl_primitive_desc_t, data: dnnl_primitive_desc_t, weights: dnnl_primitive_desc_t) {
+        let sourceSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
+        let destinationSize = ImageBatchSize(batch: key.batch, channels: key.destinationChannels,
+                                             height: key.destination.height, width: key.destination.width)
+        var source = OneDNN.descriptor(sourceSize.shape(.planar), key.transposed ? outputTag : inputTag)
+        var destination = OneDNN.descriptor(destinationSize.shape(.planar), key.transposed ? inputTag : outputTag)
+        var weights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], dnnl_format_tag_any)
+        var bias = OneDNN.descriptor([key.destinationChannels], dnnl_x)
+        let fusedBias = key.hasBias && !key.transposed
+        let strides = [dnnl_dim_t(key.stride.height), dnnl_dim_t(key.stride.width)]
+        let before = [dnnl_dim_t(key.paddingBefore.height), dnnl_dim_t(key.paddingBefore.width)]
+        let after = [dnnl_dim_t(key.paddingAfter.height), dnnl_dim_t(key.paddingAfter.width)]
+
+        var forward = dnnl_convolution_desc_t()
+        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
+            dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &source, &weights,
+                                               fusedBias ? biasPointer : nil, &destination, strides, before, after)
+        }, "describing the forward \(shapeText)")
+        let forwardDescriptor = create(&forward, hint: nil, context: context, what: "forward \(shapeText)")
+
+        var data = dnnl_convolution_desc_t()
+        OneDNN.check(dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &source, &weights, &destination, strides, before, after),
+                     "describing the backward-data \(shapeText)")
+        let dataDescriptor = create(&data, hint: forwardDescriptor, context: context, what: "backward-data \(shapeText)")
+
+        var gradients = dnnl_convolution_desc_t()
+        OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
+            dnnl_convolution_backward_weights_desc_init(&gradients, dnnl_convolution_direct, &source, &weights,
+                                                        fusedBias ? biasPointer : nil, &destination, strides, before, after)
+        }, "describing the backward-weights \(shapeText)")
+        let weightsDescriptor = create(&gradients, hint: forwardDescriptor, context: context, what: "backward-weights \(shapeText)")
+        return (forwardDescriptor, dataDescriptor, weightsDescriptor)
+    }
+
     deinit {
         dnnl_primitive_desc_destroy(forwardDescriptor)
         dnnl_primitive_desc_destroy(backwardDataDescriptor)
@@ -142,6 +164,16 @@ final class ConvolutionPrimitives {
         OneDNN.check(dnnl_primitive_desc_create(&descriptor, operation, nil, context.engine, hint), "creating the \(what) descriptor")
         context.createdPrimitives += 1
         return descriptor!
+    }
+
+    /// The format the primitives are asked to read an input of `layout` in (see `init`).
+    static func inputTag(_ layout: ImageLayout, channels: Int) -> dnnl_format_tag_t {
+        switch layout {
+        case .planar: channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw
+        case .blocked(8): dnnl_nChw8c
+        case .blocked(16): dnnl_nChw16c
+        case let .blocked(block): preconditionFailure("no oneDNN format for channel blocks of \(block)")
+        }
     }
 
     static func descriptor(_ size: ImageBatchSize, _ layout: ImageLayout) -> dnnl_memory_desc_t {

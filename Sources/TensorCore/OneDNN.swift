@@ -69,7 +69,9 @@ public enum OneDNN {
     /// while OpenBLAS or the elementwise helper wants it.
     public static var waitPolicyDescription: String {
         let environment = ProcessInfo.processInfo.environment
-        if let policy = environment["OMP_WAIT_POLICY"] { return "OMP_WAIT_POLICY=\(policy)" }
+        if let policy = environment["OMP_WAIT_POLICY"] {
+            return "OMP_WAIT_POLICY=\(policy)" + (policy.uppercased() == "PASSIVE" ? " (idle workers sleep)" : "")
+        }
         if let spins = environment["GOMP_SPINCOUNT"] { return "GOMP_SPINCOUNT=\(spins)" }
         return "libgomp default (idle workers spin about 300000 times before sleeping)"
     }

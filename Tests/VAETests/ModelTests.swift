@@ -70,7 +70,8 @@ import VAE
     }
 
     @Test func everyPresetIsValidAndNamedAfterADesign() {
-        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "affine", "affine-small"])
+        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "keras-conv", "keras-conv-16",
+                                          "conv-mnist", "conv-colour", "affine", "affine-small"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
         #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
