@@ -196,24 +196,28 @@ final class DirectConvolution {
         let strides = [dnnl_dim_t(stride), dnnl_dim_t(stride)], before = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
         let after = [dnnl_dim_t((destination.height - 1) * stride + kernel - source.height - padding),
                      dnnl_dim_t((destination.width - 1) * stride + kernel - source.width - padding)]
-        var forward = dnnl_convolution_desc_t(), data = dnnl_convolution_desc_t(), weights = dnnl_convolution_desc_t()
-        withUnsafePointer(to: &biasDescriptor) { biasPointer in
-            _ = dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
-                                                   bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
-            _ = dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
-                                                            bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
-        }
-        _ = dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor, &destinationDescriptor,
-                                                     strides, before, after)
         var forwardDescriptor: dnnl_primitive_desc_t?, dataDescriptor: dnnl_primitive_desc_t?, weightsGradientDescriptor: dnnl_primitive_desc_t?
-        precondition(dnnl_primitive_desc_create(&forwardDescriptor, &forward, nil, engine, nil) == dnnl_success)
-        precondition(dnnl_primitive_desc_create(&dataDescriptor, &data, nil, engine, forwardDescriptor) == dnnl_success)
-        precondition(dnnl_primitive_desc_create(&weightsGradientDescriptor, &weights, nil, engine, forwardDescriptor) == dnnl_success)
+        let engineHandle = engine
+        func createDescriptors() {
+            var forward = dnnl_convolution_desc_t(), data = dnnl_convolution_desc_t(), weights = dnnl_convolution_desc_t()
+            withUnsafePointer(to: &biasDescriptor) { biasPointer in
+                _ = dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                       bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+                _ = dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
+                                                                bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
+            }
+            _ = dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor, &destinationDescriptor,
+                                                         strides, before, after)
+            precondition(dnnl_primitive_desc_create(&forwardDescriptor, &forward, nil, engineHandle, nil) == dnnl_success)
+            precondition(dnnl_primitive_desc_create(&dataDescriptor, &data, nil, engineHandle, forwardDescriptor) == dnnl_success)
+            precondition(dnnl_primitive_desc_create(&weightsGradientDescriptor, &weights, nil, engineHandle, forwardDescriptor) == dnnl_success)
+        }
         func name(_ descriptor: dnnl_primitive_desc_t?) -> String {
             var text: UnsafePointer<CChar>?
             dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &text)
             return text.map { String(cString: $0) } ?? "?"
         }
+        createDescriptors()
         // As our ops do: when a blocked input side leaves oneDNN only its reference loops, the
         // input side is left to oneDNN instead.
         if case .blocked = inputLayout, [forwardDescriptor, dataDescriptor, weightsGradientDescriptor].contains(where: { name($0).hasPrefix("ref") }) {
@@ -223,17 +227,7 @@ final class DirectConvolution {
             } else {
                 sourceDescriptor = describe([source.batch, source.channels, source.height, source.width], dnnl_format_tag_any)
             }
-            withUnsafePointer(to: &biasDescriptor) { biasPointer in
-                _ = dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
-                                                       bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
-                _ = dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor,
-                                                                bias ? biasPointer : nil, &destinationDescriptor, strides, before, after)
-            }
-            _ = dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceDescriptor, &weightsDescriptor, &destinationDescriptor,
-                                                         strides, before, after)
-            precondition(dnnl_primitive_desc_create(&forwardDescriptor, &forward, nil, engine, nil) == dnnl_success)
-            precondition(dnnl_primitive_desc_create(&dataDescriptor, &data, nil, engine, forwardDescriptor) == dnnl_success)
-            precondition(dnnl_primitive_desc_create(&weightsGradientDescriptor, &weights, nil, engine, forwardDescriptor) == dnnl_success)
+            createDescriptors()
         }
         implementations = (name(forwardDescriptor), name(dataDescriptor), name(weightsGradientDescriptor))
         var allocated: [dnnl_memory_t?] = []
