@@ -7,11 +7,15 @@ import VAE
 
 /// Per layer of a convolutional VAE: our convolution ops against the same oneDNN primitives
 /// called directly (one primitive per pass, preallocated buffers in the layouts oneDNN chose,
-/// no reorders), in the same run, alternating. A transposed layer's direct passes are the
-/// convolution primitives it runs on: its forward pass is a convolution's backward-data pass;
-/// its backward pass a convolution's forward pass (the input gradient) and backward-weights
-/// pass. GFLOP/s count 2 · N · C_out · H_out · W_out · C_in · kH · kW per pass (of the
-/// convolution) for each.
+/// no reorders but one: where oneDNN has only its reference kernel for the blocked layout the
+/// previous layer writes, the direct pass reorders its input first, as our op must), in the same
+/// run, alternating. A transposed layer's direct passes are the convolution primitives it runs
+/// on: its forward pass is a convolution's backward-data pass (without the bias, which our op
+/// adds in a pass of its own); its backward pass a convolution's forward pass (the input
+/// gradient) and backward-weights pass. A transposed layer's forward pass is also timed against
+/// oneDNN's deconvolution primitive with bias, the primitive oneDNN offers for the whole layer.
+/// GFLOP/s count 2 · N · C_out · H_out · W_out · C_in · kH · kW per pass (of the convolution)
+/// for each.
 public struct ConvolutionLayerBenchmark {
     public struct Layer: Sendable {
         public var name: String
@@ -103,9 +107,11 @@ public struct ConvolutionLayerBenchmark {
         let flops = 2 * Double(destination.batch * destination.channels * destination.height * destination.width) * Double(source.channels * k * k)
 
         var oursForward: [Double] = [], oursBackward: [Double] = [], directForward: [Double] = [], directBackward: [Double] = []
+        var deconvolutionForward: [Double] = []
         for _ in 0..<rounds {
             oursForward.append(Self.time { _ = forward() })
             directForward.append(Self.time { layer.transposed ? direct.backwardData() : direct.forward() })
+            if direct.deconvolutionImplementation != nil { deconvolutionForward.append(Self.time { _ = direct.deconvolutionForward() }) }
             oursBackward.append(Self.time { backward() })
             directBackward.append(Self.time {
                 if layer.inputGradient { layer.transposed ? direct.forward() : direct.backwardData() }
@@ -114,13 +120,21 @@ public struct ConvolutionLayerBenchmark {
         }
         let passes = layer.inputGradient ? 2.0 : 1.0
         let names = direct.implementations
-        return [
+        func named(_ pass: Int) -> String {
+            [names.forward, names.backwardData, names.backwardWeights][pass] + (direct.reordersInput(before: pass) ? " after an input reorder" : "")
+        }
+        var rows = [
             Row(layer: layer.name, pass: "forward", flops: flops, oursSeconds: oursForward.min()!, directSeconds: directForward.min()!,
-                implementation: layer.transposed ? names.backwardData : names.forward),
+                implementation: named(layer.transposed ? 1 : 0)),
             Row(layer: layer.name, pass: layer.inputGradient ? "backward (data + weights)" : "backward (weights)", flops: flops * passes,
                 oursSeconds: oursBackward.min()!, directSeconds: directBackward.min()!,
-                implementation: (layer.inputGradient ? (layer.transposed ? names.forward : names.backwardData) + " + " : "") + names.backwardWeights),
+                implementation: (layer.inputGradient ? named(layer.transposed ? 0 : 1) + " + " : "") + named(2)),
         ]
+        if let name = direct.deconvolutionImplementation {
+            rows.insert(Row(layer: layer.name, pass: "forward, against oneDNN's deconvolution primitive with bias", flops: flops,
+                            oursSeconds: oursForward.min()!, directSeconds: deconvolutionForward.min()!, implementation: name), at: 1)
+        }
+        return rows
     }
 
     /// x blocked as oneDNN's fastest layout here would block it (8 lanes with AVX2, 16 with AVX-512),
@@ -164,7 +178,20 @@ final class DirectConvolution {
     private var dataArguments: [dnnl_exec_arg_t] = []
     private var weightsArguments: [dnnl_exec_arg_t] = []
     private var memories: [dnnl_memory_t?] = []
+    /// Where the layer's blocked input leaves oneDNN only its reference kernels, the input side
+    /// is left to oneDNN, and a pass that reads the input must first reorder it from the blocked
+    /// layout the previous layer writes, as our op does: these reorders run before the forward
+    /// (for a transposed layer, the backward-data) and backward-weights primitives.
+    private var inputReorders: [(primitive: dnnl_primitive_t?, arguments: [dnnl_exec_arg_t])?] = [nil, nil, nil]
     let implementations: (forward: String, backwardData: String, backwardWeights: String)
+    /// For a transposed layer, oneDNN's own deconvolution primitive with bias (forward), the
+    /// primitive oneDNN offers for the whole layer, and its implementation's name.
+    private var deconvolutionPrimitive: dnnl_primitive_t?
+    private var deconvolutionArguments: [dnnl_exec_arg_t] = []
+    private(set) var deconvolutionImplementation: String?
+    /// Whether the forward (0), backward-data (1) or backward-weights (2) pass starts with an
+    /// input reorder (see `inputReorders`).
+    func reordersInput(before pass: Int) -> Bool { inputReorders[pass] != nil }
 
     /// The layouts follow our ops' rule: the op's input side in the layout the previous layer
     /// hands over (`inputLayout`: its blocked format, or planar read as it is when its channels do
@@ -220,7 +247,10 @@ final class DirectConvolution {
         createDescriptors()
         // As our ops do: when a blocked input side leaves oneDNN only its reference loops, the
         // input side is left to oneDNN instead.
+        let blockedInput = transposed ? destinationDescriptor : sourceDescriptor
+        var inputLeftToOneDNN = false
         if case .blocked = inputLayout, [forwardDescriptor, dataDescriptor, weightsGradientDescriptor].contains(where: { name($0).hasPrefix("ref") }) {
+            inputLeftToOneDNN = true
             for descriptor in [forwardDescriptor, dataDescriptor, weightsGradientDescriptor] { dnnl_primitive_desc_destroy(descriptor) }
             if transposed {
                 destinationDescriptor = describe([destination.batch, destination.channels, destination.height, destination.width], dnnl_format_tag_any)
@@ -252,25 +282,88 @@ final class DirectConvolution {
                             dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_DST, memory: memory(weightsGradientDescriptor, dnnl_query_diff_dst_md)),
                             dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_WEIGHTS, memory: memory(weightsGradientDescriptor, dnnl_query_diff_weights_md))]
         if bias { weightsArguments.append(dnnl_exec_arg_t(arg: CDNNL_ARG_DIFF_BIAS, memory: memory(weightsGradientDescriptor, dnnl_query_diff_weights_md, 1))) }
+        if inputLeftToOneDNN {
+            // The passes that read the input: forward (src) or, transposed, backward-data (diff_dst);
+            // and backward-weights (src, or diff_dst when transposed).
+            let readers: [(slot: Int, descriptor: dnnl_primitive_desc_t?, query: dnnl_query_t, arguments: [dnnl_exec_arg_t], argument: Int32)] = transposed
+                ? [(1, dataDescriptor, dnnl_query_diff_dst_md, dataArguments, CDNNL_ARG_DIFF_DST),
+                   (2, weightsGradientDescriptor, dnnl_query_diff_dst_md, weightsArguments, CDNNL_ARG_DIFF_DST)]
+                : [(0, forwardDescriptor, dnnl_query_src_md, forwardArguments, CDNNL_ARG_SRC),
+                   (2, weightsGradientDescriptor, dnnl_query_src_md, weightsArguments, CDNNL_ARG_SRC)]
+            for reader in readers {
+                var wanted = dnnl_primitive_desc_query_md(reader.descriptor, reader.query, 0)!.pointee
+                var have = blockedInput
+                guard dnnl_memory_desc_equal(&wanted, &have) == 0,
+                      let target = reader.arguments.first(where: { $0.arg == reader.argument })?.memory else { continue }
+                var source: dnnl_memory_t?
+                dnnl_memory_create(&source, &have, engine, UnsafeMutableRawPointer(bitPattern: -1))  // DNNL_MEMORY_ALLOCATE
+                var handle: UnsafeMutableRawPointer?
+                dnnl_memory_get_data_handle(source, &handle)
+                memset(handle!, 0, dnnl_memory_desc_get_size(&have))
+                allocated.append(source)
+                var reorderDescriptor: dnnl_primitive_desc_t?
+                precondition(dnnl_reorder_primitive_desc_create(&reorderDescriptor, &have, engine, &wanted, engine, nil) == dnnl_success)
+                var reorder: dnnl_primitive_t?
+                dnnl_primitive_create(&reorder, reorderDescriptor)
+                dnnl_primitive_desc_destroy(reorderDescriptor)
+                inputReorders[reader.slot] = (reorder, [dnnl_exec_arg_t(arg: CDNNL_ARG_FROM, memory: source), dnnl_exec_arg_t(arg: CDNNL_ARG_TO, memory: target)])
+            }
+        }
+        if transposed {
+            // The layer's input is the convolution's destination; its output the source.
+            var input = describe([destination.batch, destination.channels, destination.height, destination.width], inputTag(destination.channels))
+            var output = describe([source.batch, source.channels, source.height, source.width], outputTag(source.channels))
+            var weights = describe([source.channels, destination.channels, kernel, kernel], dnnl_format_tag_any)
+            var layerBias = describe([source.channels], dnnl_x)
+            var operation = dnnl_deconvolution_desc_t()
+            var descriptor: dnnl_primitive_desc_t?
+            if dnnl_deconvolution_forward_desc_init(&operation, dnnl_forward_training, dnnl_deconvolution_direct, &input, &weights, &layerBias,
+                                                    &output, strides, before, after) == dnnl_success,
+               dnnl_primitive_desc_create(&descriptor, &operation, nil, engine, nil) == dnnl_success {
+                // oneDNN's reference loops (a thousand times slower) are not timed.
+                if !name(descriptor).hasPrefix("ref") {
+                    deconvolutionImplementation = name(descriptor)
+                    deconvolutionArguments = [dnnl_exec_arg_t(arg: CDNNL_ARG_SRC, memory: memory(descriptor, dnnl_query_src_md)),
+                                              dnnl_exec_arg_t(arg: CDNNL_ARG_WEIGHTS, memory: memory(descriptor, dnnl_query_weights_md)),
+                                              dnnl_exec_arg_t(arg: CDNNL_ARG_BIAS, memory: memory(descriptor, dnnl_query_weights_md, 1)),
+                                              dnnl_exec_arg_t(arg: CDNNL_ARG_DST, memory: memory(descriptor, dnnl_query_dst_md))]
+                    dnnl_primitive_create(&deconvolutionPrimitive, descriptor)
+                }
+                dnnl_primitive_desc_destroy(descriptor)
+            }
+        }
         memories = allocated
         dnnl_primitive_create(&forwardPrimitive, forwardDescriptor)
         dnnl_primitive_create(&dataPrimitive, dataDescriptor)
         dnnl_primitive_create(&weightsPrimitive, weightsGradientDescriptor)
         for descriptor in [forwardDescriptor, dataDescriptor, weightsGradientDescriptor] { dnnl_primitive_desc_destroy(descriptor) }
         // One untimed run of each, as our ops have had.
-        self.forward(); self.backwardData(); self.backwardWeights()
+        self.forward(); self.backwardData(); self.backwardWeights(); _ = self.deconvolutionForward()
     }
 
     deinit {
-        for primitive in [forwardPrimitive, dataPrimitive, weightsPrimitive] { dnnl_primitive_destroy(primitive) }
+        for primitive in [forwardPrimitive, dataPrimitive, weightsPrimitive, deconvolutionPrimitive] + inputReorders.compactMap({ $0?.primitive }) {
+            dnnl_primitive_destroy(primitive)
+        }
         for memory in memories { dnnl_memory_destroy(memory) }
         dnnl_stream_destroy(stream)
         dnnl_engine_destroy(engine)
     }
 
-    func forward() { execute(forwardPrimitive, forwardArguments) }
-    func backwardData() { execute(dataPrimitive, dataArguments) }
-    func backwardWeights() { execute(weightsPrimitive, weightsArguments) }
+    func forward() { reorderInput(0); execute(forwardPrimitive, forwardArguments) }
+    func backwardData() { reorderInput(1); execute(dataPrimitive, dataArguments) }
+    func backwardWeights() { reorderInput(2); execute(weightsPrimitive, weightsArguments) }
+
+    /// Runs oneDNN's deconvolution primitive with bias; false when there is none.
+    func deconvolutionForward() -> Bool {
+        guard deconvolutionPrimitive != nil else { return false }
+        execute(deconvolutionPrimitive, deconvolutionArguments)
+        return true
+    }
+
+    private func reorderInput(_ slot: Int) {
+        if let reorder = inputReorders[slot] { execute(reorder.primitive, reorder.arguments) }
+    }
 
     private func execute(_ primitive: dnnl_primitive_t?, _ arguments: [dnnl_exec_arg_t]) {
         dnnl_primitive_execute(primitive, stream, Int32(arguments.count), arguments)

@@ -193,7 +193,7 @@ public struct Preset: Sendable {
                summary: "keras-conv with a 16-dimensional latent space",
                configuration: TrainingConfiguration(preset: "keras-conv-16", model: .convolutional(.kerasExample(latentSize: 16)))),
         Preset(name: "conv-mnist",
-               summary: "a stronger conv VAE for 28x28 digits: conv 32 and 64 (3x3, stride 2), dense 512, latent 32; dense 512 and 7x7x64, deconv 64 and 32, deconv 1; ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs",
+               summary: "a stronger conv VAE for 28x28 digits: conv 32 and 64 (4x4, stride 2), dense 512, latent 32; dense 512 and 7x7x64, deconv 64 and 32 (4x4, stride 2), deconv 1 (3x3); ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs",
                configuration: TrainingConfiguration(preset: "conv-mnist", model: .convolutional(.digits))),
         Preset(name: "conv-colour",
                summary: "a conv VAE for colour images (32x32 or 64x64 RGB from --images): conv 32, 64, 128 (4x4, stride 2), dense 256, latent 64; mirrored deconvs; ReLU, Bernoulli (continuous BCE), Adam 1e-3, batch 64, 30 epochs",
