@@ -1,60 +1,127 @@
-// Matrix multiply and the fused linear layer, on OpenBLAS sgemm.
+// Matrix multiply and the fused linear layer: OpenBLAS sgemm in fp32, oneDNN's matmul in bf16.
 // Shapes: matmul: op(a) [m, k] · op(b) [k, n] -> [m, n], where op transposes when asked.
 //         linear: x [batch, in] · weight [out, in]^T + bias [out] -> [batch, out].
-// Transposes are sgemm flags, never copies; gradients accumulate with beta = 1.
+// Transposes are flags (strides), never copies; gradients accumulate with beta = 1 (a sum
+// post-op in oneDNN).
+//
+// Precision (`Precision.current`, read when the forward pass runs and kept for its backward):
+// in bf16 each factor is rounded to bf16 once per pass that makes it: the forward pass converts
+// both factors (a weight once per step, since a layer uses it once) and keeps the copies for the
+// backward pass; the backward pass converts the output gradient once and uses it for both input
+// gradients. Products are accumulated and stored in fp32.
+
+/// One factor of a product in the form the precision wants: the fp32 values themselves, or a
+/// bf16 copy. It keeps whatever memory it points at alive (a backward pass may run long after
+/// the forward pass that made it).
+struct MatrixFactor {
+    let pointer: UnsafeRawPointer
+    private let owner: AnyObject?
+
+    /// A tensor's values as a factor.
+    init(_ tensor: Tensor, precision: Precision) {
+        self.init(tensor.pointer, count: tensor.count, owner: tensor.storage, precision: precision)
+    }
+
+    /// `count` values at `values` (valid while `owner` lives, or for the current call when nil).
+    init(_ values: UnsafePointer<Float>, count: Int, owner: AnyObject? = nil, precision: Precision) {
+        switch precision {
+        case .fp32:
+            pointer = UnsafeRawPointer(values)
+            self.owner = owner
+        case .bf16:
+            let converted = BFloat16Buffer(converting: values, count: count)
+            pointer = converted.pointer
+            self.owner = converted.storage
+        }
+    }
+
+    var floats: UnsafePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+}
+
+enum MatrixKernels {
+    /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C.
+    static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                         a: MatrixFactor, b: MatrixFactor, bias: UnsafePointer<Float>? = nil, accumulate: Bool, c: UnsafeMutablePointer<Float>) {
+        switch precision {
+        case .fp32:
+            // The bias is written into C first and sgemm adds the product (beta = 1): no extra pass.
+            if let bias {
+                precondition(!accumulate, "a bias is added to a fresh product only")
+                for r in 0..<m { (c + r &* n).update(from: bias, count: n) }
+            }
+            BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.floats, b: b.floats,
+                      beta: accumulate || bias != nil ? 1 : 0, c: c)
+        case .bf16:
+            OneDNN.matmul(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, operands: .bf16, a: a.pointer, b: b.pointer,
+                          bias: bias, accumulate: accumulate, c: c)
+        }
+    }
+}
 
 extension Tensor {
-    /// op(a) · op(b). The gradient of each side is again one sgemm with transpose flags.
+    /// op(a) · op(b). The gradient of each side is again one product with transpose flags.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         precondition(a.rank == 2 && b.rank == 2, "matmul needs rank-2 tensors, got \(a.shape) and \(b.shape)")
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(k == k2, "matmul inner dimensions differ: op(a) is [\(m), \(k)], op(b) is [\(k2), \(n)] (shapes \(a.shape), \(b.shape))")
+        let precision = Precision.current
+        let aFactor = MatrixFactor(a, precision: precision)
+        let bFactor = MatrixFactor(b, precision: precision)
         let y = Tensor.result(shape: [m, n], inputs: [a, b]) { g in
+            let gradient = MatrixFactor(g, count: m * n, precision: precision)
             // C = op(A) op(B): dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; transposing a
             // product swaps its factors, which picks the flags below.
             a.accumulateGradient { da, accumulate in
                 if transposeA {  // dA = op(B) dC^T: [k, m]
-                    BLAS.gemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n, a: b.pointer, b: g, beta: accumulate ? 1 : 0, c: da)
+                    MatrixKernels.multiply(precision, transposeA: transposeB, transposeB: true, m: k, n: m, k: n, a: bFactor, b: gradient,
+                                           accumulate: accumulate, c: da)
                 } else {  // dA = dC op(B)^T: [m, k]
-                    BLAS.gemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n, a: g, b: b.pointer, beta: accumulate ? 1 : 0, c: da)
+                    MatrixKernels.multiply(precision, transposeA: false, transposeB: !transposeB, m: m, n: k, k: n, a: gradient, b: bFactor,
+                                           accumulate: accumulate, c: da)
                 }
             }
             b.accumulateGradient { db, accumulate in
                 if transposeB {  // dB = dC^T op(A): [n, k]
-                    BLAS.gemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m, a: g, b: a.pointer, beta: accumulate ? 1 : 0, c: db)
+                    MatrixKernels.multiply(precision, transposeA: true, transposeB: transposeA, m: n, n: k, k: m, a: gradient, b: aFactor,
+                                           accumulate: accumulate, c: db)
                 } else {  // dB = op(A)^T dC: [k, n]
-                    BLAS.gemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m, a: a.pointer, b: g, beta: accumulate ? 1 : 0, c: db)
+                    MatrixKernels.multiply(precision, transposeA: !transposeA, transposeB: false, m: k, n: n, k: m, a: aFactor, b: gradient,
+                                           accumulate: accumulate, c: db)
                 }
             }
         }
-        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, b: b.pointer, beta: 0, c: y.pointer)
+        MatrixKernels.multiply(precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: aFactor, b: bFactor,
+                               accumulate: false, c: y.pointer)
         return y
     }
 
-    /// x · weightᵀ + bias with PyTorch's layout (weight [out, in]). The bias is written into
-    /// the output first and sgemm adds the product (beta = 1), so the bias costs no extra pass.
+    /// x · weightᵀ + bias with PyTorch's layout (weight [out, in]). The bias costs no extra pass:
+    /// sgemm adds the product to it (fp32), oneDNN adds it in the matmul (bf16).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
                      "linear needs x [batch, in] and weight [out, in], got \(x.shape) and \(weight.shape)")
         let batch = x.shape[0], inputs = x.shape[1], outputs = weight.shape[0]
         if let bias { precondition(bias.shape == [outputs], "bias shape \(bias.shape) does not match \(outputs) outputs") }
+        let precision = Precision.current
+        let xFactor = MatrixFactor(x, precision: precision)
+        let weightFactor = MatrixFactor(weight, precision: precision)
         let y = Tensor.result(shape: [batch, outputs], inputs: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            let gradient = MatrixFactor(g, count: batch * outputs, precision: precision)
             x.accumulateGradient { dx, accumulate in  // dX = dY W: [batch, in]
-                BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs, a: g, b: weight.pointer, beta: accumulate ? 1 : 0, c: dx)
+                MatrixKernels.multiply(precision, transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs, a: gradient, b: weightFactor,
+                                       accumulate: accumulate, c: dx)
             }
             weight.accumulateGradient { dw, accumulate in  // dW = dYᵀ X: [out, in]
-                BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch, a: g, b: x.pointer, beta: accumulate ? 1 : 0, c: dw)
+                MatrixKernels.multiply(precision, transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch, a: gradient, b: xFactor,
+                                       accumulate: accumulate, c: dw)
             }
             bias?.accumulateGradient { db, accumulate in  // db = Σ_rows dY
                 BroadcastKernels.reduce(g, to: .row, rows: batch, columns: outputs, into: db, accumulate: accumulate)
             }
         }
-        if let bias {
-            for r in 0..<batch { (y.pointer + r &* outputs).update(from: bias.pointer, count: outputs) }
-        }
-        BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs, a: x.pointer, b: weight.pointer,
-                  beta: bias == nil ? 0 : 1, c: y.pointer)
+        MatrixKernels.multiply(precision, transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs, a: xFactor, b: weightFactor,
+                               bias: bias?.pointer, accumulate: false, c: y.pointer)
         return y
     }
 }

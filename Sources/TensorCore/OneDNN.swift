@@ -15,6 +15,8 @@ public enum OneDNN {
         let engine: dnnl_engine_t
         let stream: dnnl_stream_t
         var convolutions: [ConvolutionPrimitives.Key: ConvolutionPrimitives] = [:]
+        var matrices: [MatrixPrimitive.Key: MatrixPrimitive] = [:]
+        var conversions: [BFloat16Conversion.Key: BFloat16Conversion] = [:]
         var createdPrimitives = 0
 
         init() {
@@ -100,10 +102,12 @@ public enum OneDNN {
         return name.map { String(cString: $0) } ?? "?"
     }
 
-    /// Time accounting for benchmarks, as `BLAS.isTiming`: while on, every primitive execution
-    /// adds its wall time to `timedSeconds`. For the benchmark's single calling thread only.
+    /// Time accounting for benchmarks, as `BLAS.isTiming`: while on, every convolution primitive
+    /// execution adds its wall time to `timedSeconds`, and every matmul and bf16 conversion to
+    /// `matrixSeconds`. For the benchmark's single calling thread only.
     nonisolated(unsafe) public static var isTiming = false
     nonisolated(unsafe) public static var timedSeconds = 0.0
+    nonisolated(unsafe) public static var matrixSeconds = 0.0
     /// The part of `timedSeconds` spent in reorders (layout conversions).
     nonisolated(unsafe) public static var reorderSeconds = 0.0
 
@@ -133,11 +137,19 @@ public enum OneDNN {
 /// One primitive with a memory object per argument; `run` points the memories at the call's
 /// buffers and executes.
 final class PrimitiveCall {
+    /// Which of `OneDNN`'s time accounts an execution adds to.
+    enum Account { case convolution, matrix }
+
     let primitive: dnnl_primitive_t
+    private let account: Account
     private var memories: [(argument: Int32, memory: dnnl_memory_t)] = []
+    /// The execution arguments, made once; `run` only changes the memories' data handles.
+    private var executionArguments: [dnnl_exec_arg_t] = []
 
     /// `descriptor` is owned by the caller; the primitive is created from it here.
-    init(descriptor: dnnl_primitive_desc_t, arguments: [(Int32, dnnl_memory_desc_t)], context: OneDNN.Context, what: String) {
+    init(descriptor: dnnl_primitive_desc_t, arguments: [(Int32, dnnl_memory_desc_t)], context: OneDNN.Context, what: String,
+         account: Account = .convolution) {
+        self.account = account
         var primitive: dnnl_primitive_t?
         OneDNN.check(dnnl_primitive_create(&primitive, descriptor), "creating the \(what) primitive")
         self.primitive = primitive!
@@ -147,6 +159,7 @@ final class PrimitiveCall {
             var descriptor = descriptor
             OneDNN.check(dnnl_memory_create(&memory, &descriptor, context.engine, nil), "creating memory for the \(what) primitive")
             memories.append((argument, memory!))
+            executionArguments.append(dnnl_exec_arg_t(arg: argument, memory: memory!))
         }
     }
 
@@ -154,15 +167,17 @@ final class PrimitiveCall {
     func run(_ buffers: [UnsafeMutableRawPointer], context: OneDNN.Context) {
         precondition(buffers.count == memories.count, "primitive takes \(memories.count) buffers, got \(buffers.count)")
         let started = OneDNN.isTiming ? BLAS.now() : 0
-        var arguments: [dnnl_exec_arg_t] = []
-        arguments.reserveCapacity(memories.count)
-        for (index, entry) in memories.enumerated() {
-            OneDNN.check(dnnl_memory_set_data_handle(entry.memory, buffers[index]), "setting a buffer")
-            arguments.append(dnnl_exec_arg_t(arg: entry.argument, memory: entry.memory))
+        for index in memories.indices {
+            OneDNN.check(dnnl_memory_set_data_handle(memories[index].memory, buffers[index]), "setting a buffer")
         }
-        OneDNN.check(dnnl_primitive_execute(primitive, context.stream, Int32(arguments.count), arguments), "executing a primitive")
+        OneDNN.check(dnnl_primitive_execute(primitive, context.stream, Int32(executionArguments.count), executionArguments), "executing a primitive")
         OneDNN.check(dnnl_stream_wait(context.stream), "waiting for the stream")
-        if OneDNN.isTiming { OneDNN.timedSeconds += BLAS.now() - started }
+        if OneDNN.isTiming {
+            switch account {
+            case .convolution: OneDNN.timedSeconds += BLAS.now() - started
+            case .matrix: OneDNN.matrixSeconds += BLAS.now() - started
+            }
+        }
     }
 }
 

@@ -11,4 +11,20 @@ public enum ReferenceMath {
     public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
     public static func relu(_ x: Float) -> Float { max(x, 0) }
     public static func elu(_ x: Float, alpha: Float = 1) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+
+    /// x rounded to bfloat16 (the upper 16 bits of its fp32 pattern), to nearest with ties to
+    /// even; a NaN stays a (quiet) NaN, ±∞ stay ±∞, and values past bf16's largest finite
+    /// value round to ±∞ as fp32 would.
+    public static func bfloat16Bits(_ x: Float) -> UInt16 {
+        if x.isNaN { return UInt16(truncatingIfNeeded: x.bitPattern >> 16) | 0x0040 }
+        let bits = x.bitPattern
+        let halfway: UInt32 = 0x7FFF + ((bits >> 16) & 1)
+        return UInt16(truncatingIfNeeded: (bits &+ halfway) >> 16)
+    }
+
+    /// The value of a bfloat16 bit pattern.
+    public static func float(bfloat16Bits bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    /// x rounded to bfloat16, as a Float.
+    public static func bfloat16(_ x: Float) -> Float { float(bfloat16Bits: bfloat16Bits(x)) }
 }
