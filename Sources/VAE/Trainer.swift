@@ -140,11 +140,14 @@ public final class Trainer {
     /// Continues the epoch in progress until it ends (returns its summary) or `shouldStop`
     /// returns true between batches (returns nil; `progress` then says where to resume).
     /// `onBatch(done, total, runningLoss)` is called after every batch. Subnormal numbers are
-    /// flushed to zero meanwhile (see `SubnormalFlushing`).
+    /// flushed to zero meanwhile (see `SubnormalFlushing`), and matrix multiplies run in the
+    /// configuration's precision.
     public func trainEpoch(shouldStop: () -> Bool = { false },
                            onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void = { _, _, _ in }) throws(NonFiniteLossError) -> EpochSummary? {
-        try SubnormalFlushing.withSubnormalsFlushedToZero { () throws(NonFiniteLossError) -> EpochSummary? in
-            try trainBatches(shouldStop: shouldStop, onBatch: onBatch)
+        try withPrecision(configuration.precision) { () throws(NonFiniteLossError) -> EpochSummary? in
+            try SubnormalFlushing.withSubnormalsFlushedToZero { () throws(NonFiniteLossError) -> EpochSummary? in
+                try trainBatches(shouldStop: shouldStop, onBatch: onBatch)
+            }
         }
     }
 
@@ -253,11 +256,13 @@ public final class Trainer {
     }
 
     /// The test figures after `epoch` epochs, with noise from a generator of its own (so
-    /// evaluating never changes the training stream).
+    /// evaluating never changes the training stream), in the run's precision.
     public func evaluateTest(epoch: Int) -> EvaluationResult {
         var evaluationGenerator = Self.evaluationGenerator(seed: configuration.seed, epoch: epoch)
-        return model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: configuration.evaluationBatchSize,
-                              using: &evaluationGenerator)
+        return withPrecision(configuration.precision) {
+            model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: configuration.evaluationBatchSize,
+                           using: &evaluationGenerator)
+        }
     }
 
     /// The generator of the test evaluation after `epoch` epochs of a run with `seed` (also used

@@ -1,5 +1,6 @@
 import Datasets
 import NN
+import TensorCore
 
 /// Which optimizer trains the model.
 public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
@@ -55,6 +56,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Weights the model starts from instead of its seed's draw (for example PyTorch's
     /// initialisation of the same architecture, to compare two frameworks from one start).
     public var initialWeights: InitialWeights? = nil
+    /// The operands of matrix multiplies: fp32, or bf16 with fp32 accumulation, master weights,
+    /// optimizer state and losses (see `Precision`). Runs written before it existed are fp32.
+    public var precision: Precision = .fp32
 
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
                 model: ModelSpecification, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128,
@@ -104,6 +108,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         optimizerEpsilon = try c.decodeIfPresent(Float.self, forKey: .optimizerEpsilon)
         validationShare = try c.decodeIfPresent(Double.self, forKey: .validationShare) ?? 0
         initialWeights = try c.decodeIfPresent(InitialWeights.self, forKey: .initialWeights)
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
     }
 
     /// Problems with the settings, one message each (empty when valid), in the configuration's

@@ -34,6 +34,8 @@ struct Evaluate: ParsableCommand {
     var seed: UInt64?
     @Option(parsing: .unconditional, help: "Images per evaluation batch (ELBO).") var batchSize = 1000
     @Option(parsing: .unconditional, help: "OpenBLAS threads.") var blasThreads = 1
+    @Option(help: "Matrix-multiply operands for the figures: fp32, or bf16 (faster; fp32 accumulation). Not the run's training precision: the default is exact fp32.")
+    var precision: Precision = .fp32
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
@@ -67,8 +69,10 @@ struct Evaluate: ParsableCommand {
             noise = RandomGenerator(seed: configuration.seed)
         }
         let started = Date()
-        let result = model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: batchSize, using: &noise)
-        let codes = model.encode(images: test.pixels, labels: test.labels, batchSize: batchSize)
+        let result = withPrecision(precision) {
+            model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: batchSize, using: &noise)
+        }
+        let codes = withPrecision(precision) { model.encode(images: test.pixels, labels: test.labels, batchSize: batchSize) }
         let klPerDimension = codes.klPerDimension
         let activeUnits = codes.activeUnits()
         let elboSeconds = Date().timeIntervalSince(started)
@@ -85,7 +89,9 @@ struct Evaluate: ParsableCommand {
             var generator = RandomGenerator(seed: (seed ?? configuration.seed) ^ 0x1A7E_5000)
             let progress = ProgressLine(total: test.count, label: "IWAE bound, k = \(samples)")
             let iwaeStarted = Date()
-            iwae = model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator) { done in progress.update(done) }
+            iwae = withPrecision(precision) {
+                model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator) { done in progress.update(done) }
+            }
             iwaeSeconds = Date().timeIntervalSince(iwaeStarted)
             progress.finish()
             if let bound = iwae, !(bound.logLikelihood.isFinite && bound.elbo.isFinite) {
@@ -93,7 +99,7 @@ struct Evaluate: ParsableCommand {
             }
         }
 
-        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood))"
+        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
         if json {
             var object: [String: Any] = [
                 "model": modelURL.path, "data_folder": dataFolder, "architecture": configuration.model.architectureName,
@@ -105,7 +111,7 @@ struct Evaluate: ParsableCommand {
                 "recon": result.reconstruction, "recon_mean": result.reconstructionMean,
                 "kl_per_dimension": klPerDimension, "active_units": activeUnits, "latent_size": codes.size,
                 "posterior_mean_variance": codes.meanVariances,
-                "seconds": elboSeconds + iwaeSeconds,
+                "seconds": elboSeconds + iwaeSeconds, "precision": precision.rawValue,
             ]
             if let iwae {
                 object["iwae"] = iwae.logLikelihood

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LatentTools
+import TensorCore
 import NN
 import VAE
 
@@ -18,6 +19,7 @@ extension Objective.Kind: ExpressibleByArgument {}
 extension AffineForm: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
 extension InterpolationPath: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// An image size given as N (square) or HxW, e.g. 32 or 48x64.
 struct ImageSize: ExpressibleByArgument {

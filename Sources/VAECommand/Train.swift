@@ -166,6 +166,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "The optimizer.") var optimizer: OptimizerKind?
     @Option(help: "Binarisation of the pixels.") var binarization: Binarization?
     @Option(parsing: .unconditional, help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
+    @Option(help: "Matrix-multiply operands: fp32, or bf16 (fp32 accumulation, master weights, optimizer state and losses).")
+    var precision: Precision?
 
     func apply(to configuration: inout TrainingConfiguration) {
         if let epochs { configuration.epochs = epochs }
@@ -175,6 +177,7 @@ struct TrainingOptions: ParsableArguments {
         if let optimizer { configuration.optimizer = optimizer }
         if let binarization { configuration.binarization = binarization }
         if let imagesEvery { configuration.imagesEvery = imagesEvery }
+        if let precision { configuration.precision = precision }
     }
 }
 
@@ -342,7 +345,7 @@ final class ConsoleReporter: TrainingReporter {
         }
         print("data \(session.datasetReport)")
         let validation = session.trainer.validation.map { " / \($0.count) validation" } ?? ""
-        print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed)")
+        print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed), \(configuration.precision.rawValue)")
         if configuration.objective != .elbo || configuration.schedule != .constant {
             print("objective \(configuration.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
         }
