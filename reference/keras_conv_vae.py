@@ -17,7 +17,7 @@ Loss: BCE on logits summed over pixels + KL, summed over the batch, reported per
   python3 reference/keras_conv_vae.py evaluate --model runs/keras-conv-.../model.safetensors
 The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
 """
-import argparse, gzip, json, math, os, statistics, sys, time
+import argparse, contextlib, gzip, json, math, os, statistics, sys, time
 
 import numpy as np
 import torch
@@ -185,8 +185,11 @@ def bench(args):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(128, 1, 28, 28)
 
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.precision == "bf16" else contextlib.nullcontext
+
     def step():
-        reconstruction, kl = loss_terms(model, x)
+        with autocast():
+            reconstruction, kl = loss_terms(model, x)
         optimizer.zero_grad()
         (reconstruction + kl).backward()
         optimizer.step()
@@ -220,6 +223,7 @@ def main():
     parser.add_argument("--noise", help="steps: raw float32 noise, steps x 128 x latent")
     parser.add_argument("--out", help="initial: the safetensors file to write")
     parser.add_argument("--images", type=int, default=100, help="evaluate: how many test images")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bench: bf16 runs the forward pass and loss under CPU autocast")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

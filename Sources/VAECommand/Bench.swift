@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: the engine's kernels, or training epochs.",
         discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.",
-        subcommands: [Kernels.self, Train.self, Affine.self, Convolution.self], defaultSubcommand: Kernels.self)
+        subcommands: [Kernels.self, Train.self, Affine.self, Convolution.self, PyTorch.self], defaultSubcommand: Kernels.self)
 }
 
 extension Bench {
@@ -22,7 +22,7 @@ extension Bench {
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Matrix multiply against direct sgemm, and the elementwise kernels.")
+            abstract: "Matrix multiply (fp32 and bf16) against OpenBLAS and oneDNN called directly, and the elementwise kernels.")
 
         @Option(help: "OpenBLAS threads (2 helps only when the other core is idle).")
         var blasThreads = 1
@@ -37,12 +37,14 @@ extension Bench {
 
         func run() throws {
             BLAS.setThreadCount(blasThreads)
-            print("OpenBLAS \(BLAS.coreName) kernel, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"); best of \(rounds) rounds")
-            print("\nMatrix multiply at the MLP VAE's shapes (784-400-20, batch 128):")
+            print("OpenBLAS \(BLAS.coreName) kernel, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"); oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription); best of \(rounds) rounds")
+            print("\nMatrix multiply at the MLP VAE's shapes (784-400-20, batch 128), GFLOP/s:")
             let rows = MatrixMultiplyBenchmark(rounds: rounds).run()
             print(MatrixMultiplyBenchmark.table(rows))
-            let lowest = rows.map(\.share).min() ?? 1
-            print(String(format: "lowest engine share: %.0f%% of direct sgemm", 100 * lowest))
+            print(String(format: "lowest engine share: %.0f%% of the best direct fp32 call, %.0f%% of the direct bf16 call",
+                         100 * (rows.map(\.singleShare).min() ?? 1), 100 * (rows.map(\.halfShare).min() ?? 1)))
+            let shape = MatrixMultiplyBenchmark.vaeShapes[0]
+            print("oneDNN's kernels: fp32 \(OneDNN.matmulImplementation(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k, operands: .fp32)), bf16 \(OneDNN.matmulImplementation(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k, operands: .bf16))")
             print("\nElementwise kernels over 128x784 floats:")
             print(ElementwiseBenchmark.table(ElementwiseBenchmark(rounds: rounds).run()))
         }
@@ -50,7 +52,7 @@ extension Bench {
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Seconds per training epoch on MNIST, images per second and the share of time in sgemm.",
+            abstract: "Seconds per training epoch on MNIST, images per second and the share of time in matrix multiplies.",
             discussion: "Trains the preset for --epochs epochs (no evaluation, no files written); the first epoch is a warm-up and is not counted when there are more.")
 
         @Option(help: "The preset to time.") var preset = "pytorch-example"
@@ -58,6 +60,7 @@ extension Bench {
         @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn (e.g. 1,2).") var blasThreads = "1,2"
         @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
         @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "Matrix-multiply operands: fp32 or bf16.") var precision: Precision = .fp32
 
         func run() throws {
             guard var configuration = Preset.named(preset)?.configuration else {
@@ -67,25 +70,26 @@ extension Bench {
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
             configuration.epochs = epochs
             configuration.seed = seed
+            configuration.precision = precision
             let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
             let data: LoadedDataset
             do { data = try catalog.loadSplits(dataset: configuration.dataset, folder: nil) } catch { throw CommandFailure(error.localizedDescription) }
             let (train, test) = (data.train, data.test)
-            print("training benchmark: preset \(preset) (\(configuration.model.architectureName), batch \(configuration.batchSize)), \(train.count) images per epoch")
+            print("training benchmark: preset \(preset) (\(configuration.model.architectureName), batch \(configuration.batchSize), \(precision.rawValue)), \(train.count) images per epoch")
             print(BLAS.tuneForProcessor())
             var lines: [String] = []
             for count in threads {
                 BLAS.setThreadCount(count)
                 print("\n\(count) BLAS thread\(count == 1 ? "" : "s"):")
                 let result = try TrainingBenchmark(configuration: configuration).run(train: train, test: test) { epoch, seconds, gemm, optimizer, loss in
-                    print(String(format: "  epoch %d: %.3f s (sgemm %.3f s, %.0f%%; optimizer %.3f s), %.0f images/s, train loss %.2f%@",
+                    print(String(format: "  epoch %d: %.3f s (matrix multiplies %.3f s, %.0f%%; optimizer %.3f s), %.0f images/s, train loss %.2f%@",
                                  epoch, seconds, gemm, 100 * gemm / seconds, optimizer, Double(train.count) / seconds, loss,
                                  epoch == 1 && epochs > 1 ? " (warm-up)" : ""))
                 }
                 lines.append(String(format: "| %d | %.3f | %.3f | %.0f | %.0f%% |", count, result.bestSeconds, result.medianSeconds,
                                     Double(result.images) / result.bestSeconds, 100 * result.gemmShare))
             }
-            print("\n| BLAS threads | best s/epoch | median s/epoch | images/s (best) | time in sgemm |")
+            print("\n| BLAS threads | best s/epoch | median s/epoch | images/s (best) | time in matrix multiplies |")
             print("|---|---|---|---|---|")
             lines.forEach { print($0) }
         }
@@ -144,7 +148,7 @@ extension Bench {
         @Flag(help: "Compare keras-conv with PyTorch.") var pytorch = false
         @Flag(help: "List each convolution shape's primitives and reorders.") var verbose = false
         @Option(help: "The Python interpreter for --pytorch.") var python = "python3"
-        @Option(help: "The PyTorch side of the comparison.") var pytorchScript = "reference/keras_conv_vae.py"
+        @Option(help: "The PyTorch side of the comparison (its folder holds the other reference scripts).") var pytorchScript = "reference/keras_conv_vae.py"
 
         func run() throws {
             let counts = try Bench.threadCounts(threads)
@@ -175,11 +179,11 @@ extension Bench {
                 print("\n| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN (reorders) | in sgemm |")
                 print("|---|---|---|---|---|---|")
                 for (name, configuration, _) in chosen {
-                    let benchmark = ConvolutionTrainingBenchmark(configuration: configuration, steps: steps)
+                    let benchmark = TrainingStepBenchmark(configuration: configuration, steps: steps)
                     let trainer = benchmark.makeTrainer(rounds: rounds)
-                    _ = try ConvolutionTrainingBenchmark.stepSeconds(trainer)  // warm-up
-                    var profiles: [(step: Double, oneDNN: Double, reorders: Double, sgemm: Double)] = []
-                    for _ in 0..<rounds { profiles.append(try ConvolutionTrainingBenchmark.profile(trainer)) }
+                    _ = try TrainingStepBenchmark.stepSeconds(trainer)  // warm-up
+                    var profiles: [TrainingStepBenchmark.Profile] = []
+                    for _ in 0..<rounds { profiles.append(try TrainingStepBenchmark.profile(trainer)) }
                     let median = profiles.sorted { $0.step < $1.step }[profiles.count / 2]
                     let step = median.step
                     let epochSteps = Double((60_000 + configuration.batchSize - 1) / configuration.batchSize)
@@ -191,38 +195,16 @@ extension Bench {
             }
         }
 
-        /// keras-conv, ours and PyTorch's, alternating.
+        /// keras-conv, ours (fp32) and PyTorch's, alternating.
         func comparePyTorch(threads count: Int) throws {
-            let configuration = Preset.named("keras-conv")!.configuration
-            let trainer = ConvolutionTrainingBenchmark(configuration: configuration, steps: steps).makeTrainer(rounds: rounds)
-            _ = try ConvolutionTrainingBenchmark.stepSeconds(trainer)
-            var ours: [Double] = [], theirs: [Double] = []
-            var framework = "pytorch"
-            for _ in 0..<rounds {
-                ours.append(try ConvolutionTrainingBenchmark.stepSeconds(trainer))
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [python, pytorchScript, "bench", "--threads", String(count), "--steps", String(steps), "--repeats", "1", "--warmup", "3"]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                try process.run()
-                let output = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0,
-                      let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
-                      let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let seconds = object["step_seconds"] as? Double else {
-                    throw CommandFailure("\(pytorchScript) failed (exit \(process.terminationStatus)); is PyTorch installed (pip install torch)?")
-                }
-                framework = object["framework"] as? String ?? framework
-                theirs.append(seconds)
-            }
-            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-            let epochSteps = Double((60_000 + 127) / 128)
+            let comparison = try PyTorchComparison(preset: "keras-conv", referenceFolder: URL(fileURLWithPath: pytorchScript).deletingLastPathComponent().path,
+                                                   python: python, steps: steps, rounds: rounds, pytorchPrecision: .fp32)
+            let outcome = try comparison.run(threads: count, precisions: [.fp32])
+            let (ours, theirs) = (PyTorchComparison.median(outcome.ours[.fp32]!), PyTorchComparison.median(outcome.pytorch))
             print(String(format: "\nkeras-conv against %@ at %d thread%@ (%d rounds of %d steps, alternating): ours %.4f s/step (%.1f s/epoch), PyTorch %.4f s/step (%.1f s/epoch): ours %.2fx faster",
-                         framework, count, count == 1 ? "" : "s", rounds, steps, median(ours), median(ours) * epochSteps,
-                         median(theirs), median(theirs) * epochSteps, median(theirs) / median(ours)))
-            print("  rounds, ours: " + ours.map { String(format: "%.4f", $0) }.joined(separator: " ") + "; PyTorch: " + theirs.map { String(format: "%.4f", $0) }.joined(separator: " "))
+                         outcome.framework, count, count == 1 ? "" : "s", rounds, steps, ours, ours * 469, theirs, theirs * 469, theirs / ours))
+            print("  rounds, ours: " + outcome.ours[.fp32]!.map { String(format: "%.4f", $0) }.joined(separator: " ") + "; PyTorch: "
+                  + outcome.pytorch.map { String(format: "%.4f", $0) }.joined(separator: " "))
         }
     }
 }

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+import TensorCore
+import VAE
+
+extension Bench {
+    struct PyTorch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pytorch",
+            abstract: "Our training step against PyTorch's on the same model and batch, alternating, with the ratios.",
+            discussion: """
+            For each thread count and preset, rounds alternate: --steps steps of our trainer in each of --precisions (synthetic \
+            images of the preset's shape, the real forward, loss, backward and optimizer), then the same steps of the preset's \
+            PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv; \
+            `pip install torch`), whose start-up is not timed. Medians of the rounds are compared; an epoch is 469 steps of 128.
+            """)
+
+        @Option(help: "Presets to compare: pytorch-example, keras-conv.") var presets = "pytorch-example,keras-conv"
+        @Option(help: "Our precisions, comma-separated (fp32, bf16).") var precisions = "fp32,bf16"
+        @Option(help: "PyTorch's precision: fp32, or bf16 (its CPU autocast).") var pytorchPrecision: Precision = .fp32
+        @Option(help: "Thread counts (ours: OpenBLAS, oneDNN, elementwise; PyTorch: torch.set_num_threads), comma-separated.") var threads = "1,2"
+        @Option(parsing: .unconditional, help: "Training steps per timed round.") var steps = 50
+        @Option(parsing: .unconditional, help: "Timed rounds of each side.") var rounds = 5
+        @Option(help: "The Python interpreter.") var python = "python3"
+        @Option(help: "The folder of the PyTorch scripts.") var referenceFolder = "reference"
+
+        func run() throws {
+            let counts = try Bench.threadCounts(threads)
+            guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
+            let chosenPrecisions = try precisions.split(separator: ",").map { text in
+                guard let precision = Precision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--precisions takes fp32 and bf16, comma-separated; got '\(text)'")
+                }
+                return precision
+            }
+            let comparisons = try presets.split(separator: ",").map { name in
+                try PyTorchComparison(preset: name.trimmingCharacters(in: .whitespaces), referenceFolder: referenceFolder, python: python,
+                                      steps: steps, rounds: rounds, pytorchPrecision: pytorchPrecision)
+            }
+            print(BLAS.tuneForProcessor() + "; oneDNN with OpenMP, \(OneDNN.waitPolicyDescription)")
+            for count in counts {
+                BLAS.setThreadCount(count)
+                print("\n## \(count) thread\(count == 1 ? "" : "s") (\(rounds) rounds of \(steps) steps, alternating; medians)\n")
+                let oursHeader = chosenPrecisions.map { "ours \($0.rawValue) s/step (s/epoch) | ratio" }.joined(separator: " | ")
+                print("| preset | PyTorch \(pytorchPrecision.rawValue) s/step (s/epoch) | \(oursHeader) |")
+                print("|---|---|" + String(repeating: "---|---|", count: chosenPrecisions.count))
+                var details: [String] = []
+                for comparison in comparisons {
+                    let outcome = try comparison.run(threads: count, precisions: chosenPrecisions)
+                    let theirs = PyTorchComparison.median(outcome.pytorch)
+                    var cells = [comparison.preset, String(format: "%.4f (%.1f)", theirs, theirs * 469)]
+                    for precision in chosenPrecisions {
+                        let ours = PyTorchComparison.median(outcome.ours[precision]!)
+                        cells.append(String(format: "%.4f (%.1f)", ours, ours * 469))
+                        cells.append(String(format: "**%.2fx**", theirs / ours))
+                    }
+                    print("| " + cells.joined(separator: " | ") + " |")
+                    details.append("  \(comparison.preset): \(outcome.framework) rounds " + outcome.pytorch.map { String(format: "%.4f", $0) }.joined(separator: " ")
+                                   + chosenPrecisions.map { "; ours \($0.rawValue) " + outcome.ours[$0]!.map { String(format: "%.4f", $0) }.joined(separator: " ") }.joined())
+                }
+                details.forEach { print($0) }
+            }
+        }
+    }
+}
+
+/// Alternating rounds of our trainer (in each precision) and the preset's PyTorch script.
+struct PyTorchComparison {
+    /// The PyTorch script of each preset that has one, and its extra arguments.
+    static let scripts: [String: (file: String, arguments: [String])] = [
+        "pytorch-example": ("mlp_vae.py", []),
+        "keras-conv": ("keras_conv_vae.py", ["--latent", "2"]),
+    ]
+
+    let preset: String
+    let configuration: TrainingConfiguration
+    let script: String
+    let scriptArguments: [String]
+    let python: String
+    let steps: Int
+    let rounds: Int
+    let pytorchPrecision: Precision
+
+    init(preset: String, referenceFolder: String, python: String, steps: Int, rounds: Int, pytorchPrecision: Precision) throws {
+        guard let entry = Self.scripts[preset], let configuration = Preset.named(preset)?.configuration else {
+            throw ValidationError("PyTorch comparisons exist for \(Self.scripts.keys.sorted().joined(separator: ", ")); got '\(preset)'")
+        }
+        script = URL(fileURLWithPath: referenceFolder).appendingPathComponent(entry.file).path
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("\(script) does not exist (run from the repository root, or give --reference-folder)")
+        }
+        (self.preset, self.configuration, scriptArguments) = (preset, configuration, entry.arguments)
+        (self.python, self.steps, self.rounds, self.pytorchPrecision) = (python, steps, rounds, pytorchPrecision)
+    }
+
+    struct Outcome {
+        var framework: String
+        var pytorch: [Double]
+        var ours: [Precision: [Double]]
+    }
+
+    /// Seconds per step of each side, round by round, at `threads` threads (already set for ours).
+    func run(threads: Int, precisions: [Precision]) throws -> Outcome {
+        var trainers: [Precision: Trainer] = [:]
+        for precision in precisions {
+            var configuration = configuration
+            configuration.precision = precision
+            let trainer = TrainingStepBenchmark(configuration: configuration, steps: steps).makeTrainer(rounds: rounds)
+            _ = try TrainingStepBenchmark.stepSeconds(trainer)  // warm-up
+            trainers[precision] = trainer
+        }
+        var outcome = Outcome(framework: "pytorch", pytorch: [], ours: [:])
+        for _ in 0..<rounds {
+            for precision in precisions { outcome.ours[precision, default: []].append(try TrainingStepBenchmark.stepSeconds(trainers[precision]!)) }
+            let (seconds, framework) = try pytorchStep(threads: threads)
+            outcome.pytorch.append(seconds)
+            outcome.framework = framework
+        }
+        return outcome
+    }
+
+    /// One run of the script's bench mode: its seconds per step and its framework's name.
+    func pytorchStep(threads: Int) throws -> (Double, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script, "bench", "--threads", String(threads), "--steps", String(steps), "--repeats", "1", "--warmup", "3",
+                             "--precision", pytorchPrecision.rawValue] + scriptArguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let seconds = object["step_seconds"] as? Double else {
+            throw CommandFailure("\(script) failed (exit \(process.terminationStatus)); is PyTorch installed (pip install torch)?")
+        }
+        return (seconds, object["framework"] as? String ?? "pytorch")
+    }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""PyTorch's examples/vae model in PyTorch: the other side of `vae bench pytorch` for the
+`pytorch-example` preset (784-400-20, ReLU, batch 128, Adam 1e-3).
+
+As pytorch/examples vae/main.py writes it: fc1 784->400 ReLU, fc21/fc22 400->20 (mean,
+log-variance), fc3 20->400 ReLU, fc4 400->784 and a sigmoid; loss = binary cross-entropy summed
+over pixels + KL, summed over the batch. `--precision bf16` runs the forward pass and the loss
+under PyTorch's own CPU autocast to bfloat16 (its mixed precision: bf16 matmuls, fp32 master
+weights and optimizer).
+
+  python3 reference/mlp_vae.py bench --threads 1 --steps 50 [--precision bf16]
+
+The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
+"""
+import argparse, contextlib, json, math, statistics, time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+    def encode(self, x):
+        h1 = F.relu(self.fc1(x))
+        return self.fc21(h1), self.fc22(h1)
+
+    def reparameterize(self, mu, logvar):
+        std = torch.exp(0.5 * logvar)
+        return mu + torch.randn_like(std) * std
+
+    def decode(self, z):
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+
+    def forward(self, x):
+        mu, logvar = self.encode(x.view(-1, 784))
+        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+
+def loss_function(recon_x, x, mu, logvar):
+    bce = F.binary_cross_entropy(recon_x.float(), x.view(-1, 784), reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar.float() - mu.float().pow(2) - logvar.float().exp())
+    return bce + kld
+
+
+def bench(args):
+    torch.manual_seed(1)
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(128, 784)
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.precision == "bf16" else contextlib.nullcontext
+
+    def step():
+        optimizer.zero_grad()
+        with autocast():
+            recon, mu, logvar = model(x)
+            loss = loss_function(recon, x, mu, logvar)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        times.append((time.perf_counter() - started) / args.steps)
+    seconds = statistics.median(times)
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": torch.get_num_threads(), "precision": args.precision,
+                      "step_seconds": seconds, "epoch_seconds": seconds * math.ceil(60000 / 128),
+                      "images_per_second": 128 / seconds}), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["bench"])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=50, help="steps per repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats (the median is reported)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    bench(args)
+
+
+if __name__ == "__main__":
+    main()
