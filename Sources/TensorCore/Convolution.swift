@@ -59,7 +59,7 @@ extension Tensor {
             source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width), kernel: kernel, stride: stride,
             paddingBefore: padding, paddingAfter: trailingPadding(source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width),
                                                                   kernel: kernel, stride: stride, before: padding),
-            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount)
+            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
         return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
     }
 
@@ -87,7 +87,7 @@ extension Tensor {
             transposed: true, batch: size.batch, sourceChannels: outputChannels, destinationChannels: size.channels,
             source: source, destination: destination, kernel: kernel, stride: stride, paddingBefore: padding,
             paddingAfter: trailingPadding(source: source, destination: destination, kernel: kernel, stride: stride, before: padding),
-            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount)
+            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
         return ConvolutionPrimitives.shared(key).transposedConvolve(x, weight: weight, bias: bias)
     }
 

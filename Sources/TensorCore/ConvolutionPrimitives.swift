@@ -27,6 +27,9 @@ final class ConvolutionPrimitives {
         var hasBias: Bool
         var inputLayout: ImageLayout
         var threads: Int
+        /// The type of what each pass reads (fp32, or bf16: its inputs and weights rounded, the
+        /// results it writes fp32).
+        var precision: Precision
     }
 
     /// Where a reorder sits; each place converts one fixed pair of layouts.
@@ -42,6 +45,8 @@ final class ConvolutionPrimitives {
     let inputDescriptor: dnnl_memory_desc_t
     let outputDescriptor: dnnl_memory_desc_t
     let outputLayout: ImageLayout
+    /// The key's precision, or fp32 where bf16 would leave oneDNN only its reference loops.
+    let effectivePrecision: Precision
     let plainWeights: dnnl_memory_desc_t
     let biasDescriptor: dnnl_memory_desc_t
 
@@ -84,15 +89,31 @@ final class ConvolutionPrimitives {
         // fill blocks (a reshaped dense output) and read as it is otherwise (the image itself).
         let outputTag = outputSize.channels % 8 == 0 ? dnnl_format_tag_any : dnnl_nchw
         let shapeText = "\(key.transposed ? "transposed " : "")convolution \(sourceSize) -> \(destinationSize), kernel \(key.kernel)"
-        var made = Self.makeDescriptors(key, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels), outputTag: outputTag,
-                                        context: context, what: shapeText)
         // oneDNN has no fast kernel for some shapes in a given layout (a 1-channel output read
-        // from blocked input) and then falls back to its reference loops, a thousand times
-        // slower: then the input side is left to oneDNN, and the input is reordered.
-        if [made.forward, made.data, made.weights].contains(where: { OneDNN.implementationName($0).hasPrefix("ref") }) {
-            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
-            made = Self.makeDescriptors(key, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
+        // from blocked input) or type, and then falls back to its reference loops, a thousand
+        // times slower: then the input side is left to oneDNN (and the input is reordered), and
+        // failing that a bf16 shape runs in fp32.
+        func usesReferenceLoops(_ made: (forward: dnnl_primitive_desc_t, data: dnnl_primitive_desc_t, weights: dnnl_primitive_desc_t)) -> Bool {
+            [made.forward, made.data, made.weights].contains { OneDNN.implementationName($0).hasPrefix("ref") }
         }
+        var precision = key.precision
+        var made = Self.makeDescriptors(key, precision: precision, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels),
+                                        outputTag: outputTag, context: context, what: shapeText)
+        if usesReferenceLoops(made) {
+            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
+            made = Self.makeDescriptors(key, precision: precision, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
+        }
+        if usesReferenceLoops(made) && precision == .bf16 {
+            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
+            precision = .fp32
+            made = Self.makeDescriptors(key, precision: precision, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels),
+                                        outputTag: outputTag, context: context, what: shapeText)
+            if usesReferenceLoops(made) {
+                for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
+                made = Self.makeDescriptors(key, precision: precision, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
+            }
+        }
+        effectivePrecision = precision
         (forwardDescriptor, backwardDataDescriptor, backwardWeightsDescriptor) = (made.forward, made.data, made.weights)
 
         func query(_ descriptor: dnnl_primitive_desc_t, _ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
@@ -116,15 +137,24 @@ final class ConvolutionPrimitives {
     }
 
     /// The three primitive descriptors with the input and output sides described by these tags.
-    private static func makeDescriptors(_ key: Key, inputTag: dnnl_format_tag_t, outputTag: dnnl_format_tag_t, context: OneDNN.Context,
+    private static func makeDescriptors(_ key: Key, precision: Precision, inputTag: dnnl_format_tag_t, outputTag: dnnl_format_tag_t, context: OneDNN.Context,
                                         what shapeText: String)
         -> (forward: dnnl_primitive_desc_t, data: dnnl_primitive_desc_t, weights: dnnl_primitive_desc_t) {
         let sourceSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
         let destinationSize = ImageBatchSize(batch: key.batch, channels: key.destinationChannels,
                                              height: key.destination.height, width: key.destination.width)
-        var source = OneDNN.descriptor(sourceSize.shape(.planar), key.transposed ? outputTag : inputTag)
-        var destination = OneDNN.descriptor(destinationSize.shape(.planar), key.transposed ? inputTag : outputTag)
-        var weights = OneDNN.descriptor([key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width], dnnl_format_tag_any)
+        // What a pass reads has the key's operand type; what it writes is f32: the forward pass reads
+        // source and weights, backward-data the destination's gradient and the weights,
+        // backward-weights the source and the destination's gradient.
+        let operand = OneDNN.operandType(precision)
+        let sourceTag = key.transposed ? outputTag : inputTag, destinationTag = key.transposed ? inputTag : outputTag
+        var source = OneDNN.descriptor(sourceSize.shape(.planar), sourceTag, type: operand)
+        var sourceResult = OneDNN.descriptor(sourceSize.shape(.planar), sourceTag)
+        var destination = OneDNN.descriptor(destinationSize.shape(.planar), destinationTag, type: operand)
+        var destinationResult = OneDNN.descriptor(destinationSize.shape(.planar), destinationTag)
+        let weightDimensions = [key.destinationChannels, key.sourceChannels, key.kernel.height, key.kernel.width]
+        var weights = OneDNN.descriptor(weightDimensions, dnnl_format_tag_any, type: operand)
+        var weightsResult = OneDNN.descriptor(weightDimensions, dnnl_format_tag_any)
         var bias = OneDNN.descriptor([key.destinationChannels], dnnl_x)
         let fusedBias = key.hasBias && !key.transposed
         let strides = [dnnl_dim_t(key.stride.height), dnnl_dim_t(key.stride.width)]
@@ -134,18 +164,18 @@ final class ConvolutionPrimitives {
         var forward = dnnl_convolution_desc_t()
         OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
             dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &source, &weights,
-                                               fusedBias ? biasPointer : nil, &destination, strides, before, after)
+                                               fusedBias ? biasPointer : nil, &destinationResult, strides, before, after)
         }, "describing the forward \(shapeText)")
         let forwardDescriptor = create(&forward, hint: nil, context: context, what: "forward \(shapeText)")
 
         var data = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &source, &weights, &destination, strides, before, after),
+        OneDNN.check(dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &sourceResult, &weights, &destination, strides, before, after),
                      "describing the backward-data \(shapeText)")
         let dataDescriptor = create(&data, hint: forwardDescriptor, context: context, what: "backward-data \(shapeText)")
 
         var gradients = dnnl_convolution_desc_t()
         OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
-            dnnl_convolution_backward_weights_desc_init(&gradients, dnnl_convolution_direct, &source, &weights,
+            dnnl_convolution_backward_weights_desc_init(&gradients, dnnl_convolution_direct, &source, &weightsResult,
                                                         fusedBias ? biasPointer : nil, &destination, strides, before, after)
         }, "describing the backward-weights \(shapeText)")
         let weightsDescriptor = create(&gradients, hint: forwardDescriptor, context: context, what: "backward-weights \(shapeText)")
@@ -202,7 +232,7 @@ final class ConvolutionPrimitives {
     var report: String {
         let names = implementations
         let moves = reorders.map { "\($0.key) \($0.value.destinationCount)" }.sorted().joined(separator: ", ")
-        return "\(key.transposed ? "transposed " : "")N\(key.batch) \(key.sourceChannels)x\(key.source) <-> \(key.destinationChannels)x\(key.destination) k\(key.kernel) s\(key.stride) input \(key.inputLayout) output \(outputLayout): \(names.forward) / \(names.backwardData) / \(names.backwardWeights); reorders: \(moves)"
+        return "\(key.transposed ? "transposed " : "")N\(key.batch) \(key.sourceChannels)x\(key.source) <-> \(key.destinationChannels)x\(key.destination) k\(key.kernel) s\(key.stride) input \(key.inputLayout) output \(outputLayout)\(key.precision == .fp32 ? "" : effectivePrecision == .bf16 ? ", bf16" : ", fp32 (bf16 has only reference loops)"): \(names.forward) / \(names.backwardData) / \(names.backwardWeights); reorders: \(moves)"
     }
 
     var implementations: (forward: String, backwardData: String, backwardWeights: String) {
@@ -251,7 +281,7 @@ final class ConvolutionPrimitives {
 
     /// `pointer` (laid out as `have`) as the primitive wants it: itself, or a reordered copy in a
     /// pooled buffer, which the returned storage keeps alive.
-    private func operand(_ place: Place, _ pointer: UnsafePointer<Float>, have: dnnl_memory_desc_t, want: dnnl_memory_desc_t)
+    fileprivate func operand(_ place: Place, _ pointer: UnsafePointer<Float>, have: dnnl_memory_desc_t, want: dnnl_memory_desc_t)
         -> (pointer: UnsafeMutableRawPointer, storage: TensorStorage?) {
         if OneDNN.equal(have, want) { return (UnsafeMutableRawPointer(mutating: pointer), nil) }
         let converted = TensorStorage(uninitializedCount: OneDNN.floatCount(want))
@@ -287,25 +317,45 @@ final class ConvolutionPrimitives {
 
     // MARK: - The ops
 
+    /// One value in the layout and type a primitive reads, converted at most once per pass: a
+    /// second primitive that wants the same descriptor reads the same copy.
+    private final class Converted {
+        private var copies: [(want: dnnl_memory_desc_t, value: (pointer: UnsafeMutableRawPointer, storage: TensorStorage?))] = []
+        let values: UnsafePointer<Float>
+        let have: dnnl_memory_desc_t
+
+        init(_ values: UnsafePointer<Float>, have: dnnl_memory_desc_t) { (self.values, self.have) = (values, have) }
+
+        func pointer(_ place: Place, want: dnnl_memory_desc_t, in primitives: ConvolutionPrimitives) -> UnsafeMutableRawPointer {
+            if let copy = copies.first(where: { OneDNN.equal($0.want, want) }) { return copy.value.pointer }
+            let value = primitives.operand(place, values, have: have, want: want)
+            copies.append((want, value))
+            return value.pointer
+        }
+    }
+
     func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        // The input as the forward pass reads it, kept for the weight gradient.
+        let input = Converted(x.pointer, have: inputDescriptor)
         let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
             OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            let gradient = Converted(g, have: outputDescriptor)
             x.accumulateGradient { dx, accumulate in
-                let gradient = operand(.outputGradientForData, g, have: outputDescriptor, want: dataDestination)
                 let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
+                let outputGradient = gradient.pointer(.outputGradientForData, want: dataDestination, in: self)
                 deliver(.inputGradient, produced: dataSource, into: dx, wanted: inputDescriptor, accumulate: accumulate) { result in
-                    backwardDataPrimitive.run([gradient.pointer, w.pointer, result], context: context)
+                    backwardDataPrimitive.run([outputGradient, w.pointer, result], context: context)
                 }
-                withExtendedLifetime((gradient.storage, w.storage)) {}
+                withExtendedLifetime(w.storage) {}
             }
             guard weight.requiresGradient || (bias?.requiresGradient ?? false) else { return }
-            let source = operand(.inputForGradient, x.pointer, have: inputDescriptor, want: weightsSource)
-            let gradient = operand(.outputGradientForWeights, g, have: outputDescriptor, want: weightsDestination)
+            let source = input.pointer(.inputForGradient, want: weightsSource, in: self)
+            let outputGradient = gradient.pointer(.outputGradientForWeights, want: weightsDestination, in: self)
             let weightGradient = TensorStorage(uninitializedCount: OneDNN.floatCount(weightsGradient))
             let biasGradient = TensorStorage(uninitializedCount: key.hasBias ? key.destinationChannels : 0)
-            var buffers = [source.pointer, gradient.pointer, UnsafeMutableRawPointer(weightGradient.pointer)]
+            var buffers = [source, outputGradient, UnsafeMutableRawPointer(weightGradient.pointer)]
             if key.hasBias { buffers.append(UnsafeMutableRawPointer(biasGradient.pointer)) }
             backwardWeightsPrimitive.run(buffers, context: context)
             weight.accumulateGradient { dw, accumulate in
@@ -316,16 +366,16 @@ final class ConvolutionPrimitives {
             bias?.accumulateGradient { db, accumulate in
                 Self.store(biasGradient.pointer, into: db, count: key.destinationChannels, accumulate: accumulate)
             }
-            withExtendedLifetime((source.storage, gradient.storage)) {}
+            withExtendedLifetime((input, gradient)) {}
         }
-        let source = operand(.input, x.pointer, have: inputDescriptor, want: forwardSource)
+        let source = input.pointer(.input, want: forwardSource, in: self)
         let w = operand(.weightsForward, weight.pointer, have: plainWeights, want: forwardWeights)
         deliver(.output, produced: forwardDestination, into: y.pointer, wanted: outputDescriptor, accumulate: false) { result in
-            var buffers = [source.pointer, w.pointer, result]
+            var buffers = [source, w.pointer, result]
             if let bias { buffers.append(UnsafeMutableRawPointer(bias.pointer)) }
             forwardPrimitive.run(buffers, context: context)
         }
-        withExtendedLifetime((source.storage, w.storage)) {}
+        withExtendedLifetime((input, w.storage)) {}
         return y
     }
 
@@ -334,34 +384,38 @@ final class ConvolutionPrimitives {
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         let outputSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
         let layout = outputLayout
+        // The input (the convolution's destination) as the forward pass reads it, kept for the
+        // weight gradient.
+        let input = Converted(x.pointer, have: inputDescriptor)
         let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
             OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            let gradient = Converted(g, have: outputDescriptor)
             x.accumulateGradient { dx, accumulate in  // the convolution's forward pass of g
-                let gradient = operand(.outputGradientForData, g, have: outputDescriptor, want: forwardSource)
+                let outputGradient = gradient.pointer(.outputGradientForData, want: forwardSource, in: self)
                 let w = operand(.weightsForward, weight.pointer, have: plainWeights, want: forwardWeights)
                 deliver(.inputGradient, produced: forwardDestination, into: dx, wanted: inputDescriptor, accumulate: accumulate) { result in
-                    forwardPrimitive.run([gradient.pointer, w.pointer, result], context: context)
+                    forwardPrimitive.run([outputGradient, w.pointer, result], context: context)
                 }
-                withExtendedLifetime((gradient.storage, w.storage)) {}
+                withExtendedLifetime(w.storage) {}
             }
             weight.accumulateGradient { dw, accumulate in  // the convolution's weight gradient with source g, destination x
-                let source = operand(.outputGradientForWeights, g, have: outputDescriptor, want: weightsSource)
-                let destination = operand(.inputForGradient, x.pointer, have: inputDescriptor, want: weightsDestination)
+                let source = gradient.pointer(.outputGradientForWeights, want: weightsSource, in: self)
+                let destination = input.pointer(.inputForGradient, want: weightsDestination, in: self)
                 deliver(.weightGradient, produced: weightsGradient, into: dw, wanted: plainWeights, accumulate: accumulate) { result in
-                    backwardWeightsPrimitive.run([source.pointer, destination.pointer, result], context: context)
+                    backwardWeightsPrimitive.run([source, destination, result], context: context)
                 }
-                withExtendedLifetime((source.storage, destination.storage)) {}
             }
             bias?.accumulateGradient { db, accumulate in
                 ImageLayoutKernels.sumChannels(g, into: db, size: outputSize, layout: layout, accumulate: accumulate)
             }
+            withExtendedLifetime((input, gradient)) {}
         }
-        let input = operand(.input, x.pointer, have: inputDescriptor, want: dataDestination)
+        let source = input.pointer(.input, want: dataDestination, in: self)
         let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
         deliver(.output, produced: dataSource, into: y.pointer, wanted: outputDescriptor, accumulate: false) { result in
-            backwardDataPrimitive.run([input.pointer, w.pointer, result], context: context)
+            backwardDataPrimitive.run([source, w.pointer, result], context: context)
         }
-        withExtendedLifetime((input.storage, w.storage)) {}
+        withExtendedLifetime((input, w.storage)) {}
         if let bias { ImageLayoutKernels.addChannelBias(bias.pointer, to: y.pointer, size: outputSize, layout: layout) }
         return y
     }

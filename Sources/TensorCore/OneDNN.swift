@@ -113,24 +113,28 @@ public enum OneDNN {
 
     // MARK: - Memory descriptors
 
-    /// A plain f32 memory descriptor for `dimensions` in format `tag` (`dnnl_format_tag_any`
-    /// lets a primitive choose).
-    static func descriptor(_ dimensions: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    /// A memory descriptor for `dimensions` of `type` (f32 unless said) in format `tag`
+    /// (`dnnl_format_tag_any` lets a primitive choose).
+    static func descriptor(_ dimensions: [Int], _ tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var descriptor = dnnl_memory_desc_t()
         let dims = dimensions.map { dnnl_dim_t($0) }
-        check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims, dnnl_f32, tag), "describing memory \(dimensions)")
+        check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), dims, type, tag), "describing memory \(dimensions)")
         return descriptor
     }
+
+    /// oneDNN's type for the operands of `precision`.
+    static func operandType(_ precision: Precision) -> dnnl_data_type_t { precision == .bf16 ? dnnl_bf16 : dnnl_f32 }
 
     static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
         var a = a, b = b
         return dnnl_memory_desc_equal(&a, &b) != 0
     }
 
-    /// Floats a descriptor's memory holds (padding included).
+    /// Floats that hold a descriptor's memory (padding included; bf16 values two to a float,
+    /// rounded up).
     static func floatCount(_ descriptor: dnnl_memory_desc_t) -> Int {
         var descriptor = descriptor
-        return dnnl_memory_desc_get_size(&descriptor) / 4
+        return (dnnl_memory_desc_get_size(&descriptor) + 3) / 4
     }
 }
 

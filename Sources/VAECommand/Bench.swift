@@ -147,6 +147,8 @@ extension Bench {
         @Flag(help: "Skip the per-layer table.") var noLayers = false
         @Flag(help: "Compare keras-conv with PyTorch.") var pytorch = false
         @Flag(help: "List each convolution shape's primitives and reorders.") var verbose = false
+        @Option(help: "Operands of the training steps' convolutions and matrix multiplies: fp32 or bf16 (the per-layer table is fp32).")
+        var precision: Precision = .fp32
         @Option(help: "The Python interpreter for --pytorch.") var python = "python3"
         @Option(help: "The PyTorch side of the comparison (its folder holds the other reference scripts).") var pytorchScript = "reference/keras_conv_vae.py"
 
@@ -176,9 +178,12 @@ extension Bench {
                         print(String(format: "lowest share: %.0f%% of the direct primitive", 100 * (rows.map(\.share).min() ?? 1)))
                     }
                 }
-                print("\n| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN (reorders) | in sgemm |")
+                print("\n\(precision.rawValue) training steps:")
+                print("| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN convolutions (reorders) | in matrix multiplies |")
                 print("|---|---|---|---|---|---|")
-                for (name, configuration, _) in chosen {
+                for (name, preset, _) in chosen {
+                    var configuration = preset
+                    configuration.precision = precision
                     let benchmark = TrainingStepBenchmark(configuration: configuration, steps: steps)
                     let trainer = benchmark.makeTrainer(rounds: rounds)
                     _ = try TrainingStepBenchmark.stepSeconds(trainer)  // warm-up
@@ -188,7 +193,7 @@ extension Bench {
                     let step = median.step
                     let epochSteps = Double((60_000 + configuration.batchSize - 1) / configuration.batchSize)
                     print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% |", name, step, step * epochSteps,
-                                 Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * median.sgemm))
+                                 Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix)))
                 }
                 if verbose { OneDNN.convolutionReport.forEach { print("  " + $0) } }
                 if pytorch { try comparePyTorch(threads: count) }

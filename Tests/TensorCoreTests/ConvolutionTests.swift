@@ -165,3 +165,74 @@ struct ConvolutionCase: CustomStringConvertible, Sendable {
 }
 
 import Foundation
+
+/// bf16 convolutions: both ops, forward and every gradient, against the reference on the
+/// bf16-rounded operands in Double (a bf16 op rounds what each pass reads and accumulates in
+/// fp32). The reference is linear in each operand, so each gradient entry is the reference's
+/// output for a unit operand, weighted by the rounded output gradient.
+@Suite struct BFloat16ConvolutionTests {
+    static func rounded(_ values: [Float]) -> [Double] { values.map { Double(ReferenceMath.bfloat16($0)) } }
+
+    static func check(_ c: ConvolutionCase, transposed: Bool) {
+        var generator = RandomGenerator(seed: 21)
+        let weightShape = transposed ? [c.channels, c.outputChannels, c.kernel.height, c.kernel.width]
+                                     : [c.outputChannels, c.channels, c.kernel.height, c.kernel.width]
+        let x = Tensor.randomUniform(c.size.shape(.planar), low: -1, high: 1, using: &generator, requiresGradient: true)
+        let weight = Tensor.randomUniform(weightShape, low: -1, high: 1, using: &generator, requiresGradient: true)
+        let bias = Tensor.randomUniform([c.outputChannels], low: -1, high: 1, using: &generator, requiresGradient: true)
+        func reference(_ x: [Double], _ weight: [Double], _ bias: [Double]?) -> [Double] {
+            transposed
+                ? ReferenceConvolution.transposed(x, size: c.size, weight: weight, outputChannels: c.outputChannels, kernel: c.kernel, bias: bias,
+                                                  stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+                : ReferenceConvolution.forward(x, size: c.size, weight: weight, outputChannels: c.outputChannels, kernel: c.kernel, bias: bias,
+                                               stride: c.stride, padding: c.padding)
+        }
+        let y = withPrecision(.bf16) {
+            transposed
+                ? Tensor.transposedConvolution2D(x, weight: weight, bias: bias, stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+                : Tensor.convolution2D(x, weight: weight, bias: bias, stride: c.stride, padding: c.padding)
+        }.planarImages()
+        let (roundedX, roundedWeight) = (rounded(x.scalars), rounded(weight.scalars))
+        let expected = reference(roundedX, roundedWeight, bias.scalars.map(Double.init))
+        let scale = expected.map { abs($0) }.max()!
+        #expect(zip(y.scalars, expected).map { abs(Double($0) - $1) }.max()! < 1e-5 * scale, "\(c) forward")
+        let seed = Tensor.randomUniform(y.shape, low: -1, high: 1, using: &generator).scalars
+        (y * Tensor(shape: y.shape, scalars: seed)).sum().backward()
+        let roundedSeed = rounded(seed)
+        func unit(_ count: Int, _ index: Int) -> [Double] { (0..<count).map { $0 == index ? 1 : 0 } }
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        // About 64 entries of each gradient, spread over it (one reference call each).
+        func sample(_ count: Int) -> [Int] { Array(stride(from: 0, to: count, by: max(1, count / 64))) }
+        let (xEntries, weightEntries) = (sample(x.count), sample(weight.count))
+        let dX = xEntries.map { dot(roundedSeed, reference(unit(x.count, $0), roundedWeight, nil)) }
+        let dW = weightEntries.map { dot(roundedSeed, reference(roundedX, unit(weight.count, $0), nil)) }
+        // The forward op's bias gradient comes from oneDNN's backward-weights pass, which reads the
+        // rounded output gradient; the transposed op sums the fp32 gradient itself.
+        let dB = (0..<c.outputChannels).map { channel in
+            dot(transposed ? seed.map(Double.init) : roundedSeed, reference([Double](repeating: 0, count: x.count), [Double](repeating: 0, count: weight.count),
+                                                 unit(c.outputChannels, channel)))
+        }
+        let (xGradient, weightGradient) = (x.gradient!, weight.gradient!)
+        for (name, engine, oracle) in [("dx", xEntries.map { xGradient[$0] }, dX), ("dw", weightEntries.map { weightGradient[$0] }, dW),
+                                       ("db", bias.gradient!, dB)] {
+            let size = max(oracle.map { abs($0) }.max()!, 1e-9)
+            #expect(zip(engine, oracle).map { abs(Double($0) - $1) }.max()! < 1e-5 * size, "\(c) \(name)")
+        }
+    }
+
+    @Test(arguments: ConvolutionCase.grid.filter { $0.padding == SpatialPair(1) })
+    func bf16ConvolutionsEqualTheReferenceOnRoundedOperands(_ c: ConvolutionCase) {
+        Self.check(c, transposed: false)
+        Self.check(c, transposed: true)
+    }
+
+    /// Channels that fill oneDNN's blocks, where its bf16 kernels run (the small cases above may
+    /// fall back to fp32 for lack of a bf16 kernel; these do not).
+    @Test func bf16ConvolutionsOfBlockedChannelsEqualTheReference() {
+        let c = ConvolutionCase(batch: 2, channels: 16, outputChannels: 16, height: 6, width: 5, kernel: SpatialPair(3),
+                                stride: SpatialPair(2), padding: SpatialPair(1), outputPadding: SpatialPair(1), bias: true)
+        Self.check(c, transposed: false)
+        Self.check(c, transposed: true)
+        #expect(OneDNN.convolutionReport.contains { $0.contains("16x") && $0.contains(", bf16:") })
+    }
+}
