@@ -11,19 +11,20 @@
 // gradients. Products are accumulated and stored in fp32.
 
 /// One factor of a product in the form the precision wants: the fp32 values themselves, or a
-/// bf16 copy. It keeps whatever memory it points at alive (a backward pass may run long after
-/// the forward pass that made it).
-struct MatrixFactor {
+/// bf16 copy made once (so two products that read the same values convert them once). It
+/// keeps whatever memory it points at alive (a backward pass may run long after the forward
+/// pass that made it).
+public struct MatrixOperand {
     let pointer: UnsafeRawPointer
     private let owner: AnyObject?
 
     /// A tensor's values as a factor.
-    init(_ tensor: Tensor, precision: Precision) {
+    public init(_ tensor: Tensor, precision: Precision) {
         self.init(tensor.pointer, count: tensor.count, owner: tensor.storage, precision: precision)
     }
 
     /// `count` values at `values` (valid while `owner` lives, or for the current call when nil).
-    init(_ values: UnsafePointer<Float>, count: Int, owner: AnyObject? = nil, precision: Precision) {
+    public init(_ values: UnsafePointer<Float>, count: Int, owner: AnyObject? = nil, precision: Precision) {
         switch precision {
         case .fp32:
             pointer = UnsafeRawPointer(values)
@@ -38,10 +39,14 @@ struct MatrixFactor {
     var floats: UnsafePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
 }
 
-enum MatrixKernels {
+/// Products of operands in either precision, for the ops below and for fused kernels that keep
+/// their own buffers (design B's coordinate decoder).
+public enum MatrixMultiply {
     /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C.
-    static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                         a: MatrixFactor, b: MatrixFactor, bias: UnsafePointer<Float>? = nil, accumulate: Bool, c: UnsafeMutablePointer<Float>) {
+    /// Both operands must have been made for `precision`.
+    public static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                a: MatrixOperand, b: MatrixOperand, bias: UnsafePointer<Float>? = nil, accumulate: Bool,
+                                c: UnsafeMutablePointer<Float>) {
         switch precision {
         case .fp32:
             // The bias is written into C first and sgemm adds the product (beta = 1): no extra pass.
@@ -66,32 +71,32 @@ extension Tensor {
         let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(k == k2, "matmul inner dimensions differ: op(a) is [\(m), \(k)], op(b) is [\(k2), \(n)] (shapes \(a.shape), \(b.shape))")
         let precision = Precision.current
-        let aFactor = MatrixFactor(a, precision: precision)
-        let bFactor = MatrixFactor(b, precision: precision)
+        let aFactor = MatrixOperand(a, precision: precision)
+        let bFactor = MatrixOperand(b, precision: precision)
         let y = Tensor.result(shape: [m, n], inputs: [a, b]) { g in
-            let gradient = MatrixFactor(g, count: m * n, precision: precision)
+            let gradient = MatrixOperand(g, count: m * n, precision: precision)
             // C = op(A) op(B): dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; transposing a
             // product swaps its factors, which picks the flags below.
             a.accumulateGradient { da, accumulate in
                 if transposeA {  // dA = op(B) dC^T: [k, m]
-                    MatrixKernels.multiply(precision, transposeA: transposeB, transposeB: true, m: k, n: m, k: n, a: bFactor, b: gradient,
+                    MatrixMultiply.multiply(precision, transposeA: transposeB, transposeB: true, m: k, n: m, k: n, a: bFactor, b: gradient,
                                            accumulate: accumulate, c: da)
                 } else {  // dA = dC op(B)^T: [m, k]
-                    MatrixKernels.multiply(precision, transposeA: false, transposeB: !transposeB, m: m, n: k, k: n, a: gradient, b: bFactor,
+                    MatrixMultiply.multiply(precision, transposeA: false, transposeB: !transposeB, m: m, n: k, k: n, a: gradient, b: bFactor,
                                            accumulate: accumulate, c: da)
                 }
             }
             b.accumulateGradient { db, accumulate in
                 if transposeB {  // dB = dC^T op(A): [n, k]
-                    MatrixKernels.multiply(precision, transposeA: true, transposeB: transposeA, m: n, n: k, k: m, a: gradient, b: aFactor,
+                    MatrixMultiply.multiply(precision, transposeA: true, transposeB: transposeA, m: n, n: k, k: m, a: gradient, b: aFactor,
                                            accumulate: accumulate, c: db)
                 } else {  // dB = op(A)^T dC: [k, n]
-                    MatrixKernels.multiply(precision, transposeA: !transposeA, transposeB: false, m: k, n: n, k: m, a: aFactor, b: gradient,
+                    MatrixMultiply.multiply(precision, transposeA: !transposeA, transposeB: false, m: k, n: n, k: m, a: aFactor, b: gradient,
                                            accumulate: accumulate, c: db)
                 }
             }
         }
-        MatrixKernels.multiply(precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: aFactor, b: bFactor,
+        MatrixMultiply.multiply(precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: aFactor, b: bFactor,
                                accumulate: false, c: y.pointer)
         return y
     }
@@ -104,23 +109,23 @@ extension Tensor {
         let batch = x.shape[0], inputs = x.shape[1], outputs = weight.shape[0]
         if let bias { precondition(bias.shape == [outputs], "bias shape \(bias.shape) does not match \(outputs) outputs") }
         let precision = Precision.current
-        let xFactor = MatrixFactor(x, precision: precision)
-        let weightFactor = MatrixFactor(weight, precision: precision)
+        let xFactor = MatrixOperand(x, precision: precision)
+        let weightFactor = MatrixOperand(weight, precision: precision)
         let y = Tensor.result(shape: [batch, outputs], inputs: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
-            let gradient = MatrixFactor(g, count: batch * outputs, precision: precision)
+            let gradient = MatrixOperand(g, count: batch * outputs, precision: precision)
             x.accumulateGradient { dx, accumulate in  // dX = dY W: [batch, in]
-                MatrixKernels.multiply(precision, transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs, a: gradient, b: weightFactor,
+                MatrixMultiply.multiply(precision, transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs, a: gradient, b: weightFactor,
                                        accumulate: accumulate, c: dx)
             }
             weight.accumulateGradient { dw, accumulate in  // dW = dYᵀ X: [out, in]
-                MatrixKernels.multiply(precision, transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch, a: gradient, b: xFactor,
+                MatrixMultiply.multiply(precision, transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch, a: gradient, b: xFactor,
                                        accumulate: accumulate, c: dw)
             }
             bias?.accumulateGradient { db, accumulate in  // db = Σ_rows dY
                 BroadcastKernels.reduce(g, to: .row, rows: batch, columns: outputs, into: db, accumulate: accumulate)
             }
         }
-        MatrixKernels.multiply(precision, transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs, a: xFactor, b: weightFactor,
+        MatrixMultiply.multiply(precision, transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs, a: xFactor, b: weightFactor,
                                bias: bias?.pointer, accumulate: false, c: y.pointer)
         return y
     }

@@ -16,11 +16,15 @@ public struct BFloat16Buffer {
     /// where the processor has AVX512-BF16): about 0.07 ns per value, five times a Swift loop.
     /// That instruction treats fp32 subnormals (|x| < 1.18e-38) as zeros of their sign, as
     /// training's flush-to-zero mode does; otherwise the rounding is `ReferenceMath.bfloat16Bits`.
+    /// Below a million values the conversion runs on one thread (see `OneDNN.withThreads`).
     public init(converting source: UnsafePointer<Float>, count: Int) {
         self.count = count
         storage = TensorStorage(uninitializedCount: (count + 1) / 2)
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
-        BFloat16Conversion.shared(count: count).run(from: source, to: UnsafeMutableRawPointer(storage.pointer))
+        let destination = UnsafeMutableRawPointer(storage.pointer)
+        OneDNN.withThreads(count < 1 << 20 ? 1 : OneDNN.threadCount) {
+            BFloat16Conversion.shared(count: count).run(from: source, to: destination)
+        }
     }
 
     public var pointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
@@ -141,13 +145,18 @@ final class MatrixPrimitive {
 extension OneDNN {
     /// C (+)= op(A) · op(B) (+ bias) through oneDNN's matmul, with operands of `precision`
     /// (`a` and `b` point at bf16 values for `.bf16`, at Floats for `.fp32`); see the shapes above.
+    /// A product of under 16 MFLOP runs on one thread (see `withThreads`; at two threads the
+    /// MLP's 80-MFLOP layers gain 1.3-1.4x, its 1-2 MFLOP ones lose 4x).
     public static func matmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision,
                               a: UnsafeRawPointer, b: UnsafeRawPointer, bias: UnsafePointer<Float>? = nil,
                               accumulate: Bool, c: UnsafeMutablePointer<Float>) {
         lock.lock(); defer { lock.unlock() }
-        let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,
-                                      hasBias: bias != nil, accumulate: accumulate, threads: threadCount)
-        MatrixPrimitive.shared(key).run(a: a, b: b, bias: bias, c: c)
+        let threads = 2 * Double(m) * Double(n) * Double(k) < 16e6 ? 1 : threadCount
+        withThreads(threads) {
+            let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,
+                                          hasBias: bias != nil, accumulate: accumulate, threads: threadCount)
+            MatrixPrimitive.shared(key).run(a: a, b: b, bias: bias, c: c)
+        }
     }
 
     /// The implementation oneDNN picks for a matmul of this shape (e.g. "brg:avx512_core_bf16").

@@ -82,7 +82,7 @@ public final class CoordinateDecoder: Module {
         precondition(layers.w1.shape == [hidden, 2 + contentSize] && layers.b1.shape == [hidden] && layers.w2.shape == [hidden, hidden]
                      && layers.b2.shape == [hidden] && layers.w3.shape == [1, hidden] && layers.b3.shape == [1], "decoder layer sizes do not fit")
         let pixels = grid.count, rows = batch * pixels
-        let w1 = layers.w1.pointer, b1 = layers.b1.pointer, w2 = layers.w2.pointer, b2 = layers.b2.pointer
+        let w1 = layers.w1.pointer, b1 = layers.b1.pointer, b2 = layers.b2.pointer
         let w3 = layers.w3.pointer, b3 = layers.b3.pointer[0]
         let stride1 = 2 + contentSize
 
@@ -124,8 +124,14 @@ public final class CoordinateDecoder: Module {
             }
         }
         // h2 = relu(h1 W2ᵀ + b2); logit = h2 · w3 + b3; image = sigmoid(logit).
+        // The products run in the current precision; h1 and W2 are converted once (bf16) for the
+        // forward product and kept for the backward ones.
+        let precision = Precision.current
+        let h1Operand = MatrixOperand(h1.pointer, count: rows * hidden, owner: h1, precision: precision)
+        let w2Operand = MatrixOperand(layers.w2, precision: precision)
         let h2 = TensorStorage(uninitializedCount: rows * hidden)
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: hidden, k: hidden, a: h1.pointer, b: w2, beta: 0, c: h2.pointer)
+        MatrixMultiply.multiply(precision, transposeA: false, transposeB: true, m: rows, n: hidden, k: hidden, a: h1Operand, b: w2Operand,
+                                accumulate: false, c: h2.pointer)
         let images = TensorStorage(uninitializedCount: rows)
         ParallelLoop.shared.run(count: rows, grain: 1024) { start, end in
             for r in start..<end {
@@ -168,15 +174,18 @@ public final class CoordinateDecoder: Module {
                     }
                 }
             }
+            let dh2Operand = MatrixOperand(dh2.pointer, count: rows * hidden, owner: dh2, precision: precision)
             layers.w2.accumulateGradient { dw, accumulate in  // dW2 = dh2ᵀ h1
-                BLAS.gemm(transposeA: true, transposeB: false, m: hidden, n: hidden, k: rows, a: dh2.pointer, b: h1.pointer, beta: accumulate ? 1 : 0, c: dw)
+                MatrixMultiply.multiply(precision, transposeA: true, transposeB: false, m: hidden, n: hidden, k: rows, a: dh2Operand, b: h1Operand,
+                                        accumulate: accumulate, c: dw)
             }
             layers.b2.accumulateGradient { db, accumulate in  // db2 = 1ᵀ dh2
                 Self.weightedRowSum(dh2.pointer, weights: nil, rows: rows, width: hidden, into: db, accumulate: accumulate)
             }
             // dh1 = dh2 W2 ⊙ [h1 > 0], written over dh2's rows through a second buffer.
             let dh1 = TensorStorage(uninitializedCount: rows * hidden)
-            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: hidden, k: hidden, a: dh2.pointer, b: w2, beta: 0, c: dh1.pointer)
+            MatrixMultiply.multiply(precision, transposeA: false, transposeB: false, m: rows, n: hidden, k: hidden, a: dh2Operand, b: w2Operand,
+                                    accumulate: false, c: dh1.pointer)
             // Per image: dC_b = Σ_p dh1 (masked), and per pixel du' = dh1 · w_u, dv' = dh1 · w_v;
             // over all rows dw_u = Σ u' dh1, dw_v = Σ v' dh1 (two partial sums, one per thread).
             let dContent = TensorStorage(uninitializedCount: batch * hidden)

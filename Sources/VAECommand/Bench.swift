@@ -106,6 +106,7 @@ extension Bench {
         @Option(parsing: .unconditional, help: "Batches to time after one warm-up batch.") var batches = 10
         @Option(help: "OpenBLAS threads; a comma-separated list measures each in turn.") var blasThreads = "1,2"
         @Option(help: "A folder holding the MNIST IDX files.") var dataDir: String?
+        @Option(help: "Matrix-multiply operands: fp32 or bf16.") var precision: Precision = .fp32
 
         func run() throws {
             guard let preset = Preset.named(preset), case let .affine(model) = preset.configuration.model else {
@@ -117,11 +118,13 @@ extension Bench {
             do { train = try DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }).load(.mnist, split: .train) } catch {
                 throw CommandFailure(error.localizedDescription)
             }
-            print("\(preset.name): \(model.architectureName), batch \(preset.configuration.batchSize); \(batches) batches timed after a warm-up")
+            print("\(preset.name): \(model.architectureName), batch \(preset.configuration.batchSize), \(precision.rawValue); \(batches) batches timed after a warm-up")
             for count in threads {
                 BLAS.setThreadCount(count)
-                let result = AffineBenchmark(configuration: preset.configuration, batches: batches).run(train: train)
-                print(String(format: "  %d thread%@: %.3f s per batch (median) -> %.1f s per epoch of %d batches; sgemm %.0f%% of the time; H x H layers %.0f GFLOP/s",
+                var configuration = preset.configuration
+                configuration.precision = precision
+                let result = AffineBenchmark(configuration: configuration, batches: batches).run(train: train)
+                print(String(format: "  %d thread%@: %.3f s per batch (median) -> %.1f s per epoch of %d batches; matrix multiplies %.0f%% of the time; H x H layers %.0f GFLOP/s",
                              count, count == 1 ? " " : "s", result.medianBatchSeconds, result.epochSeconds, result.batchesPerEpoch,
                              100 * result.gemmShare, result.hiddenLayerFLOPs(hidden: model.decoderHiddenSize, pixels: model.inputSize) / 1e9))
             }

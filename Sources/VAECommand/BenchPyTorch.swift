@@ -13,7 +13,8 @@ extension Bench {
             For each thread count and preset, rounds alternate: --steps steps of our trainer in each of --precisions (synthetic \
             images of the preset's shape, the real forward, loss, backward and optimizer), then the same steps of the preset's \
             PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv; \
-            `pip install torch`), whose start-up is not timed. Medians of the rounds are compared; an epoch is 469 steps of 128.
+            `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round first). Medians \
+            of the rounds are compared; an epoch is 469 steps of 128.
             """)
 
         @Option(help: "Presets to compare: pytorch-example, keras-conv.") var presets = "pytorch-example,keras-conv"
@@ -24,6 +25,9 @@ extension Bench {
         @Option(parsing: .unconditional, help: "Timed rounds of each side.") var rounds = 5
         @Option(help: "The Python interpreter.") var python = "python3"
         @Option(help: "The folder of the PyTorch scripts.") var referenceFolder = "reference"
+        @Option(help: ArgumentHelp("More arguments for the PyTorch scripts, e.g. --pytorch-arguments=--tuned (mlp_vae.py: logits BCE, flushed denormals, fused Adam).",
+                                   valueName: "arguments"))
+        var pytorchArguments = ""
 
         func run() throws {
             let counts = try Bench.threadCounts(threads)
@@ -36,7 +40,8 @@ extension Bench {
             }
             let comparisons = try presets.split(separator: ",").map { name in
                 try PyTorchComparison(preset: name.trimmingCharacters(in: .whitespaces), referenceFolder: referenceFolder, python: python,
-                                      steps: steps, rounds: rounds, pytorchPrecision: pytorchPrecision)
+                                      steps: steps, rounds: rounds, pytorchPrecision: pytorchPrecision,
+                                      extraArguments: pytorchArguments.split(separator: " ").map(String.init))
             }
             print(BLAS.tuneForProcessor() + "; oneDNN with OpenMP, \(OneDNN.waitPolicyDescription)")
             for count in counts {
@@ -82,7 +87,8 @@ struct PyTorchComparison {
     let rounds: Int
     let pytorchPrecision: Precision
 
-    init(preset: String, referenceFolder: String, python: String, steps: Int, rounds: Int, pytorchPrecision: Precision) throws {
+    init(preset: String, referenceFolder: String, python: String, steps: Int, rounds: Int, pytorchPrecision: Precision,
+         extraArguments: [String] = []) throws {
         guard let entry = Self.scripts[preset], let configuration = Preset.named(preset)?.configuration else {
             throw ValidationError("PyTorch comparisons exist for \(Self.scripts.keys.sorted().joined(separator: ", ")); got '\(preset)'")
         }
@@ -90,7 +96,7 @@ struct PyTorchComparison {
         guard FileManager.default.fileExists(atPath: script) else {
             throw ValidationError("\(script) does not exist (run from the repository root, or give --reference-folder)")
         }
-        (self.preset, self.configuration, scriptArguments) = (preset, configuration, entry.arguments)
+        (self.preset, self.configuration, scriptArguments) = (preset, configuration, entry.arguments + extraArguments)
         (self.python, self.steps, self.rounds, self.pytorchPrecision) = (python, steps, rounds, pytorchPrecision)
     }
 
@@ -124,7 +130,7 @@ struct PyTorchComparison {
     func pytorchStep(threads: Int) throws -> (Double, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script, "bench", "--threads", String(threads), "--steps", String(steps), "--repeats", "1", "--warmup", "3",
+        process.arguments = [python, script, "bench", "--threads", String(threads), "--steps", String(steps), "--repeats", "1", "--warmup", "20",
                              "--precision", pytorchPrecision.rawValue] + scriptArguments
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -72,6 +72,36 @@ import _TestSupport
         }
     }
 
+    /// In bf16 only the H x H product's factors are rounded (2⁻⁹ relative each): images move by
+    /// rounding-sized amounts and gradients keep their direction, and both do move (the bf16
+    /// path is taken).
+    @Test func theHiddenProductRunsInTheRunsPrecision() {
+        var generator = RandomGenerator(seed: 4)
+        let decoder = CoordinateDecoder(contentSize: 4, hiddenSize: 32, initializer: .pytorchDefault, using: &generator)
+        let grid = PixelGrid(width: 6, height: 5)
+        let zValues = Tensor.randomNormal([3, 10], using: &generator).scalars
+        let weights = Tensor.randomNormal([3, 30], using: &generator)
+        func run(_ precision: Precision) -> (images: [Float], grads: [[Float]]) {
+            let z = Tensor(shape: [3, 10], scalars: zValues, requiresGradient: true)
+            decoder.parameters.forEach { $0.zeroGradient() }
+            let images = withPrecision(precision) { decoder(z, grid: grid, transform: .column) }
+            (images * weights).sum().backward()
+            return (images.scalars, [z.gradient!] + decoder.parameters.map { $0.gradient! })
+        }
+        let (single, half) = (run(.fp32), run(.bf16))
+        let imageDifference = zip(single.images, half.images).map { abs($0 - $1) }.max()!
+        #expect(imageDifference > 0 && imageDifference < 5e-3, "images differ by \(imageDifference)")
+        // Rounding moves each gradient a little (ReLU masks flip where h2 is near zero, and the
+        // weight gradients cancel over rows): its direction stays, which a wrong operand or
+        // transpose would not keep.
+        for (index, (a, b)) in zip(single.grads, half.grads).enumerated() {
+            let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let norms = (a.reduce(0.0) { $0 + Double($1 * $1) } * b.reduce(0.0) { $0 + Double($1 * $1) }).squareRoot()
+            #expect(dot / max(norms, 1e-30) > 0.99, "gradient \(index): cosine \(dot / max(norms, 1e-30))")
+        }
+        #expect(zip(single.grads, half.grads).contains { $0 != $1 })
+    }
+
     @Test(arguments: [AffineForm.column, .row])
     func gradientsThroughTheCoordinateDecoderAndTheTransformMatchFiniteDifferences(form: AffineForm) {
         let (content, hidden, grid) = (2, 3, PixelGrid(width: 3, height: 2))
