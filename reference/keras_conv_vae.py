@@ -17,12 +17,14 @@ Loss: BCE on logits summed over pixels + KL, summed over the batch, reported per
   python3 reference/keras_conv_vae.py evaluate --model runs/keras-conv-.../model.safetensors
 The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
 """
-import argparse, contextlib, gzip, json, math, os, statistics, sys, time
+import argparse, contextlib, gzip, json, os, sys, time
 
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from step_timing import report_step_seconds
 
 
 def read_idx_images(path):
@@ -194,18 +196,7 @@ def bench(args):
         (reconstruction + kl).backward()
         optimizer.step()
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.repeats):
-        started = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        times.append((time.perf_counter() - started) / args.steps)
-    seconds = statistics.median(times)
-    print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": torch.get_num_threads(),
-                      "latent": args.latent, "step_seconds": seconds, "epoch_seconds": seconds * math.ceil(60000 / 128),
-                      "images_per_second": 128 / seconds}), flush=True)
+    report_step_seconds(step, args.warmup, args.repeats, args.steps, latent=args.latent, precision=args.precision)
 
 
 def main():

@@ -14,11 +14,13 @@ flushed (torch.set_flush_denormal), and the fused Adam.
 
 The bench prints one JSON line: seconds per step (median of repeats) and per epoch (469 steps).
 """
-import argparse, contextlib, json, math, statistics, time
+import argparse, contextlib
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from step_timing import report_step_seconds
 
 
 class VAE(nn.Module):
@@ -77,18 +79,8 @@ def bench(args):
         loss.backward()
         optimizer.step()
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.repeats):
-        started = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        times.append((time.perf_counter() - started) / args.steps)
-    seconds = statistics.median(times)
-    print(json.dumps({"framework": f"pytorch {torch.__version__}{' tuned' if args.tuned else ''}", "threads": torch.get_num_threads(), "precision": args.precision,
-                      "step_seconds": seconds, "epoch_seconds": seconds * math.ceil(60000 / 128),
-                      "images_per_second": 128 / seconds}), flush=True)
+    report_step_seconds(step, args.warmup, args.repeats, args.steps, precision=args.precision,
+                        framework=f"pytorch {torch.__version__}{' tuned' if args.tuned else ''}")
 
 
 def main():

@@ -67,10 +67,7 @@ final class ConvolutionPrimitives {
     static func shared(_ key: Key) -> ConvolutionPrimitives {
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
         let context = OneDNN.context
-        if let existing = context.convolutions[key] { return existing }
-        let created = ConvolutionPrimitives(key: key, context: context)
-        context.convolutions[key] = created
-        return created
+        return context.cached(\.convolutions, key) { ConvolutionPrimitives(key: key, context: context) }
     }
 
     private init(key: Key, context: OneDNN.Context) {

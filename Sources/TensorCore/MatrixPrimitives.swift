@@ -46,11 +46,7 @@ final class BFloat16Conversion {
 
     static func shared(count: Int) -> BFloat16Conversion {
         let context = OneDNN.context
-        let key = Key(count: count, threads: OneDNN.threadCount)
-        if let existing = context.conversions[key] { return existing }
-        let created = BFloat16Conversion(count: count, context: context)
-        context.conversions[key] = created
-        return created
+        return context.cached(\.conversions, Key(count: count, threads: OneDNN.threadCount)) { BFloat16Conversion(count: count, context: context) }
     }
 
     private init(count: Int, context: OneDNN.Context) {
@@ -89,10 +85,7 @@ final class MatrixPrimitive {
 
     static func shared(_ key: Key) -> MatrixPrimitive {
         let context = OneDNN.context
-        if let existing = context.matrices[key] { return existing }
-        let created = MatrixPrimitive(key: key, context: context)
-        context.matrices[key] = created
-        return created
+        return context.cached(\.matrices, key) { MatrixPrimitive(key: key, context: context) }
     }
 
     private init(key: Key, context: OneDNN.Context) {

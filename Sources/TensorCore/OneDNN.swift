@@ -27,6 +27,15 @@ public enum OneDNN {
             self.engine = engine!
             self.stream = stream!
         }
+
+        /// The object kept under `key` in one of the caches, made by `make` on first use (under
+        /// `OneDNN.lock`).
+        func cached<Key: Hashable, Value>(_ cache: ReferenceWritableKeyPath<Context, [Key: Value]>, _ key: Key, _ make: () -> Value) -> Value {
+            if let existing = self[keyPath: cache][key] { return existing }
+            let created = make()
+            self[keyPath: cache][key] = created
+            return created
+        }
     }
 
     /// Created on first use, under `lock`.
