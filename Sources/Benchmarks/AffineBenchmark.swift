@@ -38,16 +38,15 @@ public struct AffineBenchmark {
         let trainer = Trainer(configuration: timed, train: subset, test: subset.prefix(1))
         var times: [Double] = []
         var last = BLAS.now()
-        (BLAS.isTiming, OneDNN.isTiming) = (true, true)
-        (BLAS.timedSeconds, OneDNN.matrixSeconds) = (0, 0)
+        MatrixTime.count(true)
         var gemmAtWarmUp = 0.0
         _ = try? trainer.trainEpoch(onBatch: { done, _, _ in
             let now = BLAS.now()
-            if done == 1 { gemmAtWarmUp = BLAS.timedSeconds + OneDNN.matrixSeconds } else { times.append(now - last) }
+            if done == 1 { gemmAtWarmUp = MatrixTime.seconds } else { times.append(now - last) }
             last = now
         })
-        let gemm = BLAS.timedSeconds + OneDNN.matrixSeconds - gemmAtWarmUp
-        (BLAS.isTiming, OneDNN.isTiming) = (false, false)
+        let gemm = MatrixTime.seconds - gemmAtWarmUp
+        MatrixTime.count(false)
         return Result(batchSeconds: times, gemmSeconds: gemm, batchesPerEpoch: fullBatches, imagesPerBatch: configuration.batchSize)
     }
 }

@@ -1,4 +1,17 @@
 import Foundation
+import TensorCore
+
+/// Time inside matrix multiplies in either library (OpenBLAS's sgemm, oneDNN's matmul and its
+/// bf16 conversions) while counting is on. For the benchmark's single calling thread.
+enum MatrixTime {
+    /// Turns counting on (or off) and sets the count to zero.
+    static func count(_ on: Bool) {
+        (BLAS.isTiming, OneDNN.isTiming) = (on, on)
+        (BLAS.timedSeconds, OneDNN.matrixSeconds) = (0, 0)
+    }
+
+    static var seconds: Double { BLAS.timedSeconds + OneDNN.matrixSeconds }
+}
 
 /// Wall-clock timing for benchmarks.
 enum Stopwatch {

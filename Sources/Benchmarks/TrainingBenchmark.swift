@@ -32,15 +32,14 @@ public struct TrainingBenchmark {
     public func run(train: ImageDataset, test: ImageDataset, report: (Int, Double, Double, Double, Double) -> Void) throws -> Result {
         let trainer = Trainer(configuration: configuration, train: train, test: test)
         var epochSeconds: [Double] = [], gemmSeconds: [Double] = [], losses: [Double] = []
-        (BLAS.isTiming, OneDNN.isTiming) = (true, true)
-        defer { (BLAS.isTiming, OneDNN.isTiming) = (false, false) }
+        defer { MatrixTime.count(false) }
         while !trainer.isFinished {
-            (BLAS.timedSeconds, OneDNN.matrixSeconds) = (0, 0)
+            MatrixTime.count(true)
             trainer.optimizerSeconds = 0
             let started = BLAS.now()
             let summary = try trainer.trainEpoch()!
             let seconds = BLAS.now() - started
-            let matrix = BLAS.timedSeconds + OneDNN.matrixSeconds
+            let matrix = MatrixTime.seconds
             epochSeconds.append(seconds)
             gemmSeconds.append(matrix)
             losses.append(summary.loss)

@@ -90,28 +90,20 @@ final class ConvolutionPrimitives {
         // from blocked input) or type, and then falls back to its reference loops, a thousand
         // times slower: then the input side is left to oneDNN (and the input is reordered), and
         // failing that a bf16 shape runs in fp32.
-        func usesReferenceLoops(_ made: (forward: dnnl_primitive_desc_t, data: dnnl_primitive_desc_t, weights: dnnl_primitive_desc_t)) -> Bool {
-            [made.forward, made.data, made.weights].contains { OneDNN.implementationName($0).hasPrefix("ref") }
-        }
-        var precision = key.precision
-        var made = Self.makeDescriptors(key, precision: precision, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels),
-                                        outputTag: outputTag, context: context, what: shapeText)
-        if usesReferenceLoops(made) {
-            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
-            made = Self.makeDescriptors(key, precision: precision, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
-        }
-        if usesReferenceLoops(made) && precision == .bf16 {
-            for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
-            precision = .fp32
-            made = Self.makeDescriptors(key, precision: precision, inputTag: Self.inputTag(key.inputLayout, channels: inputSize.channels),
-                                        outputTag: outputTag, context: context, what: shapeText)
-            if usesReferenceLoops(made) {
-                for descriptor in [made.forward, made.data, made.weights] { dnnl_primitive_desc_destroy(descriptor) }
-                made = Self.makeDescriptors(key, precision: precision, inputTag: dnnl_format_tag_any, outputTag: outputTag, context: context, what: shapeText)
+        let layerTag = Self.inputTag(key.inputLayout, channels: inputSize.channels)
+        let attempts = (key.precision == .bf16 ? [Precision.bf16, .fp32] : [.fp32]).flatMap { [($0, layerTag), ($0, dnnl_format_tag_any)] }
+        var chosen: (precision: Precision, forward: dnnl_primitive_desc_t, data: dnnl_primitive_desc_t, weights: dnnl_primitive_desc_t)?
+        for (index, (precision, inputTag)) in attempts.enumerated() {
+            let made = Self.makeDescriptors(key, precision: precision, inputTag: inputTag, outputTag: outputTag, context: context, what: shapeText)
+            let descriptors = [made.forward, made.data, made.weights]
+            if index == attempts.count - 1 || !descriptors.contains(where: { OneDNN.implementationName($0).hasPrefix("ref") }) {
+                chosen = (precision, made.forward, made.data, made.weights)
+                break
             }
+            descriptors.forEach { dnnl_primitive_desc_destroy($0) }
         }
-        effectivePrecision = precision
-        (forwardDescriptor, backwardDataDescriptor, backwardWeightsDescriptor) = (made.forward, made.data, made.weights)
+        effectivePrecision = chosen!.precision
+        (forwardDescriptor, backwardDataDescriptor, backwardWeightsDescriptor) = (chosen!.forward, chosen!.data, chosen!.weights)
 
         func query(_ descriptor: dnnl_primitive_desc_t, _ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
             dnnl_primitive_desc_query_md(descriptor, what, index)!.pointee
