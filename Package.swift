@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Data flows one way:
-//   COpenBLAS, CDNNL (oneDNN), CFloatingPoint -> TensorCore -> NN, Optimizers
+//   COpenBLAS, CDNNL (oneDNN), CFloatingPoint, CKernels (AVX-512 loops) -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
 //   CZlib, CPNG, CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files, image folders of PNG and JPEG, binarisation, downloads, image import)
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
@@ -37,7 +37,9 @@ let package = Package(
 
         // MARK: - Engine
         .systemLibrary(name: "CFloatingPoint"),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CDNNL", "CFloatingPoint"]),
+        // AVX-512 versions of the hot elementwise loops, chosen at run time (C: Swift has no per-function target).
+        .target(name: "CKernels"),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CDNNL", "CFloatingPoint", "CKernels"]),
 
         // MARK: - Files
         .target(name: "Persistence"),

@@ -32,23 +32,35 @@ public final class Adam: Optimizer {
         let inverseRootCorrection2 = Float(1 / correction2.squareRoot())
         let coefficients = Coefficients(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
                                         inverseRootCorrection2: inverseRootCorrection2)
+        parameters.settleGradients()
         let p = parameters.values, g = parameters.gradients, m = firstMoment.pointer, v = secondMoment.pointer
+        let wide = AVX512Kernels.isAvailable
         ParallelLoop.shared.run(count: parameters.count, grain: 1 << 14) { start, end in
-            Self.update(p + start, g + start, m + start, v + start, count: end - start, coefficients)
+            if wide {
+                AVX512Kernels.adamUpdate(values: p + start, gradients: g + start, firstMoment: m + start, secondMoment: v + start,
+                                         count: end - start, beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
+                                         inverseRootCorrection2: inverseRootCorrection2)
+            } else {
+                Self.update(p + start, g + start, m + start, v + start, count: end - start, coefficients)
+            }
         }
     }
 
-    struct Coefficients {
-        let beta1, beta2, epsilon, stepSize, inverseRootCorrection2: Float
+    public struct Coefficients {
+        public init(beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, inverseRootCorrection2: Float) {
+            (self.beta1, self.beta2, self.epsilon, self.stepSize, self.inverseRootCorrection2) = (beta1, beta2, epsilon, stepSize, inverseRootCorrection2)
+        }
+        public let beta1, beta2, epsilon, stepSize, inverseRootCorrection2: Float
     }
 
-    /// The update over one contiguous range, 8 lanes at a time (SIMD8 keeps every value in
+    /// The update over one contiguous range in Swift (the reference for the AVX-512 kernel, and the
+    /// path on processors without AVX-512), 8 lanes at a time (SIMD8 keeps every value in
     /// registers on the baseline SSE build, where SIMD16 spills). √v comes from a division-free
     /// reciprocal square root: two Newton steps from the exponent-bit estimate and one Heron
     /// correction (relative error ~1e-10 before rounding). v below 1e-30 is treated as 1e-30:
     /// √ is then 1e-15, under one ulp of ε = 1e-8 in the denominator.
     @inline(__always)
-    static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    public static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                        _ v: UnsafeMutablePointer<Float>, count: Int, _ c: Coefficients) {
         typealias Vector = SIMD8<Float>
         let (b1, b2) = (Vector(repeating: c.beta1), Vector(repeating: c.beta2))

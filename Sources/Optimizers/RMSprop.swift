@@ -27,6 +27,7 @@ public final class RMSprop: Optimizer {
     public func step() {
         let (a, c) = (FloatVector(repeating: alpha), FloatVector(repeating: 1 - alpha))
         let (lr, eps) = (FloatVector(repeating: learningRate), FloatVector(repeating: epsilon))
+        parameters.settleGradients()
         let p = parameters.values, g = parameters.gradients, v = squareAverage.pointer
         forEachVector(parameters.count) { i, n in
             let gradient = loadVector(g, i, n)

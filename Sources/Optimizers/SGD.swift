@@ -19,6 +19,7 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
+        parameters.settleGradients()
         let p = parameters.values, g = parameters.gradients, v = velocity.pointer
         let (lr, mu, decay) = (FloatVector(repeating: learningRate), FloatVector(repeating: momentum), FloatVector(repeating: weightDecay))
         let first = steps == 0

@@ -1,4 +1,7 @@
-// Matrix multiply and the fused linear layer: OpenBLAS sgemm in fp32, oneDNN's matmul in bf16.
+import Foundation
+
+// Matrix multiply and the fused linear layer: oneDNN's matmul in bf16; in fp32 oneDNN or OpenBLAS sgemm
+// (`MatrixLibrary.fp32`).
 // Shapes: matmul: op(a) [m, k] · op(b) [k, n] -> [m, n], where op transposes when asked.
 //         linear: x [batch, in] · weight [out, in]^T + bias [out] -> [batch, out].
 // Transposes are flags (strides), never copies; gradients accumulate with beta = 1 (a sum
@@ -48,6 +51,9 @@ public enum MatrixMultiply {
                                 a: MatrixOperand, b: MatrixOperand, bias: UnsafePointer<Float>? = nil, accumulate: Bool,
                                 c: UnsafeMutablePointer<Float>) {
         switch precision {
+        case .fp32 where MatrixLibrary.fp32 == .oneDNN:
+            OneDNN.matmul(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, operands: .fp32, a: a.pointer, b: b.pointer,
+                          bias: bias, accumulate: accumulate, c: c)
         case .fp32:
             // The bias is written into C first and sgemm adds the product (beta = 1): no extra pass.
             if let bias {
@@ -61,6 +67,33 @@ public enum MatrixMultiply {
                           bias: bias, accumulate: accumulate, c: c)
         }
     }
+}
+
+/// The library behind fp32 products (bf16 products are always oneDNN's).
+///
+/// The rule, from `vae bench kernels` on an AMD EPYC with AVX-512 (both thread counts, the MLP
+/// VAE's nine shapes and the IWAE evaluation's): where oneDNN's fp32 matmul is one of its
+/// AVX-512 kernels, it ran 5-20% faster than OpenBLAS's sgemm at every shape on one thread and
+/// 1-11% faster on the large shapes on two; OpenBLAS won only the three small products (1-2
+/// MFLOP) at two threads, which oneDNN runs on one thread anyway (`OneDNN.matmul`'s rule), and
+/// there oneDNN on one thread beat OpenBLAS on two. Elsewhere OpenBLAS stays. A rule, not a
+/// timing taken at run time: the two libraries round differently, and a choice that flipped
+/// between runs would break "same seed, same numbers". `VAE_FP32_MATRIX=openblas` (or `onednn`)
+/// in the environment overrides it, for comparisons.
+public enum MatrixLibrary: String, Sendable {
+    case openBLAS = "OpenBLAS"
+    case oneDNN = "oneDNN"
+
+    /// The library fp32 products use in this process.
+    public static let fp32: MatrixLibrary = {
+        switch ProcessInfo.processInfo.environment["VAE_FP32_MATRIX"]?.lowercased() {
+        case "openblas": return .openBLAS
+        case "onednn": return .oneDNN
+        default:
+            let kernel = OneDNN.matmulImplementation(transposeA: false, transposeB: true, m: 128, n: 400, k: 784, operands: .fp32)
+            return kernel.contains("avx512") ? .oneDNN : .openBLAS
+        }
+    }()
 }
 
 extension Tensor {

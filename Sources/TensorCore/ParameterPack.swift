@@ -1,8 +1,8 @@
 /// All trainable parameters in one contiguous allocation, with their gradients in a second.
 ///
 /// Packing rebinds each tensor's values and gradient to views into the two flat buffers, so
-/// an optimizer updates every parameter in one vectorised pass and zeroing gradients is one
-/// memset (the llm.c layout). The tensors keep their shapes and stay usable as before.
+/// an optimizer updates every parameter in one vectorised pass (the llm.c layout); clearing the
+/// gradients costs no pass at all (see `zeroGradients`). The tensors keep their shapes and stay usable as before.
 public final class ParameterPack {
     public let tensors: [Tensor]
     /// Total number of scalars.
@@ -38,11 +38,20 @@ public final class ParameterPack {
         }
     }
 
-    /// Sets every gradient to zero (one memset, split across `ParallelLoop.shared`).
+    /// Clears every gradient without touching memory: each parameter is marked unset, so the
+    /// backward pass's first contribution overwrites its slice (a product with beta = 0) rather
+    /// than adding to zeros. `settleGradients()` zeroes what no contribution reached.
     public func zeroGradients() {
-        let gradients = gradients
-        ParallelLoop.shared.run(count: count, grain: 1 << 16) { start, end in
-            (gradients + start).update(repeating: 0, count: end - start)
+        for tensor in tensors { tensor.gradientIsSet = false }
+    }
+
+    /// Makes the flat gradient buffer hold every parameter's gradient: a parameter that received
+    /// no contribution since `zeroGradients()` has its slice set to zero. Optimizers call this
+    /// before reading `gradients`.
+    public func settleGradients() {
+        for (tensor, offset) in zip(tensors, offsets) where !tensor.gradientIsSet {
+            (gradients + offset).update(repeating: 0, count: tensor.count)
+            tensor.gradientIsSet = true
         }
     }
 }

@@ -105,6 +105,7 @@ public final class Tensor {
 
     /// The accumulated gradient as an array, or nil when none has been accumulated.
     public var gradient: [Float]? {
+        if isPackedParameter && !gradientIsSet { return Array(repeating: 0, count: count) }  // cleared, not yet settled
         guard gradientIsSet, let gradientStorage else { return nil }
         return Array(gradientStorage.buffer)
     }
@@ -120,14 +121,10 @@ public final class Tensor {
 
     /// Clears the accumulated gradient (the next accumulation overwrites).
     public func zeroGradient() {
-        if gradientStorage != nil, isPackedParameter {
-            gradientStorage!.pointer.update(repeating: 0, count: count)
-        } else {
-            gradientIsSet = false
-        }
+        gradientIsSet = false
     }
 
-    /// True for parameters whose gradient is a view into a `ParameterPack`.
+    /// True for parameters whose gradient is a view into a `ParameterPack` (a cleared one reads as zeros).
     var isPackedParameter = false
 
     /// Calls `body` with this tensor's gradient buffer and whether it already holds a value

@@ -24,6 +24,33 @@ import TensorCore
         expectClose(mean.item, expected.reduce(0, +) / 6)
     }
 
+    @Test(.enabled(if: AVX512Kernels.isAvailable, "the processor has no AVX-512"))
+    func avx512CrossEntropyKernelMatchesTheSwiftReference() {
+        var generator = RandomGenerator(seed: 3)
+        let count = 4099  // 256 full vectors and a tail of 3
+        var x = [Float](repeating: 0, count: count), t = [Float](repeating: 0, count: count)
+        x.withUnsafeMutableBufferPointer { generator.fillNormal($0, mean: 0, standardDeviation: 6) }
+        t.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+        // The edges: zero, large of both signs, where e^-|x| underflows, tiny logits.
+        let edges: [Float] = [0, -0.0, 100, -100, 88, -88, 104, -104, 1e-30, -1e-30, 20, -20]
+        for (i, value) in edges.enumerated() { x[i] = value; t[i] = i % 2 == 0 ? 1 : 0 }
+        var valuesReference = [Float](repeating: 0, count: count), valuesFast = valuesReference
+        var derivativeReference = valuesReference, derivativeFast = valuesReference
+        let sumReference = binaryCrossEntropyLogitsTerms(logits: x, targets: t, derivative: &derivativeReference,
+                                                         values: &valuesReference, count: count)
+        let sumFast = AVX512Kernels.binaryCrossEntropyLogits(logits: x, targets: t, derivative: &derivativeFast,
+                                                             values: &valuesFast, count: count)
+        for i in 0..<count {
+            // max(x, 0) - x t cancels: the rounding is relative to |x|, not to the term.
+            #expect(abs(valuesFast[i] - valuesReference[i]) <= 4e-7 * max(1, abs(x[i])), "term \(i) at x = \(x[i])")
+            #expect(abs(derivativeFast[i] - derivativeReference[i]) <= 3e-7, "derivative \(i) at x = \(x[i])")
+        }
+        #expect(abs(sumFast - sumReference) <= 1e-5 * abs(sumReference))
+        // Without the optional outputs the sum is the same.
+        let sumOnly = AVX512Kernels.binaryCrossEntropyLogits(logits: x, targets: t, derivative: nil, values: nil, count: count)
+        #expect(sumOnly == sumFast)
+    }
+
     @Test func binaryCrossEntropyOnLogitsStaysFiniteAtPlusMinusHundred() {
         let x = Tensor(shape: [4], scalars: [100, -100, 100, -100], requiresGradient: true)
         let t = Tensor(shape: [4], scalars: [1, 0, 0, 1])

@@ -1,0 +1,30 @@
+// Wide-vector kernels for the hot loops a baseline x86-64 Swift build leaves on 128-bit SSE:
+// the Adam update and binary cross-entropy on logits. Each is compiled for AVX-512 (F, VL, BW,
+// DQ) and chosen at run time only where the processor and the operating system support it;
+// elsewhere `vae_kernels_have_avx512()` is 0 and the Swift kernels (the references the tests
+// compare against) run instead.
+#ifndef VAE_CKERNELS_H
+#define VAE_CKERNELS_H
+
+#include <stddef.h>
+
+/// 1 when the AVX-512 kernels below may be called (the processor has AVX-512 F, VL, BW and DQ
+/// and the operating system saves the 512-bit registers), 0 otherwise. Cached after the first call.
+int vae_kernels_have_avx512(void);
+
+/// One Adam step over `count` packed values (PyTorch's update):
+/// m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+/// p <- p - step_size * m / (sqrt(v) * inverse_root_correction2 + epsilon).
+/// Call only when `vae_kernels_have_avx512()` is 1.
+void vae_adam_update_avx512(float *p, const float *g, float *m, float *v, size_t count,
+                            float beta1, float beta2, float epsilon, float step_size,
+                            float inverse_root_correction2);
+
+/// Binary cross-entropy on logits over `count` elements, stable for any x:
+/// l(x, t) = max(x, 0) - x t + log(1 + e^-|x|), dl/dx = sigmoid(x) - t.
+/// Returns the sum of the terms; writes each term to `values` and each derivative to
+/// `derivative` when they are not NULL. Call only when `vae_kernels_have_avx512()` is 1.
+float vae_binary_cross_entropy_logits_avx512(const float *x, const float *t, float *derivative,
+                                             float *values, size_t count);
+
+#endif
