@@ -20,4 +20,11 @@ public final class Linear: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.linear(x, weight: weight, bias: bias)
     }
+
+    /// activation(x Wᵀ + b). A ReLU is fused into the product (`Tensor.linear(relu:)`: no pass
+    /// of its own forward, one shared with the bias gradient backward); other activations
+    /// follow as their own op.
+    public func callAsFunction(_ x: Tensor, then activation: Activation) -> Tensor {
+        activation == .relu ? Tensor.linear(x, weight: weight, bias: bias, relu: true) : activation(self(x))
+    }
 }

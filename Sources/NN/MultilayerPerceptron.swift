@@ -19,8 +19,7 @@ public final class MultilayerPerceptron: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
         for (index, layer) in layers.enumerated() {
-            h = layer(h)
-            if index < layers.count - 1 { h = activation(h) }
+            h = index < layers.count - 1 ? layer(h, then: activation) : layer(h)
         }
         return h
     }

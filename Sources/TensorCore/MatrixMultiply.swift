@@ -45,15 +45,17 @@ public struct MatrixOperand {
 /// Products of operands in either precision, for the ops below and for fused kernels that keep
 /// their own buffers (design B's coordinate decoder).
 public enum MatrixMultiply {
-    /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C.
-    /// Both operands must have been made for `precision`.
+    /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C;
+    /// `relu` makes C = max(op(A) · op(B) + bias, 0) (in oneDNN's epilogue, or one pass after
+    /// sgemm). Both operands must have been made for `precision`.
     public static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                 a: MatrixOperand, b: MatrixOperand, bias: UnsafePointer<Float>? = nil, accumulate: Bool,
-                                c: UnsafeMutablePointer<Float>) {
+                                relu: Bool = false, c: UnsafeMutablePointer<Float>) {
+        precondition(!(relu && accumulate), "a rectified product is a fresh one")
         switch precision {
-        case .fp32 where MatrixLibrary.fp32 == .oneDNN:
-            OneDNN.matmul(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, operands: .fp32, a: a.pointer, b: b.pointer,
-                          bias: bias, accumulate: accumulate, c: c)
+        case .fp32 where MatrixLibrary.fp32 == .oneDNN, .bf16:
+            OneDNN.matmul(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, operands: precision, a: a.pointer, b: b.pointer,
+                          bias: bias, accumulate: accumulate, relu: relu, c: c)
         case .fp32:
             // The bias is written into C first and sgemm adds the product (beta = 1): no extra pass.
             if let bias {
@@ -62,9 +64,7 @@ public enum MatrixMultiply {
             }
             BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.floats, b: b.floats,
                       beta: accumulate || bias != nil ? 1 : 0, c: c)
-        case .bf16:
-            OneDNN.matmul(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, operands: .bf16, a: a.pointer, b: b.pointer,
-                          bias: bias, accumulate: accumulate, c: c)
+            if relu { ElementwiseKernels.apply(.relu, c, c, count: m * n) }
         }
     }
 }
@@ -134,9 +134,12 @@ extension Tensor {
         return y
     }
 
-    /// x · weightᵀ + bias with PyTorch's layout (weight [out, in]). The bias costs no extra pass:
-    /// sgemm adds the product to it (fp32), oneDNN adds it in the matmul (bf16).
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    /// x · weightᵀ + bias with PyTorch's layout (weight [out, in]), rectified when `relu`:
+    /// max(x · weightᵀ + bias, 0). Neither costs an extra pass in oneDNN (the bias is an argument
+    /// of the matmul, the ReLU a post-op); with OpenBLAS sgemm adds the product to the bias and
+    /// one pass rectifies. The backward pass of the rectified layer masks the output gradient and
+    /// sums the bias gradient in one pass (dy ⊙ [y > 0], y > 0 exactly where the pre-activation is).
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool = false) -> Tensor {
         precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
                      "linear needs x [batch, in] and weight [out, in], got \(x.shape) and \(weight.shape)")
         let batch = x.shape[0], inputs = x.shape[1], outputs = weight.shape[0]
@@ -144,7 +147,30 @@ extension Tensor {
         let precision = Precision.current
         let xFactor = MatrixOperand(x, precision: precision)
         let weightFactor = MatrixOperand(weight, precision: precision)
-        let y = Tensor.result(shape: [batch, outputs], inputs: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+        var output: TensorStorage? = nil  // y, for the ReLU's mask
+        let y = Tensor.result(shape: [batch, outputs], inputs: bias.map { [x, weight, $0] } ?? [x, weight]) { g0 in
+            var g = g0
+            var masked: TensorStorage? = nil
+            if relu {  // g ← dy ⊙ [y > 0], and db from the same pass
+                let storage = TensorStorage(uninitializedCount: batch * outputs)
+                masked = storage
+                g = UnsafePointer(storage.pointer)
+                let y = output!.pointer
+                let biasGradient: (UnsafeMutablePointer<Float>, Bool)? = bias.flatMap { bias in
+                    var target: (UnsafeMutablePointer<Float>, Bool)? = nil
+                    bias.accumulateGradient { db, accumulate in target = (db, accumulate) }
+                    return target
+                }
+                for r in 0..<batch {
+                    let offset = r &* outputs
+                    forEachVector(outputs) { i, n in
+                        var value = loadVector(g0 + offset, i, n)
+                        value.replace(with: 0, where: loadVector(y + offset, i, n) .<= 0)
+                        storeVector(value, storage.pointer + offset, i, n)
+                        if let (db, accumulate) = biasGradient { storeVector(value, db, i, n, accumulate: accumulate || r > 0) }
+                    }
+                }
+            }
             let gradient = MatrixOperand(g, count: batch * outputs, precision: precision)
             x.accumulateGradient { dx, accumulate in  // dX = dY W: [batch, in]
                 MatrixMultiply.multiply(precision, transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs, a: gradient, b: weightFactor,
@@ -154,12 +180,16 @@ extension Tensor {
                 MatrixMultiply.multiply(precision, transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch, a: gradient, b: xFactor,
                                        accumulate: accumulate, c: dw)
             }
-            bias?.accumulateGradient { db, accumulate in  // db = Σ_rows dY
-                BroadcastKernels.reduce(g, to: .row, rows: batch, columns: outputs, into: db, accumulate: accumulate)
+            if !relu {
+                bias?.accumulateGradient { db, accumulate in  // db = Σ_rows dY
+                    BroadcastKernels.reduce(g, to: .row, rows: batch, columns: outputs, into: db, accumulate: accumulate)
+                }
             }
+            withExtendedLifetime(masked) {}
         }
         MatrixMultiply.multiply(precision, transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs, a: xFactor, b: weightFactor,
-                               bias: bias?.pointer, accumulate: false, c: y.pointer)
+                               bias: bias?.pointer, accumulate: false, relu: relu, c: y.pointer)
+        if relu && y.isRecorded { output = y.storage }
         return y
     }
 }

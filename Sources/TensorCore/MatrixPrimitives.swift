@@ -76,6 +76,8 @@ final class MatrixPrimitive {
         var hasBias: Bool
         /// C += product (a sum post-op) instead of C = product.
         var accumulate: Bool
+        /// C = max(product + bias, 0) (an eltwise post-op).
+        var relu: Bool = false
         var threads: Int
     }
 
@@ -110,10 +112,12 @@ final class MatrixPrimitive {
         var attributes: dnnl_primitive_attr_t?
         OneDNN.check(dnnl_primitive_attr_create(&attributes), "creating primitive attributes")
         defer { dnnl_primitive_attr_destroy(attributes) }
-        if key.accumulate {
+        precondition(!(key.accumulate && key.relu), "a rectified product is a fresh one")
+        if key.accumulate || key.relu {
             var postOps: dnnl_post_ops_t?
             OneDNN.check(dnnl_post_ops_create(&postOps), "creating post-ops")
-            OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "appending a sum post-op")
+            if key.accumulate { OneDNN.check(dnnl_post_ops_append_sum(postOps, 1), "appending a sum post-op") }
+            if key.relu { OneDNN.check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "appending a ReLU post-op") }
             OneDNN.check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "setting post-ops")
             dnnl_post_ops_destroy(postOps)
         }
@@ -140,14 +144,15 @@ extension OneDNN {
     /// (`a` and `b` point at bf16 values for `.bf16`, at Floats for `.fp32`); see the shapes above.
     /// A product of under 16 MFLOP runs on one thread (see `withThreads`; at two threads the
     /// MLP's 80-MFLOP layers gain 1.3-1.4x, its 1-2 MFLOP ones lose 4x).
+    /// With `relu`, C = max(op(A) · op(B) + bias, 0) in the same pass (oneDNN's eltwise post-op).
     public static func matmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision,
                               a: UnsafeRawPointer, b: UnsafeRawPointer, bias: UnsafePointer<Float>? = nil,
-                              accumulate: Bool, c: UnsafeMutablePointer<Float>) {
+                              accumulate: Bool, relu: Bool = false, c: UnsafeMutablePointer<Float>) {
         lock.lock(); defer { lock.unlock() }
         let threads = 2 * Double(m) * Double(n) * Double(k) < 16e6 ? 1 : threadCount
         withThreads(threads) {
             let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,
-                                          hasBias: bias != nil, accumulate: accumulate, threads: threadCount)
+                                          hasBias: bias != nil, accumulate: accumulate, relu: relu, threads: threadCount)
             MatrixPrimitive.shared(key).run(a: a, b: b, bias: bias, c: c)
         }
     }

@@ -32,7 +32,7 @@ public final class ConvolutionalEncoder: Module {
         var h = images
         for layer in convolutions { h = activation(layer(h)) }
         h = flatten(h)
-        for layer in dense { h = activation(layer(h)) }
+        for layer in dense { h = layer(h, then: activation) }
         return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
     }
 }
@@ -67,7 +67,7 @@ public final class ConvolutionalDecoder: Module {
 
     public func logits(_ z: Tensor) -> Tensor {
         var h = z
-        for layer in dense { h = activation(layer(h)) }
+        for layer in dense { h = layer(h, then: activation) }
         h = reshape(h)
         for layer in convolutions { h = activation(layer(h)) }
         return output(h).planarImages()

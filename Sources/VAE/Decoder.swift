@@ -25,7 +25,7 @@ public final class Decoder: Module {
     /// The logits ℓ of every pixel.
     public func logits(_ z: Tensor) -> Tensor {
         var h = z
-        for layer in hidden { h = activation(layer(h)) }
+        for layer in hidden { h = layer(h, then: activation) }
         return output(h)
     }
 

@@ -27,7 +27,7 @@ public final class GaussianEncoder: Module {
     /// `varianceHead`) of x [batch, input].
     public func callAsFunction(_ x: Tensor) -> DiagonalGaussian {
         var h = x
-        for layer in hidden { h = activation(layer(h)) }
+        for layer in hidden { h = layer(h, then: activation) }
         return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
     }
 

@@ -130,9 +130,12 @@ extension VariationalModel {
     }
 }
 
-/// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised.
+/// Σ_j x_j ℓ_j − softplus(ℓ_j) = −Σ_j BCE(ℓ_j, x_j), vectorised (AVX-512 where the processor has it).
 @inline(__always)
 func bernoulliLogLikelihood(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int) -> Float {
+    if AVX512Kernels.isAvailable {
+        return -AVX512Kernels.binaryCrossEntropyLogits(logits: logits, targets: targets, derivative: nil, values: nil, count: count)
+    }
     var total = FloatVector()
     forEachVector(count) { i, n in
         let l = loadVector(logits, i, n), t = loadVector(targets, i, n)

@@ -156,6 +156,37 @@ import TensorCore
         expectPasses(report, "linear")
     }
 
+    @Test func linearWithFusedReLUGradientsMatchFiniteDifferences() {
+        // 19 outputs: one full 16-lane vector and a tail, in the pass that masks dy and sums db.
+        let report = GradientCheck.run(inputs: [([6, 5], -1...1), ([19, 5], -1...1), ([19], -1...1)], engine: {
+            Tensor.linear($0[0], weight: $0[1], bias: $0[2], relu: true)
+        }) { v in
+            let product = Self.referenceMatmul(v[0], [6, 5], v[1], [19, 5], transposeA: false, transposeB: true)
+            return product.enumerated().map { max(0, $0.element + v[2][$0.offset % 19]) }
+        }
+        expectPasses(report, "linear with ReLU")
+    }
+
+    @Test func fusedReLULayerGivesTheUnfusedLayersValuesAndGradients() {
+        var generator = RandomGenerator(seed: 9)
+        let x = Tensor.randomNormal([7, 33], using: &generator, requiresGradient: true)
+        let weight = Tensor.randomNormal([21, 33], using: &generator, requiresGradient: true)
+        let bias = Tensor.randomNormal([21], using: &generator, requiresGradient: true)
+        let seed = Tensor.randomNormal([7, 21], using: &generator)
+        func run(fused: Bool) -> [[Float]] {
+            for t in [x, weight, bias] { t.zeroGradient() }
+            let y = fused ? Tensor.linear(x, weight: weight, bias: bias, relu: true) : Tensor.linear(x, weight: weight, bias: bias).relu()
+            // Used twice, so the bias gradient's second contribution accumulates.
+            ((y * seed).sum() + y.sum()).backward()
+            return [y.scalars, x.gradient!, weight.gradient!, bias.gradient!]
+        }
+        let (fused, unfused) = (run(fused: true), run(fused: false))
+        for (name, (a, b)) in zip(["y", "dx", "dW", "db"], zip(fused, unfused)) {
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(name) differs")
+        }
+        #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "the test needs both sides of the kink")
+    }
+
     @Test func composedTwoLayerNetworkGradientMatchesFiniteDifferences() {
         // softplus(x W1ᵀ + b1) W2ᵀ + b2, then tanh, squared and summed per row.
         let report = GradientCheck.run(inputs: [([5, 4], -1...1), ([6, 4], -1...1), ([6], -1...1), ([3, 6], -1...1), ([3], -1...1)], engine: { t in
