@@ -26,6 +26,6 @@ extension LatentExplorer {
     /// The decoded manifold as one picture with `xValues.count` columns.
     public func manifoldGrid(horizontal: Int, vertical: Int, xValues: [Double], yValues: [Double], base: [Float], scale: Int) -> Picture {
         let latents = manifoldLatents(horizontal: horizontal, vertical: vertical, xValues: xValues, yValues: yValues, base: base)
-        return grid(split(model.decode(latents: latents)), columns: xValues.count, scale: scale)
+        return grid(split(decode(latents)), columns: xValues.count, scale: scale)
     }
 }

@@ -14,7 +14,17 @@ extension LatentExplorer {
 
     /// A grid of images decoded from prior draws (see `priorLatents`), `columns` per row.
     public func priorSampleGrid(count: Int, temperature: Float, columns: Int, scale: Int, using generator: inout RandomGenerator) -> Picture {
-        let images = model.decode(latents: priorLatents(count: count, temperature: temperature, using: &generator))
+        let images = decode(priorLatents(count: count, temperature: temperature, using: &generator))
         return grid(split(images), columns: min(columns, count), scale: scale)
+    }
+
+    /// A conditional model's class grid: one row per class, one column per shared prior draw, so
+    /// each column holds one style written as every class. Grid of K rows and `columns` columns.
+    public func classSampleGrid(columns: Int, temperature: Float, scale: Int, using generator: inout RandomGenerator) -> Picture {
+        guard case let .classes(classes) = model.condition else { preconditionFailure("a class grid needs a conditional model") }
+        let shared = priorLatents(count: columns, temperature: temperature, using: &generator)
+        let latents = (0..<classes).flatMap { _ in shared }
+        let labels = (0..<classes).flatMap { Array(repeating: $0, count: columns) }
+        return grid(split(model.decode(latents: latents, labels: labels)), columns: columns, scale: scale)
     }
 }

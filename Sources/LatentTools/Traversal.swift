@@ -22,6 +22,6 @@ extension LatentExplorer {
                 latents += z
             }
         }
-        return grid(split(model.decode(latents: latents)), columns: values.count, scale: scale)
+        return grid(split(decode(latents)), columns: values.count, scale: scale)
     }
 }

@@ -18,6 +18,9 @@ public struct LoadedModel {
     public let run: RunFolder?
     /// The file's metadata (for example the epoch it was written after).
     public let metadata: [String: String]
+    /// The class names by label, as the run recorded them (nil for a bare model file or an
+    /// older run).
+    public var classNames: [String]? { try? run?.readRecord().classNames }
 
     /// Loads the model at `path`. `preset` supplies what a foreign file cannot carry.
     public static func load(path: String, preset: TrainingConfiguration) throws(RunError) -> LoadedModel {

@@ -5,6 +5,7 @@ import Persistence
 import Glibc
 #endif
 import SafeTensors
+import TensorCore
 import VAE
 
 /// What a run folder records about how it was made (`config.json`).
@@ -18,6 +19,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var blasThreads: Int
     /// The dataset's class names by label (empty for an unlabelled one; nil in records of earlier versions).
     public var classNames: [String]?
+    /// The library that ran the fp32 matrix products when the run started ("OpenBLAS" or
+    /// "oneDNN", see `MatrixLibrary`; nil in records of earlier versions, which used OpenBLAS).
+    /// The two round differently, so a run reproduces to the digit only with the same one.
+    public var fp32MatrixLibrary: String?
 
     public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int,
                 classNames: [String]? = nil) {
@@ -26,6 +31,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         self.datasetSHA256 = datasetSHA256
         self.blasThreads = blasThreads
         self.classNames = classNames
+        self.fp32MatrixLibrary = MatrixLibrary.fp32.rawValue
     }
 }
 
@@ -148,6 +154,9 @@ public struct RunFolder: Sendable {
         if let problem = record.configuration.problems.first { throw .invalidFile(path: file, reason: "configuration: \(problem)") }
         if let names = record.classNames, names.count > 256 {
             throw .invalidFile(path: file, reason: "classNames: at most 256 classes, got \(names.count)")
+        }
+        if let library = record.fp32MatrixLibrary, MatrixLibrary(rawValue: library) == nil {
+            throw .invalidFile(path: file, reason: "fp32MatrixLibrary: expected \"OpenBLAS\" or \"oneDNN\", got \"\(library)\"")
         }
         guard record.blasThreads >= 1 && record.blasThreads <= 4096 else {
             throw .invalidFile(path: file, reason: "blasThreads: expected 1...4096, got \(record.blasThreads)")

@@ -65,6 +65,14 @@ public final class TrainingSession {
         let data = try loadData(given, catalog: catalog)
         var configuration = given
         configuration.model = given.model.fitted(to: data.train.shape)
+        if configuration.model.conditionClasses != nil {  // a conditional model takes the dataset's classes
+            guard data.train.isLabelled && data.train.classCount >= 2 else {
+                throw .dataset("a conditional model needs labels: the training images in \(data.folder) have \(data.train.isLabelled ? "one class" : "no labels") (an image folder is labelled by its subfolders)")
+            }
+            do { configuration.model = try configuration.model.conditioned(on: data.train.classCount) } catch {
+                throw .invalidConfiguration(error.message)
+            }
+        }
         guard configuration.model.imageShape == data.train.shape else {
             throw .dataset("the \(configuration.model.kind) model draws \(configuration.model.imageShape.channels == 1 ? "grey" : "colour") images, but the dataset in \(data.folder) has \(data.train.shape) images; read it in grey")
         }
@@ -114,6 +122,9 @@ public final class TrainingSession {
         }
         guard data.train.shape == record.configuration.model.imageShape else {
             throw .dataset("the run's model takes \(record.configuration.model.imageShape) images, the dataset in \(data.folder) has \(data.train.shape)")
+        }
+        if let classes = record.configuration.model.conditionClasses, data.train.classCount != classes || !data.train.isLabelled {
+            throw .dataset("the run's model is conditioned on \(classes) classes, the dataset in \(data.folder) has \(data.train.isLabelled ? "\(data.train.classCount)" : "no labels")")
         }
         let trainer = try makeTrainer(record.configuration, data: data)
         var notes: [String] = []

@@ -12,6 +12,7 @@ public final class ConvolutionalEncoder: Module {
     let flatten = Flatten()
     let activation: Activation
     let varianceHead: VarianceHead
+    let condition: ModelCondition
 
     init(_ configuration: ConvolutionalModelConfiguration, initializer: Initializer, using generator: inout RandomGenerator) {
         var channels = configuration.imageShape.channels
@@ -20,7 +21,8 @@ public final class ConvolutionalEncoder: Module {
             return Conv2D(inputChannels: channels, outputChannels: layer.channels, kernel: SpatialPair(layer.kernel),
                           stride: SpatialPair(layer.stride), padding: SpatialPair(layer.padding), initializer: initializer, using: &generator)
         }
-        let sizes = [configuration.flattenedSize!] + configuration.encoderDenseSizes
+        let sizes = [configuration.flattenedSize! + (configuration.conditionClasses ?? 0)] + configuration.encoderDenseSizes
+        condition = configuration.conditionClasses.map { .classes($0) } ?? .none
         dense = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator) }
         mean = Linear(inputSize: sizes.last!, outputSize: configuration.latentSize, initializer: initializer, using: &generator)
         spread = Linear(inputSize: sizes.last!, outputSize: configuration.latentSize, initializer: initializer, using: &generator)
@@ -28,10 +30,11 @@ public final class ConvolutionalEncoder: Module {
         varianceHead = configuration.varianceHead
     }
 
-    public func callAsFunction(_ images: Tensor) -> DiagonalGaussian {
+    /// q(z | x), or q(z | x, y) with the one-hot y [N, K] joining the flattened features.
+    public func callAsFunction(_ images: Tensor, condition y: Tensor? = nil) -> DiagonalGaussian {
         var h = images
         for layer in convolutions { h = activation(layer(h)) }
-        h = flatten(h)
+        h = condition.joined(flatten(h), y)
         for layer in dense { h = layer(h, then: activation) }
         return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
     }
@@ -50,7 +53,7 @@ public final class ConvolutionalDecoder: Module {
     init(_ configuration: ConvolutionalModelConfiguration, initializer: Initializer, using generator: inout RandomGenerator) {
         let grid = configuration.decoderGrid!
         guard case let .success(stages) = configuration.decoderStages else { preconditionFailure("invalid decoder: \(configuration.problems)") }
-        let sizes = [configuration.latentSize] + configuration.decoderDenseSizes + [grid.count]
+        let sizes = [configuration.latentSize + (configuration.conditionClasses ?? 0)] + configuration.decoderDenseSizes + [grid.count]
         dense = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator) }
         reshape = Reshape([grid.channels, grid.height, grid.width])
         var channels = grid.channels
@@ -98,18 +101,17 @@ public final class ConvolutionalVAE: Module, VariationalModel {
 
     public var latentSize: Int { configuration.latentSize }
     public var imageShape: ImageShape { configuration.imageShape }
-    public var condition: ModelCondition { .none }
+    public var condition: ModelCondition { configuration.conditionClasses.map { .classes($0) } ?? .none }
     public var specification: ModelSpecification { .convolutional(configuration) }
 
     public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
-        precondition(condition == nil, "this convolutional VAE is unconditional")
         let shape = configuration.imageShape
-        return encoder(x.reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width]))
+        return encoder(x.reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width]), condition: condition)
     }
 
+    /// p(x | z), or p(x | z, y) with the one-hot y [N, K] joining z before the dense layers.
     public func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood {
-        precondition(condition == nil, "this convolutional VAE is unconditional")
-        let logits = decoder.logits(z)
+        let logits = decoder.logits(self.condition.joined(z, condition))
         return ImageLikelihood(kind: configuration.likelihood, parameters: .logits(logits.reshaped(to: [z.shape[0], configuration.inputSize])))
     }
 }

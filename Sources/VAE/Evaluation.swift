@@ -60,9 +60,11 @@ extension VariationalModel {
                                 reconstruction: reconstruction / n, reconstructionMean: reconstructionMean / n, kl: kl / n)
     }
 
-    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given).
+    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given). A
+    /// conditional model encodes with `labels` and decodes with `decodeLabels` (the same labels
+    /// when empty): another label writes each image's style as another class.
     /// Shapes: images [count * inputSize] -> [count * inputSize].
-    public func reconstruct(images: [Float], labels: [Int] = [], using generator: inout RandomGenerator?) -> [Float] {
+    public func reconstruct(images: [Float], labels: [Int] = [], decodeLabels: [Int] = [], using generator: inout RandomGenerator?) -> [Float] {
         let width = inputSize
         let count = images.count / width
         return withoutGradients {
@@ -71,7 +73,8 @@ extension VariationalModel {
             let posterior = encode(x, condition: condition)
             var noise: Tensor? = nil
             if generator != nil { noise = Tensor.randomNormal(posterior.mean.shape, using: &generator!) }
-            return decode(posterior.sample(noise: noise), condition: condition).mean.scalars
+            let decodeCondition = decodeLabels.isEmpty ? condition : self.condition(labels: decodeLabels, range: 0..<count)
+            return decode(posterior.sample(noise: noise), condition: decodeCondition).mean.scalars
         }
     }
 }

@@ -33,6 +33,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var likelihood: Likelihood
     /// "pytorch" (uniform ±1/√fan_in for weight and bias) or "glorot" (Keras: Glorot uniform, zero bias).
     public var initializer: String
+    /// K for a conditional VAE (the label's one-hot joins the encoder's input and z), nil for
+    /// an unconditional one.
+    public var conditionClasses: Int?
 
     public init(imageShape: ImageShape = .mnist, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
                 varianceHead: VarianceHead = .logVariance, likelihood: Likelihood = .bernoulli,
@@ -57,7 +60,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// C · H · W.
     public var inputSize: Int { imageShape.count }
 
-    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer }
+    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses }
 
     /// Reads a configuration; files written before images had shapes give `inputSize`, read as a
     /// grey square image.
@@ -75,6 +78,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         varianceHead = try c.decode(VarianceHead.self, forKey: .varianceHead)
         likelihood = try c.decode(Likelihood.self, forKey: .likelihood)
         initializer = try c.decode(String.self, forKey: .initializer)
+        conditionClasses = try c.decodeIfPresent(Int.self, forKey: .conditionClasses)
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -86,6 +90,14 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         try c.encode(varianceHead, forKey: .varianceHead)
         try c.encode(likelihood, forKey: .likelihood)
         try c.encode(initializer, forKey: .initializer)
+        try c.encodeIfPresent(conditionClasses, forKey: .conditionClasses)
+    }
+
+    /// The `cvae-mnist` preset: PyTorch's example conditioned on MNIST's 10 digits.
+    public static var conditionalDigits: ModelConfiguration {
+        var configuration = ModelConfiguration(hiddenSizes: [400], latentSize: 20)
+        configuration.conditionClasses = 10
+        return configuration
     }
 
     /// The sizes as a dash-separated string, e.g. "784-400-20".

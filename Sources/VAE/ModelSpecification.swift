@@ -49,6 +49,31 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         }
     }
 
+    /// K when the model is conditioned on a K-class label, nil otherwise.
+    public var conditionClasses: Int? {
+        switch self {
+        case let .mlp(configuration): configuration.conditionClasses
+        case .affine: nil
+        case let .convolutional(configuration): configuration.conditionClasses
+        }
+    }
+
+    /// The same architecture conditioned on `classes` labels (nil: unconditional). Design B has
+    /// no conditional form: asking for one is a user error.
+    public func conditioned(on classes: Int?) throws(ConditionError) -> ModelSpecification {
+        switch self {
+        case var .mlp(configuration):
+            configuration.conditionClasses = classes
+            return .mlp(configuration)
+        case var .convolutional(configuration):
+            configuration.conditionClasses = classes
+            return .convolutional(configuration)
+        case .affine:
+            if classes == nil { return self }
+            throw ConditionError(message: "design B (the affine model) has no conditional form; --conditional works with the MLP and convolutional models")
+        }
+    }
+
     /// The likelihood the decoder gives.
     public var likelihood: Likelihood {
         switch self {
@@ -93,6 +118,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             if model.hiddenSizes.isEmpty { found.append("the hidden sizes need at least one size") }
             if model.hiddenSizes.contains(where: { $0 <= 0 }) { found.append("the hidden sizes must all be positive, got \(model.hiddenSizes)") }
             if model.latentSize <= 0 { found.append("the latent size must be positive, got \(model.latentSize)") }
+            if let problem = Self.conditionProblem(model.conditionClasses) { found.append(problem) }
             return found.isEmpty ? memoryProblems : found
         case let .affine(model):
             var found: [String] = []
@@ -109,9 +135,14 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             if !(model.classifierWeight >= 0 && model.classifierWeight.isFinite) { found.append("the classifier weight must be a number >= 0, got \(model.classifierWeight)") }
             return found.isEmpty ? memoryProblems : found
         case let .convolutional(model):
-            let found = model.problems
+            let found = model.problems + [Self.conditionProblem(model.conditionClasses)].compactMap { $0 }
             return found.isEmpty ? memoryProblems : found
         }
+    }
+
+    static func conditionProblem(_ classes: Int?) -> String? {
+        guard let classes, !(2...1000).contains(classes) else { return nil }
+        return "the condition's class count must be 2...1000, got \(classes)"
     }
 
     /// About how many parameters the model has (counted in floating point, so that an absurd
@@ -122,8 +153,9 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         }
         switch self {
         case let .mlp(model):
-            let hidden = model.hiddenSizes, input = model.imageShape.count
-            return chain([input] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize]) + chain([model.latentSize] + hidden.reversed() + [input])
+            let hidden = model.hiddenSizes, input = model.imageShape.count, classes = model.conditionClasses ?? 0
+            return chain([input + classes] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize])
+                + chain([model.latentSize + classes] + hidden.reversed() + [input])
         case let .affine(model):
             let hidden = model.encoderHiddenSizes, h = model.decoderHiddenSize
             return chain([model.inputSize] + hidden) + 2 * chain([hidden.last ?? 1, model.latentSize])
@@ -177,4 +209,11 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
                                                    debugDescription: "unknown model kind '\(kind)'; kinds: \(Self.kinds.joined(separator: ", "))")
         }
     }
+}
+
+/// A model asked for a condition it cannot take, or a label it does not fit.
+public struct ConditionError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -16,12 +16,13 @@ public final class VariationalAutoencoder: Module, VariationalModel {
 
     public init(_ configuration: ModelConfiguration, using generator: inout RandomGenerator) {
         let initializer = Initializer(rawValue: configuration.initializer) ?? .pytorchDefault
+        let classes = configuration.conditionClasses ?? 0
         encoder = GaussianEncoder(
-            inputSize: configuration.inputSize, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,
+            inputSize: configuration.inputSize + classes, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,
             activation: configuration.activation, varianceHead: configuration.varianceHead, initializer: initializer,
             using: &generator)
         decoder = Decoder(
-            latentSize: configuration.latentSize, hiddenSizes: configuration.hiddenSizes.reversed(),
+            latentSize: configuration.latentSize + classes, hiddenSizes: configuration.hiddenSizes.reversed(),
             outputSize: configuration.inputSize, activation: configuration.activation, initializer: initializer,
             using: &generator)
         self.configuration = configuration
@@ -43,16 +44,16 @@ public final class VariationalAutoencoder: Module, VariationalModel {
 
     public var latentSize: Int { configuration.latentSize }
     public var imageShape: ImageShape { configuration.imageShape }
-    public var condition: ModelCondition { .none }
+    public var condition: ModelCondition { configuration.conditionClasses.map { .classes($0) } ?? .none }
     public var specification: ModelSpecification { .mlp(configuration) }
 
+    /// q(z | x) or, conditional, q(z | x, y) with the one-hot y [batch, K] appended to x.
     public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
-        precondition(condition == nil, "this MLP VAE is unconditional")
-        return encoder(x)
+        encoder(self.condition.joined(x, condition))
     }
 
+    /// p(x | z) or, conditional, p(x | z, y) with the one-hot y appended to z.
     public func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood {
-        precondition(condition == nil, "this MLP VAE is unconditional")
-        return ImageLikelihood(kind: configuration.likelihood, parameters: .logits(decoder.logits(z)))
+        ImageLikelihood(kind: configuration.likelihood, parameters: .logits(decoder.logits(self.condition.joined(z, condition))))
     }
 }

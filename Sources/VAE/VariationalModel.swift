@@ -16,6 +16,22 @@ public enum ModelCondition: Codable, Equatable, Sendable {
         case let .classes(count): count
         }
     }
+
+    /// [features, y] for a conditional model (features [batch, F], y the one-hot [batch, K]; the
+    /// result [batch, F + K]), the features alone otherwise. A condition must come exactly when
+    /// the model has one (a programmer error otherwise: the commands check labels first).
+    public func joined(_ features: Tensor, _ condition: Tensor?) -> Tensor {
+        switch self {
+        case .none:
+            precondition(condition == nil, "this model is unconditional: no condition may be given")
+            return features
+        case let .classes(count):
+            guard let condition else { preconditionFailure("this model is conditioned on \(count) classes: a one-hot label is needed") }
+            precondition(condition.shape == [features.shape[0], count],
+                         "the condition must be one-hot rows [\(features.shape[0]), \(count)], got \(condition.shape)")
+            return Tensor.concatenated([features, condition])
+        }
+    }
 }
 
 /// A diagonal Gaussian posterior q(z | x) = N(μ, diag σ²), kept in the encoder's own spread

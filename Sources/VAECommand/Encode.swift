@@ -18,6 +18,7 @@ struct Encode: ParsableCommand {
 
     @OptionGroup var model: ModelArguments
     @Option(help: "The split to encode.") var split: DatasetSplit = .test
+    @Option(parsing: .unconditional, help: "A conditional model's class to encode pictures given with --images as.") var label: Int?
     @Option(name: .customLong("image"), help: "A PNG file to encode instead (repeat for more).") var images: [String] = []
     @Option(parsing: .unconditional, help: "Images per batch.") var batchSize = 1000
     @Option(help: "The CSV file to write (default: latents-<split>.csv or latents-images.csv in the run folder).") var out: String?
@@ -34,11 +35,16 @@ struct Encode: ParsableCommand {
         if !images.isEmpty {
             let imported = try model.importPictures(images, for: loaded)
             for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
-            codes = loaded.model.encode(images: imported.flatMap { $0.pixels }, batchSize: batchSize)
+            let given = try model.checkedLabel(label, for: loaded, required: true, purpose: " (pictures have no label to encode them with)")
+            codes = loaded.model.encode(images: imported.flatMap { $0.pixels }, labels: given.map { Array(repeating: $0, count: imported.count) } ?? [],
+                                        batchSize: batchSize)
             text = codes.csv(labels: nil, files: images)
         } else {
             let dataset = try model.images(split, of: loaded)
-            codes = loaded.model.encode(images: dataset.pixels, batchSize: batchSize)
+            if label != nil { throw CommandFailure("--label applies to pictures given with --images; dataset images are encoded with their own labels") }
+            let conditional = loaded.model.condition != .none
+            if conditional && !dataset.isLabelled { throw CommandFailure("\(model.run) is a conditional model, but the dataset's images have no labels to encode them with") }
+            codes = loaded.model.encode(images: dataset.pixels, labels: conditional ? dataset.labels : [], batchSize: batchSize)
             text = codes.csv(labels: dataset.labels)
         }
         do { try writeAtomically(Data(text.utf8), to: url) } catch { throw CommandFailure(error.localizedDescription) }

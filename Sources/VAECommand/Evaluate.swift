@@ -60,6 +60,12 @@ struct Evaluate: ParsableCommand {
             test = test.prefix(count)
         }
         let (model, configuration, modelURL) = (loaded.model, loaded.configuration, loaded.modelFile)
+        let classes = model.condition.classCount
+        if classes > 0 && (!test.isLabelled || test.classCount != classes) {
+            throw CommandFailure("the model in \(modelURL.path) is conditioned on \(classes) classes, but the test images in \(dataFolder) have \(test.isLabelled ? "\(test.classCount) classes" : "no labels")")
+        }
+        // The bounds are of log p(x | y) for a conditional model: the label is given, not modelled.
+        let boundOf = classes > 0 ? "log p(x | y), the label y given (a conditional model on \(classes) classes)" : "log p(x)"
         var noise: RandomGenerator
         if let seed {
             noise = RandomGenerator(seed: seed)
@@ -112,7 +118,9 @@ struct Evaluate: ParsableCommand {
                 "kl_per_dimension": klPerDimension, "active_units": activeUnits, "latent_size": codes.size,
                 "posterior_mean_variance": codes.meanVariances,
                 "seconds": elboSeconds + iwaeSeconds, "precision": precision.rawValue,
+                "conditional": classes > 0, "bound_of": classes > 0 ? "log p(x | y)" : "log p(x)",
             ]
+            if classes > 0 { object["condition_classes"] = classes }
             if let iwae {
                 object["iwae"] = iwae.logLikelihood
                 object["iwae_samples"] = iwae.samples
@@ -124,9 +132,9 @@ struct Evaluate: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(modelURL.path): \(setting)")
+        print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
         print("data: \(dataFolder)")
-        print("per test image, in nats (bits per dimension in brackets); log p(x) is at least each bound:")
+        print("per test image, in nats (bits per dimension in brackets); \(boundOf) is at least each bound:")
         print(String(format: "  ELBO, one sampled z      %10.3f  (%.4f)  = -reconstruction %.3f - KL %.3f", elbo, -elbo * bitsPerNat, result.reconstruction - constant, result.kl))
         print(String(format: "  z = mu in place of z     %10.3f            (reconstruction at the mean; not a bound)", elboMean))
         if let iwae {

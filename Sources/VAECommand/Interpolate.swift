@@ -23,6 +23,8 @@ struct Interpolate: ParsableCommand {
     @Option(help: "The path between the two codes.") var path: InterpolationPath = .linear
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: interpolation.png in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "A conditional model decodes the whole path as this class (default: the first image's; pictures are encoded with it).")
+    var label: Int?
 
     func validate() throws {
         guard (2...200).contains(steps) else { throw ValidationError("--steps must be 2...200, got \(steps)") }
@@ -30,21 +32,31 @@ struct Interpolate: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        var (loaded, explorer) = try model.load()
+        let conditional = loaded.model.condition != .none
+        let given = try model.checkedLabel(label, for: loaded, required: fromImage != nil || toImage != nil,
+                                           purpose: " (pictures have no label to encode them with)")
         let url = try outputFile(out, default: loaded.defaultOutput("interpolation.png"), extensions: ["png"])
         var ends: [[Float]] = []
+        var endLabels: [Int] = []
         var test: ImageDataset?
         for (index, image) in [(from, fromImage), (to, toImage)] {
             if let image {
                 let imported = try model.importPictures([image], for: loaded)[0]
                 print("\(image): \(imported.conversion)")
                 ends.append(imported.pixels)
+                if let given { endLabels.append(given) }
             } else {
                 if test == nil { test = try model.images(.test, of: loaded) }
                 ends.append(try selectImages(indices: [index], from: test!, split: .test))
+                if conditional { endLabels += try labelsOf([index], in: test!, path: model.run) }
             }
         }
-        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], steps: steps, path: path, scale: scale)
+        if conditional {
+            explorer.label = given ?? endLabels[0]
+            print("decoded as \(model.className(explorer.label!, for: loaded)) along the whole path")
+        }
+        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], imageLabels: endLabels, steps: steps, path: path, scale: scale)
         try write(strip, to: url)
         print("\(fromImage ?? "test image \(from)") -> \(toImage ?? "test image \(to)"): \(steps) steps, \(path) path, inputs at both ends")
     }

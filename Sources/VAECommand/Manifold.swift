@@ -20,6 +20,7 @@ struct Manifold: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evenly spaced values over low,high instead of normal quantiles, e.g. -3,3.") var range: String?
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 1
     @Option(help: "The PNG file to write (default: manifold.png in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "A conditional model's class to decode the manifold as.") var label: Int?
 
     func validate() throws {
         guard (2...100).contains(grid) else { throw ValidationError("--grid must be 2...100, got \(grid)") }
@@ -31,7 +32,8 @@ struct Manifold: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        var (loaded, explorer) = try model.load()
+        explorer.label = try model.checkedLabel(label, for: loaded, required: true)
         let pair = try parseIntegers(dimensions, option: "dimensions")
         try checkDimensions(pair, latentSize: explorer.latentSize, option: "dimensions")
         guard pair[0] != pair[1] else { throw CommandFailure("--dimensions needs two different dimensions, got \(pair[0]) twice") }

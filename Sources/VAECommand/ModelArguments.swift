@@ -32,6 +32,35 @@ struct ModelArguments: ParsableArguments {
         return (loaded, LatentExplorer(model: loaded.model))
     }
 
+    /// `--label` checked against the model: a class 0..<K of a conditional model (needed when
+    /// `required`), nothing for an unconditional one.
+    func checkedLabel(_ label: Int?, for loaded: LoadedModel, required: Bool, option: String = "label", purpose: String = "") throws -> Int? {
+        switch loaded.model.condition {
+        case .none:
+            if label != nil {
+                throw CommandFailure("--\(option) applies to a conditional model (trained with --conditional); \(run) is unconditional")
+            }
+            return nil
+        case let .classes(classes):
+            let names = loaded.classNames.flatMap { $0.count == classes ? $0 : nil }
+            let listing = names.map { " (" + $0.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ") + ")" } ?? ""
+            guard let label else {
+                if required { throw CommandFailure("\(run) is a conditional model: give --\(option) K with K in 0...\(classes - 1)\(listing)\(purpose)") }
+                return nil
+            }
+            guard (0..<classes).contains(label) else {
+                throw CommandFailure("--\(option) \(label) is out of range: the model is conditioned on \(classes) classes, 0...\(classes - 1)\(listing)")
+            }
+            return label
+        }
+    }
+
+    /// The name of class `label` of a conditional model, for messages ("3", or "3 (Dress)").
+    func className(_ label: Int, for loaded: LoadedModel) -> String {
+        guard let names = loaded.classNames, label < names.count, names[label] != String(label) else { return String(label) }
+        return "\(label) (\(names[label]))"
+    }
+
     var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }) }
 
     /// A split of the dataset as the model saw it.
@@ -92,6 +121,12 @@ func selectImages(indices: [Int], from dataset: ImageDataset, split: DatasetSpli
         pixels += dataset.image(index)
     }
     return pixels
+}
+
+/// The labels of images `indices` of a labelled dataset, for a conditional model.
+func labelsOf(_ indices: [Int], in dataset: ImageDataset, path: String) throws -> [Int] {
+    guard dataset.isLabelled else { throw CommandFailure("\(path) is a conditional model, but its dataset's images have no labels to encode them with") }
+    return indices.map { dataset.labels[$0] }
 }
 
 /// A comma-separated list of integers, e.g. "0,5,7".

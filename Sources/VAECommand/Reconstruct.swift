@@ -25,6 +25,8 @@ struct Reconstruct: ParsableCommand {
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(parsing: .unconditional, help: "Seed for the sampled z.") var seed: UInt64 = 1
     @Option(help: "The PNG file to write (default: reconstruct.png in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "A conditional model decodes every image as this class (each encoded with its own label): its style written as another class. Pictures given with --images are encoded with it too.")
+    var label: Int?
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
@@ -34,20 +36,26 @@ struct Reconstruct: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        var (loaded, explorer) = try model.load()
+        explorer.label = try model.checkedLabel(label, for: loaded, required: !images.isEmpty,
+                                                purpose: " (pictures have no label to encode them with)")
         let url = try outputFile(out, default: loaded.defaultOutput("reconstruct.png"), extensions: ["png"])
         let pixels: [Float]
+        var imageLabels: [Int] = []
         if !images.isEmpty {
             let imported = try model.importPictures(images, for: loaded)
             for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
             pixels = imported.flatMap { $0.pixels }
+            imageLabels = explorer.labels(count: imported.count)
         } else {
             let dataset = try model.images(split, of: loaded)
             let chosen = try indices.map { try parseIntegers($0, option: "indices") } ?? Array(0..<min(count, dataset.count))
             pixels = try selectImages(indices: chosen, from: dataset, split: split)
+            if loaded.model.condition != .none { imageLabels = try labelsOf(chosen, in: dataset, path: model.run) }
         }
+        if let label = explorer.label { print("each image encoded with its own label, decoded as \(model.className(label, for: loaded))") }
         var generator: RandomGenerator? = mean ? nil : RandomGenerator(seed: seed)
-        let grid = explorer.reconstructionGrid(images: pixels, columns: columns, scale: scale, using: &generator)
+        let grid = explorer.reconstructionGrid(images: pixels, imageLabels: imageLabels, columns: columns, scale: scale, using: &generator)
         try write(grid, to: url)
         print(mean ? "reconstructions decoded from z = mu" : "reconstructions decoded from one sampled z per image (seed \(seed))")
     }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import LatentTools
+import Runs
 import TensorCore
+import VAE
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +12,13 @@ struct Sample: ParsableCommand {
         Each cell decodes z = T eps with eps ~ N(0, I) (seeded): T = 1 samples the prior, T < 1 stays nearer its \
         mode (clearer, less varied images).
 
-        Example: vae sample runs/pytorch-example --count 64 --temperature 0.8 --out samples.png
+        A conditional model (trained with --conditional) draws images of class --label; without --label it draws the \
+        class grid: one row per class, one column per shared z (--columns of them), so each column is one style written \
+        as every class. --classifier FILE (written by `vae classify`) reports the share of the samples it assigns to \
+        the class they were drawn for (per class for the grid, over --judge draws per class).
+
+        Examples: vae sample runs/pytorch-example --count 64 --temperature 0.8 --out samples.png
+                  vae sample runs/cvae-conv --label 3 --classifier runs/classifier.safetensors
         """)
 
     @OptionGroup var model: ModelArguments
@@ -20,20 +28,70 @@ struct Sample: ParsableCommand {
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(parsing: .unconditional, help: "Seed for the draws.") var seed: UInt64 = 1
     @Option(help: "The PNG file to write (default: samples.png in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "A conditional model's class to draw (default: a grid of every class).") var label: Int?
+    @Option(help: "A classifier written by `vae classify`: report the share of samples it assigns to their class.") var classifier: String?
+    @Option(parsing: .unconditional, help: "Samples per class the classifier judges.") var judge = 1000
 
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a number >= 0, got \(temperature)") }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
+        guard (1...100_000).contains(judge) else { throw ValidationError("--judge must be 1...100000, got \(judge)") }
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        var (loaded, explorer) = try model.load()
+        explorer.label = try model.checkedLabel(label, for: loaded, required: false)
+        let judge = try classifier.map { try loadClassifier($0, for: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
         var generator = RandomGenerator(seed: seed)
-        let grid = explorer.priorSampleGrid(count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
-        try write(grid, to: url)
-        print("\(count) images decoded from z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I")), seed \(seed)")
+        let distribution = "z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I"))"
+        if case let .classes(classes) = loaded.model.condition, explorer.label == nil {
+            let grid = explorer.classSampleGrid(columns: columns, temperature: temperature, scale: scale, using: &generator)
+            try write(grid, to: url)
+            print("\(classes) rows (one per class) of \(columns) images; each column decodes one \(distribution), seed \(seed)")
+        } else {
+            let grid = explorer.priorSampleGrid(count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
+            try write(grid, to: url)
+            print("\(count) images decoded from \(distribution)\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
+        }
+        if let judge { try report(judge, loaded: loaded, explorer: explorer) }
+    }
+
+    /// The classifier's verdict on `judge` fresh draws per class (drawn with seed + 1).
+    func report(_ classifier: ImageClassifier, loaded: LoadedModel, explorer: LatentExplorer) throws {
+        guard case let .classes(classes) = loaded.model.condition else {
+            throw CommandFailure("--classifier judges a conditional model's samples by their class; \(model.run) is unconditional")
+        }
+        var generator = RandomGenerator(seed: seed &+ 1)
+        let labels = explorer.label.map { [$0] } ?? Array(0..<classes)
+        print("classifier: share of \(self.judge) samples per class assigned to the class they were drawn for")
+        var shares: [Double] = []
+        for label in labels {
+            var drawing = explorer
+            drawing.label = label
+            let images = loaded.model.decode(latents: drawing.priorLatents(count: self.judge, temperature: temperature, using: &generator),
+                                             labels: Array(repeating: label, count: self.judge))
+            let predicted = classifier.predict(images: images)
+            let share = Double(predicted.filter { $0 == label }.count) / Double(self.judge)
+            shares.append(share)
+            print(String(format: "  class %@: %.1f%%", model.className(label, for: loaded), 100 * share))
+        }
+        if shares.count > 1 {
+            print(String(format: "  lowest %.1f%%, mean %.1f%%", 100 * shares.min()!, 100 * shares.reduce(0, +) / Double(shares.count)))
+        }
+    }
+
+    func loadClassifier(_ path: String, for loaded: LoadedModel) throws -> ImageClassifier {
+        let classifier: ImageClassifier
+        do { classifier = try ImageClassifier.load(from: URL(fileURLWithPath: path)).classifier } catch { throw CommandFailure(error.description) }
+        guard classifier.imageShape == loaded.model.imageShape else {
+            throw CommandFailure("\(path) classifies \(classifier.imageShape) images; the model draws \(loaded.model.imageShape)")
+        }
+        guard classifier.classCount == loaded.model.condition.classCount else {
+            throw CommandFailure("\(path) knows \(classifier.classCount) classes; the model is conditioned on \(loaded.model.condition.classCount)")
+        }
+        return classifier
     }
 }

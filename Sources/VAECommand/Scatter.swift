@@ -50,6 +50,9 @@ struct Scatter: ParsableCommand {
         let datasetName = model.dataset?.rawValue ?? loaded.configuration.imageFolder.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? loaded.configuration.dataset
         let dataset = try model.images(split, of: loaded).prefix(count ?? Int.max)
         let shown = dataset.count
+        if loaded.model.condition != .none && !dataset.isLabelled {
+            throw CommandFailure("\(model.run) is a conditional model, but the dataset's images have no labels to encode them with")
+        }
         let codes: LatentCodes = loaded.model.encode(images: dataset.pixels, labels: dataset.labels)
         let labels: [Int] = dataset.isLabelled ? dataset.labels : [Int](repeating: 0, count: shown)
         let classNames: [String] = dataset.isLabelled ? dataset.classNames : ["unlabelled"]

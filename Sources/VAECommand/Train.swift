@@ -74,6 +74,10 @@ struct Train: ParsableCommand {
             configuration.model = .affine(model)
             configuration.objective.beta = weight / Float(model.latentSize)
         }
+        if training.conditional && configuration.model.conditionClasses == nil {
+            // The class count is fitted to the dataset when the run starts; 2 stands in until then.
+            do { configuration.model = try configuration.model.conditioned(on: 2) } catch { throw ValidationError(error.message) }
+        }
         if let initialWeights {
             let url = URL(fileURLWithPath: initialWeights)
             let digest: String
@@ -168,6 +172,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Write the reconstruction picture every N epochs.") var imagesEvery: Int?
     @Option(help: "Matrix-multiply operands: fp32, or bf16 (fp32 accumulation, master weights, optimizer state and losses).")
     var precision: Precision?
+    @Flag(help: "Condition the model on the dataset's labels (a conditional VAE: the label's one-hot joins the encoder's features and z).")
+    var conditional = false
 
     func apply(to configuration: inout TrainingConfiguration) {
         if let epochs { configuration.epochs = epochs }

@@ -23,6 +23,8 @@ struct Traverse: ParsableCommand {
     @Option(parsing: .unconditional, help: "Values per row.") var steps = 11
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: traversal.png in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "A conditional model decodes every cell as this class (default: the image's own; a picture is encoded with it).")
+    var label: Int?
 
     func validate() throws {
         guard (2...100).contains(steps) else { throw ValidationError("--steps must be 2...100, got \(steps)") }
@@ -33,7 +35,9 @@ struct Traverse: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        var (loaded, explorer) = try model.load()
+        let conditional = loaded.model.condition != .none
+        let given = try model.checkedLabel(label, for: loaded, required: image != nil, purpose: " (a picture has no label to encode it with)")
         let chosen = try dimensions.map { try parseIntegers($0, option: "dimensions") } ?? Array(0..<explorer.latentSize)
         try checkDimensions(chosen, latentSize: explorer.latentSize, option: "dimensions")
         let url = try outputFile(out, default: loaded.defaultOutput("traversal.png"), extensions: ["png"])
@@ -42,11 +46,15 @@ struct Traverse: ParsableCommand {
         if let image {
             let imported = try model.importPictures([image], for: loaded)[0]
             print("\(image): \(imported.conversion)")
-            base = loaded.model.encode(images: imported.pixels).mean(0)
+            base = loaded.model.encode(images: imported.pixels, labels: given.map { [$0] } ?? []).mean(0)
+            explorer.label = given
         } else {
-            base = loaded.model.encode(images: try selectImages(indices: [index], from: test, split: .test)).mean(0)
+            let own = conditional ? try labelsOf([index], in: test, path: model.run) : []
+            base = loaded.model.encode(images: try selectImages(indices: [index], from: test, split: .test), labels: own).mean(0)
+            explorer.label = given ?? own.first
         }
-        let kl = loaded.model.encode(images: test.pixels).klPerDimension
+        if let label = explorer.label { print("every cell decoded as \(model.className(label, for: loaded))") }
+        let kl = loaded.model.encode(images: test.pixels, labels: conditional ? test.labels : []).klPerDimension
         let order = Array(LatentExplorer.informativeOrder(klPerDimension: kl).filter(chosen.contains).prefix(top ?? .max))
         let values = evenlySpaced(steps, over: try parseRange(range, option: "range"))
         let picture = explorer.traversalGrid(base: base, dimensions: order, values: values, scale: scale)

@@ -94,6 +94,7 @@ import Glibc
             ("\"seed\" : 5", "\"seed\" : -5", "configuration.seed: expected a non-negative integer"),
             ("\"latentSize\" : 2", "\"latentSize\" : 0", "the latent size must be positive, got 0"),
             ("\"hiddenSizes\" : [\n", "\"hiddenSizes\" : [\n-3,\n", "the hidden sizes must all be positive"),
+            ("\"fp32MatrixLibrary\" : \"", "\"fp32MatrixLibrary\" : \"MKL", "fp32MatrixLibrary: expected \"OpenBLAS\" or \"oneDNN\""),
         ]
         for edit in cases {
             #expect(original.contains(edit.from), "config.json has no \(edit.from)")
