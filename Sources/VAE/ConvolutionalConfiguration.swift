@@ -216,10 +216,14 @@ extension ConvolutionalModelConfiguration {
     /// of 3x3 kernels at stride 2), and without its 16-wide bottleneck (dense 512, latent 32,
     /// and a dense 512 in the decoder). After 10 epochs it beats the 784-400-20 MLP by about 7
     /// nats of test loss (98.7 against 105.6).
-    /// The `cvae-conv` preset: keras-conv with a 16-dimensional latent space, conditioned on
-    /// MNIST's 10 digits (the one-hot joins the flattened features and z).
+    /// The `cvae-conv` preset: conv-mnist's layers with a 2-d latent space, conditioned on
+    /// MNIST's 10 digits (the one-hot joins the flattened features and z). With a 2-d latent the
+    /// label carries the digit and z the style (see `ModelConfiguration.conditionalDigits`); the
+    /// keras-conv layers with a 2-d latent collapsed the posterior (KL 0.04 nats) once the label
+    /// was given.
     public static var conditionalDigits: ConvolutionalModelConfiguration {
-        var configuration = kerasExample(latentSize: 16)
+        var configuration = digits
+        configuration.latentSize = 2
         configuration.conditionClasses = 10
         return configuration
     }

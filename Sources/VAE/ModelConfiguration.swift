@@ -93,9 +93,12 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(conditionClasses, forKey: .conditionClasses)
     }
 
-    /// The `cvae-mnist` preset: PyTorch's example conditioned on MNIST's 10 digits.
+    /// The `cvae-mnist` preset: design A (784-512-2, ReLU) conditioned on MNIST's 10 digits. The
+    /// 2-d latent leaves the digit's identity to the label: with 8 or 20 dimensions the encoder
+    /// writes the identity into z as well, and prior samples follow z more than the label (the
+    /// classifier then finds 80% and 54% of a class's samples in it at worst, against 96% here).
     public static var conditionalDigits: ModelConfiguration {
-        var configuration = ModelConfiguration(hiddenSizes: [400], latentSize: 20)
+        var configuration = ModelConfiguration(hiddenSizes: [512], latentSize: 2)
         configuration.conditionClasses = 10
         return configuration
     }

@@ -71,9 +71,11 @@ import VAE
 
     @Test func everyPresetIsValidAndNamedAfterADesign() {
         #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "keras-conv", "keras-conv-16",
-                                          "conv-mnist", "conv-colour", "affine", "affine-small"])
+                                          "conv-mnist", "conv-colour", "cvae-mnist", "cvae-conv", "affine", "affine-small"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
+        #expect(Preset.named("cvae-mnist")?.configuration.model.conditionClasses == 10)
+        #expect(Preset.named("cvae-conv")?.configuration.model.conditionClasses == 10)
         #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
         let iwae = Preset.named("iwae-paper")!.configuration
         guard case let .mlp(model) = iwae.model else { Issue.record("iwae-paper is not an MLP preset"); return }
