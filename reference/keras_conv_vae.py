@@ -12,6 +12,7 @@ Architecture (keras-io examples/generative/vae.py, PyTorch layouts and default i
 Loss: BCE on logits summed over pixels + KL, summed over the batch, reported per image.
 
   python3 reference/keras_conv_vae.py train --latent 2 --epochs 10 --threads 1
+  python3 reference/keras_conv_vae.py train --latent 16 --conditional --seed 2   (the conditional reference)
   python3 reference/keras_conv_vae.py bench --threads 1 --steps 50
   python3 reference/keras_conv_vae.py initial --latent 16 --out torch-init-16.safetensors
   python3 reference/keras_conv_vae.py evaluate --model runs/keras-conv-.../model.safetensors
@@ -34,32 +35,42 @@ def read_idx_images(path):
     return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, cols).astype(np.float32) / 255
 
 
+def read_idx_labels(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    return np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64)
+
+
 class Encoder(nn.Module):
-    def __init__(self, latent):
+    def __init__(self, latent, classes=0):
         super().__init__()
         self.convolutions = nn.ModuleList([nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.Conv2d(32, 64, 3, stride=2, padding=1)])
-        self.dense = nn.ModuleList([nn.Linear(7 * 7 * 64, 16)])
+        self.dense = nn.ModuleList([nn.Linear(7 * 7 * 64 + classes, 16)])
         self.mean = nn.Linear(16, latent)
         self.spread = nn.Linear(16, latent)  # log-variance
 
-    def forward(self, x):
+    def forward(self, x, y=None):
         for layer in self.convolutions:
             x = F.relu(layer(x))
         x = x.flatten(1)
+        if y is not None:  # a conditional model: the one-hot joins the flattened features
+            x = torch.cat([x, y], 1)
         for layer in self.dense:
             x = F.relu(layer(x))
         return self.mean(x), self.spread(x)
 
 
 class Decoder(nn.Module):
-    def __init__(self, latent):
+    def __init__(self, latent, classes=0):
         super().__init__()
-        self.dense = nn.ModuleList([nn.Linear(latent, 7 * 7 * 64)])
+        self.dense = nn.ModuleList([nn.Linear(latent + classes, 7 * 7 * 64)])
         self.convolutions = nn.ModuleList([nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1),
                                            nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)])
         self.output = nn.ConvTranspose2d(32, 1, 3, padding=1)
 
-    def forward(self, z):
+    def forward(self, z, y=None):
+        if y is not None:  # ... and z
+            z = torch.cat([z, y], 1)
         for layer in self.dense:
             z = F.relu(layer(z))
         h = z.view(-1, 64, 7, 7)
@@ -72,22 +83,22 @@ class ConvVAE(nn.Module):
     """Module names as the toolkit's checkpoint keys (encoder.convolutions.0.weight, ...), so
     `vae train --preset keras-conv` model files load with load_state_dict(strict=True)."""
 
-    def __init__(self, latent):
+    def __init__(self, latent, classes=0):
         super().__init__()
-        self.encoder = Encoder(latent)
-        self.decoder = Decoder(latent)
+        self.encoder = Encoder(latent, classes)
+        self.decoder = Decoder(latent, classes)
 
-    def encode(self, x):
-        return self.encoder(x)
+    def encode(self, x, y=None):
+        return self.encoder(x, y)
 
-    def decode(self, z):
-        return self.decoder(z)
+    def decode(self, z, y=None):
+        return self.decoder(z, y)
 
 
-def loss_terms(model, x, sample=True):
-    mu, logvar = model.encode(x)
+def loss_terms(model, x, sample=True, y=None):
+    mu, logvar = model.encode(x, y)
     z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
-    logits = model.decode(z)
+    logits = model.decode(z, y)
     reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     return reconstruction, kl
@@ -98,7 +109,11 @@ def train(args):
     root = args.data
     train_images = torch.from_numpy(read_idx_images(os.path.join(root, "train-images-idx3-ubyte.gz")))
     test_images = torch.from_numpy(read_idx_images(os.path.join(root, "t10k-images-idx3-ubyte.gz")))
-    model = ConvVAE(args.latent)
+    classes = 10 if args.conditional else 0
+    if classes:  # the conditional model of `vae train --preset keras-conv-16 --conditional`
+        train_y = F.one_hot(torch.from_numpy(read_idx_labels(os.path.join(root, "train-labels-idx1-ubyte.gz"))), 10).float()
+        test_y = F.one_hot(torch.from_numpy(read_idx_labels(os.path.join(root, "t10k-labels-idx1-ubyte.gz"))), 10).float()
+    model = ConvVAE(args.latent, classes)
     if args.initial_weights:  # start from given weights; the seed then drives only the shuffle and the noise
         from safetensors.torch import load_file
         model.load_state_dict(load_file(args.initial_weights), strict=True)
@@ -109,7 +124,7 @@ def train(args):
         total, started = 0.0, time.perf_counter()
         for start in range(0, len(order), 128):
             x = train_images[order[start:start + 128]]
-            reconstruction, kl = loss_terms(model, x)
+            reconstruction, kl = loss_terms(model, x, y=train_y[order[start:start + 128]] if classes else None)
             loss = reconstruction + kl
             optimizer.zero_grad()
             loss.backward()
@@ -121,10 +136,11 @@ def train(args):
             sums = {"sampled": 0.0, "mean": 0.0, "kl": 0.0}
             for start in range(0, len(test_images), 1000):
                 x = test_images[start:start + 1000]
-                r, k = loss_terms(model, x)
+                y = test_y[start:start + 1000] if classes else None
+                r, k = loss_terms(model, x, y=y)
                 sums["sampled"] += (r + k).item()
                 sums["kl"] += k.item()
-                r, k = loss_terms(model, x, sample=False)
+                r, k = loss_terms(model, x, sample=False, y=y)
                 sums["mean"] += (r + k).item()
         n = len(test_images)
         print(f"epoch {epoch:3d}  train {total / len(train_images):.2f}  test {sums['sampled'] / n:.2f} "
@@ -215,6 +231,7 @@ def main():
     parser.add_argument("--out", help="initial: the safetensors file to write")
     parser.add_argument("--images", type=int, default=100, help="evaluate: how many test images")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bench: bf16 runs the forward pass and loss under CPU autocast")
+    parser.add_argument("--conditional", action="store_true", help="train: the label's one-hot joins the flattened features and z (vae train --conditional)")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
