@@ -1,7 +1,7 @@
 # The two commands of the README, and benchmarks. Each installs what it needs first.
 SWIFT ?= swift
 
-.PHONY: train test fuzz bench demo dependencies
+.PHONY: train test fuzz bench demo dependencies examples
 
 dependencies:
 	@bash scripts/install-dependencies.sh
@@ -26,6 +26,13 @@ FUZZ_SECONDS ?= 15
 test: dependencies
 	$(SWIFT) test -c release --disable-xctest
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	$(MAKE) examples
+
+# The example packages depend on the toolkit by path, as a user's package would; each is built
+# and run briefly so that the README's library lines cannot rot.
+examples: dependencies
+	$(SWIFT) build -c release --package-path Examples/TrainAndSample
+	cd Examples/TrainAndSample && .build/release/TrainAndSample ../../data/mnist 2000
 
 # The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
 fuzz: dependencies

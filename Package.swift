@@ -13,7 +13,8 @@ import PackageDescription
 let package = Package(
     name: "VAEToolkit",
     products: [
-        .library(name: "VAEToolkit", targets: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization", "Runs", "LatentTools"]),
+        // One import for users of the library (`import VAEToolkit`); the modules stay importable one by one.
+        .library(name: "VAEToolkit", targets: ["VAEToolkit"]),
         .executable(name: "vae", targets: ["VAECommand"]),
         .executable(name: "vae-fuzz", targets: ["FuzzCommand"]),
     ],
@@ -63,6 +64,10 @@ let package = Package(
 
         // MARK: - Latent-space pictures and tables
         .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore", "Datasets"]),
+
+        // MARK: - The library's one import: re-exports every public module
+        .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
+                                                   "Visualization", "Runs", "LatentTools"]),
 
         // MARK: - Measurement and the command-line tool
         .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE"]),

@@ -27,7 +27,7 @@ public struct AffineBenchmark {
     public let batches: Int
     public init(configuration: TrainingConfiguration, batches: Int) { (self.configuration, self.batches) = (configuration, batches) }
 
-    public func run(train: ImageDataset) -> Result {
+    public func run(train: ImageDataset) throws -> Result {
         var timed = configuration
         timed.epochs = 1
         // A training split of exactly warm-up + measured batches; the epoch count comes from the full split.
@@ -35,7 +35,7 @@ public struct AffineBenchmark {
         let fullBatches = (kept + configuration.batchSize - 1) / configuration.batchSize
         let subset = train.prefix((batches + 1) * configuration.batchSize)
         timed.validationShare = 0
-        let trainer = Trainer(configuration: timed, train: subset, test: subset.prefix(1))
+        let trainer = try Trainer(configuration: timed, train: subset, test: subset.prefix(1))
         var times: [Double] = []
         var last = BLAS.now()
         MatrixTime.count(true)

@@ -30,7 +30,7 @@ public struct TrainingBenchmark {
 
     /// Trains `configuration.epochs` epochs; `report(epoch, seconds, gemmSeconds, optimizerSeconds, loss)` after each.
     public func run(train: ImageDataset, test: ImageDataset, report: (Int, Double, Double, Double, Double) -> Void) throws -> Result {
-        let trainer = Trainer(configuration: configuration, train: train, test: test)
+        let trainer = try Trainer(configuration: configuration, train: train, test: test)
         var epochSeconds: [Double] = [], gemmSeconds: [Double] = [], losses: [Double] = []
         defer { MatrixTime.count(false) }
         while !trainer.isFinished {

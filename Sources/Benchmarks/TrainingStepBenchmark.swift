@@ -15,7 +15,7 @@ public struct TrainingStepBenchmark {
     }
 
     /// A trainer over `steps` batches of uniform random images.
-    public func makeTrainer(rounds: Int) -> Trainer {
+    public func makeTrainer(rounds: Int) throws -> Trainer {
         var configuration = configuration
         configuration.epochs = rounds + 1
         let shape = configuration.model.imageShape
@@ -24,7 +24,7 @@ public struct TrainingStepBenchmark {
         var pixels = [Float](repeating: 0, count: count * shape.count)
         pixels.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
         let train = ImageDataset(pixels: pixels, shape: shape, labels: [], classNames: [])
-        return Trainer(configuration: configuration, train: train, test: train.prefix(configuration.batchSize))
+        return try Trainer(configuration: configuration, train: train, test: train.prefix(configuration.batchSize))
     }
 
     /// Seconds per step of one timed epoch of `trainer` (the next one).

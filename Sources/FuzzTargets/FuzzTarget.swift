@@ -131,10 +131,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             configuration.epochs = 3
             self.configuration = configuration
             images = ImageDataset(pixels: (0..<160).map { Float($0 % 7) / 6 }, labels: (0..<10).map { $0 % 2 }, height: 4, width: 4)
-            trainer = Trainer(configuration: configuration, train: images, test: images)
+            trainer = Self.makeTrainer(configuration, images)
         }
 
-        func freshTrainer() -> Trainer { Trainer(configuration: configuration, train: images, test: images) }
+        func freshTrainer() -> Trainer { Self.makeTrainer(configuration, images) }
+
+        /// The fixed configuration and images above are valid: a failure is a bug in this file.
+        static func makeTrainer(_ configuration: TrainingConfiguration, _ images: ImageDataset) -> Trainer {
+            do { return try Trainer(configuration: configuration, train: images, test: images) } catch { preconditionFailure("\(error)") }
+        }
     }
 
     nonisolated(unsafe) static let small = SmallRun()

@@ -179,7 +179,12 @@ public final class TrainingSession {
     /// A trainer for the configuration, refusing splits without images.
     static func makeTrainer(_ configuration: TrainingConfiguration, data: LoadedDataset) throws(RunError) -> Trainer {
         try checkSplits(configuration, data: data)
-        return Trainer(configuration: configuration, train: data.train, test: data.test)
+        do { return try Trainer(configuration: configuration, train: data.train, test: data.test) } catch {
+            switch error {
+            case let .invalidConfiguration(problem): throw .invalidConfiguration(problem)
+            case .imageShape, .labels: throw .dataset("\(error.description) (in \(data.folder))")
+            }
+        }
     }
 
     static func checkSplits(_ configuration: TrainingConfiguration, data: LoadedDataset) throws(RunError) {

@@ -14,6 +14,25 @@ public struct NonFiniteLossError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Why a trainer cannot be made from what a caller gave it.
+public enum TrainerSetupError: Error, Equatable, CustomStringConvertible {
+    /// The configuration breaks a rule (the message names it).
+    case invalidConfiguration(String)
+    /// The images are not of the shape the model draws.
+    case imageShape(expected: ImageShape, train: ImageShape, test: ImageShape)
+    /// A conditional model was given images without labels, or labels beyond its classes.
+    case labels(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(problem): "invalid training configuration: \(problem)"
+        case let .imageShape(expected, train, test):
+            "the model draws \(expected) images, but the training images are \(train) and the test images \(test)"
+        case let .labels(problem): problem
+        }
+    }
+}
+
 /// Where training stands: enough to continue an interrupted run with the same numbers.
 /// Saved inside the training checkpoint.
 public struct TrainingProgress: Codable, Equatable, Sendable {
@@ -74,11 +93,17 @@ public final class Trainer {
     public var optimizerSeconds = 0.0
 
     /// A fresh model from the configuration's seed. `train` and `test` hold values in [0, 1] of
-    /// the model's image shape.
-    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset) {
-        precondition(configuration.problems.isEmpty, configuration.problems.joined(separator: "; "))
+    /// the model's image shape (labelled, for a conditional model). Throws when the configuration
+    /// is invalid or the images do not fit the model.
+    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset) throws(TrainerSetupError) {
+        if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
         let shape = configuration.model.imageShape
-        precondition(train.shape == shape && test.shape == shape, "the images are \(train.shape), the model expects \(shape)")
+        guard train.shape == shape && test.shape == shape else { throw .imageShape(expected: shape, train: train.shape, test: test.shape) }
+        if let classes = configuration.model.conditionClasses {
+            for (name, set) in [("training", train), ("test", test)] where !set.isLabelled || set.classCount > classes {
+                throw .labels("the model is conditioned on \(classes) classes; the \(name) images have \(set.isLabelled ? "\(set.classCount) classes" : "no labels")")
+            }
+        }
         self.configuration = configuration
         var generator = RandomGenerator(seed: configuration.seed)
         model = configuration.model.makeModel(using: &generator)
@@ -149,6 +174,13 @@ public final class Trainer {
                 try trainBatches(shouldStop: shouldStop, onBatch: onBatch)
             }
         }
+    }
+
+    /// Trains one whole epoch (or the rest of one a checkpoint stopped in) and returns its summary.
+    public func trainFullEpoch(onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void = { _, _, _ in })
+        throws(NonFiniteLossError) -> EpochSummary {
+        guard let summary = try trainEpoch(onBatch: onBatch) else { preconditionFailure("an epoch that may not stop stopped") }
+        return summary
     }
 
     private func trainBatches(shouldStop: () -> Bool,

@@ -123,7 +123,7 @@ extension Bench {
                 BLAS.setThreadCount(count)
                 var configuration = preset.configuration
                 configuration.precision = precision
-                let result = AffineBenchmark(configuration: configuration, batches: batches).run(train: train)
+                let result = try AffineBenchmark(configuration: configuration, batches: batches).run(train: train)
                 print(String(format: "  %d thread%@: %.3f s per batch (median) -> %.1f s per epoch of %d batches; matrix multiplies %.0f%% of the time; H x H layers %.0f GFLOP/s",
                              count, count == 1 ? " " : "s", result.medianBatchSeconds, result.epochSeconds, result.batchesPerEpoch,
                              100 * result.gemmShare, result.hiddenLayerFLOPs(hidden: model.decoderHiddenSize, pixels: model.inputSize) / 1e9))
@@ -188,7 +188,7 @@ extension Bench {
                     var configuration = preset
                     configuration.precision = precision
                     let benchmark = TrainingStepBenchmark(configuration: configuration, steps: steps)
-                    let trainer = benchmark.makeTrainer(rounds: rounds)
+                    let trainer = try benchmark.makeTrainer(rounds: rounds)
                     _ = try TrainingStepBenchmark.stepSeconds(trainer)  // warm-up
                     var profiles: [TrainingStepBenchmark.Profile] = []
                     for _ in 0..<rounds { profiles.append(try TrainingStepBenchmark.profile(trainer)) }

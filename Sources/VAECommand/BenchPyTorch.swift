@@ -112,7 +112,7 @@ struct PyTorchComparison {
         for precision in precisions {
             var configuration = configuration
             configuration.precision = precision
-            let trainer = TrainingStepBenchmark(configuration: configuration, steps: steps).makeTrainer(rounds: rounds)
+            let trainer = try TrainingStepBenchmark(configuration: configuration, steps: steps).makeTrainer(rounds: rounds)
             _ = try TrainingStepBenchmark.stepSeconds(trainer)  // warm-up
             trainers[precision] = trainer
         }

@@ -30,14 +30,14 @@ import VAE
         return configuration
     }
 
-    static func trainer(klWeight: Float) -> Trainer {
+    static func trainer(klWeight: Float) throws -> Trainer {
         let data = SyntheticDigits.make(count: 400, seed: 12)
-        return Trainer(configuration: configuration(klWeight: klWeight), train: data, test: SyntheticDigits.make(count: 40, seed: 14))
+        return try Trainer(configuration: configuration(klWeight: klWeight), train: data, test: SyntheticDigits.make(count: 40, seed: 14))
     }
 
     @Test func trainingLearnsToReconstructAndToClassify() throws {
         BLAS.setThreadCount(1)
-        let trainer = Self.trainer(klWeight: 0.001)
+        let trainer = try Self.trainer(klWeight: 0.001)
         let validation = try #require(trainer.validation)
         #expect(trainer.train.count == 360 && validation.count == 40)
         let model = try #require(trainer.model as? AffineVAE)
@@ -62,7 +62,7 @@ import VAE
     @Test func aKLWeightTakenLiterallyCollapsesTheLatents() throws {
         // The design's note: 5 x mean KL (not 5 / (16 B)) pushes every dimension to the prior.
         BLAS.setThreadCount(1)
-        let collapsed = Self.trainer(klWeight: 50)
+        let collapsed = try Self.trainer(klWeight: 50)
         while !collapsed.isFinished { _ = try collapsed.trainEpoch() }
         let evaluation = try #require(collapsed.model as? AffineVAE).evaluate(try #require(collapsed.validation))
         #expect(evaluation.klPerDimension.reduce(0, +) < 0.1, "\(evaluation.klPerDimension)")

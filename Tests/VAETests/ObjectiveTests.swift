@@ -50,8 +50,8 @@ import VAE
     @Test func freeBitsAboveEveryDimensionsKLLeaveOnlyTheReconstructionGradient() throws {
         // With λ far above any KL_d the KL term is the constant λ d: training is that of β = 0.
         BLAS.setThreadCount(1)
-        let free = Trainer(configuration: Self.configuration(Objective(freeBits: 1000), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
-        let noKL = Trainer(configuration: Self.configuration(Objective(beta: 0), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
+        let free = try Trainer(configuration: Self.configuration(Objective(freeBits: 1000), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
+        let noKL = try Trainer(configuration: Self.configuration(Objective(beta: 0), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
         _ = try free.trainEpoch()
         _ = try noKL.trainEpoch()
         let difference = zip(free.model.parameters, noKL.model.parameters).map { pair in
@@ -64,7 +64,7 @@ import VAE
         BLAS.setThreadCount(1)
         var kls: [Double] = []
         for beta: Float in [0.5, 1, 4] {
-            let trainer = Trainer(configuration: Self.configuration(Objective(beta: beta)), train: TrainerTests.train, test: TrainerTests.test)
+            let trainer = try Trainer(configuration: Self.configuration(Objective(beta: beta)), train: TrainerTests.train, test: TrainerTests.test)
             _ = try TrainerTests.trainAll(trainer)
             kls.append(trainer.evaluateTest(epoch: 4).kl)
         }
@@ -73,7 +73,7 @@ import VAE
 
     @Test func trainingWithTheIWAEObjectiveRaisesTheBound() throws {
         BLAS.setThreadCount(1)
-        let trainer = Trainer(configuration: Self.configuration(Objective(kind: .iwae, samples: 5), epochs: 8), train: TrainerTests.train, test: TrainerTests.test)
+        let trainer = try Trainer(configuration: Self.configuration(Objective(kind: .iwae, samples: 5), epochs: 8), train: TrainerTests.train, test: TrainerTests.test)
         let test = TrainerTests.test.pixels
         var before = RandomGenerator(seed: 1), after = RandomGenerator(seed: 1)
         let start = trainer.model.importanceWeightedBound(images: test, samples: 20, using: &before).logLikelihood

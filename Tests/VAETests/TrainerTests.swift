@@ -22,9 +22,33 @@ import VAE
         return summaries
     }
 
+    @Test func whatACallerGetsWrongIsAThrownErrorNotATrap() {
+        var bad = Self.configuration()
+        bad.batchSize = 0
+        #expect(throws: TrainerSetupError.invalidConfiguration("the batch size must be positive, got 0")) {
+            try Trainer(configuration: bad, train: Self.train, test: Self.test)
+        }
+        let wrongShape = SyntheticDigits.make(count: 10, seed: 1)
+        var other = Self.configuration()
+        other.model = .mlp(ModelConfiguration(inputSize: 49, hiddenSizes: [8], latentSize: 2))
+        #expect(throws: TrainerSetupError.self) { try Trainer(configuration: other, train: wrongShape, test: wrongShape) }
+        var conditional = Self.configuration()
+        conditional.model = .mlp({ var m = ModelConfiguration(inputSize: 64, hiddenSizes: [8], latentSize: 2); m.conditionClasses = 10; return m }())
+        let unlabelled = ImageDataset(pixels: Self.train.pixels, shape: Self.train.shape, labels: [], classNames: [])
+        #expect(throws: TrainerSetupError.labels("the model is conditioned on 10 classes; the training images have no labels")) {
+            try Trainer(configuration: conditional, train: unlabelled, test: Self.test)
+        }
+    }
+
+    @Test func aFullEpochReturnsItsSummary() throws {
+        let trainer = try Trainer(configuration: Self.configuration(epochs: 1), train: Self.train, test: Self.test)
+        let summary = try trainer.trainFullEpoch()
+        #expect(summary.epoch == 1 && trainer.isFinished)
+    }
+
     @Test func trainingLowersTheTestLoss() throws {
         BLAS.setThreadCount(1)
-        let trainer = Trainer(configuration: Self.configuration(epochs: 15), train: Self.train, test: Self.test)
+        let trainer = try Trainer(configuration: Self.configuration(epochs: 15), train: Self.train, test: Self.test)
         let before = trainer.evaluateTest(epoch: 0)
         let summaries = try Self.trainAll(trainer)
         let after = trainer.evaluateTest(epoch: 15)
@@ -34,7 +58,7 @@ import VAE
     }
 
     @Test func theLastPartialBatchIsKept() throws {
-        let trainer = Trainer(configuration: Self.configuration(epochs: 1, batchSize: 128), train: Self.train, test: Self.test)
+        let trainer = try Trainer(configuration: Self.configuration(epochs: 1, batchSize: 128), train: Self.train, test: Self.test)
         #expect(trainer.batchesPerEpoch == 3)  // 128 + 128 + 44
         var batches = 0
         _ = try trainer.trainEpoch(onBatch: { _, _, _ in batches += 1 })
@@ -44,12 +68,12 @@ import VAE
 
     @Test func theSameSeedGivesTheSameNumbers() throws {
         BLAS.setThreadCount(1)
-        let first = try Self.trainAll(Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
-        let second = try Self.trainAll(Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
+        let first = try Self.trainAll(try Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
+        let second = try Self.trainAll(try Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test))
         #expect(first.map(\.loss) == second.map(\.loss))
         var other = Self.configuration(binarization: .dynamic)
         other.seed = 6
-        let third = try Self.trainAll(Trainer(configuration: other, train: Self.train, test: Self.test))
+        let third = try Self.trainAll(try Trainer(configuration: other, train: Self.train, test: Self.test))
         #expect(first.map(\.loss) != third.map(\.loss))
     }
 
@@ -57,17 +81,17 @@ import VAE
     func resumingFromAMidEpochCheckpointEndsWithTheSameNumbers(binarization: Binarization) throws {
         BLAS.setThreadCount(1)
         let configuration = Self.configuration(epochs: 3, binarization: binarization)
-        let uninterrupted = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        let uninterrupted = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
         let expected = try Self.trainAll(uninterrupted)
 
         // Stop in the middle of epoch 2, save the checkpoint, restore it into a fresh trainer.
-        let interrupted = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        let interrupted = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
         var losses = [try #require(try interrupted.trainEpoch()).loss]
         var batches = 0
         #expect(try interrupted.trainEpoch(shouldStop: { batches == 4 }, onBatch: { _, _, _ in batches += 1 }) == nil)
         #expect(interrupted.progress.batchesDone == 4)
         let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
-        let resumed = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        let resumed = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
         try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
         while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
 
@@ -80,23 +104,23 @@ import VAE
         var configuration = Self.configuration(epochs: 2)
         configuration.optimizer = .sgd
         configuration.learningRate = 1e30
-        let trainer = Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        let trainer = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
         let error = try #require(throws: NonFiniteLossError.self) { _ = try Self.trainAll(trainer) }
         #expect(error.epoch == 1)
         #expect(error.batch >= 2)
         #expect(error.description.contains("epoch 1, batch \(error.batch)"))
     }
 
-    @Test func thresholdBinarisationMakesZerosAndOnes() {
-        let trainer = Trainer(configuration: Self.configuration(binarization: .threshold), train: Self.train, test: Self.test)
+    @Test func thresholdBinarisationMakesZerosAndOnes() throws {
+        let trainer = try Trainer(configuration: Self.configuration(binarization: .threshold), train: Self.train, test: Self.test)
         #expect(trainer.train.pixels.allSatisfy { $0 == 0 || $0 == 1 })
         #expect(trainer.test.pixels.allSatisfy { $0 == 0 || $0 == 1 })
         #expect(zip(trainer.train.pixels, Self.train.pixels).allSatisfy { ($0 == 1) == ($1 >= 0.5) })
     }
 
-    @Test func staticBinarisationDrawsOnceWithPixelProbabilities() {
-        let trainer = Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
-        let again = Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
+    @Test func staticBinarisationDrawsOnceWithPixelProbabilities() throws {
+        let trainer = try Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
+        let again = try Trainer(configuration: Self.configuration(binarization: .fixedSample), train: Self.train, test: Self.test)
         #expect(trainer.train.pixels == again.train.pixels)
         #expect(trainer.train.pixels.allSatisfy { $0 == 0 || $0 == 1 })
         // The mean of the draws follows the mean intensity.
@@ -104,7 +128,7 @@ import VAE
         let meanIntensity = Self.train.pixels.reduce(0, +) / Float(Self.train.pixels.count)
         #expect(abs(meanDraw - meanIntensity) < 0.01)
         // Dynamic binarisation keeps grey training images (drawn per batch) and a fixed test draw.
-        let dynamic = Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test)
+        let dynamic = try Trainer(configuration: Self.configuration(binarization: .dynamic), train: Self.train, test: Self.test)
         #expect(dynamic.train.pixels == Self.train.pixels)
         #expect(dynamic.test.pixels.allSatisfy { $0 == 0 || $0 == 1 })
     }
