@@ -7,7 +7,8 @@ dependencies:
 	@bash scripts/install-dependencies.sh
 
 # The main job: trains the default model (PyTorch's example VAE, 784-400-20, 10 epochs) on the
-# MNIST shipped in data/mnist and writes its run folder runs/pytorch-example-<date>-<time>/.
+# MNIST shipped in data/mnist and writes its run folder runs/pytorch-example-<date>-<time>/, linked
+# as runs/latest (the README's latent-tool examples use that name).
 # Then it draws the latent-space pictures into the same folder: samples from the prior, the test
 # set's latent means (PCA), a traversal of the most informative dimensions, an interpolation.
 train: dependencies
@@ -18,7 +19,8 @@ train: dependencies
 	.build/release/vae sample $$run && \
 	.build/release/vae scatter $$run && \
 	.build/release/vae traverse $$run --top 10 && \
-	.build/release/vae interpolate $$run --path spherical
+	.build/release/vae interpolate $$run --path spherical && \
+	ln -sfn $$(basename $$run) runs/latest && echo "runs/latest -> $$run"
 
 # Numeric tests run in release mode: SIMD code is ~700x slower in debug builds. Then every
 # fuzz target runs briefly under libFuzzer and AddressSanitizer (FUZZ_SECONDS each).

@@ -61,12 +61,26 @@ public struct DatasetDownload: Sendable {
 
     /// Fetches every file not already present (with the right checksum) into `folder`.
     /// `report` receives one line per file. Tries each mirror in turn.
+    /// A download that fails leaves nothing behind: temporary files are removed, and so is the
+    /// folder when this call created it and no verified file landed in it.
     public func run(into folder: URL, report: (String) -> Void = { _ in }) throws(DownloadError) {
+        let existed = FileManager.default.fileExists(atPath: folder.path)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw .cannotWrite(path: folder.path, reason: error.localizedDescription)
         }
+        do {
+            try fetchAll(into: folder, report: report)
+        } catch {
+            if !existed, (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: folder)
+            }
+            throw error
+        }
+    }
+
+    private func fetchAll(into folder: URL, report: (String) -> Void) throws(DownloadError) {
         for (file, expected) in checksums.sorted(by: { $0.key < $1.key }) {
             let destination = folder.appendingPathComponent(file)
             if let present = try? SHA256.hex(ofFile: destination), present == expected {

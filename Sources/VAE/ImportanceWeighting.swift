@@ -92,13 +92,15 @@ extension VariationalModel {
     /// called after each image group with the images finished.
     public func importanceWeightedBound(images: [Float], labels: [Int] = [], samples k: Int, maxRows: Int = 4096,
                                         using generator: inout RandomGenerator,
-                                        progress: (_ imagesDone: Int) -> Void = { _ in }) -> ImportanceWeightedResult {
+                                        progress: (_ imagesDone: Int) -> Void = { _ in },
+                                        shouldStop: () -> Bool = { false }) -> ImportanceWeightedResult {
         let width = inputSize, latent = latentSize
         precondition(images.count % width == 0, "need [count, \(width)] images")
         let codes = encode(images: images, labels: labels)
         let constant = Float(logLikelihoodConstant)
         return withoutGradients {
-            ImportanceSampler(samples: k, maxRows: maxRows).bound(codes: codes, using: &generator, progress: progress) { first, taken, z in
+            ImportanceSampler(samples: k, maxRows: maxRows).bound(codes: codes, using: &generator, progress: progress,
+                                                                 shouldStop: shouldStop) { first, taken, z in
                 let rows = z.count / latent
                 var condition: Tensor? = nil
                 if case .classes = self.condition {
@@ -174,13 +176,19 @@ public struct ImportanceSampler: Sendable {
 
     /// `logLikelihood(first, taken, z)` gets the rows z ([rows, latent], row r belonging to image
     /// first + r / taken) and returns log p(x | z) per row.
+    ///
+    /// `shouldStop` is asked after each group of images: when it returns true the bound is the
+    /// mean over the images finished so far (`images` says how many).
     public func bound(codes: LatentCodes, using generator: inout RandomGenerator, progress: (_ imagesDone: Int) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false },
                       logLikelihood: (_ firstImage: Int, _ samplesPerImage: Int, _ z: [Float]) -> [Double]) -> ImportanceWeightedResult {
-        let (count, latent, k) = (codes.count, codes.size, samples)
+        let (all, latent, k) = (codes.count, codes.size, samples)
         let group = max(1, maxRows / k), chunk = min(k, maxRows)
         var boundSum = 0.0, logWeightSum = 0.0, reconstructionSum = 0.0
-        for first in stride(from: 0, to: count, by: group) {
-            let members = min(group, count - first)
+        var count = 0
+        for first in stride(from: 0, to: all, by: group) {
+            if first > 0 && shouldStop() { break }
+            let members = min(group, all - first)
             var accumulators = [LogMeanExp](repeating: LogMeanExp(), count: members)
             for start in stride(from: 0, to: k, by: chunk) {
                 let taken = min(chunk, k - start), rows = members * taken
@@ -209,7 +217,8 @@ public struct ImportanceSampler: Sendable {
                 }
             }
             boundSum += accumulators.reduce(0) { $0 + $1.value }
-            progress(first + members)
+            count = first + members
+            progress(count)
         }
         let total = Double(max(count, 1) * k)
         return ImportanceWeightedResult(

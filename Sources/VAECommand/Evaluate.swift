@@ -89,14 +89,45 @@ struct Evaluate: ParsableCommand {
         let bitsPerNat = 1 / (Double(model.inputSize) * log(2.0))
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
 
+        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
+        if !json {
+            // What is known at once is printed at once; the bound follows with its progress.
+            print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
+            print("data: \(dataFolder)")
+            print("per test image, in nats (bits per dimension in brackets); \(boundOf) is at least each bound:")
+            print(String(format: "  ELBO, one sampled z      %10.3f  (%.4f)  = -reconstruction %.3f - KL %.3f", elbo, -elbo * bitsPerNat, result.reconstruction - constant, result.kl))
+            print(String(format: "  z = mu in place of z     %10.3f            (reconstruction at the mean; not a bound)", elboMean))
+            print("KL per latent dimension (nats), largest first:")
+            let order = klPerDimension.indices.sorted { klPerDimension[$0] > klPerDimension[$1] }
+            let shown = order.map { String(format: "z%d %.3f", $0, klPerDimension[$0]) }
+            for start in stride(from: 0, to: shown.count, by: 8) { print("  " + shown[start..<min(start + 8, shown.count)].joined(separator: "  ")) }
+            print("active units (Cov_x E_q[z_d] > 0.01): \(activeUnits) of \(codes.size)")
+            print(String(format: "ELBO figures in %.2f s", elboSeconds))
+            fflush(nil)
+        }
+
         var iwae: ImportanceWeightedResult?
         var iwaeSeconds = 0.0
         if samples > 0 {
+            // Ctrl-C (or SIGTERM) stops the bound after the image group in progress and reports it
+            // over the images done; a second one stops at once.
+            for number in [SIGINT, SIGTERM] {
+                signal(number) { received in
+                    interruptRequested.store(true, ordering: .relaxed)
+                    signal(received, SIG_DFL)
+                }
+            }
+            if !json {
+                print("IWAE bound, k = \(samples): progress and the time left on standard error; Ctrl-C reports the images done so far")
+                fflush(nil)
+            }
             var generator = RandomGenerator(seed: (seed ?? configuration.seed) ^ 0x1A7E_5000)
             let progress = ProgressLine(total: test.count, label: "IWAE bound, k = \(samples)")
             let iwaeStarted = Date()
             iwae = withPrecision(precision) {
-                model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator) { done in progress.update(done) }
+                model.importanceWeightedBound(images: test.pixels, labels: test.labels, samples: samples, using: &generator,
+                                              progress: { done in progress.update(done) },
+                                              shouldStop: { interruptRequested.load(ordering: .relaxed) })
             }
             iwaeSeconds = Date().timeIntervalSince(iwaeStarted)
             progress.finish()
@@ -104,8 +135,8 @@ struct Evaluate: ParsableCommand {
                 throw CommandFailure("the IWAE bound of the model in \(modelURL.path) on the test images in \(dataFolder) is not a finite number (\(bound.logLikelihood)); no figures were reported")
             }
         }
+        let interrupted = iwae.map { $0.images < test.count } ?? false
 
-        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
         if json {
             var object: [String: Any] = [
                 "model": modelURL.path, "data_folder": dataFolder, "architecture": configuration.model.architectureName,
@@ -124,29 +155,27 @@ struct Evaluate: ParsableCommand {
             if let iwae {
                 object["iwae"] = iwae.logLikelihood
                 object["iwae_samples"] = iwae.samples
+                object["iwae_images"] = iwae.images
+                object["iwae_interrupted"] = interrupted
                 object["iwae_bits_per_dim"] = -iwae.logLikelihood * bitsPerNat
                 object["elbo_k_sample_average"] = iwae.elbo
                 object["iwae_seconds"] = iwaeSeconds
             }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+            if interrupted { throw ExitCode(130) }
             return
         }
-        print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
-        print("data: \(dataFolder)")
-        print("per test image, in nats (bits per dimension in brackets); \(boundOf) is at least each bound:")
-        print(String(format: "  ELBO, one sampled z      %10.3f  (%.4f)  = -reconstruction %.3f - KL %.3f", elbo, -elbo * bitsPerNat, result.reconstruction - constant, result.kl))
-        print(String(format: "  z = mu in place of z     %10.3f            (reconstruction at the mean; not a bound)", elboMean))
         if let iwae {
+            if interrupted {
+                print("interrupted: the bound below is over the first \(iwae.images) of the \(test.count) images only (the ELBO above is over all of them)")
+            }
             print(String(format: "  ELBO, %d-sample average %10.3f  (%.4f)", iwae.samples, iwae.elbo, -iwae.elbo * bitsPerNat))
-            print(String(format: "  IWAE bound, k = %-8d %10.3f  (%.4f)", iwae.samples, iwae.logLikelihood, -iwae.logLikelihood * bitsPerNat))
+            print(String(format: "  IWAE bound, k = %-8d %10.3f  (%.4f)%@", iwae.samples, iwae.logLikelihood, -iwae.logLikelihood * bitsPerNat,
+                         interrupted ? "  over \(iwae.images) images" : ""))
         }
-        print("KL per latent dimension (nats), largest first:")
-        let order = klPerDimension.indices.sorted { klPerDimension[$0] > klPerDimension[$1] }
-        let shown = order.map { String(format: "z%d %.3f", $0, klPerDimension[$0]) }
-        for start in stride(from: 0, to: shown.count, by: 8) { print("  " + shown[start..<min(start + 8, shown.count)].joined(separator: "  ")) }
-        print("active units (Cov_x E_q[z_d] > 0.01): \(activeUnits) of \(codes.size)")
         print(String(format: "%.2f s (ELBO %.2f s%@)", elboSeconds + iwaeSeconds, elboSeconds, iwae == nil ? "" : String(format: ", IWAE %.1f s", iwaeSeconds)))
+        if interrupted { throw ExitCode(130) }
     }
 
     static func binarizationText(_ binarization: Binarization, likelihood: Likelihood) -> String {

@@ -136,6 +136,18 @@ extension Array where Element == UInt8 {
             #expect(message.contains(SHA256.hex(bad)))
         }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("a.gz").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "a failed download into a new folder leaves no folder behind")
+    }
+
+    @Test func aFailedDownloadKeepsAFolderThatWasThereBefore() throws {
+        let server = try LoopbackServer(files: ["a.gz": bad])
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("download-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: DownloadError.self) {
+            try DatasetDownload(mirrors: [server.baseURL], checksums: ["a.gz": SHA256.hex(good)], timeout: 10).run(into: folder)
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
@@ -160,7 +172,7 @@ extension Array where Element == UInt8 {
         #expect { try download.run(into: folder) } throws: { error in
             "\(error.localizedDescription)".contains("longer than the 1048576 bytes")
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "a failed download into a new folder leaves no folder behind")
     }
 
     @Test func aTrickleIsCutOffAtTheDeadline() throws {
@@ -175,6 +187,6 @@ extension Array where Element == UInt8 {
             "\(error.localizedDescription)".contains("did not arrive within 2 s")
         }
         #expect(Date().timeIntervalSince(started) < 6)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "an interrupted download leaves nothing behind")
     }
 }

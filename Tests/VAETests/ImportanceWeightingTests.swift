@@ -45,6 +45,23 @@ import VAE
         #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0.0 < $0.1 }, "\(bounds)")
     }
 
+    @Test func aStoppedBoundIsTheBoundOverTheImagesDone() {
+        // One image per pass (maxRows = k): asked to stop before the third group, the bound is
+        // the one over the first two images, with the same noise.
+        let model = Self.model()
+        var asked = 0
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+        let stopped = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 40, using: &a, shouldStop: {
+            asked += 1
+            return asked >= 2
+        })
+        let firstTwo = model.importanceWeightedBound(images: Array(Self.images.prefix(2 * 64)), samples: 40, maxRows: 40, using: &b)
+        #expect(stopped.images == 2 && firstTwo.images == 2)
+        #expect(abs(stopped.logLikelihood - firstTwo.logLikelihood) < 1e-9 && abs(stopped.elbo - firstTwo.elbo) < 1e-9)
+        var c = RandomGenerator(seed: 9)
+        #expect(model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 40, using: &c).images == 3)
+    }
+
     @Test func passesOfAnySizeGiveTheSameBound() {
         // Splitting one image's k samples across passes (maxRows < k) or packing several images
         // into a pass draws the same noise in the same order.
