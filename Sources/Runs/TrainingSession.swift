@@ -111,7 +111,7 @@ public final class TrainingSession {
         if let epochs {
             guard epochs > 0 else { throw .invalidConfiguration("the epoch count must be positive, got \(epochs)") }
             guard epochs >= record.configuration.epochs else {
-                throw .invalidConfiguration("the run in \(folder.url.path) was set to \(record.configuration.epochs) epochs; resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)")
+                throw .invalidConfiguration("the run in \(folder.url.path) was set to \(record.configuration.epochs) epoch\(record.configuration.epochs == 1 ? "" : "s"); resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)")
             }
             record.configuration.epochs = epochs
             if let problem = record.configuration.problems.first { throw .invalidConfiguration(problem) }

@@ -12,7 +12,7 @@ struct Curves: ParsableCommand {
         Example: vae curves runs/pytorch-example --out curves.svg
         """)
 
-    @Argument(help: "A run folder written by `vae train`.") var path: String
+    @Argument(help: ArgumentHelp("A run folder written by `vae train`.", valueName: "run")) var path: String
     @Option(help: "The file to write, .png or .svg (default: both, learning-curves.png and .svg in the run folder).") var out: String?
 
     func run() throws {

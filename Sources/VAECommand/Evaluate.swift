@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
         rest (activation, variance head, likelihood, binarisation) comes from --preset.
         """)
 
-    @Argument(help: "A run folder written by `vae train`, or a .safetensors model file.") var path: String
+    @Argument(help: ArgumentHelp("A run folder written by `vae train`, or a .safetensors model file.", valueName: "run")) var path: String
     @Option(help: "Preset giving the settings a foreign model file cannot carry (default pytorch-example).") var preset: String?
     @Flag(help: "Print the figures as one JSON object.") var json = false
     @Option(parsing: .unconditional, help: "Importance samples k per image for the IWAE bound (0: skip it).") var samples = 5000

@@ -21,7 +21,7 @@ struct Normalize: ParsableCommand {
         Example: vae normalize runs/affine-small --count 12 --size 84 --out normalized.png
         """)
 
-    @Argument(help: "A design-B run folder or its model.safetensors.") var path: String
+    @Argument(help: ArgumentHelp("A design-B run folder or its model.safetensors.", valueName: "run")) var path: String
     @Option(parsing: .unconditional, help: "How many test images, from the first.") var count = 10
     @Option(help: "Which test images instead (0-based), comma-separated.") var indices: String?
     @Option(name: .customLong("image"), help: "A PNG file instead (repeat for more).") var images: [String] = []
