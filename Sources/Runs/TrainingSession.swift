@@ -90,8 +90,10 @@ public final class TrainingSession {
         case let .foreign(example): throw .notEmpty(path: folder.url.path, example: example)
         }
         let removed = removeTemporaryFiles(in: folder.url)
-        try folder.create()
+        // The record first: a process killed between the two leaves a run that restarts, not a
+        // folder holding only an empty reconstructions/ that a restart would refuse as foreign.
         try folder.writeRecord(record)
+        try folder.create()
         return TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report,
                                notes: removed.isEmpty ? [] : ["removed \(removed.count) temporary file(s) a killed writer left"])
     }

@@ -15,8 +15,9 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a VAE on a named dataset or a folder of your own images, and write a run folder.",
         discussion: """
-        Presets (every setting can be overridden by the options below):
-        \(Preset.all.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+        Presets: \(Preset.all.map(\.name).joined(separator: ", ")) (pytorch-example is the default). \
+        `vae presets` prints each one's summary and resolved settings; every setting can be overridden by the \
+        options below.
 
         The MLP presets take images of any shape: with --images FOLDER the model's input is the folder's C x H x W. \
         The run folder gets config.json, metrics.csv (epoch, train_loss, test_loss, test_loss_mean, recon, kl, \

@@ -63,6 +63,7 @@ enum Tool {
         if let folder { process.currentDirectoryURL = folder }
         var environment = ProcessInfo.processInfo.environment
         environment["VAE_DATA_DIR"] = nil
+        environment["COLUMNS"] = "100"  // help text wraps the same way in every terminal
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
