@@ -10,6 +10,7 @@ import PackageDescription
 //   VAE, Visualization -> Runs (run folders, loading models)
 //   VAE, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools -> VAECommand (the `vae` tool)
+//   every public module -> VAEToolkit (the library product's one import)
 let package = Package(
     name: "VAEToolkit",
     products: [
