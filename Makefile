@@ -34,7 +34,7 @@ test: dependencies
 # and run briefly so that the README's library lines cannot rot.
 examples: dependencies
 	$(SWIFT) build -c release --package-path Examples/TrainAndSample
-	cd Examples/TrainAndSample && .build/release/TrainAndSample ../../data/mnist 2000
+	cd Examples/TrainAndSample && .build/release/TrainAndSample 2000
 
 # The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
 fuzz: dependencies

@@ -37,7 +37,9 @@ public enum DatasetSplit: String, CaseIterable, Sendable {
 
 /// Finds a dataset's four IDX files (gzipped or raw) in an ordered list of folders:
 /// `$VAE_DATA_DIR` (itself, then its `<name>` subfolder), `./data/<name>`, the `data/<name>`
-/// folder of the checkout the executable was built in, and `/usr/share/datasets/<name>`
+/// folder of the checkout the executable was built in, the `data/<name>` folder of the toolkit's
+/// own checkout (so a package that depends on the toolkit, by path or by URL, finds the MNIST it
+/// ships: the checkout stays on disk beside the dependent's build), and `/usr/share/datasets/<name>`
 /// (Debian's dataset packages, e.g. `dataset-fashion-mnist`). A folder the user names
 /// (`--data-dir`) is the only place searched (itself, then its `<name>` subfolder): a folder
 /// that lacks a file is an error, never a silent fall-back to another copy.
@@ -59,6 +61,7 @@ public struct DatasetCatalog: Sendable {
         if let checkout = Self.checkoutOfExecutable() {
             folders.append(checkout.appendingPathComponent("data").appendingPathComponent(name.rawValue))
         }
+        folders.append(Self.toolkitCheckout.appendingPathComponent("data").appendingPathComponent(name.rawValue))
         folders.append(URL(fileURLWithPath: "/usr/share/datasets").appendingPathComponent(name.rawValue))
         var seen = Set<String>()
         return folders.filter { seen.insert($0.standardizedFileURL.path).inserted }
@@ -74,6 +77,12 @@ public struct DatasetCatalog: Sendable {
         }
         return nil
     }
+
+    /// The toolkit's own checkout, where this file was compiled from (`Sources/Datasets/` two
+    /// levels below it). Package resources would copy the 11 MB of MNIST into every build folder
+    /// and crash a program moved away from its resource bundle; the checkout is already on disk.
+    static let toolkitCheckout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The file for `baseName` in `folder`, gzipped or raw, if present.
     static func file(_ baseName: String, in folder: URL) -> URL? {

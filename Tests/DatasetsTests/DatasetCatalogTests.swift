@@ -38,6 +38,18 @@ import Testing
         }
     }
 
+    @Test func theMNISTTheToolkitShipsIsSearchedWhereverTheProgramRuns() throws {
+        // The toolkit's own checkout (derived from its sources' path, so it is the same from a
+        // dependent package) is searched, and it holds the shipped MNIST.
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("data/mnist").standardizedFileURL.path
+        let folders = DatasetCatalog().searchFolders(for: .mnist).map { $0.standardizedFileURL.path }
+        #expect(folders.contains(shipped), "\(folders)")
+        #expect(FileManager.default.fileExists(atPath: shipped + "/train-images-idx3-ubyte.gz"))
+        // A named folder is still the only place searched.
+        #expect(!DatasetCatalog(dataDirectory: URL(fileURLWithPath: "/nowhere")).searchFolders(for: .mnist).map(\.path).contains(shipped))
+    }
+
     @Test func notFoundErrorListsTheSearchedFoldersWithAHint() {
         let message = DatasetError.notFound(name: "fashion-mnist", searched: ["/a", "/b/fashion-mnist"]).localizedDescription
         #expect(message.contains("'fashion-mnist' not found") && message.contains("/a, /b/fashion-mnist"))

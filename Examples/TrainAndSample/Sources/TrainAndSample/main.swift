@@ -1,20 +1,21 @@
 // Train a VAE on MNIST for one epoch, then decode samples from the prior and write them as a PNG:
 // the library's whole path in a page. Run it from this folder:
 //
-//     swift run -c release TrainAndSample [MNIST folder] [images to train on]
+//     swift run -c release TrainAndSample [images to train on] [MNIST folder]
 //
-// The MNIST folder defaults to the copy the toolkit ships (../../data/mnist from here).
+// Without a folder the catalog finds the MNIST the toolkit ships, in the toolkit's checkout
+// (wherever the dependency lives), or Debian's packaged datasets.
 import Foundation
 import VAEToolkit
 
 let arguments = CommandLine.arguments.dropFirst()
-let dataFolder = arguments.first.map { URL(fileURLWithPath: $0) }
-    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../data/mnist").standardizedFileURL
-let trainingImages = arguments.dropFirst().first.flatMap { Int($0) } ?? 60_000
+let trainingImages = arguments.first.flatMap { Int($0) } ?? 60_000
+let dataFolder = arguments.dropFirst().first.map { URL(fileURLWithPath: $0) }
 
 do {
     // The data: MNIST's two splits as [count, 1 x 28 x 28] values in [0, 1], with labels.
     let data = try DatasetCatalog(dataDirectory: dataFolder).loadSplits(.mnist)
+    print(data.report)
     let train = data.train.prefix(trainingImages), test = data.test.prefix(1000)
 
     // The model and its training: PyTorch's example VAE (784-400-20), one epoch.
@@ -31,6 +32,6 @@ do {
     try grid.writePNG(to: URL(fileURLWithPath: "samples.png"))
     print("wrote samples.png")
 } catch {
-    print("error: \(error)")
+    print("error: \(error.localizedDescription)")
     exit(1)
 }
