@@ -1,7 +1,7 @@
 # The two commands of the README, and benchmarks. Each installs what it needs first.
 SWIFT ?= swift
 
-.PHONY: train test fuzz bench demo dependencies examples
+.PHONY: train test fuzz bench demo dependencies examples docs
 
 dependencies:
 	@bash scripts/install-dependencies.sh
@@ -29,6 +29,18 @@ test: dependencies
 	$(SWIFT) test -c release --disable-xctest
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 	$(MAKE) examples
+	$(MAKE) docs
+
+# API documentation: the DocC catalog (Sources/VAEToolkit/VAEToolkit.docc) and every public
+# module's doc comments, combined, into .build/docs (a static site: serve it with
+# `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
+# symbol link is an error.
+DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE Visualization Runs LatentTools
+docs: dependencies
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+		--enable-experimental-combined-documentation $(addprefix --target ,$(DOC_TARGETS)) \
+		--output-path .build/docs --transform-for-static-hosting --warnings-as-errors
+	@echo "documentation: .build/docs (python3 -m http.server --directory .build/docs, then /documentation/vaetoolkit)"
 
 # The example packages depend on the toolkit by path, as a user's package would; each is built
 # and run briefly so that the README's library lines cannot rot.
