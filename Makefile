@@ -45,8 +45,12 @@ docs: dependencies
 # The example packages depend on the toolkit by path, as a user's package would; each is built
 # and run briefly so that the README's library lines cannot rot.
 examples: dependencies
-	$(SWIFT) build -c release --package-path Examples/TrainAndSample
-	cd Examples/TrainAndSample && .build/release/TrainAndSample 2000
+	$(SWIFT) build -c release --product vae
+	$(SWIFT) build -c release --package-path Examples
+	cd Examples && .build/release/TrainAndSample 2000
+	rm -rf Examples/.build/example-run
+	.build/release/vae train --preset pytorch-example --epochs 1 --hidden-sizes 64 --out Examples/.build/example-run > /dev/null
+	cd Examples && .build/release/LoadAndInterpolate .build/example-run 0 1
 
 # The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
 fuzz: dependencies

@@ -1,7 +1,7 @@
 // Train a VAE on MNIST for one epoch, then decode samples from the prior and write them as a PNG:
 // the library's whole path in a page. Run it from this folder:
 //
-//     swift run -c release TrainAndSample [images to train on] [MNIST folder]
+//     swift run -c release TrainAndSample [images to train on] [MNIST folder]   (in Examples/)
 //
 // Without a folder the catalog finds the MNIST the toolkit ships, in the toolkit's checkout
 // (wherever the dependency lives), or Debian's packaged datasets.
