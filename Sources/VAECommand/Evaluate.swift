@@ -109,14 +109,9 @@ struct Evaluate: ParsableCommand {
         var iwae: ImportanceWeightedResult?
         var iwaeSeconds = 0.0
         if samples > 0 {
-            // Ctrl-C (or SIGTERM) stops the bound after the image group in progress and reports it
-            // over the images done; a second one stops at once.
-            for number in [SIGINT, SIGTERM] {
-                signal(number) { received in
-                    interruptRequested.store(true, ordering: .relaxed)
-                    signal(received, SIG_DFL)
-                }
-            }
+            // A stop signal ends the bound after the image group in progress; it is reported over
+            // the images done.
+            stopOnSignals()
             if !json {
                 print("IWAE bound, k = \(samples): progress and the time left on standard error; Ctrl-C reports the images done so far")
                 fflush(nil)

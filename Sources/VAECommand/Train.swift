@@ -8,8 +8,26 @@ import Synchronization
 import TensorCore
 import VAE
 
-/// Set by SIGINT; the training loop checks it between batches.
+/// Set by SIGINT or SIGTERM (see `stopOnSignals`); long loops check it between their steps.
 let interruptRequested = Atomic<Bool>(false)
+
+/// Ctrl-C (SIGINT) and SIGTERM (kill, systemd, schedulers) set `interruptRequested`, so the work
+/// in progress stops at its next step and reports what it has; a second one stops at once. A
+/// parent may have started us with these signals blocked (the mask is inherited): they are
+/// unblocked first.
+func stopOnSignals() {
+    var stops = sigset_t()
+    sigemptyset(&stops)
+    sigaddset(&stops, SIGINT)
+    sigaddset(&stops, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+    for number in [SIGINT, SIGTERM] {
+        signal(number) { received in
+            interruptRequested.store(true, ordering: .relaxed)
+            signal(received, SIG_DFL)
+        }
+    }
+}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -121,20 +139,8 @@ struct Train: ParsableCommand {
                 throw CommandFailure(error.localizedDescription)
             }
         }
-        // Ctrl-C (SIGINT) and SIGTERM (kill, systemd, schedulers) stop at the next batch with a
-        // checkpoint; a second one stops at once.
-        // A parent may have started us with these signals blocked (the mask is inherited).
-        var stops = sigset_t()
-        sigemptyset(&stops)
-        sigaddset(&stops, SIGINT)
-        sigaddset(&stops, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
-        for number in [SIGINT, SIGTERM] {
-            signal(number) { received in
-                interruptRequested.store(true, ordering: .relaxed)
-                signal(received, SIG_DFL)
-            }
-        }
+        // A stop signal ends the run at the next batch with a checkpoint.
+        stopOnSignals()
         for note in session.notes { print("note: \(note)") }
         let reporter = ConsoleReporter(isTerminal: isatty(STDOUT_FILENO) == 1)
         let outcome: TrainingSession.Outcome
