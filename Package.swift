@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

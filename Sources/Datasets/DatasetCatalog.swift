@@ -23,6 +23,7 @@ public enum DatasetName: String, CaseIterable, Sendable {
     }
 }
 
+/// The two splits of a dataset.
 public enum DatasetSplit: String, CaseIterable, Sendable {
     case train, test
 
@@ -44,8 +45,10 @@ public enum DatasetSplit: String, CaseIterable, Sendable {
 /// (`--data-dir`) is the only place searched (itself, then its `<name>` subfolder): a folder
 /// that lacks a file is an error, never a silent fall-back to another copy.
 public struct DatasetCatalog: Sendable {
+    /// The folder given by the user, or nil to search the standard places.
     public let dataDirectory: URL?
 
+    /// A catalog that reads from `dataDirectory` only, or (nil) searches the standard places in order.
     public init(dataDirectory: URL? = nil) {
         self.dataDirectory = dataDirectory
     }
@@ -133,6 +136,7 @@ public enum DatasetError: Error, LocalizedError, Equatable {
     case unreadable(folder: String, reason: String)
     case folder(ImageFolderError)
 
+    /// What is missing or wrong, naming the folder or file and what was expected there.
     public var errorDescription: String? {
         switch self {
         case let .notFound(name, searched):

@@ -20,6 +20,7 @@ public struct DatasetDownload: Sendable {
         }
     }
 
+    /// The SHA-256 (lowercase hex) of each of the dataset's four original files, by file name.
     public static func checksums(for name: DatasetName) -> [String: String] {
         switch name {
         case .mnist: [  // the original files (the copies shipped in data/mnist were recompressed)
@@ -37,7 +38,9 @@ public struct DatasetDownload: Sendable {
         }
     }
 
+    /// The base URLs tried in order; each file name is appended to one.
     public let mirrors: [URL]
+    /// The SHA-256 each file must have, by file name; these are the files downloaded.
     public let checksums: [String: String]
     /// Seconds without any data before a request is given up.
     public let timeout: TimeInterval
@@ -46,11 +49,13 @@ public struct DatasetDownload: Sendable {
     /// The largest file accepted, in bytes (the largest original is 26 MB).
     public let maximumBytes: Int
 
+    /// A download of a known dataset from its standard mirrors (or `mirrors`), checked against its published checksums.
     public init(name: DatasetName, mirrors: [URL]? = nil, timeout: TimeInterval = 60, deadline: TimeInterval = 900, maximumBytes: Int = 1 << 28) {
         self.init(mirrors: mirrors ?? Self.mirrors(for: name), checksums: Self.checksums(for: name), timeout: timeout, deadline: deadline,
                   maximumBytes: maximumBytes)
     }
 
+    /// A download of the files named in `checksums` from `mirrors`, each kept only when its SHA-256 matches.
     public init(mirrors: [URL], checksums: [String: String], timeout: TimeInterval = 60, deadline: TimeInterval = 900, maximumBytes: Int = 1 << 28) {
         self.mirrors = mirrors
         self.checksums = checksums
@@ -209,6 +214,7 @@ public enum DownloadError: Error, LocalizedError, Equatable {
     case failed(file: String, attempts: [String])
     case cannotWrite(path: String, reason: String)
 
+    /// The file, the mirrors tried and what went wrong with each.
     public var errorDescription: String? {
         switch self {
         case let .failed(file, attempts):

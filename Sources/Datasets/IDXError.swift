@@ -10,6 +10,7 @@ public enum IDXError: Error, LocalizedError, Equatable {
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case labelOutOfRange(file: String, index: Int, label: Int, classes: Int)
 
+    /// The file, the field and what was expected.
     public var errorDescription: String? {
         switch self {
         case let .missingFile(file):

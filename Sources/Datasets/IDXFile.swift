@@ -7,10 +7,14 @@ import Foundation
 /// dimensions), NN big-endian UInt32 dimensions, then the product of the dimensions in bytes.
 /// The reader checks the magic number and that the data length equals what the header says.
 public struct IDXFile: Equatable, Sendable {
+    /// The magic number of an unsigned-byte file with three dimensions (images).
     public static let imageMagic: UInt32 = 0x0000_0803
+    /// The magic number of an unsigned-byte file with one dimension (labels).
     public static let labelMagic: UInt32 = 0x0000_0801
 
+    /// The sizes from the header, outermost first.
     public let dimensions: [Int]
+    /// The data, row-major; its count is the product of `dimensions`.
     public let bytes: [UInt8]
 
     /// Reads `url`, gunzipping when it is gzip (zlib reads raw files unchanged), and checks the

@@ -4,16 +4,22 @@ import Foundation
 /// integer labels 0 ..< classNames.count.
 /// Shapes: `pixels` holds `count` images of `shape.count` values, one after another.
 public struct ImageDataset: Sendable {
+    /// The images' values in [0, 1], image after image, each `shape.count` values laid out as `ImageShape` says.
     public let pixels: [Float]
+    /// The shape every image shares.
     public let shape: ImageShape
+    /// The number of images.
     public let count: Int
     /// One label per image, or empty for an unlabelled dataset.
     public let labels: [Int]
     /// The class names by label (empty for an unlabelled dataset).
     public let classNames: [String]
 
+    /// Values per image, C · H · W.
     public var valuesPerImage: Int { shape.count }
+    /// Whether every image has a label.
     public var isLabelled: Bool { !labels.isEmpty }
+    /// The number of classes (0 for an unlabelled dataset).
     public var classCount: Int { classNames.count }
 
     /// `labels` empty (unlabelled) or one per image, each in 0 ..< classNames.count.

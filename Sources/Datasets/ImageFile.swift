@@ -5,8 +5,11 @@ import Persistence
 
 /// A decoded picture: 8-bit red, green, blue and alpha per pixel, row-major, non-premultiplied.
 public struct RGBAPicture: Sendable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// width · height · 4 bytes: R, G, B, A per pixel, row by row.
     public let rgba: [UInt8]
     /// What the file held, e.g. "PNG RGB with alpha", "JPEG 4:2:0".
     public let sourceFormat: String
@@ -14,13 +17,17 @@ public struct RGBAPicture: Sendable {
 
 /// Why an image file could not be decoded.
 public struct ImageFileError: Error, LocalizedError, Equatable {
+    /// The file's path.
     public let path: String
+    /// What the decoder or the checks found wrong.
     public let reason: String
 
+    /// An error about the file at `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
+    /// "PATH is not a readable image: REASON".
     public var errorDescription: String? { "\(path) is not a readable image: \(reason)" }
 }
 
@@ -32,6 +39,9 @@ public enum ImageFile {
     /// The largest image file read, in bytes.
     public static let maximumFileBytes = 1 << 30
 
+    /// Reads and decodes the PNG or JPEG file at `url` (recognised by its signature) to RGBA.
+    /// - Throws: `ImageFileError` when the file cannot be read, is neither format, is damaged, or is
+    /// larger than `maximumFileBytes` or `maximumPixels`.
     public static func read(from url: URL) throws(ImageFileError) -> RGBAPicture {
         let data: Data
         do { data = try readFile(url, maximumBytes: maximumFileBytes) } catch { throw ImageFileError(path: url.path, reason: error.reason) }

@@ -6,6 +6,7 @@ import SafeTensors
 public enum ColourMode: String, Codable, CaseIterable, Sendable {
     case grey, colour
 
+    /// 1 for grey, 3 for colour.
     public var channels: Int { self == .grey ? 1 : 3 }
 }
 
@@ -21,18 +22,25 @@ public enum ColourMode: String, Codable, CaseIterable, Sendable {
 /// ignored; every other file must be a readable PNG or JPEG, or (`skipUnreadable`) is skipped and
 /// counted.
 public struct ImageFolderOptions: Codable, Equatable, Sendable {
+    /// The folder to read.
     public var path: String
     /// The size to resize to; nil keeps the files' own size (then all must share it).
     public var height: Int?
+    /// See `height`; both are set or neither.
     public var width: Int?
+    /// Crop each picture to its largest centred region of the target's aspect ratio before
+    /// resizing (otherwise it is squeezed).
     public var centreCrop: Bool
+    /// Grey (one channel, by luminance) or colour (three).
     public var colour: ColourMode
     /// The share of the images held out as the test split when there are no train/test subfolders.
     public var testShare: Double
     /// The seed of the held-out split's permutation.
     public var splitSeed: UInt64
+    /// Skip (and count) files that cannot be decoded instead of failing on the first.
     public var skipUnreadable: Bool
 
+    /// Options for reading the folder at `path`; see the properties for what each means.
     public init(path: String, height: Int? = nil, width: Int? = nil, centreCrop: Bool = false, colour: ColourMode = .colour,
                 testShare: Double = 0.1, splitSeed: UInt64 = 1, skipUnreadable: Bool = false) {
         (self.path, self.height, self.width, self.centreCrop, self.colour) = (path, height, width, centreCrop, colour)
@@ -62,17 +70,24 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
 
 /// A folder dataset could not be read.
 public struct ImageFolderError: Error, LocalizedError, Equatable {
+    /// What was wrong, naming the file or folder.
     public let message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var errorDescription: String? { message }
 }
 
 /// Both splits of a dataset with what identifies it: where it was read from and the SHA-256 of
 /// its files (for a folder: one hash over every file's relative path and content hash).
 public struct LoadedDataset: Sendable {
+    /// The training split.
     public let train: ImageDataset
+    /// The test split.
     public let test: ImageDataset
+    /// Where the data was read from.
     public let folder: String
+    /// SHA-256 of the data's files by name (for a folder, one entry over all of its files).
     public let checksums: [String: String]
     /// A sentence on how it was read (files, skips, decoding speed or the cache), for the console.
     public let report: String
@@ -108,6 +123,10 @@ public enum ImageFolder {
         var classNames: [String]
     }
 
+    /// Reads the folder `options` names, from the cache when nothing changed, and splits it.
+    /// - Throws: `ImageFolderError` naming the file or folder at fault: a missing or empty folder, an
+    /// unreadable image (unless skipped), images of different sizes with no size given, too few images
+    /// for a test split.
     public static func load(_ options: ImageFolderOptions, cacheFolder: URL? = defaultCacheFolder) throws(ImageFolderError) -> LoadedDataset {
         if let problem = options.problems.first { throw ImageFolderError("\(options.path): \(problem)") }
         let root = URL(fileURLWithPath: options.path).standardizedFileURL

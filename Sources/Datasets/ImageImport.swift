@@ -4,11 +4,13 @@ import Foundation
 public struct ImportedImage: Sendable {
     /// side x side intensities in [0, 1], row-major, light ink on a dark ground.
     public let pixels: [Float]
+    /// The image's width and height.
     public let side: Int
     /// What was done, e.g. "640x480 RGB -> grey by luminance; inverted (light background);
     /// ink 300x400 scaled to 15x20, centred by mass in 28x28".
     public let conversion: String
 
+    /// An imported image and how it was made.
     public init(pixels: [Float], side: Int, conversion: String) {
         precondition(pixels.count == side * side, "an imported image needs \(side)x\(side) pixels, got \(pixels.count)")
         (self.pixels, self.side, self.conversion) = (pixels, side, conversion)
@@ -27,6 +29,9 @@ public enum ImageImport {
     /// Levels above this fraction of the brightest level count as ink when finding the bounding box.
     public static let inkThreshold: Float = 0.2
 
+    /// Converts a picture to an MNIST-style image: inverted when the ground is light, cropped to its
+    /// ink's bounding box, scaled to fit `box` x `box` keeping its aspect ratio, and placed by its centre
+    /// of mass in a `side` x `side` frame, as MNIST's digits were made.
     public static func convert(_ picture: PNGPicture, side: Int = 28, box: Int = 20) -> ImportedImage {
         precondition(side > 0 && box > 0 && box <= side, "need 0 < box <= side, got box \(box), side \(side)")
         let (width, height) = (picture.width, picture.height)

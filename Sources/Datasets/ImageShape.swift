@@ -2,10 +2,14 @@
 /// blue). Values are stored planar, channel after channel, each channel row-major:
 /// value (c, y, x) is at index (c · height + y) · width + x.
 public struct ImageShape: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// Channels: 1 (grey) or 3 (red, green, blue).
     public var channels: Int
+    /// Rows.
     public var height: Int
+    /// Columns.
     public var width: Int
 
+    /// A shape of `channels` planes of `height` x `width`; see `isValid` for the shapes datasets accept.
     public init(channels: Int, height: Int, width: Int) {
         (self.channels, self.height, self.width) = (channels, height, width)
     }
@@ -20,6 +24,7 @@ public struct ImageShape: Codable, Hashable, Sendable, CustomStringConvertible {
     public var count: Int { channels * height * width }
     /// Pixels per channel, H · W.
     public var pixels: Int { height * width }
+    /// Whether the shape is one the toolkit handles: 1 or 3 channels, each side 1 to 4096.
     public var isValid: Bool { (channels == 1 || channels == 3) && height > 0 && width > 0 && height <= 4096 && width <= 4096 }
 
     /// "1x28x28".

@@ -4,7 +4,9 @@ import Persistence
 
 /// A picture read from a PNG file, as grey levels (0 black, 255 white), with what it was.
 public struct PNGPicture: Equatable, Sendable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
     /// Row-major grey levels; colour is converted by luminance, transparency composited on white.
     public let grey: [UInt8]
@@ -14,19 +16,25 @@ public struct PNGPicture: Equatable, Sendable {
 
 /// A PNG file could not be read.
 public struct PNGError: Error, LocalizedError, Equatable {
+    /// The file's path.
     public let path: String
+    /// What libpng or the checks found wrong.
     public let reason: String
 
+    /// An error about the file at `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
 
+    /// "PATH is not a readable PNG file: REASON".
     public var errorDescription: String? { "\(path) is not a readable PNG file: \(reason)" }
 }
 
 /// Reads PNG files of any colour type and bit depth through libpng's simplified API.
 public enum PNGFile {
+    /// Reads and decodes the PNG file at `url` to grey levels.
+    /// - Throws: `PNGError` when the file cannot be opened, is not a PNG, or is damaged.
     public static func read(from url: URL) throws(PNGError) -> PNGPicture {
         let data: Data
         do { data = try readFile(url, maximumBytes: ImageFile.maximumFileBytes) } catch { throw PNGError(path: url.path, reason: error.reason) }

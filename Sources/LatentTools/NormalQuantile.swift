@@ -4,8 +4,10 @@ import Foundation
 /// approximation (relative error < 1.2e-9) refined by one Halley step on Φ(x) = ½ erfc(−x/√2),
 /// so it is exact to double rounding in practice.
 public enum NormalQuantile {
+    /// Φ⁻¹(p); see `quantile(_:)`.
     public static func callAsFunction(_ p: Double) -> Double { quantile(p) }
 
+    /// Φ⁻¹(p), the standard normal's quantile; p must be in (0, 1) (a precondition).
     public static func quantile(_ p: Double) -> Double {
         precondition(p > 0 && p < 1, "the normal quantile needs 0 < p < 1, got \(p)")
         let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]

@@ -7,6 +7,7 @@ import Foundation
 /// Each component's sign is fixed so that its largest-magnitude entry is positive, so the same
 /// data always gives the same picture.
 public struct PrincipalComponents: Sendable {
+    /// The data's dimension.
     public let dimension: Int
     /// The mean row, [dimension].
     public let mean: [Double]

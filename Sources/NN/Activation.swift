@@ -4,6 +4,7 @@ import TensorCore
 public enum Activation: String, Sendable, CaseIterable, Codable {
     case relu, elu, softplus, tanh, sigmoid, identity
 
+    /// The activation applied elementwise; differentiable.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         switch self {
         case .relu: x.relu()

@@ -5,11 +5,17 @@ import TensorCore
 /// Shapes: images [N, in, H, W] (or channel-blocked, see `ImageLayout`) -> [N, out, H', W'] with
 /// H' = ⌊(H + 2 padding − kH) / stride⌋ + 1, in the layout oneDNN writes (`Flatten` makes it planar).
 public final class Conv2D: Module {
+    /// The filters, [out, in, kH, kW] (PyTorch's layout).
     public let weight: Tensor
+    /// The bias, [out], or nil.
     public let bias: Tensor?
+    /// The step between applications of the filter.
     public let stride: SpatialPair
+    /// Zeros added on each side of the input.
     public let padding: SpatialPair
 
+    /// A convolution from `inputChannels` to `outputChannels` with a `kernel`-sized filter,
+    /// initialised by `initializer` (PyTorch's `Conv2d` rule by default: uniform ±1/√(in · kH · kW)) from `generator`.
     public init(inputChannels: Int, outputChannels: Int, kernel: SpatialPair, stride: SpatialPair = SpatialPair(1),
                 padding: SpatialPair = SpatialPair(0), bias: Bool = true, initializer: Initializer = .pytorchDefault,
                 using generator: inout RandomGenerator) {
@@ -25,10 +31,14 @@ public final class Conv2D: Module {
         self.padding = padding
     }
 
+    /// Channels in.
     public var inputChannels: Int { weight.shape[1] }
+    /// Channels out.
     public var outputChannels: Int { weight.shape[0] }
+    /// The filter's height and width.
     public var kernel: SpatialPair { SpatialPair(weight.shape[2], weight.shape[3]) }
 
+    /// [N, in, H, W] -> [N, out, H', W'] through oneDNN; differentiable in x, weight and bias.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.convolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding)
     }
@@ -39,12 +49,19 @@ public final class Conv2D: Module {
 /// Shapes: images [N, in, H, W] -> [N, out, H', W'] with
 /// H' = (H − 1) stride − 2 padding + kH + output padding.
 public final class ConvTranspose2D: Module {
+    /// The filters, [in, out, kH, kW] (PyTorch's layout for a transposed convolution).
     public let weight: Tensor
+    /// The bias, [out], or nil.
     public let bias: Tensor?
+    /// The upsampling step.
     public let stride: SpatialPair
+    /// Rows and columns removed from each side of the full output.
     public let padding: SpatialPair
+    /// Rows and columns added on the bottom and right of the output (to reach an exact size).
     public let outputPadding: SpatialPair
 
+    /// A transposed convolution from `inputChannels` to `outputChannels`, initialised as PyTorch's
+    /// `ConvTranspose2d` is by default (fan-in from the output channels) from `generator`.
     public init(inputChannels: Int, outputChannels: Int, kernel: SpatialPair, stride: SpatialPair = SpatialPair(1),
                 padding: SpatialPair = SpatialPair(0), outputPadding: SpatialPair = SpatialPair(0), bias: Bool = true,
                 initializer: Initializer = .pytorchDefault, using generator: inout RandomGenerator) {
@@ -62,10 +79,14 @@ public final class ConvTranspose2D: Module {
         self.outputPadding = outputPadding
     }
 
+    /// Channels in.
     public var inputChannels: Int { weight.shape[0] }
+    /// Channels out.
     public var outputChannels: Int { weight.shape[1] }
+    /// The filter's height and width.
     public var kernel: SpatialPair { SpatialPair(weight.shape[2], weight.shape[3]) }
 
+    /// [N, in, H, W] -> [N, out, H', W'] through oneDNN; differentiable in x, weight and bias.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.transposedConvolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding)
     }

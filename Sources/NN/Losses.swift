@@ -119,7 +119,9 @@ public enum ProbabilityClamp: Sendable, Equatable {
     /// Keras: p is clipped to [epsilon, 1 - epsilon] (1e-7); no gradient outside.
     case probability(epsilon: Float)
 
+    /// PyTorch's `binary_cross_entropy`: log p and log(1 − p) clamped at −100.
     public static let pytorch = ProbabilityClamp.logarithm(floor: -100)
+    /// Keras's `binary_crossentropy`: p clipped to [1e-7, 1 − 1e-7].
     public static let keras = ProbabilityClamp.probability(epsilon: 1e-7)
 }
 

@@ -7,6 +7,7 @@ import TensorCore
 /// `layers.0.bias`). The keys drive checkpoints, optimizers and error messages, so a subclass
 /// needs no registration code. Optional properties count when they hold a value.
 open class Module {
+    /// A module with no parameters of its own; subclasses declare theirs as stored properties.
     public init() {}
 
     /// Every parameter with its dotted key, in declaration order. A subclass may override this

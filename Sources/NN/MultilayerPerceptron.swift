@@ -3,7 +3,9 @@ import TensorCore
 /// Linear layers with an activation after each but the last.
 /// Shapes: x [batch, sizes.first] -> [batch, sizes.last]. Keys: `layers.0.weight`, ...
 public final class MultilayerPerceptron: Module {
+    /// The linear layers, first to last.
     public let layers: [Linear]
+    /// The activation after every layer but the last.
     public let activation: Activation
 
     /// `sizes` = [input, hidden..., output].
@@ -16,6 +18,7 @@ public final class MultilayerPerceptron: Module {
         self.activation = activation
     }
 
+    /// [batch, sizes.first] -> [batch, sizes.last]; differentiable.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
         for (index, layer) in layers.enumerated() {

@@ -4,8 +4,10 @@ import TensorCore
 /// H, then W), so a following `Linear` has the weights `torch.nn.Flatten` would give it. Other
 /// tensors [N, ...] -> [N, product of the rest].
 public final class Flatten: Module {
+    /// A flattening layer (it has no parameters).
     public override init() {}
 
+    /// [N, ...] -> [N, product of the rest], planar for image batches; differentiable.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank >= 1, "Flatten needs a batch axis, got a scalar")
         let rows = x.imageLayout != nil ? x.planarImages() : x
@@ -16,13 +18,16 @@ public final class Flatten: Module {
 /// Rows to a per-item shape: [N, product of `shape`] -> [N] + `shape` (e.g. a dense layer's
 /// output to [N, C, H, W] images). The values are shared, not copied.
 public final class Reshape: Module {
+    /// The per-item shape produced.
     public let shape: [Int]
 
+    /// A layer reshaping rows to `shape` per item.
     public init(_ shape: [Int]) {
         precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Reshape needs positive sizes, got \(shape)")
         self.shape = shape
     }
 
+    /// [N, product of `shape`] -> [N] + `shape`, sharing the values; differentiable.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.reshaped(to: [x.shape[0]] + shape)
     }

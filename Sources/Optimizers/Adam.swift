@@ -5,15 +5,21 @@ import TensorCore
 /// p ← p - (η / (1 - β₁ᵗ)) · m / (√v / √(1 - β₂ᵗ) + ε).
 /// Defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (PyTorch's and Keras's).
 public final class Adam: Optimizer {
+    /// The packed parameters.
     public let parameters: ParameterPack
+    /// η.
     public var learningRate: Float
+    /// β₁, the first moment's decay.
     public let beta1: Float
+    /// β₂, the second moment's decay.
     public let beta2: Float
+    /// ε.
     public let epsilon: Float
     private let firstMoment: StateBuffer
     private let secondMoment: StateBuffer
     private var steps = 0
 
+    /// An optimizer over `parameters` (packed into one buffer).
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         self.parameters = ParameterPack(parameters)
         self.learningRate = learningRate
@@ -24,6 +30,7 @@ public final class Adam: Optimizer {
         secondMoment = StateBuffer(count: self.parameters.count)
     }
 
+    /// One Adam update of every parameter in one pass (the AVX-512 kernel where the processor has it).
     public func step() {
         steps += 1
         let t = Double(steps)
@@ -46,10 +53,14 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// The scalars of one update, with the bias corrections folded in: the step size η / (1 − β₁ᵗ)
+    /// and 1 / √(1 − β₂ᵗ).
     public struct Coefficients {
+        /// The coefficients of one step.
         public init(beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, inverseRootCorrection2: Float) {
             (self.beta1, self.beta2, self.epsilon, self.stepSize, self.inverseRootCorrection2) = (beta1, beta2, epsilon, stepSize, inverseRootCorrection2)
         }
+        /// β₁, β₂, ε, η / (1 − β₁ᵗ) and 1 / √(1 − β₂ᵗ).
         public let beta1, beta2, epsilon, stepSize, inverseRootCorrection2: Float
     }
 
@@ -99,10 +110,13 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// The moments ("first_moment", "second_moment") and the step count.
     public var state: OptimizerState {
         OptimizerState(step: steps, buffers: ["first_moment": firstMoment.values, "second_moment": secondMoment.values])
     }
 
+    /// Restores a state saved by `state`.
+    /// - Throws: `OptimizerStateError` when a buffer is missing or of the wrong length.
     public func restore(_ state: OptimizerState) throws(OptimizerStateError) {
         try firstMoment.restore(state.buffers["first_moment"], name: "first_moment")
         try secondMoment.restore(state.buffers["second_moment"], name: "second_moment")

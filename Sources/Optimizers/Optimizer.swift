@@ -7,6 +7,7 @@ import TensorCore
 public protocol Optimizer: AnyObject {
     /// The packed parameters; `parameters.zeroGradients()` clears every gradient.
     var parameters: ParameterPack { get }
+    /// η, the step size; may be changed between steps (a schedule).
     var learningRate: Float { get set }
     /// Applies one update from the accumulated gradients.
     func step()
@@ -17,22 +18,29 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    /// Clears every parameter's gradient before the next backward pass (a mark, not a pass over memory).
     public func zeroGradients() { parameters.zeroGradients() }
 }
 
 /// An optimizer's moments and step count, by name.
 public struct OptimizerState: Equatable, Sendable {
+    /// The number of updates applied.
     public var step: Int
+    /// The optimizer's per-parameter buffers (flat, in the pack's order) by name, e.g. "first_moment".
     public var buffers: [String: [Float]]
 
+    /// A state of `step` updates with `buffers`.
     public init(step: Int, buffers: [String: [Float]]) {
         self.step = step
         self.buffers = buffers
     }
 }
 
+/// A saved optimizer state does not fit the optimizer: a missing buffer, a wrong length, a negative step.
 public struct OptimizerStateError: Error, Equatable, CustomStringConvertible {
+    /// What does not fit.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 

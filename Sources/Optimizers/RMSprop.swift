@@ -4,13 +4,18 @@ import TensorCore
 /// PyTorch's defaults are α = 0.99, ε = 1e-8 (η = 1e-2); Keras's are ρ = 0.9, ε = 1e-7
 /// (η = 1e-3), reachable with `RMSprop.keras(parameters:)` or the initialiser's arguments.
 public final class RMSprop: Optimizer {
+    /// The packed parameters.
     public let parameters: ParameterPack
+    /// η.
     public var learningRate: Float
+    /// α, the square average's decay (Keras's ρ).
     public let alpha: Float
+    /// ε, added to the root of the square average.
     public let epsilon: Float
     private let squareAverage: StateBuffer
     private var steps = 0
 
+    /// An optimizer over `parameters` (packed into one buffer) with PyTorch's defaults.
     public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
         self.parameters = ParameterPack(parameters)
         self.learningRate = learningRate
@@ -24,6 +29,7 @@ public final class RMSprop: Optimizer {
         RMSprop(parameters: parameters, learningRate: learningRate, alpha: 0.9, epsilon: 1e-7)
     }
 
+    /// v ← α v + (1 − α) g²; p ← p − η g / (√v + ε).
     public func step() {
         let (a, c) = (FloatVector(repeating: alpha), FloatVector(repeating: 1 - alpha))
         let (lr, eps) = (FloatVector(repeating: learningRate), FloatVector(repeating: epsilon))
@@ -38,8 +44,11 @@ public final class RMSprop: Optimizer {
         steps += 1
     }
 
+    /// The square average ("square_average") and the step count.
     public var state: OptimizerState { OptimizerState(step: steps, buffers: ["square_average": squareAverage.values]) }
 
+    /// Restores a state saved by `state`.
+    /// - Throws: `OptimizerStateError` when a buffer is missing or of the wrong length.
     public func restore(_ state: OptimizerState) throws(OptimizerStateError) {
         try squareAverage.restore(state.buffers["square_average"], name: "square_average")
         steps = state.step

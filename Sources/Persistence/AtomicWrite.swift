@@ -5,9 +5,12 @@ import Glibc
 
 /// A file could not be written.
 public struct FileWriteError: Error, LocalizedError, Equatable {
+    /// The file's path.
     public let path: String
+    /// Why, in words a user can act on.
     public let reason: String
 
+    /// "cannot write PATH: REASON".
     public var errorDescription: String? { "cannot write \(path): \(reason)" }
 }
 

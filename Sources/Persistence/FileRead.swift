@@ -6,14 +6,18 @@ import Glibc
 /// A file could not be read. `reason` says why in words a user can act on ("no such file",
 /// "it is a folder, not a file", "permission denied", "it is larger than ... bytes").
 public struct FileReadError: Error, LocalizedError, Equatable {
+    /// The file's path.
     public let path: String
+    /// Why, in words a user can act on.
     public let reason: String
 
+    /// An error about the file at `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
 
+    /// "cannot read PATH: REASON".
     public var errorDescription: String? { "cannot read \(path): \(reason)" }
 }
 

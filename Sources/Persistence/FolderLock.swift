@@ -9,6 +9,7 @@ public enum FolderLockError: Error, LocalizedError, Equatable {
     case inUse(path: String, process: Int32?)
     case failed(path: String, reason: String)
 
+    /// The folder and, for `.inUse`, the process that holds it.
     public var errorDescription: String? {
         switch self {
         case let .inUse(path, process):
@@ -24,10 +25,15 @@ public enum FolderLockError: Error, LocalizedError, Equatable {
 /// process: the kernel drops it when the process ends, however it ends, so a killed run never
 /// leaves a folder locked). A second process asking for it gets `.inUse` at once.
 public final class FolderLock {
+    /// The lock file's name inside the folder.
     public static let fileName = ".lock"
+    /// The locked folder.
     public let folder: URL
     private var descriptor: Int32
 
+    /// Takes the lock of `folder` (creating its lock file), held until this object is released.
+    /// - Throws: `FolderLockError.inUse` at once when another process holds it; `.failed` when the
+    /// lock file cannot be created.
     public init(_ folder: URL) throws(FolderLockError) {
         self.folder = folder
         let path = folder.appendingPathComponent(Self.fileName).path

@@ -4,6 +4,7 @@ import Visualization
 /// sampled z, test with z = μ), on the right its two terms (reconstruction and KL, train and
 /// test), all per epoch from `metrics.csv`.
 public enum LearningCurves {
+    /// The two plots of the learning curves from `rows`, titled `title`.
     public static func figure(_ rows: [MetricsRow], title: String) -> PlotRow {
         let palette = Colour.qualitative
         func series(_ name: String, _ value: (MetricsRow) -> Double, colour: Int, dashed: Bool = false) -> LinePlot.Series {

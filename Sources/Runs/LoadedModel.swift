@@ -9,10 +9,12 @@ import VAE
 /// (its architecture in the metadata), or a file made elsewhere with PyTorch's example names
 /// (layer sizes read off the tensor shapes, the rest from a preset). Any model kind.
 public struct LoadedModel {
+    /// The model, with the loaded weights.
     public let model: any VariationalModel
     /// The run's settings (dataset, binarisation, seed, ...); for a bare model file, the preset's
     /// with the file's architecture.
     public let configuration: TrainingConfiguration
+    /// The weights file read.
     public let modelFile: URL
     /// The run folder, when the model came from one.
     public let run: RunFolder?
@@ -51,9 +53,11 @@ public struct LoadedModel {
                 throw .invalidFile(path: modelURL.path, reason: "it holds neither this tool's names nor PyTorch's example names (fc1, fc21, fc22, fc3, fc4); its tensors are: \(file.tensors.keys.sorted().joined(separator: ", "))")
             }
         }
-        if let problem = configuration.model.problems.first { throw .invalidFile(path: modelURL.path, reason: "its recorded architecture is not usable: \(problem)") }
         var generator = RandomGenerator(seed: 0)
-        let model = configuration.model.makeModel(using: &generator)
+        let model: any VariationalModel
+        do { model = try configuration.model.makeModel(using: &generator) } catch {
+            throw .invalidFile(path: modelURL.path, reason: "its recorded architecture is not usable: \(error.message)")
+        }
         do { try model.load(file, fileName: modelURL.path) } catch {
             if case .nonFiniteValue = error { throw .unreadableModel(error) }
             throw .invalidFile(path: modelURL.path, reason: "it does not fit the \(configuration.model.architectureName) architecture\(run.map { " recorded in \($0.configuration.path)" } ?? ""): \(error.reason)")

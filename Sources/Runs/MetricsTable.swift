@@ -11,20 +11,32 @@ import Persistence
 /// own loss terms or figures adds columns after these, in name order (design B:
 /// `train_classifier_cross_entropy`, `validation_accuracy`, `validation_reconstruction_mse`).
 public struct MetricsRow: Equatable, Sendable {
+    /// The epoch, from 1.
     public var epoch: Int
+    /// `train_loss`: the mean negative ELBO over the epoch's batches.
     public var trainLoss: Double
+    /// `test_loss`: the test negative ELBO with one sampled z per image.
     public var testLoss: Double
+    /// `test_loss_mean`: the test negative ELBO with z = μ.
     public var testLossMean: Double
+    /// `recon`: the training reconstruction term.
     public var reconstruction: Double
+    /// `kl`: the training KL term.
     public var kl: Double
+    /// `test_recon`: the test reconstruction term (sampled z).
     public var testReconstruction: Double
+    /// `test_kl`: the test KL term.
     public var testKL: Double
+    /// `seconds`: the training part of the epoch.
     public var seconds: Double
+    /// `images_per_second`: training throughput.
     public var imagesPerSecond: Double
+    /// `eval_seconds`: the test evaluation.
     public var evaluationSeconds: Double
     /// The model's own columns by name (lower case, words joined by "_").
     public var extra: [String: Double]
 
+    /// One epoch's figures; `extra` holds the model's own columns.
     public init(epoch: Int, trainLoss: Double, testLoss: Double, testLossMean: Double, reconstruction: Double, kl: Double,
                 testReconstruction: Double, testKL: Double, seconds: Double, imagesPerSecond: Double, evaluationSeconds: Double,
                 extra: [String: Double] = [:]) {
@@ -42,6 +54,7 @@ public struct MetricsRow: Equatable, Sendable {
         self.evaluationSeconds = evaluationSeconds
     }
 
+    /// The fixed columns' header line.
     public static let header = "epoch,train_loss,test_loss,test_loss_mean,recon,kl,test_recon,test_kl,seconds,images_per_second,eval_seconds"
 
     var csvLine: String {
@@ -58,12 +71,15 @@ public struct MetricsRow: Equatable, Sendable {
 
 /// `metrics.csv`: a header and one line per finished epoch, rewritten atomically after each.
 public enum MetricsTable {
+    /// The file's text: the header (with the extra columns' names) and one line per row.
     public static func encode(_ rows: [MetricsRow]) -> String {
         let extra = rows.last.map { $0.extra.keys.sorted() } ?? []
         let header = ([MetricsRow.header] + extra).joined(separator: ",")
         return ([header] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
     }
 
+    /// Writes `rows` to `url` atomically.
+    /// - Throws: `FileWriteError` when the file cannot be written.
     public static func write(_ rows: [MetricsRow], to url: URL) throws(FileWriteError) {
         try writeAtomically(Data(encode(rows).utf8), to: url)
     }
@@ -109,10 +125,13 @@ public enum MetricsTable {
 public struct MetricsTableError: Error, Equatable, CustomStringConvertible {
     /// 1-based.
     public let line: Int
+    /// What is wrong with the line.
     public let reason: String
+    /// An error at `line` (1-based).
     public init(line: Int, reason: String) {
         self.line = line
         self.reason = reason
     }
+    /// "line N: REASON".
     public var description: String { "line \(line): \(reason)" }
 }

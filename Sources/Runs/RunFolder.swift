@@ -10,12 +10,17 @@ import VAE
 
 /// What a run folder records about how it was made (`config.json`).
 public struct RunRecord: Codable, Equatable, Sendable {
+    /// The program that made the run.
     public var tool = "vae"
+    /// Its version.
     public var version = ToolVersion.current
+    /// The resolved training configuration (model, data, optimizer, seed).
     public var configuration: TrainingConfiguration
     /// The folder the dataset was read from, and the SHA-256 of each of its four files.
     public var datasetFolder: String
+    /// The SHA-256 of each dataset file, by name.
     public var datasetSHA256: [String: String]
+    /// The threads the matrix libraries used.
     public var blasThreads: Int
     /// The dataset's class names by label (empty for an unlabelled one; nil in records of earlier versions).
     public var classNames: [String]?
@@ -24,6 +29,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// The two round differently, so a run reproduces to the digit only with the same one.
     public var fp32MatrixLibrary: String?
 
+    /// A record of a run starting now, with this process's fp32 matrix library.
     public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int,
                 classNames: [String]? = nil) {
         self.configuration = configuration
@@ -45,22 +51,33 @@ public struct RunRecord: Codable, Equatable, Sendable {
 ///     learning-curves.png/.svg    loss per epoch (train, test) and its two terms
 ///     .lock                       held (flock) by the one process writing the folder; its id
 public struct RunFolder: Sendable {
+    /// The folder.
     public let url: URL
 
+    /// The run folder at `url` (nothing is read or created).
     public init(_ url: URL) { self.url = url }
 
+    /// `config.json`.
     public var configuration: URL { url.appendingPathComponent("config.json") }
+    /// `metrics.csv`.
     public var metrics: URL { url.appendingPathComponent("metrics.csv") }
+    /// `model.safetensors`.
     public var model: URL { url.appendingPathComponent("model.safetensors") }
+    /// `checkpoint.safetensors`.
     public var checkpoint: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    /// `reconstructions/`.
     public var reconstructions: URL { url.appendingPathComponent("reconstructions") }
+    /// `learning-curves.png`.
     public var learningCurves: URL { url.appendingPathComponent("learning-curves.png") }
+    /// `learning-curves.svg`.
     public var learningCurvesSVG: URL { url.appendingPathComponent("learning-curves.svg") }
 
+    /// `reconstructions/epoch-NNN.png` for `epoch`.
     public func reconstruction(epoch: Int) -> URL {
         reconstructions.appendingPathComponent(String(format: "epoch-%03d.png", epoch))
     }
 
+    /// Whether the folder exists.
     public var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
 
     /// What a folder holds, as far as training is concerned.
@@ -111,6 +128,8 @@ public struct RunFolder: Sendable {
         }
     }
 
+    /// Creates the folder and its `reconstructions/` subfolder.
+    /// - Throws: `RunError.cannotWrite` naming the folder.
     public func create() throws(RunError) {
         do {
             try FileManager.default.createDirectory(at: reconstructions, withIntermediateDirectories: true)
@@ -119,6 +138,8 @@ public struct RunFolder: Sendable {
         }
     }
 
+    /// Writes `config.json` atomically.
+    /// - Throws: `RunError.cannotWrite` naming the file.
     public func writeRecord(_ record: RunRecord) throws(RunError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -164,6 +185,8 @@ public struct RunFolder: Sendable {
         return record
     }
 
+    /// Reads and validates `metrics.csv`.
+    /// - Throws: `RunError` naming the file and the line at fault.
     public func readMetrics() throws(RunError) -> [MetricsRow] {
         guard FileManager.default.fileExists(atPath: metrics.path) else { return [] }
         let data: Data
@@ -191,6 +214,7 @@ public enum RunError: Error, LocalizedError, Equatable {
     case checkpoint(String)
     case nonFiniteLoss(String, keptCheckpoint: String?)
 
+    /// The file or folder and what went wrong.
     public var errorDescription: String? {
         switch self {
         case let .notARun(path, reason):

@@ -8,8 +8,12 @@ import Visualization
 
 /// What a training session tells the person watching it.
 public protocol TrainingReporter: AnyObject {
+    /// The session is about to train its first batch (fresh or resumed).
     func started(_ session: TrainingSession)
+    /// A batch finished: `done` of `total` batches of `epoch` (from 1), with the epoch's mean
+    /// loss per image so far.
     func batch(epoch: Int, done: Int, total: Int, runningLoss: Double)
+    /// An epoch finished, was evaluated and written: its line of `metrics.csv`.
     /// `figures`: the model's own figures on the validation images (design B's accuracy), if any.
     func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession)
 }
@@ -19,9 +23,13 @@ public protocol TrainingReporter: AnyObject {
 /// an interrupted run loses at most the batches since the last write, and `resume` continues
 /// with the same numbers.
 public final class TrainingSession {
+    /// The run folder written.
     public let folder: RunFolder
+    /// The trainer, holding the model, the optimizer and the progress.
     public let trainer: Trainer
+    /// What `config.json` records.
     public let record: RunRecord
+    /// The finished epochs' figures, as `metrics.csv` holds them.
     public private(set) var rows: [MetricsRow]
     /// Where a resumed session started (nil for a new one).
     public let resumedFrom: TrainingProgress?
@@ -32,6 +40,7 @@ public final class TrainingSession {
     /// This process's hold on the folder: one writer per run folder.
     private let lock: FolderLock
 
+    /// How `run` ended.
     public enum Outcome: Equatable {
         case finished
         /// Stopped between batches; the checkpoint holds the position.

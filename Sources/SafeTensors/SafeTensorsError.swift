@@ -14,6 +14,7 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable {
     case writeFailed(file: String, reason: String)
     case nonFiniteValue(file: String, tensor: String, index: Int, value: Float)
 
+    /// The file, the tensor or field, and what was expected.
     public var errorDescription: String? {
         switch self {
         case let .unreadable(file, reason):

@@ -9,10 +9,14 @@ import Persistence
 /// `"__metadata__"` of string pairs), padded with spaces to a multiple of 8; then the data,
 /// little-endian, row-major, each tensor at its offsets relative to the start of the data.
 public struct SafeTensorsFile: Equatable {
+    /// One tensor: its shape and float32 values.
     public struct Entry: Equatable {
+        /// The sizes, outermost first.
         public var shape: [Int]
+        /// The values, row-major; as many as the shape's product.
         public var values: [Float]
 
+        /// A tensor of `shape` holding `values`.
         public init(shape: [Int], values: [Float]) {
             precondition(shape.reduce(1, *) == values.count, "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
             self.shape = shape
@@ -20,9 +24,12 @@ public struct SafeTensorsFile: Equatable {
         }
     }
 
+    /// The tensors by name.
     public var tensors: [String: Entry]
+    /// The header's `__metadata__` string pairs.
     public var metadata: [String: String]
 
+    /// A file holding `tensors` and `metadata`.
     public init(tensors: [String: Entry] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
@@ -69,6 +76,9 @@ public struct SafeTensorsFile: Equatable {
 
     // MARK: - Reading
 
+    /// Reads and validates a safetensors file: the header's JSON, every entry's dtype, shape and offsets,
+    /// and (F32 only here) that every value is finite.
+    /// - Throws: `SafeTensorsError` naming the file, the tensor and what was wrong.
     public static func read(from url: URL) throws(SafeTensorsError) -> SafeTensorsFile {
         let data: Data
         do { data = try readFile(url) } catch { throw .unreadable(file: url.path, reason: error.reason) }

@@ -27,6 +27,7 @@ public enum BLAS {
     /// caller (the usual case) never waits; several callers take turns.
     private static let library = Mutex<Bool>(false)  // true once tuned
 
+    /// The number of threads OpenBLAS uses now.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// Makes OpenBLAS fit this processor and this program, once, before the first multiply.

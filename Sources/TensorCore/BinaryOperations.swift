@@ -179,17 +179,32 @@ extension Tensor {
         return y
     }
 
+    /// a + b, elementwise with broadcasting: shapes equal, or one side a scalar, a row `[C]` or
+    /// `[1, C]`, or a column `[R, 1]` of the other's `[R, C]`. Differentiable in both; a broadcast
+    /// side's gradient is summed down to its shape.
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(a, b, .add) }
+    /// a − b, elementwise with the broadcasting of `+`; differentiable in both.
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(a, b, .subtract) }
+    /// a · b, elementwise (not a matrix product: see `matmul`) with the broadcasting of `+`;
+    /// differentiable in both.
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(a, b, .multiply) }
+    /// a / b, elementwise with the broadcasting of `+`; differentiable in both.
     public static func / (a: Tensor, b: Tensor) -> Tensor { binary(a, b, .divide) }
 
+    /// a + b for every element of a.
     public static func + (a: Tensor, b: Float) -> Tensor { binary(a, Tensor(b), .add) }
+    /// a − b for every element of a.
     public static func - (a: Tensor, b: Float) -> Tensor { binary(a, Tensor(b), .subtract) }
+    /// a · b for every element of a.
     public static func * (a: Tensor, b: Float) -> Tensor { binary(a, Tensor(b), .multiply) }
+    /// a / b for every element of a.
     public static func / (a: Tensor, b: Float) -> Tensor { binary(a, Tensor(b), .divide) }
+    /// a + b for every element of b.
     public static func + (a: Float, b: Tensor) -> Tensor { binary(Tensor(a), b, .add) }
+    /// a − b for every element of b.
     public static func - (a: Float, b: Tensor) -> Tensor { binary(Tensor(a), b, .subtract) }
+    /// a · b for every element of b.
     public static func * (a: Float, b: Tensor) -> Tensor { binary(Tensor(a), b, .multiply) }
+    /// a / b for every element of b.
     public static func / (a: Float, b: Tensor) -> Tensor { binary(Tensor(a), b, .divide) }
 }

@@ -17,12 +17,17 @@
 
 /// A height and a width (strides, paddings, kernel sizes).
 public struct SpatialPair: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Along the rows.
     public var height: Int
+    /// Along the columns.
     public var width: Int
 
+    /// A pair of a height and a width.
     public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+    /// The same size along both axes.
     public init(_ both: Int) { self.init(both, both) }
 
+    /// "3" for a square pair, "3x5" otherwise (the command line's spelling).
     public var description: String { height == width ? "\(height)" : "\(height)x\(width)" }
 }
 

@@ -8,6 +8,7 @@ public enum UnaryFunction: Sendable, Equatable {
     case elu(alpha: Float)
 }
 
+/// Forward and backward kernels of the `UnaryFunction`s over contiguous buffers.
 public enum ElementwiseKernels {
     /// y = f(x).
     public static func apply(_ function: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {

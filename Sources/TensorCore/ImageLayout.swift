@@ -17,11 +17,16 @@ public enum ImageLayout: Hashable, Sendable {
 
 /// A batch of images' logical sizes, whatever their layout.
 public struct ImageBatchSize: Hashable, Sendable {
+    /// Images in the batch (N).
     public var batch: Int
+    /// Channels per image (C).
     public var channels: Int
+    /// Rows per image (H).
     public var height: Int
+    /// Columns per image (W).
     public var width: Int
 
+    /// The sizes N, C, H, W.
     public init(batch: Int, channels: Int, height: Int, width: Int) {
         (self.batch, self.channels, self.height, self.width) = (batch, channels, height, width)
     }

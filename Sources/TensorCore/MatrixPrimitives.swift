@@ -9,7 +9,9 @@ import CDNNL
 /// A bfloat16 copy of fp32 values: the upper 16 bits of each fp32, rounded to nearest (ties to
 /// even), in pooled memory (half as many floats as values, so the buffer pool serves it).
 public struct BFloat16Buffer {
+    /// Pooled memory holding the bfloat16 values two per float.
     public let storage: TensorStorage
+    /// How many bfloat16 values it holds.
     public let count: Int
 
     /// The values of `source` rounded to bf16 by oneDNN's reorder (its `vcvtneps2bf16` kernel
@@ -27,6 +29,7 @@ public struct BFloat16Buffer {
         }
     }
 
+    /// The first bfloat16 value (16-bit words), for oneDNN.
     public var pointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
 
     /// The values as bf16 bit patterns (for tests and references).

@@ -4,6 +4,7 @@
 /// an optimizer updates every parameter in one vectorised pass (the llm.c layout); clearing the
 /// gradients costs no pass at all (see `zeroGradients`). The tensors keep their shapes and stay usable as before.
 public final class ParameterPack {
+    /// The parameters, in the order given; their values and gradients are views into the pack.
     public let tensors: [Tensor]
     /// Total number of scalars.
     public let count: Int
@@ -12,9 +13,14 @@ public final class ParameterPack {
     private let valueStorage: TensorStorage
     private let gradientStorage: TensorStorage
 
+    /// All the parameters' values, one contiguous buffer in `tensors`' order.
     public var values: UnsafeMutablePointer<Float> { valueStorage.pointer }
+    /// All the parameters' gradients, laid out as `values`. Parameters marked unset by
+    /// `zeroGradients()` hold stale values until `settleGradients()`.
     public var gradients: UnsafeMutablePointer<Float> { gradientStorage.pointer }
 
+    /// Moves `tensors`' values into one contiguous buffer (and their gradients into another) and makes
+    /// each tensor a view into it. Each tensor must appear once.
     public init(_ tensors: [Tensor]) {
         precondition(tensors.allSatisfy(\.requiresGradient), "every packed parameter must require a gradient")
         precondition(Set(tensors.map(ObjectIdentifier.init)).count == tensors.count, "a parameter appears twice in the pack")

@@ -4,8 +4,10 @@ import Foundation
 /// seed, bit-identical from run to run and machine to machine. Its whole state is four words,
 /// so a checkpoint can store it and a resumed run continues the same stream.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
+    /// The four words of xoshiro256**'s state.
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// A generator whose state is SplitMix64's first four outputs from `seed`.
     public init(seed: UInt64) {
         var splitMix = seed
         func next() -> UInt64 {
@@ -24,10 +26,13 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         self.state = (state[0], state[1], state[2], state[3])
     }
 
+    /// The state as an array, as a checkpoint stores it (see `init(state:)`).
     public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
 
+    /// Two generators are equal when their states are: they will produce the same stream.
     public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool { a.stateWords == b.stateWords }
 
+    /// The next 64 random bits (xoshiro256**), advancing the state.
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9

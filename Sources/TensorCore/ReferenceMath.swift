@@ -3,13 +3,21 @@ import Foundation
 /// Plain scalar implementations of the vectorised functions, written from the definitions
 /// with the C library. They are the oracle the fast kernels are tested against.
 public enum ReferenceMath {
+    /// e^x.
     public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    /// e^x − 1, accurate near 0.
     public static func expm1(_ x: Float) -> Float { Foundation.expm1(x) }
+    /// The natural logarithm.
     public static func log(_ x: Float) -> Float { Foundation.log(x) }
+    /// σ(x) = 1 / (1 + e^−x), evaluated without overflow for either sign of x.
     public static func sigmoid(_ x: Float) -> Float { x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
+    /// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|), stable for large |x|.
     public static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+    /// The hyperbolic tangent.
     public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+    /// max(x, 0).
     public static func relu(_ x: Float) -> Float { max(x, 0) }
+    /// ELU: x for x > 0, alpha (e^x − 1) otherwise.
     public static func elu(_ x: Float, alpha: Float = 1) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
 
     /// x rounded to bfloat16 (the upper 16 bits of its fp32 pattern), to nearest with ties to

@@ -12,6 +12,8 @@ public enum SubnormalFlushing {
 
     static func setMode(_ mode: UInt32) { vae_set_floating_point_control(mode) }
 
+    /// Runs `body` with flush-to-zero and denormals-are-zero set on the calling thread, then
+    /// restores the previous mode (also when `body` throws).
     public static func withSubnormalsFlushedToZero<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         let saved = currentMode
         setMode(saved | vae_flush_subnormals_bits())

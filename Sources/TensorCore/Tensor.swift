@@ -6,6 +6,7 @@
 /// reverse topological order and accumulates `d result / d tensor` into each tensor's gradient.
 /// Gradients accumulate across calls until `zeroGradient()` (or an optimizer's) clears them.
 public final class Tensor {
+    /// The sizes of the dimensions, outermost first (row-major); `[]` is a scalar.
     public let shape: [Int]
     /// The number of elements, the product of `shape`.
     public let count: Int
@@ -89,6 +90,8 @@ public final class Tensor {
 
     // MARK: - Reading values
 
+    /// The first of the tensor's `shape.reduce(1, *)` contiguous row-major values. Writing through it
+    /// bypasses autodiff: do it only to tensors no recorded operation has read yet.
     public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 
     /// The values as an array, row-major.
@@ -144,6 +147,7 @@ public final class Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and the first values, for debugging.
     public var description: String {
         let shown = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
         return "Tensor(shape: \(shape), [\(shown)\(count > 8 ? ", ..." : "")])"

@@ -7,7 +7,9 @@ import Foundation
 /// A view storage points into memory that another object owns (for example one slice of a
 /// `ParameterPack`'s flat buffer) and keeps that owner alive.
 public final class TensorStorage: @unchecked Sendable {
+    /// The first of `count` floats.
     public let pointer: UnsafeMutablePointer<Float>
+    /// How many floats the storage holds.
     public let count: Int
     private let owner: AnyObject?
     private let pooled: Bool
@@ -39,6 +41,7 @@ public final class TensorStorage: @unchecked Sendable {
         if pooled { BufferPool.shared.give(pointer, count: count) }
     }
 
+    /// The storage's floats as a buffer.
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
 
@@ -48,6 +51,7 @@ public final class TensorStorage: @unchecked Sendable {
 /// after the first step is served from the list. Buffers are 64-byte aligned (one cache line,
 /// one AVX-512 register). The pool keeps at most `retainedLimitBytes` of idle memory.
 public final class BufferPool: @unchecked Sendable {
+    /// The process's one pool.
     public static let shared = BufferPool()
 
     private let lock = NSLock()

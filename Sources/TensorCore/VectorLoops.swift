@@ -4,6 +4,8 @@
 // computes on FloatVector and writes with `storeVector`; the tail (count % 16 elements) goes through
 // the same body with lanes < 16.
 
+/// Calls `body(offset, lanes)` for each 16-float block of `0..<count`: `lanes` is 16 except for
+/// the last, partial block (count % 16 floats), which comes through the same body.
 @inlinable @inline(__always)
 public func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
     var offset = 0
@@ -14,6 +16,7 @@ public func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) ->
     if offset < count { body(offset, count &- offset) }
 }
 
+/// Loads `pointer[offset..<offset+lanes]` into a vector; lanes past `lanes` are zero.
 @inlinable @inline(__always)
 public func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
     if lanes == 16 { return UnsafeRawPointer(pointer + offset).loadUnaligned(as: FloatVector.self) }
@@ -22,6 +25,7 @@ public func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: 
     return vector
 }
 
+/// Loads `pointer[offset..<offset+lanes]` into a vector; lanes past `lanes` are zero.
 @inlinable @inline(__always)
 public func loadVector(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
     loadVector(UnsafePointer(pointer), offset, lanes)

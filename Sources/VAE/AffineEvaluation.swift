@@ -6,9 +6,13 @@ import TensorCore
 /// The figures of design B on a set of images, with z = μ: reconstruction MSE with the learned
 /// transform (per pixel), the classifier head's accuracy, and the KL per latent dimension.
 public struct AffineEvaluation: Codable, Equatable, Sendable {
+    /// The images evaluated.
     public var images: Int
+    /// Mean squared error per pixel of the reconstruction with the learned transform.
     public var reconstructionMSE: Double
+    /// The classifier head's accuracy on the content part of μ.
     public var accuracy: Double
+    /// KL(q(z_j | x) ‖ N(0, 1)) per latent dimension, averaged over the images.
     public var klPerDimension: [Double]
 
     /// True when every dimension's KL is near 0: the latents carry nothing (a collapsed model).

@@ -9,12 +9,19 @@ import TensorCore
 /// Keys: `encoder.*` (see `GaussianEncoder`), `decoder.first|second|output.*`,
 /// `classifier.layers.0|1.*`.
 public final class AffineVAE: Module, VariationalModel {
+    /// q(z | x) over content and transform.
     public let encoder: GaussianEncoder
+    /// The coordinate decoder.
     public let decoder: CoordinateDecoder
+    /// The classifier head on the content part of μ.
     public let classifier: MultilayerPerceptron
+    /// The architecture.
     public let configuration: AffineModelConfiguration
 
-    public init(_ configuration: AffineModelConfiguration, using generator: inout RandomGenerator) {
+    /// A model of `configuration`'s architecture with weights drawn from `generator`.
+    /// - Throws: `ConfigurationProblem` naming what is wrong with an invalid architecture.
+    public init(_ configuration: AffineModelConfiguration, using generator: inout RandomGenerator) throws(ConfigurationProblem) {
+        try ModelSpecification.affine(configuration).validate()
         encoder = GaussianEncoder(inputSize: configuration.inputSize, hiddenSizes: configuration.encoderHiddenSizes,
                                   latentSize: configuration.latentSize, activation: .relu, varianceHead: .softplusStandardDeviation,
                                   initializer: .pytorchDefault, using: &generator)

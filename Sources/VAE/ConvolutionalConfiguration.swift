@@ -5,15 +5,21 @@ import TensorCore
 /// One convolution layer of a convolutional VAE: output channels, a square kernel, stride and
 /// padding. Written `channels:kernel:stride:padding` on the command line, e.g. `32:3:2:1`.
 public struct ConvolutionLayer: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Output channels.
     public var channels: Int
+    /// The square kernel's side.
     public var kernel: Int
+    /// The stride along both axes.
     public var stride: Int
+    /// Zeros on each side.
     public var padding: Int
 
+    /// A layer of `channels` outputs with a `kernel` x `kernel` filter.
     public init(channels: Int, kernel: Int, stride: Int, padding: Int) {
         (self.channels, self.kernel, self.stride, self.padding) = (channels, kernel, stride, padding)
     }
 
+    /// `channels:kernel:stride:padding`, as the command line writes it.
     public var description: String { "\(channels):\(kernel):\(stride):\(padding)" }
 
     /// Parses `channels:kernel:stride:padding` (stride and padding may be left out: 1 and 0).
@@ -34,9 +40,13 @@ public struct ConvolutionLayer: Codable, Equatable, Hashable, Sendable, CustomSt
 /// One transposed layer of the decoder as built: its input grid and the output padding that
 /// lands it exactly on the next grid.
 public struct DecoderStage: Equatable, Sendable {
+    /// The layer.
     public var layer: ConvolutionLayer
+    /// The height of the grid it reads.
     public var inputHeight: Int
+    /// The width of the grid it reads.
     public var inputWidth: Int
+    /// The output padding that lands it on the next grid.
     public var outputPadding: SpatialPair
 }
 
@@ -50,18 +60,27 @@ public struct DecoderStage: Equatable, Sendable {
 /// The decoder's starting grid h x w and each transposed layer's output padding are derived by
 /// running its layers backwards from the image size, so any C x H x W works without code.
 public struct ConvolutionalModelConfiguration: Codable, Equatable, Sendable {
+    /// The images' shape.
     public var imageShape: ImageShape
+    /// The encoder's convolutions, first to last.
     public var encoderConvolutions: [ConvolutionLayer]
+    /// The encoder's dense layers after the flatten.
     public var encoderDenseSizes: [Int]
+    /// The dimension of z.
     public var latentSize: Int
+    /// The decoder's hidden dense layers before the projection to the grid.
     public var decoderDenseSizes: [Int]
     /// Channels of the grid the decoder's dense layer is reshaped to.
     public var decoderChannels: Int
+    /// The decoder's transposed convolutions before the output one, first to last.
     public var decoderConvolutions: [ConvolutionLayer]
     /// The last transposed convolution; its channels are the image's.
     public var outputConvolution: ConvolutionLayer
+    /// The activation after every layer but the heads and the output.
     public var activation: Activation
+    /// How the encoder's spread head gives σ.
     public var varianceHead: VarianceHead
+    /// p(x | z): Bernoulli or Gaussian.
     public var likelihood: Likelihood
     /// "pytorch" or "glorot" (see `Initializer`).
     public var initializer: String
@@ -69,6 +88,7 @@ public struct ConvolutionalModelConfiguration: Codable, Equatable, Sendable {
     /// encoder's dense layers, and z before the decoder's), nil for an unconditional one.
     public var conditionClasses: Int?
 
+    /// A convolutional VAE's architecture; see the properties. `validate()` checks it against the image shape.
     public init(imageShape: ImageShape = .mnist, encoderConvolutions: [ConvolutionLayer], encoderDenseSizes: [Int], latentSize: Int,
                 decoderDenseSizes: [Int] = [], decoderChannels: Int, decoderConvolutions: [ConvolutionLayer],
                 outputKernel: Int = 3, outputStride: Int = 1, outputPadding: Int = 1, activation: Activation = .relu,
@@ -228,6 +248,7 @@ extension ConvolutionalModelConfiguration {
         return configuration
     }
 
+    /// The `conv-mnist` preset's architecture: two stride-2 convolutions (32, 64), dense 512, latent 32.
     public static let digits = ConvolutionalModelConfiguration(
         encoderConvolutions: [32, 64].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) },
         encoderDenseSizes: [512], latentSize: 32, decoderDenseSizes: [512], decoderChannels: 64,
@@ -245,5 +266,6 @@ extension ConvolutionalModelConfiguration {
 
 /// A configuration problem's message.
 public struct ConfigurationProblem: Error, Equatable, Sendable {
+    /// What is wrong, naming the field.
     public let message: String
 }

@@ -5,9 +5,13 @@ import TensorCore
 /// q(z | x) of a convolutional VAE: convolutions, flatten, dense layers, two linear heads.
 /// Shapes: images [N, C, H, W] -> mean, spread [N, latent].
 public final class ConvolutionalEncoder: Module {
+    /// The convolutions, first to last.
     public let convolutions: [Conv2D]
+    /// The dense layers after the flatten.
     public let dense: [Linear]
+    /// The head giving μ.
     public let mean: Linear
+    /// The head giving the spread.
     public let spread: Linear
     let flatten = Flatten()
     let activation: Activation
@@ -45,7 +49,9 @@ public final class ConvolutionalEncoder: Module {
 public final class ConvolutionalDecoder: Module {
     /// The hidden dense layers, then the projection to the starting grid.
     public let dense: [Linear]
+    /// The hidden transposed convolutions.
     public let convolutions: [ConvTranspose2D]
+    /// The transposed convolution to the image's channels.
     public let output: ConvTranspose2D
     let reshape: Reshape
     let activation: Activation
@@ -68,6 +74,7 @@ public final class ConvolutionalDecoder: Module {
         activation = configuration.activation
     }
 
+    /// z [N, latent] (joined with the condition when there is one) -> logits [N, C · H · W], planar.
     public func logits(_ z: Tensor) -> Tensor {
         var h = z
         for layer in dense { h = layer(h, then: activation) }
@@ -87,13 +94,19 @@ public final class ConvolutionalDecoder: Module {
 /// `ConvTranspose2d.weight` [in, out, kh, kw], `Linear.weight` [out, in]; the dense layer after
 /// the flatten reads the (C, H, W) order of `torch.flatten`.
 public final class ConvolutionalVAE: Module, VariationalModel {
+    /// q(z | x).
     public let encoder: ConvolutionalEncoder
+    /// p(x | z).
     public let decoder: ConvolutionalDecoder
+    /// The architecture.
     public let configuration: ConvolutionalModelConfiguration
 
-    public init(_ configuration: ConvolutionalModelConfiguration, using generator: inout RandomGenerator) {
-        precondition(configuration.problems.isEmpty, "invalid convolutional VAE: \(configuration.problems.joined(separator: "; "))")
-        let initializer = Initializer(rawValue: configuration.initializer) ?? .pytorchDefault
+    /// A model of `configuration`'s architecture with weights drawn from `generator`.
+    /// - Throws: `ConfigurationProblem` naming what is wrong with an invalid architecture (for
+    ///   example layers that do not fit the image size).
+    public init(_ configuration: ConvolutionalModelConfiguration, using generator: inout RandomGenerator) throws(ConfigurationProblem) {
+        try ModelSpecification.convolutional(configuration).validate()
+        let initializer = Initializer(rawValue: configuration.initializer)!
         encoder = ConvolutionalEncoder(configuration, initializer: initializer, using: &generator)
         decoder = ConvolutionalDecoder(configuration, initializer: initializer, using: &generator)
         self.configuration = configuration

@@ -26,16 +26,22 @@ public enum AffineForm: String, Codable, CaseIterable, Sendable {
 /// j (left to right), v = -1 + (2 i + 1) / height for row i (top to bottom). Centres (not edges)
 /// make a 3w x 3h rendering average down to the w x h one.
 public struct PixelGrid: Equatable, Sendable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
 
+    /// The grid of `width` x `height` pixel centres.
     public init(width: Int, height: Int) {
         precondition(width > 0 && height > 0, "a pixel grid needs a positive size")
         (self.width, self.height) = (width, height)
     }
 
+    /// Pixels, width · height.
     public var count: Int { width * height }
+    /// The horizontal coordinate of `column`'s centre, in (−1, 1).
     public func u(column: Int) -> Float { -1 + Float(2 * column + 1) / Float(width) }
+    /// The vertical coordinate of `row`'s centre, in (−1, 1).
     public func v(row: Int) -> Float { -1 + Float(2 * row + 1) / Float(height) }
 }
 
@@ -51,11 +57,16 @@ public struct PixelGrid: Equatable, Sendable {
 /// rows, and the output layer is fused with its ReLU and dot product; the backward pass is two
 /// more large products plus fused passes.
 public final class CoordinateDecoder: Module {
+    /// (u, v, content) -> H.
     public let first: Linear
+    /// H -> H.
     public let second: Linear
+    /// H -> 1, the pixel's logit.
     public let output: Linear
+    /// The content part of z read by every pixel.
     public let contentSize: Int
 
+    /// A decoder of 2 + contentSize -> hiddenSize -> hiddenSize -> 1, initialised by `initializer`.
     public init(contentSize: Int, hiddenSize: Int, initializer: Initializer, using generator: inout RandomGenerator) {
         first = Linear(inputSize: 2 + contentSize, outputSize: hiddenSize, initializer: initializer, using: &generator)
         second = Linear(inputSize: hiddenSize, outputSize: hiddenSize, initializer: initializer, using: &generator)
@@ -63,6 +74,7 @@ public final class CoordinateDecoder: Module {
         self.contentSize = contentSize
     }
 
+    /// H.
     public var hiddenSize: Int { second.outputSize }
 
     /// The images decoded from z on `grid`, with the learned transform (`transform` non-nil) or

@@ -5,10 +5,14 @@ import TensorCore
 /// Shapes: z [batch, latent] -> logits [batch, output]. Usable alone as a generator (designs D, E):
 /// `probabilities(z)` gives the decoded images in [0, 1].
 public final class Decoder: Module {
+    /// The hidden layers, first to last.
     public let hidden: [Linear]
+    /// The layer to one logit per pixel.
     public let output: Linear
+    /// The activation after each hidden layer.
     public let activation: Activation
 
+    /// A decoder latentSize -> hiddenSizes (activation) -> outputSize logits, initialised by `initializer`.
     public init(latentSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation,
                 initializer: Initializer, using generator: inout RandomGenerator) {
         precondition(!hiddenSizes.isEmpty, "the decoder needs at least one hidden layer")
@@ -20,6 +24,7 @@ public final class Decoder: Module {
         self.activation = activation
     }
 
+    /// The dimension of z.
     public var latentSize: Int { hidden[0].inputSize }
 
     /// The logits ℓ of every pixel.

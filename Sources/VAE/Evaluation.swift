@@ -7,6 +7,7 @@ import TensorCore
 /// z = μ. The reconstruction term is the model's likelihood summed over pixels (Bernoulli: BCE;
 /// Gaussian: squared error).
 public struct EvaluationResult: Codable, Equatable, Sendable {
+    /// The images evaluated.
     public var images: Int
     /// Mean loss with one sampled z per image.
     public var loss: Double

@@ -4,12 +4,18 @@ import TensorCore
 /// q(z | x) = N(μ(x), diag σ(x)²): an MLP trunk with two linear heads, the mean and the spread.
 /// Shapes: x [batch, input] -> mean, spread [batch, latent]. Usable alone (design D's encoder).
 public final class GaussianEncoder: Module {
+    /// The trunk's layers, first to last.
     public let hidden: [Linear]
+    /// The head giving μ.
     public let mean: Linear
+    /// The head giving the spread (see `varianceHead`).
     public let spread: Linear
+    /// The activation after each trunk layer.
     public let activation: Activation
+    /// How the spread head gives σ.
     public let varianceHead: VarianceHead
 
+    /// An encoder inputSize -> hiddenSizes (activation) -> two heads of latentSize, initialised by `initializer`.
     public init(inputSize: Int, hiddenSizes: [Int], latentSize: Int, activation: Activation,
                 varianceHead: VarianceHead, initializer: Initializer, using generator: inout RandomGenerator) {
         precondition(!hiddenSizes.isEmpty, "the encoder needs at least one hidden layer")

@@ -13,13 +13,19 @@ import TensorCore
 /// cross-entropy and Adam (1e-3, batch 128). Saved as safetensors with its image shape, classes
 /// and test accuracy in the metadata.
 public final class ImageClassifier: Module {
+    /// The two convolutions.
     public let convolutions: [Conv2D]
+    /// The hidden dense layer.
     public let hidden: Linear
+    /// The layer to one logit per class.
     public let output: Linear
     let flatten = Flatten()
+    /// The images' shape.
     public let imageShape: ImageShape
+    /// The class names by label.
     public let classNames: [String]
 
+    /// An untrained classifier for `imageShape` images and `classNames`, weights drawn from `generator`.
     public init(imageShape: ImageShape, classNames: [String], using generator: inout RandomGenerator) {
         precondition(classNames.count >= 2, "a classifier needs at least two classes")
         self.imageShape = imageShape
@@ -40,6 +46,7 @@ public final class ImageClassifier: Module {
         return (after(after(shape.height)), after(after(shape.width)))
     }
 
+    /// The number of classes.
     public var classCount: Int { classNames.count }
 
     /// Logits [N, K] of images [N, C · H · W] (planar).
@@ -145,8 +152,12 @@ public final class ImageClassifier: Module {
 
 /// A classifier file that cannot be used, naming the file and what is wrong.
 public struct ClassifierFileError: Error, CustomStringConvertible {
+    /// The file's path.
     public let path: String
+    /// What is wrong.
     public let reason: String
+    /// "PATH: REASON".
     public var description: String { "\(path): \(reason)" }
+    /// The same as `description`.
     public var localizedDescription: String { description }
 }

@@ -6,12 +6,15 @@ import TensorCore
 /// and the sum is of e^{a_i - m}, rescaled when m grows. Finite for any finite inputs (for
 /// example log-weights of -1e4, whose exponentials underflow to 0 in any float format).
 public struct LogMeanExp: Sendable {
+    /// Values added.
     public private(set) var count = 0
     private var maximum = -Double.infinity
     private var scaledSum = 0.0
 
+    /// An empty accumulator.
     public init() {}
 
+    /// Adds one value a_i.
     public mutating func add(_ value: Double) {
         count += 1
         if value <= maximum {
@@ -42,6 +45,7 @@ public struct LogMeanExp: Sendable {
 /// z_i = μ + σ ⊙ ε_i (the 2π terms of the prior and the posterior cancel). E[L_1] is the ELBO,
 /// E[L_k] grows with k and tends to log p(x).
 public struct ImportanceWeightedResult: Codable, Equatable, Sendable {
+    /// The images evaluated.
     public var images: Int
     /// k, samples per image.
     public var samples: Int
@@ -166,9 +170,12 @@ func gaussianLogLikelihood(means: UnsafePointer<Float>, targets: UnsafePointer<F
 /// sampled z. It draws z = μ + σ ⊙ ε in passes of at most `maxRows` samples, keeps one stable
 /// log-mean-exp accumulator per image, and averages.
 public struct ImportanceSampler: Sendable {
+    /// k, samples per image.
     public let samples: Int
+    /// The most samples decoded in one pass (bounds memory).
     public let maxRows: Int
 
+    /// A sampler of k = `samples` per image.
     public init(samples: Int, maxRows: Int = 4096) {
         precondition(samples >= 1 && maxRows >= 1, "need at least one sample and one row per pass")
         (self.samples, self.maxRows) = (samples, maxRows)

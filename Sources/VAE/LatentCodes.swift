@@ -4,11 +4,16 @@ import TensorCore
 /// The encoder's output for a set of images: q(z | x_n) = N(μ_n, diag exp(logVariance_n)).
 /// Shapes: `means` and `logVariances` hold `count` rows of `size` values, row-major.
 public struct LatentCodes: Sendable {
+    /// The number of images encoded.
     public let count: Int
+    /// The latent dimension.
     public let size: Int
+    /// μ, [count, size] row-major.
     public let means: [Float]
+    /// log σ², [count, size] row-major.
     public let logVariances: [Float]
 
+    /// Codes for `count` images; both arrays must hold count · size values.
     public init(count: Int, size: Int, means: [Float], logVariances: [Float]) {
         precondition(means.count == count * size && logVariances.count == count * size, "latent codes need [\(count), \(size)] means and log-variances")
         (self.count, self.size, self.means, self.logVariances) = (count, size, means, logVariances)

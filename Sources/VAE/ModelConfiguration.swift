@@ -25,11 +25,17 @@ public enum Likelihood: String, Codable, CaseIterable, Sendable {
 /// (activation) -> C·H·W (logits). With one hidden layer the parameters carry PyTorch's example
 /// names (`fc1`, `fc21`, `fc22`, `fc3`, `fc4`).
 public struct ModelConfiguration: Codable, Equatable, Sendable {
+    /// The images' shape.
     public var imageShape: ImageShape
+    /// The encoder's hidden layer sizes; the decoder's are the same, reversed.
     public var hiddenSizes: [Int]
+    /// The dimension of z.
     public var latentSize: Int
+    /// The activation after each hidden layer.
     public var activation: Activation
+    /// How the encoder's spread head gives σ.
     public var varianceHead: VarianceHead
+    /// p(x | z): Bernoulli or Gaussian.
     public var likelihood: Likelihood
     /// "pytorch" (uniform ±1/√fan_in for weight and bias) or "glorot" (Keras: Glorot uniform, zero bias).
     public var initializer: String
@@ -37,6 +43,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// an unconditional one.
     public var conditionClasses: Int?
 
+    /// An MLP VAE's architecture; see the properties. `validate()` checks it.
     public init(imageShape: ImageShape = .mnist, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
                 varianceHead: VarianceHead = .logVariance, likelihood: Likelihood = .bernoulli,
                 initializer: Initializer = .pytorchDefault) {

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import NN
 import TensorCore
 
 /// Which kind of VAE a run trains and its architecture: enough to rebuild the model before its
@@ -16,6 +17,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
     /// The kinds by name, for messages.
     public static let kinds = ["mlp", "affine", "conv"]
 
+    /// "mlp", "affine" or "conv".
     public var kind: String {
         switch self {
         case .mlp: "mlp"
@@ -25,14 +27,16 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
     }
 
     /// A new model with weights drawn from `generator`.
-    public func makeModel(using generator: inout RandomGenerator) -> any VariationalModel {
+    /// - Throws: `ConfigurationProblem` when the architecture is invalid (see `problems`).
+    public func makeModel(using generator: inout RandomGenerator) throws(ConfigurationProblem) -> any VariationalModel {
         switch self {
-        case let .mlp(configuration): VariationalAutoencoder(configuration, using: &generator)
-        case let .affine(configuration): AffineVAE(configuration, using: &generator)
-        case let .convolutional(configuration): ConvolutionalVAE(configuration, using: &generator)
+        case let .mlp(configuration): try VariationalAutoencoder(configuration, using: &generator)
+        case let .affine(configuration): try AffineVAE(configuration, using: &generator)
+        case let .convolutional(configuration): try ConvolutionalVAE(configuration, using: &generator)
         }
     }
 
+    /// The dimension of z.
     public var latentSize: Int {
         switch self {
         case let .mlp(configuration): configuration.latentSize
@@ -41,6 +45,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
         }
     }
 
+    /// The images' shape.
     public var imageShape: ImageShape {
         switch self {
         case let .mlp(configuration): configuration.imageShape
@@ -119,6 +124,7 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             if model.hiddenSizes.contains(where: { $0 <= 0 }) { found.append("the hidden sizes must all be positive, got \(model.hiddenSizes)") }
             if model.latentSize <= 0 { found.append("the latent size must be positive, got \(model.latentSize)") }
             if let problem = Self.conditionProblem(model.conditionClasses) { found.append(problem) }
+            if let problem = Self.initializerProblem(model.initializer) { found.append(problem) }
             return found.isEmpty ? memoryProblems : found
         case let .affine(model):
             var found: [String] = []
@@ -135,9 +141,20 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
             if !(model.classifierWeight >= 0 && model.classifierWeight.isFinite) { found.append("the classifier weight must be a number >= 0, got \(model.classifierWeight)") }
             return found.isEmpty ? memoryProblems : found
         case let .convolutional(model):
-            let found = model.problems + [Self.conditionProblem(model.conditionClasses)].compactMap { $0 }
+            let found = model.problems + [Self.conditionProblem(model.conditionClasses), Self.initializerProblem(model.initializer)].compactMap { $0 }
             return found.isEmpty ? memoryProblems : found
         }
+    }
+
+    /// Throws the architecture's problems (see `problems`), joined, when it has any.
+    public func validate() throws(ConfigurationProblem) {
+        let found = problems
+        if !found.isEmpty { throw ConfigurationProblem(message: found.joined(separator: "; ")) }
+    }
+
+    static func initializerProblem(_ name: String) -> String? {
+        guard Initializer(rawValue: name) == nil else { return nil }
+        return "the initializer must be one of \(Initializer.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'"
     }
 
     static func conditionProblem(_ classes: Int?) -> String? {
@@ -213,7 +230,10 @@ public enum ModelSpecification: Codable, Equatable, Sendable {
 
 /// A model asked for a condition it cannot take, or a label it does not fit.
 public struct ConditionError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong.
     public let message: String
+    /// An error saying `message`.
     public init(message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }

@@ -3,18 +3,28 @@ import Foundation
 
 /// Design B's figures on a labelled set (usually the 10,000 test images), with z = μ.
 public struct NormalizationReport: Codable, Equatable, Sendable {
+    /// The images evaluated.
     public var images: Int
+    /// The mean slant of the input images (see `Slant`).
     public var inputSlant: Double
+    /// The mean slant of the decoded images with the transform off (the de-skewed digits).
     public var normalizedSlant: Double
+    /// The inputs' slant standard deviation within a class, averaged over classes.
     public var inputSlantWithinClassDeviation: Double
+    /// The same for the de-skewed images (lower: the transform took the slant).
     public var normalizedSlantWithinClassDeviation: Double
+    /// Mean squared error per pixel of the reconstruction, transform on.
     public var reconstructionMSE: Double
+    /// The classifier head's accuracy.
     public var accuracy: Double
+    /// KL per latent dimension, averaged over the images.
     public var klPerDimension: [Double]
     /// Mean |avg-pool₃(render at 3h x 3w) − render at h x w|, transform on, over `resolutionImages`.
     public var resolutionDifference: Double
+    /// The images `resolutionDifference` was measured on.
     public var resolutionImages: Int
 
+    /// Whether every latent dimension carries under 0.01 nats (posterior collapse).
     public var isCollapsed: Bool { klPerDimension.allSatisfy { $0 < 0.01 } }
 }
 

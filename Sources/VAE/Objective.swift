@@ -10,10 +10,12 @@ import Foundation
 /// - `.iwae`: -log (1/k) Σ_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x) (Burda et al. 2016), the
 ///   importance-weighted bound with k samples; k = 1 is the ELBO with a sampled KL.
 public struct Objective: Codable, Equatable, Sendable {
+    /// The bound minimised.
     public enum Kind: String, Codable, CaseIterable, Sendable {
         case elbo, iwae
     }
 
+    /// The bound.
     public var kind: Kind
     /// k, the importance samples per image (`.iwae` only).
     public var samples: Int
@@ -24,6 +26,7 @@ public struct Objective: Codable, Equatable, Sendable {
     /// λ, free nats per latent dimension (0: off).
     public var freeBits: Float
 
+    /// An objective; the defaults are the plain ELBO.
     public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0) {
         (self.kind, self.samples, self.beta, self.warmupEpochs, self.freeBits) = (kind, samples, beta, warmupEpochs, freeBits)
     }
@@ -94,6 +97,7 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
         }
     }
 
+    /// A short description for logs and reports.
     public var summary: String {
         switch self {
         case .constant: "constant"

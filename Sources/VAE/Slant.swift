@@ -4,6 +4,7 @@ import Foundation
 /// y the row index, the centred second moments μ11 = Σ I (x − x̄)(y − ȳ) / Σ I and
 /// μ02 = Σ I (y − ȳ)² / Σ I give the slant μ11 / μ02 (how far x moves per row; 0 is upright).
 public enum Slant {
+    /// The slant μ11 / μ02 of one grey image (`width` · `height` intensities, row-major); 0 for a blank image.
     public static func of(_ image: ArraySlice<Float>, width: Int, height: Int) -> Double {
         precondition(image.count == width * height, "a \(width)x\(height) image needs \(width * height) values")
         let base = image.startIndex

@@ -6,9 +6,13 @@ import TensorCore
 
 /// Training stopped because the loss stopped being a finite number.
 public struct NonFiniteLossError: Error, Equatable, CustomStringConvertible {
+    /// The epoch (from 1).
     public let epoch: Int
+    /// The batch within the epoch (from 1).
     public let batch: Int
+    /// The loss's value (NaN or ±inf).
     public let value: Float
+    /// Where it happened and a hint.
     public var description: String {
         "the training loss became \(value) at epoch \(epoch), batch \(batch); a lower learning rate may help"
     }
@@ -23,6 +27,7 @@ public enum TrainerSetupError: Error, Equatable, CustomStringConvertible {
     /// A conditional model was given images without labels, or labels beyond its classes.
     case labels(String)
 
+    /// What is wrong and what was expected.
     public var description: String {
         switch self {
         case let .invalidConfiguration(problem): "invalid training configuration: \(problem)"
@@ -46,8 +51,11 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var generator: [UInt64]
     /// Running sums over the epoch in progress, for its averages.
     public var reconstructionSum = 0.0
+    /// Σ of the per-image KL so far.
     public var klSum = 0.0
+    /// Images trained on so far.
     public var imagesSeen = 0
+    /// Training seconds so far.
     public var secondsSoFar = 0.0
     /// Running sums of the model's own loss terms (unweighted, one value per batch), by name.
     public var extraSums: [String: Double]?
@@ -55,13 +63,18 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
 
 /// The figures of one finished training epoch (train part; evaluation is separate).
 public struct EpochSummary: Sendable {
+    /// The epoch (from 1).
     public let epoch: Int
     /// Mean per-image negative ELBO (reconstruction + KL) over the epoch's batches, as the
     /// PyTorch example prints it.
     public let loss: Double
+    /// The reconstruction term's mean per image.
     public let reconstruction: Double
+    /// The KL term's mean per image.
     public let kl: Double
+    /// The epoch's training seconds.
     public let seconds: Double
+    /// Training throughput.
     public let imagesPerSecond: Double
     /// The model's own loss terms (unweighted), mean per batch, by name (design B's classifier).
     public let extraTerms: [String: Double]
@@ -77,8 +90,11 @@ public struct EpochSummary: Sendable {
 /// partial batch is kept, as PyTorch's DataLoader does. With a validation share, that share of
 /// the training images (from one seeded permutation) is held out of training.
 public final class Trainer {
+    /// The run's configuration.
     public let configuration: TrainingConfiguration
+    /// The model trained.
     public let model: any VariationalModel
+    /// The optimizer over the model's parameters.
     public let optimizer: any Optimizer
     /// Training images as the model sees them (already binarised unless binarisation is dynamic).
     public let train: ImageDataset
@@ -86,6 +102,7 @@ public final class Trainer {
     public let validation: ImageDataset?
     /// Test images as evaluated (binarised once, with a fixed draw for dynamic binarisation).
     public let test: ImageDataset
+    /// Where training stands (epochs, batches, generator), as a checkpoint saves it.
     public private(set) var progress: TrainingProgress
     private var generator: RandomGenerator
     private var permutation: [Int] = []
@@ -106,7 +123,7 @@ public final class Trainer {
         }
         self.configuration = configuration
         var generator = RandomGenerator(seed: configuration.seed)
-        model = configuration.model.makeModel(using: &generator)
+        do { model = try configuration.model.makeModel(using: &generator) } catch { throw .invalidConfiguration(error.message) }
         optimizer = Self.makeOptimizer(configuration, parameters: model.parameters)
         var kept = train, held: ImageDataset? = nil
         if configuration.validationShare > 0 {
@@ -159,7 +176,9 @@ public final class Trainer {
         return dataset.replacingPixels(pixels)
     }
 
+    /// Batches per epoch, the last one partial when the images do not divide evenly.
     public var batchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
+    /// Whether every configured epoch is done.
     public var isFinished: Bool { progress.completedEpochs >= configuration.epochs }
 
     /// Continues the epoch in progress until it ends (returns its summary) or `shouldStop`
@@ -344,7 +363,10 @@ public final class Trainer {
 
 /// A checkpoint's training state is impossible for the run it claims to belong to.
 public struct TrainingStateError: Error, Equatable, CustomStringConvertible {
+    /// The field of `training_progress` at fault.
     public let field: String
+    /// What is wrong with it.
     public let problem: String
+    /// "training_progress.FIELD: PROBLEM".
     public var description: String { "training_progress.\(field): \(problem)" }
 }

@@ -8,7 +8,9 @@ import SafeTensors
 /// training checkpoint (`checkpoint.safetensors`: the model, the optimizer's state as
 /// `optimizer.<name>` tensors, and in the metadata the training configuration and progress).
 public enum TrainingCheckpoint {
+    /// The metadata key naming the file's format.
     public static let formatKey = "format"
+    /// The format this version writes and reads.
     public static let formatValue = "vae-toolkit/1"
 
     /// The model's weights with its kind and architecture in the metadata (`model_specification`;
@@ -130,6 +132,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable {
         }
     }
 
+    /// The file and what is wrong, with a hint where one helps.
     public var errorDescription: String? {
         switch self {
         case let .notACheckpoint(file):

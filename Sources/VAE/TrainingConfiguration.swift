@@ -26,13 +26,21 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var preset: String
     /// A dataset by name (`DatasetName`), or "folder" with `imageFolder` saying which and how.
     public var dataset: String
+    /// The folder and how to read it when `dataset` is "folder".
     public var imageFolder: ImageFolderOptions?
+    /// How grey levels become the binary pixels a Bernoulli model sees (or not).
     public var binarization: Binarization
+    /// The model's kind and architecture.
     public var model: ModelSpecification
+    /// The optimizer.
     public var optimizer: OptimizerKind
+    /// The optimizer's learning rate (before any schedule).
     public var learningRate: Float
+    /// Images per training batch.
     public var batchSize: Int
+    /// Passes over the training images.
     public var epochs: Int
+    /// The seed of every random draw: initial weights, shuffles, noise, binarisation.
     public var seed: UInt64
     /// The training objective per image is
     /// `reconstructionWeight(pixels) · (-log p(x|z)) + KL`, where `.mean` divides the
@@ -60,6 +68,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// optimizer state and losses (see `Precision`). Runs written before it existed are fp32.
     public var precision: Precision = .fp32
 
+    /// A configuration; the defaults are the PyTorch example's. `validate()` checks it.
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
                 model: ModelSpecification, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128,
                 epochs: Int = 10, seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
@@ -148,18 +157,25 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 /// A safetensors file of initial weights, with its SHA-256 (hex) so that a restart can check it
 /// reads the same file.
 public struct InitialWeights: Codable, Equatable, Sendable {
+    /// The file's path.
     public var path: String
+    /// Its SHA-256, lowercase hex.
     public var sha256: String
 
+    /// A reference to the file at `path` with hash `sha256`.
     public init(path: String, sha256: String) { (self.path, self.sha256) = (path, sha256) }
 }
 
 /// The named starting points of `vae train`, one per source design.
 public struct Preset: Sendable {
+    /// The name given to `--preset`.
     public let name: String
+    /// One line saying what it reproduces.
     public let summary: String
+    /// The resolved settings.
     public let configuration: TrainingConfiguration
 
+    /// Every preset, in the order `vae presets` lists them.
     public static let all: [Preset] = [
         Preset(name: "pytorch-example",
                summary: "PyTorch's examples/vae: 784-400-20 ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs (the default)",
@@ -219,6 +235,7 @@ public struct Preset: Sendable {
                                       klWeight: 0.0064)),
     ]
 
+    /// The preset called `name`, or nil.
     public static func named(_ name: String) -> Preset? { all.first { $0.name == name } }
 }
 

@@ -10,12 +10,18 @@ import TensorCore
 /// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
 /// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
 public final class VariationalAutoencoder: Module, VariationalModel {
+    /// q(z | x).
     public let encoder: GaussianEncoder
+    /// p(x | z).
     public let decoder: Decoder
+    /// The architecture.
     public let configuration: ModelConfiguration
 
-    public init(_ configuration: ModelConfiguration, using generator: inout RandomGenerator) {
-        let initializer = Initializer(rawValue: configuration.initializer) ?? .pytorchDefault
+    /// A model of `configuration`'s architecture with weights drawn from `generator`.
+    /// - Throws: `ConfigurationProblem` naming what is wrong with an invalid architecture.
+    public init(_ configuration: ModelConfiguration, using generator: inout RandomGenerator) throws(ConfigurationProblem) {
+        try ModelSpecification.mlp(configuration).validate()
+        let initializer = Initializer(rawValue: configuration.initializer)!
         let classes = configuration.conditionClasses ?? 0
         encoder = GaussianEncoder(
             inputSize: configuration.inputSize + classes, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,

@@ -37,16 +37,20 @@ public enum ModelCondition: Codable, Equatable, Sendable {
 /// A diagonal Gaussian posterior q(z | x) = N(μ, diag σ²), kept in the encoder's own spread
 /// parameterisation (see `VarianceHead`). Shapes: mean and spread [batch, latent].
 public struct DiagonalGaussian {
+    /// μ, [batch, latent].
     public let mean: Tensor
     /// The raw spread head: log σ², the softplus argument, or σ itself.
     public let spread: Tensor
+    /// How `spread` maps to σ.
     public let head: VarianceHead
 
+    /// A posterior from the encoder's two heads.
     public init(mean: Tensor, spread: Tensor, head: VarianceHead) {
         precondition(mean.shape == spread.shape, "mean \(mean.shape) and spread \(spread.shape) must have one shape")
         (self.mean, self.spread, self.head) = (mean, spread, head)
     }
 
+    /// σ, [batch, latent] (differentiable).
     public var standardDeviation: Tensor {
         switch head {
         case .logVariance: (spread * 0.5).exp()
@@ -55,6 +59,7 @@ public struct DiagonalGaussian {
         }
     }
 
+    /// log σ², [batch, latent] (differentiable).
     public var logVariance: Tensor {
         switch head {
         case .logVariance: spread
@@ -96,6 +101,7 @@ public struct DiagonalGaussian {
 /// The decoder's p(x | z) for a batch: Bernoulli with logits ℓ, or Gaussian with mean m and
 /// σ² = ½ (so −log p = Σ (m − x)² + (D/2) log π). Shapes: [batch, C · H · W].
 public struct ImageLikelihood {
+    /// What the decoder's output is.
     public enum Parameters {
         /// Logits ℓ: Bernoulli p = sigmoid(ℓ); for a Gaussian, the mean is sigmoid(ℓ).
         case logits(Tensor)
@@ -103,9 +109,12 @@ public struct ImageLikelihood {
         case mean(Tensor)
     }
 
+    /// Bernoulli or Gaussian.
     public let kind: Likelihood
+    /// The decoder's output.
     public let parameters: Parameters
 
+    /// A likelihood of `kind` from the decoder's output; a Bernoulli takes logits.
     public init(kind: Likelihood, parameters: Parameters) {
         if case .mean = parameters { precondition(kind == .gaussian, "a Bernoulli likelihood takes logits") }
         (self.kind, self.parameters) = (kind, parameters)
@@ -144,16 +153,22 @@ public struct ImageLikelihood {
 
 /// One forward pass: the posterior, the latent code used, and the likelihood it decodes to.
 public struct VAEOutput {
+    /// q(z | x).
     public let posterior: DiagonalGaussian
+    /// The latent codes decoded, [batch, latent].
     public let z: Tensor
+    /// p(x | z).
     public let likelihood: ImageLikelihood
 }
 
 /// A model's own loss term beyond the ELBO (design B's classifier), already weighted, for the
 /// batch (batch mean), with its unweighted value for reporting.
 public struct ExtraLossTerm {
+    /// The term's name in logs and `metrics.csv` (lower case, words joined by "_").
     public let name: String
+    /// The weighted batch mean, a scalar tensor added to the loss.
     public let weighted: Tensor
+    /// The unweighted value, for reports.
     public let value: Double
 }
 
@@ -162,13 +177,21 @@ public struct ExtraLossTerm {
 /// conditional model, nil otherwise), with the sizes a caller needs. Images enter and leave as
 /// [batch, C · H · W] rows (`imageShape` gives C x H x W, planar).
 public protocol VariationalModel: Module {
+    /// The dimension of z.
     var latentSize: Int { get }
+    /// The shape of the images the model encodes and decodes (C x H x W, planar rows).
     var imageShape: ImageShape { get }
+    /// What the model is conditioned on besides the image: nothing, or one of K classes.
     var condition: ModelCondition { get }
     /// What rebuilds the model (its kind and architecture), saved with its weights.
     var specification: ModelSpecification { get }
 
+    /// q(z | x, y): images x [batch, C · H · W] (and, for a conditional model, the one-hot
+    /// condition y [batch, K]; nil otherwise) -> the posterior's mean and spread [batch, latent].
+    /// Differentiable in x and in the model's parameters.
     func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian
+    /// p(x | z, y): latent codes z [batch, latent] (and the condition, as for `encode`) -> the
+    /// likelihood's parameters [batch, C · H · W]. Differentiable in z and in the parameters.
     func decode(_ z: Tensor, condition: Tensor?) -> ImageLikelihood
     /// The model's own loss terms for a batch (default none). `labels` holds the batch's labels
     /// (empty for an unlabelled dataset).

@@ -53,7 +53,7 @@ struct Interpolate: ParsableCommand {
             }
         }
         if conditional {
-            explorer.label = given ?? endLabels[0]
+            try explorer.setLabel(given ?? endLabels[0])
             print("decoded as \(model.className(explorer.label!, for: loaded)) along the whole path")
         }
         let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], imageLabels: endLabels, steps: steps, path: path, scale: scale)

@@ -33,7 +33,7 @@ struct Manifold: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
-        explorer.label = try model.checkedLabel(label, for: loaded, required: true)
+        try explorer.setLabel(model.checkedLabel(label, for: loaded, required: true))
         let pair = try parseIntegers(dimensions, option: "dimensions")
         try checkDimensions(pair, latentSize: explorer.latentSize, option: "dimensions")
         guard pair[0] != pair[1] else { throw CommandFailure("--dimensions needs two different dimensions, got \(pair[0]) twice") }

@@ -29,7 +29,7 @@ struct ModelArguments: ParsableArguments {
         do { loaded = try LoadedModel.load(path: run, preset: Preset.named(preset ?? "pytorch-example")!.configuration) } catch {
             throw CommandFailure(error.localizedDescription)
         }
-        return (loaded, LatentExplorer(model: loaded.model))
+        return (loaded, try LatentExplorer(model: loaded.model))
     }
 
     /// `--label` checked against the model: a class 0..<K of a conditional model (needed when

@@ -37,8 +37,8 @@ struct Reconstruct: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
-        explorer.label = try model.checkedLabel(label, for: loaded, required: !images.isEmpty,
-                                                purpose: " (pictures have no label to encode them with)")
+        try explorer.setLabel(model.checkedLabel(label, for: loaded, required: !images.isEmpty,
+                                                purpose: " (pictures have no label to encode them with)"))
         let url = try outputFile(out, default: loaded.defaultOutput("reconstruct.png"), extensions: ["png"])
         let pixels: [Float]
         var imageLabels: [Int] = []

@@ -42,7 +42,7 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
-        explorer.label = try model.checkedLabel(label, for: loaded, required: false)
+        try explorer.setLabel(model.checkedLabel(label, for: loaded, required: false))
         let judge = try classifier.map { try loadClassifier($0, for: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
         var generator = RandomGenerator(seed: seed)
@@ -70,7 +70,7 @@ struct Sample: ParsableCommand {
         var shares: [Double] = []
         for label in labels {
             var drawing = explorer
-            drawing.label = label
+            try drawing.setLabel(label)
             let images = loaded.model.decode(latents: drawing.priorLatents(count: self.judge, temperature: temperature, using: &generator),
                                              labels: Array(repeating: label, count: self.judge))
             let predicted = classifier.predict(images: images)

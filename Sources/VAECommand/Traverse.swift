@@ -47,11 +47,11 @@ struct Traverse: ParsableCommand {
             let imported = try model.importPictures([image], for: loaded)[0]
             print("\(image): \(imported.conversion)")
             base = loaded.model.encode(images: imported.pixels, labels: given.map { [$0] } ?? []).mean(0)
-            explorer.label = given
+            try explorer.setLabel(given)
         } else {
             let own = conditional ? try labelsOf([index], in: test, path: model.run) : []
             base = loaded.model.encode(images: try selectImages(indices: [index], from: test, split: .test), labels: own).mean(0)
-            explorer.label = given ?? own.first
+            try explorer.setLabel(given ?? own.first)
         }
         if let label = explorer.label { print("every cell decoded as \(model.className(label, for: loaded))") }
         let kl = loaded.model.encode(images: test.pixels, labels: conditional ? test.labels : []).klPerDimension

@@ -2,6 +2,7 @@ import Foundation
 
 /// Tick positions at 1, 2 or 5 times a power of ten, covering [low, high].
 public enum Axis {
+    /// About `target` tick positions covering [low, high], at multiples of a step of 1, 2 or 5 times a power of ten.
     public static func ticks(low: Double, high: Double, target: Int = 6) -> [Double] {
         var (low, high) = (low, high)
         if !(high > low) { (low, high) = (low - 0.5, high + 0.5) }
@@ -12,6 +13,7 @@ public enum Axis {
         return stride(from: first, through: last + step / 2, by: step).map { ($0 / step).rounded() * step }
     }
 
+    /// `value` written with as many decimals as `step` needs.
     public static func label(_ value: Double, step: Double) -> String {
         let decimals = max(0, -Int(floor(log10(step))))
         let text = String(format: "%.\(decimals)f", value)

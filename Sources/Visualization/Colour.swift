@@ -2,7 +2,9 @@ import Foundation
 
 /// An RGB colour with components in [0, 1].
 public struct Colour: Equatable, Sendable {
+    /// The components, each in [0, 1].
     public let red, green, blue: Double
+    /// A colour of the given components, each in [0, 1].
     public init(red: Double, green: Double, blue: Double) { (self.red, self.green, self.blue) = (red, green, blue) }
 
     /// Okabe and Ito's palette plus two: distinguishable by most colour-blind readers; enough for

@@ -6,6 +6,8 @@ import Datasets
 /// one image after another; fewer leave the last cells blank). The grid is
 /// (columns · W + (columns + 1) · gap) wide and likewise high, before `scale`, with C channels.
 public enum ImageGrid {
+    /// Tiles `images` into a `rows` x `columns` grid picture (see the type's shapes), each value
+    /// v shown as level round(255 · clamp(v, 0, 1)).
     public static func make(images: [Float], shape: ImageShape, rows: Int, columns: Int,
                             gap: Int = 1, gapLevel: UInt8 = 128, scale: Int = 1) -> Picture {
         let size = shape.count

@@ -3,23 +3,36 @@ import Foundation
 
 /// Lines over a shared x axis, drawn with cairo: axes with "nice" ticks, a legend, a title.
 public struct LinePlot: Sendable, CairoPicture {
+    /// One line of the plot.
     public struct Series: Sendable {
+        /// The legend's text.
         public let name: String
+        /// The points, joined in order.
         public let points: [(x: Double, y: Double)]
+        /// The line's colour.
         public let colour: Colour
+        /// Whether the line is dashed.
         public let dashed: Bool
+        /// A line through `points`.
         public init(name: String, points: [(x: Double, y: Double)], colour: Colour, dashed: Bool = false) {
             (self.name, self.points, self.colour, self.dashed) = (name, points, colour, dashed)
         }
     }
 
+    /// The plot's title.
     public var title: String
+    /// The x axis's label.
     public var xLabel: String
+    /// The y axis's label.
     public var yLabel: String
+    /// The lines, drawn in order.
     public var series: [Series]
+    /// The picture's width in points.
     public var width = 640.0
+    /// The picture's height in points.
     public var height = 420.0
 
+    /// A plot of `series`; the axes cover every point.
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         (self.title, self.xLabel, self.yLabel, self.series) = (title, xLabel, yLabel, series)
     }

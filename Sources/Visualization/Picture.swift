@@ -6,11 +6,16 @@ import Persistence
 /// An 8-bit picture, grey (1 channel, 0 black and 255 white) or colour (3 channels, red, green,
 /// blue), row-major with the channels of a pixel side by side (as PNG stores them).
 public struct Picture: Equatable, Sendable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// 1 (grey) or 3 (red, green, blue).
     public let channels: Int
+    /// width · height · channels levels, row by row, a pixel's channels side by side.
     public var pixels: [UInt8]
 
+    /// A picture of the given levels; `pixels` must hold width · height · channels values.
     public init(width: Int, height: Int, channels: Int = 1, pixels: [UInt8]) {
         precondition(channels == 1 || channels == 3, "a picture has 1 or 3 channels, got \(channels)")
         precondition(width > 0 && height > 0 && pixels.count == width * height * channels,
@@ -18,6 +23,7 @@ public struct Picture: Equatable, Sendable {
         (self.width, self.height, self.channels, self.pixels) = (width, height, channels, pixels)
     }
 
+    /// A picture with every level `value`.
     public init(width: Int, height: Int, channels: Int = 1, filledWith value: UInt8) {
         self.init(width: width, height: height, channels: channels, pixels: [UInt8](repeating: value, count: width * height * channels))
     }
@@ -96,6 +102,7 @@ public enum PictureError: Error, LocalizedError, Equatable {
     case writeFailed(path: String, reason: String)
     case notAPNG(path: String, reason: String)
 
+    /// The file and what went wrong.
     public var errorDescription: String? {
         switch self {
         case let .encodingFailed(reason): "cannot encode the picture: \(reason)"

@@ -3,14 +3,18 @@ import Foundation
 
 /// Line plots side by side in one picture (for example a loss and its two terms).
 public struct PlotRow: Sendable, CairoPicture {
+    /// The plots, left to right.
     public var plots: [LinePlot]
 
+    /// The plots side by side.
     public init(_ plots: [LinePlot]) {
         precondition(!plots.isEmpty, "a row of plots needs at least one plot")
         self.plots = plots
     }
 
+    /// The sum of the plots' widths.
     public var width: Double { plots.reduce(0) { $0 + $1.width } }
+    /// The tallest plot's height.
     public var height: Double { plots.map(\.height).max()! }
 
     /// The picture as PNG bytes.

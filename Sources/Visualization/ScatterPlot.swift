@@ -7,20 +7,32 @@ import Foundation
 /// Each point is its own filled circle, so the SVG holds exactly one mark per point (in the
 /// given order: later points are drawn over earlier ones) plus one opaque legend mark per class.
 public struct ScatterPlot: Sendable, CairoPicture {
+    /// The plot's title.
     public var title: String
+    /// The x axis's label.
     public var xLabel: String
+    /// The y axis's label.
     public var yLabel: String
     /// The points' coordinates and classes: `classes[i]` indexes `classNames`.
     public var xs: [Double]
+    /// The points' y coordinates, as many as `xs`.
     public var ys: [Double]
+    /// Each point's class, as many as `xs`.
     public var classes: [Int]
+    /// The legend's names, by class.
     public var classNames: [String]
+    /// The colours, by class.
     public var colours: [Colour]
+    /// Each point's radius in points.
     public var pointRadius = 1.6
+    /// Each point's opacity, so that dense regions read darker.
     public var pointOpacity = 0.6
+    /// The picture's width in points.
     public var width = 640.0
+    /// The picture's height in points.
     public var height = 560.0
 
+    /// A scatter plot of the points (`xs`, `ys`) coloured by `classes`.
     public init(title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], classes: [Int],
                 classNames: [String], colours: [Colour] = Colour.qualitative) {
         precondition(xs.count == ys.count && xs.count == classes.count, "a scatter plot needs as many x, y and classes: \(xs.count), \(ys.count), \(classes.count)")

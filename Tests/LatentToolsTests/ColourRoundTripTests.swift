@@ -25,11 +25,11 @@ import Visualization
         // Planar in the dataset: value (c, y, x) is the file's level at (x, y), channel c.
         let first = Array(dataset.image(0))
         var generator = RandomGenerator(seed: 2)
-        let model = VariationalAutoencoder(ModelConfiguration(imageShape: dataset.shape, hiddenSizes: [8], latentSize: 2), using: &generator)
+        let model = try VariationalAutoencoder(ModelConfiguration(imageShape: dataset.shape, hiddenSizes: [8], latentSize: 2), using: &generator)
         var none: RandomGenerator? = nil
         let decoded = model.reconstruct(images: first, using: &none)
         #expect(decoded.count == 18)
-        let explorer = LatentExplorer(model: model)
+        let explorer = try LatentExplorer(model: model)
         let grid = explorer.grid([first, decoded], columns: 2, scale: 1)
         #expect(grid.channels == 3 && grid.width == 2 * 3 + 3 && grid.height == 2 + 2)
         for c in 0..<3 {

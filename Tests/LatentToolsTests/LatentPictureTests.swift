@@ -8,8 +8,8 @@ import Visualization
 /// A randomly initialised 8x8-image model: pictures are checked against the model's own decoder.
 func smallExplorer(latentSize: Int = 3, seed: UInt64 = 4) -> LatentExplorer {
     var generator = RandomGenerator(seed: seed)
-    let model = VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: latentSize), using: &generator)
-    return LatentExplorer(model: model)
+    let model = try! VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: latentSize), using: &generator)
+    return try! LatentExplorer(model: model)
 }
 
 /// `count` 8x8 images with a bright bar whose position depends on the index.
@@ -23,6 +23,22 @@ func cell(_ grid: Picture, row: Int, column: Int) -> [UInt8] {
 }
 
 @Suite struct LatentPictureTests {
+    @Test func aLabelThatDoesNotFitTheModelIsAThrownError() throws {
+        var generator = RandomGenerator(seed: 1)
+        let unconditional = try VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2), using: &generator)
+        #expect(throws: ConditionError.self) { try LatentExplorer(model: unconditional, label: 0) }
+        var configuration = ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
+        configuration.conditionClasses = 3
+        let conditional = try VariationalAutoencoder(configuration, using: &generator)
+        var explorer = try LatentExplorer(model: conditional, label: 2)
+        #expect(explorer.label == 2)
+        #expect(throws: ConditionError.self) { try explorer.setLabel(3) }
+        #expect(throws: ConditionError.self) { try explorer.setLabel(-1) }
+        #expect(explorer.label == 2, "a refused label leaves the explorer as it was")
+        try explorer.setLabel(nil)
+        #expect(explorer.label == nil)
+    }
+
     @Test func reconstructionGridSizeFollowsFromTheCountTheColumnsAndTheImageSize() {
         let explorer = smallExplorer()
         var noSampling: RandomGenerator? = nil

@@ -42,7 +42,7 @@ import VAE
         // The run loads as any run does, for evaluation and every latent tool.
         let loaded = try LoadedModel.load(path: whole.url.path, preset: Preset.named("affine-small")!.configuration)
         #expect(loaded.model is AffineVAE && loaded.configuration.model == Self.configuration.model)
-        let explorer = LatentExplorer(model: loaded.model)
+        let explorer = try LatentExplorer(model: loaded.model)
         var generator = RandomGenerator(seed: 1)
         let samples = explorer.priorSampleGrid(count: 4, temperature: 1, columns: 4, scale: 1, using: &generator)
         #expect(samples.width == 4 * 8 + 5 && samples.channels == 1)

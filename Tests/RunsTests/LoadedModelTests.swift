@@ -104,7 +104,7 @@ import VAE
         record.configuration.model = .mlp(architecture)
         // A 784-input model (written here) against the workspace's 8x8 images.
         var generator = RandomGenerator(seed: 1)
-        let model = VariationalAutoencoder(architecture, using: &generator)
+        let model = try VariationalAutoencoder(architecture, using: &generator)
         try TrainingCheckpoint.modelFile(model).write(to: folder.model)
         try folder.writeRecord(record)
         let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)

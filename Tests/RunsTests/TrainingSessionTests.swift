@@ -92,7 +92,7 @@ final class SilentReporter: TrainingReporter {
         let file = try SafeTensorsFileReader.read(folder.model)
         guard case let .mlp(configuration) = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: folder.model.path)) else { Issue.record("expected an MLP"); return }
         var generator = RandomGenerator(seed: 0)
-        let model = VariationalAutoencoder(configuration, using: &generator)
+        let model = try VariationalAutoencoder(configuration, using: &generator)
         try model.load(file, fileName: folder.model.path)
         let test = session.trainer.test
         var noise = Trainer.evaluationGenerator(seed: 9, epoch: 3)

@@ -13,7 +13,7 @@ import VAE
         var configuration = ModelConfiguration(inputSize: 6, hiddenSizes: [5], latentSize: 2)
         configuration.conditionClasses = 3
         var generator = RandomGenerator(seed: seed)
-        return VariationalAutoencoder(configuration, using: &generator)
+        return try! VariationalAutoencoder(configuration, using: &generator)
     }
 
     @Test func theConditionsGradientThroughBothNetworksMatchesFiniteDifferences() {
@@ -84,7 +84,7 @@ import VAE
         var configuration = ConvolutionalModelConfiguration.kerasExample(latentSize: 4)
         configuration.conditionClasses = 10
         var generator = RandomGenerator(seed: 1)
-        let model = ConvolutionalVAE(configuration, using: &generator)
+        let model = try! ConvolutionalVAE(configuration, using: &generator)
         #expect(model.condition == .classes(10))
         #expect(model.encoder.dense[0].inputSize == configuration.flattenedSize! + 10)
         #expect(model.decoder.dense[0].inputSize == 4 + 10)

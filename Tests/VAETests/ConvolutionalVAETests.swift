@@ -17,7 +17,7 @@ import VAE
         guard case let .success(stages) = configuration.decoderStages else { Issue.record("no decoder"); return }
         #expect(stages.map(\.outputPadding) == [SpatialPair(1), SpatialPair(1), SpatialPair(0)])
         var generator = RandomGenerator(seed: 1)
-        let model = ConvolutionalVAE(configuration, using: &generator)
+        let model = try! ConvolutionalVAE(configuration, using: &generator)
         #expect(model.encoder.parameterCount == 69_076)
         #expect(model.decoder.parameterCount == 65_089)
         #expect(abs(ModelSpecification.convolutional(configuration).approximateParameterCount - 134_165) < 1)
@@ -25,7 +25,7 @@ import VAE
 
     @Test func checkpointKeysAndShapesAreThoseOfTheTorchModules() {
         var generator = RandomGenerator(seed: 1)
-        let model = ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
+        let model = try! ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
         #expect(shapes["encoder.convolutions.0.weight"] == [32, 1, 3, 3])  // Conv2d: [out, in, kh, kw]
         #expect(shapes["encoder.convolutions.1.weight"] == [64, 32, 3, 3])
@@ -43,7 +43,7 @@ import VAE
     /// first 100 MNIST test images (BCE on logits summed over pixels + KL, z = mu, per image).
     @Test func theLossEqualsPyTorchsOnTheSameWeights() throws {
         var generator = RandomGenerator(seed: 1)
-        let model = ConvolutionalVAE(.kerasExample(latentSize: 2), using: &generator)
+        let model = try ConvolutionalVAE(.kerasExample(latentSize: 2), using: &generator)
         let test = try DatasetCatalog(dataDirectory: Self.mnistFolder).load(.mnist, split: .test)
         let x = Tensor(shape: [100, 784], scalars: Array(test.pixels[0..<(100 * 784)]))
         let output = withoutGradients { model.forward(x, noise: nil) }
@@ -66,7 +66,7 @@ import VAE
         guard case let .convolutional(configuration) = specification else { return }
         #expect(configuration.problems.isEmpty, "\(configuration.problems)")
         var generator = RandomGenerator(seed: 2)
-        let model = ConvolutionalVAE(configuration, using: &generator)
+        let model = try! ConvolutionalVAE(configuration, using: &generator)
         let x = Tensor.randomUniform([3, shape.count], low: 0, high: 1, using: &generator)
         let output = model.forward(x, noise: Tensor.randomNormal([3, model.latentSize], using: &generator))
         #expect(output.likelihood.mean.shape == [3, shape.count])
@@ -109,7 +109,7 @@ import VAE
 
     @Test func trainingStepsMatchPyTorchsGivenTheSameWeightsBatchesAndNoise() throws {
         var generator = RandomGenerator(seed: 1)
-        let model = ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
+        let model = try ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)
         var noiseGenerator = RandomGenerator(seed: 7)
         let noise = (0..<20).map { _ in Tensor.randomNormal([128, 16], using: &noiseGenerator) }
         if let folder = ProcessInfo.processInfo.environment["VAE_WRITE_CONV_STEPS"] {

@@ -7,7 +7,7 @@ import VAE
     /// A fixed small model and three of its images.
     static func model() -> VariationalAutoencoder {
         var generator = RandomGenerator(seed: 21)
-        return VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3), using: &generator)
+        return try! VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3), using: &generator)
     }
     static let images = Array(SyntheticDigits.make(count: 3, seed: 4).pixels)
 

@@ -6,9 +6,23 @@ import Testing
 import VAE
 
 @Suite struct ModelTests {
+    @Test func anInvalidArchitectureIsAThrownErrorNotATrap() {
+        var generator = RandomGenerator(seed: 1)
+        #expect(throws: ConfigurationProblem.self) { try VariationalAutoencoder(ModelConfiguration(hiddenSizes: [], latentSize: 2), using: &generator) }
+        var unknownInitializer = ModelConfiguration(hiddenSizes: [16], latentSize: 2)
+        unknownInitializer.initializer = "xavier-ish"
+        let error = #expect(throws: ConfigurationProblem.self) { try VariationalAutoencoder(unknownInitializer, using: &generator) }
+        #expect(error?.message.contains("'xavier-ish'") == true, "\(String(describing: error))")
+        var tooSmall = ConvolutionalModelConfiguration.digits
+        tooSmall.imageShape = .grey(height: 2, width: 2)
+        #expect(throws: ConfigurationProblem.self) { try ConvolutionalVAE(tooSmall, using: &generator) }
+        #expect(throws: ConfigurationProblem.self) { try AffineVAE(AffineModelConfiguration(contentSize: 0), using: &generator) }
+        #expect(throws: ConfigurationProblem.self) { try ModelSpecification.mlp(unknownInitializer).makeModel(using: &generator) }
+    }
+
     @Test func oneHiddenLayerModelUsesPyTorchExampleNames() {
         var generator = RandomGenerator(seed: 1)
-        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [400], latentSize: 20), using: &generator)
+        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [400], latentSize: 20), using: &generator)
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
         #expect(shapes == [
             "fc1.weight": [400, 784], "fc1.bias": [400], "fc21.weight": [20, 400], "fc21.bias": [20],
@@ -20,7 +34,7 @@ import VAE
 
     @Test func deeperModelUsesStructuredNamesAndMirrorsTheEncoder() {
         var generator = RandomGenerator(seed: 1)
-        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [500, 300], latentSize: 50, activation: .elu), using: &generator)
+        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [500, 300], latentSize: 50, activation: .elu), using: &generator)
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
         #expect(shapes["encoder.hidden.0.weight"] == [500, 784])
         #expect(shapes["encoder.hidden.1.weight"] == [300, 500])
@@ -34,7 +48,7 @@ import VAE
     @Test(arguments: [[400], [64, 32]])
     func architectureIsReadOffTheTensorShapesOfAForeignFile(hidden: [Int]) throws {
         var generator = RandomGenerator(seed: 1)
-        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: hidden, latentSize: 7), using: &generator)
+        let model = try VariationalAutoencoder(ModelConfiguration(hiddenSizes: hidden, latentSize: 7), using: &generator)
         let file = model.stateDictionary()  // no metadata, as a file saved by PyTorch
         let inferred = try #require(ModelConfiguration.inferred(from: file, base: ModelConfiguration(hiddenSizes: [1], latentSize: 1)))
         #expect(inferred.hiddenSizes == hidden)
@@ -47,7 +61,7 @@ import VAE
         // Zero weights and biases: μ = 0 and log σ² = 0 (KL = 0), every logit 0, so each pixel's
         // Bernoulli term is log 2 whatever its target: the loss is 784 log 2 per image.
         var generator = RandomGenerator(seed: 3)
-        let model = VariationalAutoencoder(ModelConfiguration(hiddenSizes: [16], latentSize: 4), using: &generator)
+        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [16], latentSize: 4), using: &generator)
         for parameter in model.parameters { parameter.pointer.update(repeating: 0, count: parameter.count) }
         var images = [Float](repeating: 0, count: 5 * 784)
         images.withUnsafeMutableBufferPointer { generator.fillUniform($0) }

@@ -24,9 +24,9 @@ do {
         exit(1)
     }
     // A conditional model decodes the path with the first image's label.
-    var explorer = LatentExplorer(model: loaded.model)
+    var explorer = try LatentExplorer(model: loaded.model)
     let labels = loaded.model.condition == .none ? [] : [test.labels[first], test.labels[second]]
-    explorer.label = labels.first
+    try explorer.setLabel(labels.first)
     let strip = explorer.interpolationStrip(from: Array(test.image(first)), to: Array(test.image(second)), imageLabels: labels,
                                             steps: 10, path: .spherical, scale: 2)
     try strip.writePNG(to: URL(fileURLWithPath: "interpolation.png"))

@@ -28,7 +28,7 @@ do {
 
     // New images: z ~ N(0, I) decoded by the trained decoder, in an 8 x 8 grid.
     var generator = RandomGenerator(seed: 1)
-    let grid = LatentExplorer(model: trainer.model).priorSampleGrid(count: 64, temperature: 1, columns: 8, scale: 2, using: &generator)
+    let grid = try LatentExplorer(model: trainer.model).priorSampleGrid(count: 64, temperature: 1, columns: 8, scale: 2, using: &generator)
     try grid.writePNG(to: URL(fileURLWithPath: "samples.png"))
     print("wrote samples.png")
 } catch {
