@@ -51,6 +51,9 @@ examples: dependencies
 	rm -rf Examples/.build/example-run
 	.build/release/vae train --preset pytorch-example --epochs 1 --hidden-sizes 64 --out Examples/.build/example-run > /dev/null
 	cd Examples && .build/release/LoadAndInterpolate .build/example-run 0 1
+	rm -rf Examples/.build/mnist-png
+	.build/release/vae data --export mnist --to Examples/.build/mnist-png > /dev/null
+	cd Examples && VAE_CACHE_DIR=.build/cache .build/release/TrainOnFolder .build/mnist-png 28 1 2000
 
 # The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
 fuzz: dependencies

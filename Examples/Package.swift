@@ -6,6 +6,7 @@
 //
 //   TrainAndSample      train a VAE on MNIST and decode samples from the prior
 //   LoadAndInterpolate  load a run folder written by `vae train` and draw an interpolation
+//   TrainOnFolder       train a convolutional VAE on a folder of your own PNG or JPEG pictures
 import PackageDescription
 
 let package = Package(
@@ -14,5 +15,6 @@ let package = Package(
     targets: [
         .executableTarget(name: "TrainAndSample", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
         .executableTarget(name: "LoadAndInterpolate", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
+        .executableTarget(name: "TrainOnFolder", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
     ]
 )
