@@ -31,7 +31,12 @@ do {
     let options = ImageFolderOptions(path: folder, height: side, width: side, centreCrop: true, colour: .colour)
     let data = try ImageFolder.load(options)
     print(data.report)
-    let train = data.train.prefix(limit), test = data.test.prefix(1000)
+    // A folder's images come sorted by class: a limited run takes a seeded random subset.
+    var shuffle = RandomGenerator(seed: 7)
+    func sample(_ set: ImageDataset, _ count: Int) -> ImageDataset {
+        count >= set.count ? set : set.subset((0..<set.count).shuffled(using: &shuffle).prefix(count))
+    }
+    let train = sample(data.train, limit), test = sample(data.test, 1000)
 
     // The model: the conv-mnist preset's layers, fitted to these pictures' shape (the decoder's
     // starting grid and output paddings are derived from it), and its training settings.
