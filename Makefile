@@ -1,10 +1,13 @@
 # The two commands of the README, and benchmarks. Each installs what it needs first.
 SWIFT ?= swift
 
-.PHONY: train test fuzz bench demo dependencies examples docs
+.PHONY: train test fuzz bench demo dependencies test-dependencies examples docs
 
 dependencies:
 	@bash scripts/install-dependencies.sh
+
+test-dependencies:
+	@bash scripts/install-dependencies.sh --test
 
 # The main job: trains the default model (PyTorch's example VAE, 784-400-20, 10 epochs) on the
 # MNIST shipped in data/mnist and writes its run folder runs/pytorch-example-<date>-<time>/, linked
@@ -24,9 +27,12 @@ train: dependencies
 
 # Numeric tests run in release mode: SIMD code is ~700x slower in debug builds. Then every
 # fuzz target runs briefly under libFuzzer and AddressSanitizer (FUZZ_SECONDS each).
+# Then the browser test of `vae explore` (scripts/browser-test.sh: a real headless Chromium).
 FUZZ_SECONDS ?= 15
-test: dependencies
+test: test-dependencies
 	$(SWIFT) test -c release --disable-xctest
+	$(SWIFT) build -c release --product vae
+	bash scripts/browser-test.sh
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 	$(MAKE) examples
 	$(MAKE) docs

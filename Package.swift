@@ -9,7 +9,8 @@ import PackageDescription
 //   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
 //   VAE, Visualization -> Runs (run folders, loading models)
 //   VAE, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
-//   Runs, LatentTools -> VAECommand (the `vae` tool)
+//   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
+//   Runs, LatentTools, ExplorerServer -> VAECommand (the `vae` tool)
 //   every public module -> VAEToolkit (the library product's one import)
 let package = Package(
     name: "VAEToolkit",
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `make docs`: the DocC catalog of the VAEToolkit module (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        // `vae explore`: the HTTP server of the latent-space explorer.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: - System libraries
@@ -72,12 +75,19 @@ let package = Package(
         .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
                                                    "Visualization", "Runs", "LatentTools"]),
 
+        // MARK: - The latent-space explorer's web server (thin: routes, validation, the page)
+        .target(name: "ExplorerServer", dependencies: [
+            "Runs", "LatentTools", "VAE", "Visualization", "Datasets", "TensorCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+
         // MARK: - Measurement and the command-line tool
         .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
                 "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools", "Persistence",
+                "ExplorerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +109,10 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
+        .testTarget(name: "ExplorerServerTests", dependencies: [
+            "ExplorerServer", "Runs", "VAE", "Datasets", "TensorCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

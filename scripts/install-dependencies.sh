@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project builds against, when any is missing.
+# Installs the Debian packages the project builds against, when any is missing; with --test,
+# also what the tests need beyond that (a headless Chromium and Python for the browser test of
+# `vae explore`, scripts/browser-test.sh).
 # Safe to run any number of times: it does nothing once everything is there.
 set -euo pipefail
 
 packages=(libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(chromium python3)
+fi
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: the Swift toolchain (6.0 or newer) is not on PATH." >&2

@@ -13,6 +13,7 @@ static const int CDNNL_ARG_DIFF_WEIGHTS = DNNL_ARG_DIFF_WEIGHTS;
 static const int CDNNL_ARG_DIFF_BIAS = DNNL_ARG_DIFF_BIAS;
 static const int CDNNL_ARG_FROM = DNNL_ARG_FROM;
 static const int CDNNL_ARG_TO = DNNL_ARG_TO;
+static const int CDNNL_ARG_SCRATCHPAD = DNNL_ARG_SCRATCHPAD;
 
 // libgomp's thread-count controls (omp.h is not on the default include path).
 void omp_set_num_threads(int count);

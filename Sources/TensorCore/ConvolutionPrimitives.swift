@@ -180,7 +180,9 @@ final class ConvolutionPrimitives {
     private static func create(_ operation: UnsafeMutablePointer<dnnl_convolution_desc_t>, hint: dnnl_primitive_desc_t?,
                                context: OneDNN.Context, what: String) -> dnnl_primitive_desc_t {
         var descriptor: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_primitive_desc_create(&descriptor, operation, nil, context.engine, hint), "creating the \(what) descriptor")
+        let attributes = OneDNN.makeAttributes()
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        OneDNN.check(dnnl_primitive_desc_create(&descriptor, operation, attributes, context.engine, hint), "creating the \(what) descriptor")
         context.createdPrimitives += 1
         return descriptor!
     }

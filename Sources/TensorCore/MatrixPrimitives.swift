@@ -57,7 +57,9 @@ final class BFloat16Conversion {
         var destination = dnnl_memory_desc_t()
         OneDNN.check(dnnl_memory_desc_init_by_tag(&destination, 1, [dnnl_dim_t(count)], dnnl_bf16, dnnl_a), "describing \(count) bf16 values")
         var descriptor: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_reorder_primitive_desc_create(&descriptor, &source, context.engine, &destination, context.engine, nil),
+        let attributes = OneDNN.makeAttributes()
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        OneDNN.check(dnnl_reorder_primitive_desc_create(&descriptor, &source, context.engine, &destination, context.engine, attributes),
                      "describing the bf16 conversion of \(count) values")
         call = PrimitiveCall(descriptor: descriptor!, arguments: [(CDNNL_ARG_FROM, source), (CDNNL_ARG_TO, destination)],
                              context: context, what: "bf16 conversion", account: .matrix)
@@ -112,8 +114,7 @@ final class MatrixPrimitive {
         OneDNN.check(withUnsafePointer(to: &bias) { biasPointer in
             dnnl_matmul_desc_init(&operation, &a, &b, key.hasBias ? biasPointer : nil, &c)
         }, "describing the \(shapeText)")
-        var attributes: dnnl_primitive_attr_t?
-        OneDNN.check(dnnl_primitive_attr_create(&attributes), "creating primitive attributes")
+        let attributes = OneDNN.makeAttributes()
         defer { dnnl_primitive_attr_destroy(attributes) }
         precondition(!(key.accumulate && key.relu), "a rectified product is a fresh one")
         if key.accumulate || key.relu {

@@ -58,7 +58,7 @@ public enum OneDNN {
             dnnl_unimplemented.rawValue: "unimplemented", dnnl_iterator_ends.rawValue: "iterator ends",
             dnnl_runtime_error.rawValue: "runtime error", dnnl_not_required.rawValue: "not required",
         ]
-        preconditionFailure("oneDNN failed \(what()): \(names[status.rawValue] ?? "status \(status.rawValue)")")
+        fatalError("oneDNN failed \(what()): \(names[status.rawValue] ?? "status \(status.rawValue)")")  // a defect: keep the message in release builds
     }
 
     // MARK: - Threads
@@ -132,6 +132,20 @@ public enum OneDNN {
     /// The part of `timedSeconds` spent in reorders (layout conversions).
     nonisolated(unsafe) public static var reorderSeconds = 0.0
 
+    // MARK: - Attributes
+
+    /// New primitive attributes (the caller destroys them) with a user-managed scratchpad: in
+    /// the library's default mode the scratchpad belongs to the creating thread, so a primitive
+    /// made on one thread fails ("invalid arguments") when run on another, as a server's
+    /// requests are. `PrimitiveCall` gives each primitive its own scratchpad instead; every
+    /// execution holds `lock`, so no scratchpad is used by two executions at once.
+    static func makeAttributes() -> dnnl_primitive_attr_t {
+        var attributes: dnnl_primitive_attr_t?
+        check(dnnl_primitive_attr_create(&attributes), "creating primitive attributes")
+        check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "choosing a user scratchpad")
+        return attributes!
+    }
+
     // MARK: - Memory descriptors
 
     /// A memory descriptor for `dimensions` of `type` (f32 unless said) in format `tag`
@@ -170,6 +184,8 @@ final class PrimitiveCall {
     private var memories: [(argument: Int32, memory: dnnl_memory_t)] = []
     /// The execution arguments, made once; `run` only changes the memories' data handles.
     private var executionArguments: [dnnl_exec_arg_t] = []
+    /// The primitive's own scratchpad (see `OneDNN.makeAttributes`), nil when it needs none.
+    private var scratchpad: (storage: TensorStorage, memory: dnnl_memory_t)?
 
     /// `descriptor` is owned by the caller; the primitive is created from it here.
     init(descriptor: dnnl_primitive_desc_t, arguments: [(Int32, dnnl_memory_desc_t)], context: OneDNN.Context, what: String,
@@ -185,6 +201,14 @@ final class PrimitiveCall {
             OneDNN.check(dnnl_memory_create(&memory, &descriptor, context.engine, nil), "creating memory for the \(what) primitive")
             memories.append((argument, memory!))
             executionArguments.append(dnnl_exec_arg_t(arg: argument, memory: memory!))
+        }
+        if let scratchpadDescriptor = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0),
+           dnnl_memory_desc_get_size(scratchpadDescriptor) > 0 {
+            let storage = TensorStorage(uninitializedCount: OneDNN.floatCount(scratchpadDescriptor.pointee))
+            var memory: dnnl_memory_t?
+            OneDNN.check(dnnl_memory_create(&memory, scratchpadDescriptor, context.engine, storage.pointer), "creating the \(what) scratchpad")
+            scratchpad = (storage, memory!)
+            executionArguments.append(dnnl_exec_arg_t(arg: CDNNL_ARG_SCRATCHPAD, memory: memory!))
         }
     }
 
@@ -214,7 +238,9 @@ final class Reorder {
     init(from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, context: OneDNN.Context) {
         var descriptor: dnnl_primitive_desc_t?
         var source = source, destination = destination
-        OneDNN.check(dnnl_reorder_primitive_desc_create(&descriptor, &source, context.engine, &destination, context.engine, nil),
+        let attributes = OneDNN.makeAttributes()
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        OneDNN.check(dnnl_reorder_primitive_desc_create(&descriptor, &source, context.engine, &destination, context.engine, attributes),
                      "describing a reorder")
         call = PrimitiveCall(descriptor: descriptor!, arguments: [(CDNNL_ARG_FROM, source), (CDNNL_ARG_TO, destination)],
                              context: context, what: "reorder")

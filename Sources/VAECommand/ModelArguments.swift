@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LatentTools
+import Persistence
 import Runs
 import TensorCore
 import VAE
@@ -68,47 +69,22 @@ struct ModelArguments: ParsableArguments {
         do { return try loaded.images(split, dataset: dataset?.rawValue, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
     }
 
-    /// People's PNG or JPEG files converted to the model's images (the run's threshold
-    /// binarisation applied if it had one), each with a sentence saying how. A model of a named
-    /// digit-like dataset gets the MNIST framing (`ImageImport`: grey, polarity, ink box, centred
-    /// by mass); a model of an image folder gets the folder's transforms at the model's size.
+    /// People's PNG or JPEG files converted to the model's images (see `LoadedModel.importPicture`:
+    /// the MNIST framing for a model of a named digit-like dataset, the folder's transforms for a
+    /// model of an image folder), each with a sentence saying how.
     func importPictures(_ paths: [String], for loaded: LoadedModel) throws -> [ImportedPicture] {
-        let shape = loaded.model.imageShape
-        let named = dataset ?? DatasetName(rawValue: loaded.configuration.dataset)
-        return try paths.map { path in
-            var converted: ImportedPicture
-            if let named, loaded.configuration.imageFolder == nil, shape.channels == 1, shape.height == shape.width {
-                let imported = try importPicture(path, side: shape.width, dataset: named)
-                converted = ImportedPicture(pixels: imported.pixels, conversion: imported.conversion)
-            } else {
-                let picture: RGBAPicture
-                do { picture = try ImageFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
-                var options = loaded.configuration.imageFolder ?? ImageFolderOptions(path: path, centreCrop: true)
-                (options.height, options.width, options.colour) = (shape.height, shape.width, shape.channels == 3 ? .colour : .grey)
-                let (values, _) = ImageFolder.transform(picture, options: options)
-                converted = ImportedPicture(pixels: values, conversion: "\(picture.width)x\(picture.height) \(picture.sourceFormat) -> \(options.transformSummary)")
-            }
-            guard loaded.configuration.binarization == .threshold else { return converted }
-            Binarization.threshold(&converted.pixels)
-            converted.conversion += "; thresholded at 0.5 (the run's binarisation)"
-            return converted
-        }
+        try paths.map { try importPicture($0, for: loaded, dataset: dataset) }
     }
 }
 
-/// A person's picture as the model's input, with a sentence saying how it was converted.
-struct ImportedPicture {
-    var pixels: [Float]
-    var conversion: String
-}
-
-/// A person's PNG file converted to `dataset`'s form at side x side, the ink box scaled from the
-/// dataset's 28-pixel frame.
-func importPicture(_ path: String, side: Int, dataset name: DatasetName) throws -> ImportedImage {
-    let picture: PNGPicture
-    do { picture = try PNGFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.localizedDescription) }
-    let box = max(1, min(side, Int((Double(name.inkBox) * Double(side) / 28).rounded())))
-    return ImageImport.convert(picture, side: side, box: box)
+/// A person's PNG or JPEG file converted to `loaded`'s input (see `LoadedModel.importPicture`).
+func importPicture(_ path: String, for loaded: LoadedModel, dataset: DatasetName?) throws -> ImportedPicture {
+    do {
+        let url = URL(fileURLWithPath: path)
+        return try loaded.importPicture(readFile(url, maximumBytes: ImageFile.maximumFileBytes), path: path, dataset: dataset)
+    } catch {
+        throw CommandFailure(error.localizedDescription)
+    }
 }
 
 /// Picks the images a command works on: test indices, or PNG files.

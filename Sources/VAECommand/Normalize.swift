@@ -61,7 +61,7 @@ struct Normalize: ParsableCommand {
         var pixels: [Float] = [], keys: [String] = []
         if !images.isEmpty {
             for path in images {
-                let imported = try importPicture(path, side: configuration.imageWidth, dataset: name)
+                let imported = try importPicture(path, for: loaded, dataset: name)
                 print("\(path): \(imported.conversion)")
                 pixels += imported.pixels
                 keys.append(path.contains(",") ? "\"\(path)\"" : path)

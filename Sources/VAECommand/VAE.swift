@@ -19,7 +19,7 @@ struct VAETool: ParsableCommand {
         version: ToolVersion.current,
         subcommands: [
             Train.self, Evaluate.self, Reconstruct.self, Sample.self, Encode.self, Scatter.self, Manifold.self,
-            Interpolate.self, Traverse.self, Curves.self, Normalize.self, Classify.self, Presets.self, DataCommand.self, Bench.self, Demo.self,
+            Interpolate.self, Traverse.self, Explore.self, Curves.self, Normalize.self, Classify.self, Presets.self, DataCommand.self, Bench.self, Demo.self,
         ]
     )
 }

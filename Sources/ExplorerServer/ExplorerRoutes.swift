@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+
+/// The explorer's HTTP interface: one page and a small JSON and PNG API over a
+/// `LatentSpaceService`. Nothing is read from the file system on a request: the page is embedded
+/// (`ExplorerPage`) and every picture is decoded from the one run the server was started with.
+///
+///     GET  /                      the page (HTML, with its script and style inline)
+///     GET  /api/model             the run: kind, latent size, image shape, dimensions by KL,
+///                                 class names, the condition, design B's options, the scatter points
+///     GET  /api/decode?z=…[&label=K][&transform=on|off][&size=N]
+///                                 the picture decoded from z (PNG at the image's size)
+///     GET  /api/test?index=N      test image N's latent mean and label (JSON)
+///     GET  /api/test-image?index=N
+///                                 test image N itself (PNG)
+///     POST /api/encode[?label=K]  a PNG or JPEG picture (the body, at most 4 MiB) encoded to z (JSON)
+///
+/// A parameter that does not fit gets status 400 and a JSON body {"error": {"message": …}}; more
+/// than `maximumConcurrentRequests` requests in progress get 503 at once.
+public enum ExplorerRoutes {
+    /// Requests handled at once before new ones are refused with 503.
+    public static let maximumConcurrentRequests = 64
+
+    /// The router serving `service`, refusing requests beyond `concurrencyLimit` in progress.
+    public static func router(_ service: LatentSpaceService, concurrencyLimit: Int = maximumConcurrentRequests) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ConcurrencyLimit(limit: concurrencyLimit))
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: ExplorerPage.html)))
+        }
+        router.get("/api/model") { _, _ in data(service.overview, type: "application/json") }
+        router.get("/api/decode") { request, _ in
+            let query = request.uri.queryParameters
+            let png = try answer {
+                let latent = try service.latent(query.get("z"))
+                let label = try service.label(query.get("label"))
+                let rendering = try service.rendering(transform: query.get("transform"), size: query.get("size"))
+                return service.decodePNG(latent, label: label, transformOn: rendering.transformOn, size: rendering.size)
+            }
+            return data(png, type: "image/png")
+        }
+        router.get("/api/test") { request, _ in
+            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
+            return data(service.testCode(index), type: "application/json")
+        }
+        router.get("/api/test-image") { request, _ in
+            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
+            return data(service.testImagePNG(index), type: "image/png")
+        }
+        router.post("/api/encode") { request, _ in
+            // A declared length over the limit is refused before anything else, and before any of the body is read.
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > LatentSpaceService.maximumUploadBytes {
+                throw HTTPError(.contentTooLarge, message: "body: \(declared) bytes declared; at most \(LatentSpaceService.maximumUploadBytes) are accepted")
+            }
+            let label = try answer { try service.label(request.uri.queryParameters.get("label")) }
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: LatentSpaceService.maximumUploadBytes) } catch {
+                throw HTTPError(.contentTooLarge, message: "body: at most \(LatentSpaceService.maximumUploadBytes) bytes are accepted")
+            }
+            let json = try answer { try service.encodeUpload(Data(buffer: body), label: label) }
+            return data(json, type: "application/json")
+        }
+        return router
+    }
+
+    /// The server for `service` on `host`:`port` (0: any free port): HTTP/1.1, idle connections
+    /// closed after `idleSeconds`, `onRunning` called with the address once it listens. It logs
+    /// warnings and errors only.
+    public static func application(_ service: LatentSpaceService, host: String, port: Int, idleSeconds: Int64 = 30,
+                                   onRunning: @escaping @Sendable (_ host: String, _ port: Int) -> Void) -> some ApplicationProtocol {
+        var logger = Logger(label: "vae-explore")
+        logger.logLevel = .warning
+        return Application(router: router(service), server: .http1(configuration: .init(idleTimeout: .seconds(idleSeconds))),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "vae"),
+                    onServerRunning: { channel in
+                        let address = channel.localAddress
+                        onRunning(address?.ipAddress ?? host, address?.port ?? port)
+                    },
+                    logger: logger)
+    }
+
+    /// `body`'s result, or its `ExplorerRequestError` as a 400 with the message.
+    static func answer<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ExplorerRequestError { throw HTTPError(.badRequest, message: error.description) }
+    }
+
+    static func data(_ bytes: Data, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Refuses a request with 503 while `limit` others are in progress, so a flood cannot queue
+/// without bound.
+struct ConcurrencyLimit<Context: RequestContext>: RouterMiddleware {
+    /// The count of requests in progress, shared by every copy of the middleware.
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    let limit: Int
+    let inProgress = Counter()
+
+    init(limit: Int) { self.limit = limit }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let now = inProgress.value.add(1, ordering: .relaxed).newValue
+        defer { inProgress.value.subtract(1, ordering: .relaxed) }
+        guard now <= limit else { throw HTTPError(.serviceUnavailable, message: "busy: more than \(limit) requests in progress; try again") }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,234 @@
+import Datasets
+import Foundation
+import LatentTools
+import Runs
+import Synchronization
+import TensorCore
+import VAE
+import Visualization
+
+/// A request the page made that cannot be served as asked: the parameter and what was expected.
+/// The server answers it with status 400 and this message.
+public struct ExplorerRequestError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The parameter at fault.
+    public let parameter: String
+    /// What is wrong and what was expected.
+    public let problem: String
+    /// "PARAMETER: PROBLEM".
+    public var description: String { "\(parameter): \(problem)" }
+}
+
+/// What `vae explore` serves about one run: its model, the test set's latent means (for the
+/// scatter plot, the KL order of the dimensions and picked starting points), and the decoding of
+/// latent vectors into pictures. Every input is validated here (`ExplorerRequestError`), so the
+/// routes stay thin. The model is used by one request at a time (a lock), so any number of
+/// concurrent requests is safe; a decode of the MLP preset takes well under a millisecond.
+public final class LatentSpaceService: @unchecked Sendable {
+    /// The largest |z_d| accepted: far outside any prior or posterior mass, inside Float's range.
+    public static let latentLimit: Float = 20
+    /// The sizes design B may be rendered at, in pixels per side.
+    public static let renderSizes = 8...256
+    /// The largest picture upload accepted, in bytes.
+    public static let maximumUploadBytes = 4 << 20
+    /// The most test images shown in the scatter plot (the page stays light).
+    public static let maximumScatterPoints = 2000
+
+    let loaded: LoadedModel
+    /// The test images (up to `maximumImages`) and their latent means.
+    let test: ImageDataset
+    let codes: LatentCodes
+    /// Facts about the run the page needs, as JSON.
+    public let overview: Data
+    /// Serialises the model's use: its layers keep per-call scratch state.
+    private let lock = Mutex(())
+
+    /// A service for `loaded`, encoding `test` (at most `maximumImages` of it) once to order the
+    /// dimensions by KL and place the scatter plot's points.
+    public init(loaded: LoadedModel, test: ImageDataset, maximumImages: Int = 10_000) throws(ExplorerRequestError) {
+        let model = loaded.model
+        let test = test.prefix(maximumImages)
+        guard test.shape == model.imageShape else {
+            throw ExplorerRequestError(parameter: "dataset", problem: "the test images are \(test.shape), the model draws \(model.imageShape)")
+        }
+        if model.condition != .none, !test.isLabelled {
+            throw ExplorerRequestError(parameter: "dataset", problem: "the model is conditional, but the test images have no labels to encode them with")
+        }
+        self.loaded = loaded
+        self.test = test
+        codes = withoutGradients { model.encode(images: test.pixels, labels: test.labels) }
+        overview = Self.makeOverview(loaded: loaded, test: test, codes: codes)
+    }
+
+    /// The JSON the page starts from (see `ExplorerRoutes` for its fields).
+    static func makeOverview(loaded: LoadedModel, test: ImageDataset, codes: LatentCodes) -> Data {
+        let model = loaded.model, size = model.latentSize
+        let kl = codes.klPerDimension
+        let shown = min(test.count, maximumScatterPoints)
+        var xs: [Double] = [], ys: [Double] = [], projection: String
+        if size == 1 {
+            xs = (0..<shown).map { Double(codes.means[$0]) }
+            ys = [Double](repeating: 0, count: shown)
+            projection = "z0"
+        } else if size == 2 {
+            xs = (0..<shown).map { Double(codes.means[$0 * 2]) }
+            ys = (0..<shown).map { Double(codes.means[$0 * 2 + 1]) }
+            projection = "z0, z1"
+        } else {
+            let pca = PrincipalComponents(rows: codes.means, dimension: size)
+            let plane = pca.project(Array(codes.means.prefix(shown * size)), components: 2)
+            (xs, ys) = (plane[0], plane[1])
+            let ratios = pca.explainedVarianceRatios
+            projection = String(format: "PCA of the %d-d means (PC1 %.0f%%, PC2 %.0f%% of variance)", size, 100 * ratios[0], 100 * ratios[1])
+        }
+        let classNames = test.isLabelled ? test.classNames : []
+        var object: [String: Any] = [
+            "kind": loaded.configuration.model.kind,
+            "architecture": loaded.configuration.model.architectureName,
+            "run": loaded.run?.url.lastPathComponent ?? loaded.modelFile.lastPathComponent,
+            "latentSize": size,
+            "image": ["channels": model.imageShape.channels, "height": model.imageShape.height, "width": model.imageShape.width],
+            "order": LatentExplorer.informativeOrder(klPerDimension: kl),
+            "kl": kl.map { ($0 * 1000).rounded() / 1000 },
+            "latentLimit": Double(latentLimit),
+            "testCount": test.count,
+            "classNames": classNames,
+            "scatter": [
+                "projection": projection,
+                "points": (0..<shown).map { [($0 < xs.count ? (xs[$0] * 1000).rounded() / 1000 : 0), (ys[$0] * 1000).rounded() / 1000,
+                                             test.isLabelled ? Double(test.labels[$0]) : 0] },
+            ] as [String: Any],
+        ]
+        if case let .classes(count) = model.condition {
+            let names = loaded.classNames.flatMap { $0.count == count ? $0 : nil } ?? (classNames.count == count ? classNames : (0..<count).map(String.init))
+            object["condition"] = ["classes": count, "names": names] as [String: Any]
+        }
+        if let affine = model as? AffineVAE {
+            object["affine"] = ["contentSize": affine.configuration.contentSize, "trainingSize": affine.configuration.imageWidth,
+                                "sizes": [renderSizes.lowerBound, renderSizes.upperBound]] as [String: Any]
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    // MARK: - Validation
+
+    /// A latent vector from its text ("0.5,-1,2"): exactly `latentSize` finite numbers within
+    /// ±`latentLimit`.
+    public func latent(_ text: String?) throws(ExplorerRequestError) -> [Float] {
+        let size = loaded.model.latentSize
+        guard let text, !text.isEmpty else { throw ExplorerRequestError(parameter: "z", problem: "missing: give \(size) comma-separated numbers") }
+        guard text.utf8.count <= size * 32 else { throw ExplorerRequestError(parameter: "z", problem: "too long for \(size) numbers") }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == size else {
+            throw ExplorerRequestError(parameter: "z", problem: "the model's latent space has \(size) dimensions, got \(parts.count) numbers")
+        }
+        var values: [Float] = []
+        values.reserveCapacity(size)
+        for (index, part) in parts.enumerated() {
+            guard let value = Float(part.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                throw ExplorerRequestError(parameter: "z", problem: "value \(index) is not a finite number: '\(part.prefix(40))'")
+            }
+            guard abs(value) <= Self.latentLimit else {
+                throw ExplorerRequestError(parameter: "z", problem: "value \(index) is \(value); each must lie in -\(Self.latentLimit)...\(Self.latentLimit)")
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// The class to decode with: required for a conditional model (0..<K), refused for an
+    /// unconditional one.
+    public func label(_ text: String?) throws(ExplorerRequestError) -> Int? {
+        switch loaded.model.condition {
+        case .none:
+            guard text == nil || text == "" else { throw ExplorerRequestError(parameter: "label", problem: "the model is unconditional: it takes no label") }
+            return nil
+        case let .classes(count):
+            guard let text, !text.isEmpty else { throw ExplorerRequestError(parameter: "label", problem: "the model is conditional: give a class 0...\(count - 1)") }
+            guard let value = Int(text), (0..<count).contains(value) else {
+                throw ExplorerRequestError(parameter: "label", problem: "must be a class 0...\(count - 1), got '\(text.prefix(20))'")
+            }
+            return value
+        }
+    }
+
+    /// A test image's index, 0..<testCount.
+    public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int {
+        guard let text, let index = Int(text), (0..<test.count).contains(index) else {
+            throw ExplorerRequestError(parameter: "index", problem: "must be a test image 0...\(test.count - 1), got '\((text ?? "nothing").prefix(20))'")
+        }
+        return index
+    }
+
+    /// Design B's rendering choices: the transform on or off, and a size per side; refused for
+    /// any other model (its decoder renders at its training size only).
+    public func rendering(transform: String?, size: String?) throws(ExplorerRequestError) -> (transformOn: Bool, size: Int?) {
+        let isAffine = loaded.model is AffineVAE
+        var transformOn = true
+        if let transform, !transform.isEmpty {
+            guard isAffine else { throw ExplorerRequestError(parameter: "transform", problem: "only a design-B (affine) model has a transform to switch") }
+            switch transform {
+            case "on": transformOn = true
+            case "off": transformOn = false
+            default: throw ExplorerRequestError(parameter: "transform", problem: "must be on or off, got '\(transform.prefix(20))'")
+            }
+        }
+        guard let size, !size.isEmpty else { return (transformOn, nil) }
+        guard isAffine else { throw ExplorerRequestError(parameter: "size", problem: "only a design-B (affine) model renders at other sizes") }
+        guard let value = Int(size), Self.renderSizes.contains(value) else {
+            throw ExplorerRequestError(parameter: "size", problem: "must be \(Self.renderSizes.lowerBound)...\(Self.renderSizes.upperBound) pixels, got '\(size.prefix(20))'")
+        }
+        return (transformOn, value)
+    }
+
+    // MARK: - Work
+
+    /// The picture decoded from `latent` (with `label` for a conditional model; design B with
+    /// or without its transform, at `size` when given), as PNG bytes at the image's own size.
+    public func decodePNG(_ latent: [Float], label: Int?, transformOn: Bool = true, size: Int? = nil) -> Data {
+        let picture: Picture = lock.withLock { _ in
+            withoutGradients {
+                let model = loaded.model
+                if let affine = model as? AffineVAE {
+                    let side = size ?? affine.configuration.imageWidth
+                    let grid = PixelGrid(width: side, height: side)
+                    let values = affine.renderImages(latent, grid: grid, transformOn: transformOn)
+                    return ImageGrid.make(images: values, shape: .grey(height: side, width: side), rows: 1, columns: 1, gap: 0)
+                }
+                let values = model.decode(latents: latent, labels: label.map { [$0] } ?? [])
+                return ImageGrid.make(images: values, shape: model.imageShape, rows: 1, columns: 1, gap: 0)
+            }
+        }
+        return (try? picture.pngData()) ?? Data()
+    }
+
+    /// Test image `index` as PNG bytes.
+    public func testImagePNG(_ index: Int) -> Data {
+        let picture = ImageGrid.make(images: Array(test.image(index)), shape: test.shape, rows: 1, columns: 1, gap: 0)
+        return (try? picture.pngData()) ?? Data()
+    }
+
+    /// Test image `index`'s latent mean and label, as JSON: {"index", "label", "z"}.
+    public func testCode(_ index: Int) -> Data {
+        let object: [String: Any] = ["index": index, "label": test.isLabelled ? test.labels[index] : NSNull(),
+                                     "z": codes.mean(index).map(Double.init)]
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    /// A person's PNG or JPEG picture converted to the model's input and encoded (with `label`
+    /// for a conditional model), as JSON: {"z": the posterior mean, "conversion": how}.
+    public func encodeUpload(_ data: Data, label: Int?) throws(ExplorerRequestError) -> Data {
+        guard !data.isEmpty else { throw ExplorerRequestError(parameter: "body", problem: "empty: send a PNG or JPEG picture") }
+        guard data.count <= Self.maximumUploadBytes else {
+            throw ExplorerRequestError(parameter: "body", problem: "\(data.count) bytes; at most \(Self.maximumUploadBytes) are accepted")
+        }
+        let imported: ImportedPicture
+        do { imported = try loaded.importPicture(data, path: "the upload") } catch {
+            throw ExplorerRequestError(parameter: "body", problem: error.localizedDescription)
+        }
+        let mean: [Float] = lock.withLock { _ in
+            withoutGradients { loaded.model.encode(images: imported.pixels, labels: label.map { [$0] } ?? []).mean(0) }
+        }
+        let object: [String: Any] = ["z": mean.map(Double.init), "conversion": imported.conversion]
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+}
