@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
         // `vae explore`: the HTTP server of the latent-space explorer.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Hummingbird's own dependency, named for the tests' in-process channel (NIOEmbedded).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -111,7 +113,8 @@ let package = Package(
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
             "ExplorerServer", "Runs", "VAE", "Datasets", "TensorCore",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]

@@ -2,7 +2,6 @@ import Datasets
 import ExplorerServer
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Runs
 import TensorCore
 import Testing
@@ -39,12 +38,13 @@ func levels(_ body: ByteBuffer) throws -> Picture {
     return try Picture.readPNG(from: url)
 }
 
-func message(_ response: TestResponse) -> String { String(buffer: response.body) }
+func message(_ response: RouterResponse) -> String { String(buffer: response.body) }
 
 @Suite struct ExplorerRoutesTests {
     @Test func thePageIsServedFromMemory() async throws {
         let (service, _) = try explorerService(mlp)
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
@@ -59,7 +59,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
 
     @Test func theModelOverviewOrdersTheDimensionsByKL() async throws {
         let (service, _) = try explorerService(mlp)
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/api/model", method: .get) { response in
                 #expect(response.status == .ok)
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -77,7 +78,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
         let (service, model) = try explorerService(mlp)
         let latent: [Float] = [0.5, -1.25, 2]
         let expected = ImageGrid.make(images: withoutGradients { model.decode(latents: latent) }, shape: model.imageShape, rows: 1, columns: 1, gap: 0)
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/api/decode?z=" + latentQuery(latent), method: .get) { response in
                 #expect(response.status == .ok && response.headers[.contentType] == "image/png")
                 let picture = try levels(response.body)
@@ -98,7 +100,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
     ])
     func aBadDecodeRequestIsA400NamingTheParameter(query: String, expected: String) async throws {
         let (service, _) = try explorerService(mlp)
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/api/decode?" + query, method: .get) { response in
                 #expect(response.status == .badRequest, "\(query)")
                 #expect(message(response).contains(expected), "\(query): \(message(response))")
@@ -109,7 +112,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
     @Test func testImagesAndTheirCodesAreServedAndBadIndicesRefused() async throws {
         let (service, model) = try explorerService(mlp)
         let latentSize = model.latentSize
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/api/test?index=7", method: .get) { response in
                 #expect(response.status == .ok)
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -135,7 +139,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
         let picture = Picture(width: 20, height: 12, pixels: (0..<240).map { UInt8(($0 * 7) % 256) })
         let png = try picture.pngData()
         let latentSize = model.latentSize
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             try await client.execute(uri: "/api/encode", method: .post, body: ByteBuffer(bytes: png)) { response in
                 #expect(response.status == .ok, "\(message(response))")
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -165,7 +170,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
         var configuration = ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
         configuration.conditionClasses = 3
         let (service, _) = try explorerService(.mlp(configuration))
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             let overview = try await client.execute(uri: "/api/model", method: .get) { Data(buffer: $0.body) }
             let object = try #require(try JSONSerialization.jsonObject(with: overview) as? [String: Any])
             #expect((object["condition"] as? [String: Any])?["classes"] as? Int == 3)
@@ -186,7 +192,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
                                                                                decoderHiddenSize: 8, classifierHiddenSize: 8, classes: 3))
         let (service, _) = try explorerService(specification)
         let latent = latentQuery([0.5, -0.5, 0.3, -0.2, 0.1, 0.4, -0.3, 0.2])
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             let on = try await client.execute(uri: "/api/decode?z=\(latent)&transform=on", method: .get) { try levels($0.body) }
             let off = try await client.execute(uri: "/api/decode?z=\(latent)&transform=off", method: .get) { try levels($0.body) }
             #expect(on.width == 8 && on != off)
@@ -203,7 +210,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
 
     @Test func requestsBeyondTheConcurrencyLimitAreRefusedAtOnce() async throws {
         let (service, _) = try explorerService(mlp)
-        try await Application(router: ExplorerRoutes.router(service, concurrencyLimit: 0)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service, concurrencyLimit: 0))
             try await client.execute(uri: "/api/model", method: .get) { response in
                 #expect(response.status == .serviceUnavailable && message(response).contains("busy"))
             }
@@ -222,7 +230,8 @@ func message(_ response: TestResponse) -> String { String(buffer: response.body)
         configuration.decoderChannels = 4
         configuration.latentSize = 2
         let (service, _) = try explorerService(.convolutional(configuration))
-        try await Application(router: ExplorerRoutes.router(service)).test(.router) { client in
+        do {
+            let client = RouterClient(ExplorerRoutes.router(service))
             for step in 0..<6 {
                 try await client.execute(uri: "/api/decode?z=\(Float(step) * 0.3),-0.5", method: .get) { response in
                     #expect(response.status == .ok)
