@@ -31,10 +31,9 @@ train: dependencies
 FUZZ_SECONDS ?= 15
 test: test-dependencies
 	$(SWIFT) test -c release --disable-xctest
-	$(SWIFT) build -c release --product vae
 	bash scripts/browser-test.sh
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
-	$(MAKE) examples
+	$(MAKE) examples VAE_BUILT=1
 	$(MAKE) docs
 
 # API documentation: the DocC catalog (Sources/VAEToolkit/VAEToolkit.docc) and every public
@@ -50,8 +49,10 @@ docs: dependencies
 
 # The example packages depend on the toolkit by path, as a user's package would; each is built
 # and run briefly so that the README's library lines cannot rot.
+# (VAE_BUILT=1: `make test` has just built .build/release/vae with the tests; building the product
+# again would compile everything a second time, with other flags.)
 examples: dependencies
-	$(SWIFT) build -c release --product vae
+	$(if $(VAE_BUILT),,$(SWIFT) build -c release --product vae)
 	$(SWIFT) build -c release --package-path Examples
 	cd Examples && .build/release/TrainAndSample 2000
 	rm -rf Examples/.build/example-run

@@ -10,7 +10,8 @@ import PackageDescription
 //   VAE, Visualization -> Runs (run folders, loading models)
 //   VAE, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
-//   Runs, LatentTools, ExplorerServer -> VAECommand (the `vae` tool)
+//   CMPI (Open MPI), VAE -> MessagePassing (the ProcessGroup of an mpirun job: data-parallel training)
+//   Runs, LatentTools, ExplorerServer, MessagePassing -> VAECommand (the `vae` tool)
 //   every public module -> VAEToolkit (the library product's one import)
 let package = Package(
     name: "VAEToolkit",
@@ -41,6 +42,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // Open MPI, for data-parallel training under mpirun (its handles are macros: see shim.h).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // oneDNN ships no pkg-config file; its header is on the default include path.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
@@ -77,6 +80,9 @@ let package = Package(
         .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
                                                    "Visualization", "Runs", "LatentTools"]),
 
+        // MARK: - Data-parallel training over MPI: the ProcessGroup of an mpirun job
+        .target(name: "MessagePassing", dependencies: ["CMPI", "VAE"]),
+
         // MARK: - The latent-space explorer's web server (thin: routes, validation, the page)
         .target(name: "ExplorerServer", dependencies: [
             "Runs", "LatentTools", "VAE", "Visualization", "Datasets", "TensorCore",
@@ -89,7 +95,7 @@ let package = Package(
             name: "VAECommand",
             dependencies: [
                 "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools", "Persistence",
-                "ExplorerServer",
+                "ExplorerServer", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,7 +114,7 @@ let package = Package(
         .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
-        .testTarget(name: "CommandTests", dependencies: ["VAECommand"]),
+        .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [

@@ -37,8 +37,13 @@ public final class TrainingSession {
     public let datasetReport: String
     /// What was done to the folder before training (a restart, leftovers removed), for the console.
     public let notes: [String]
-    /// This process's hold on the folder: one writer per run folder.
-    private let lock: FolderLock
+    /// This process's hold on the folder: one writer per run folder (nil in a process of a
+    /// group other than rank 0, which writes nothing).
+    private let lock: FolderLock?
+    /// The processes training together (see `ProcessGroup`); nil for one process.
+    public let processGroup: (any ProcessGroup)?
+    /// Whether this process writes the run folder: rank 0 of a group, or the only process.
+    public var isWriter: Bool { (processGroup?.rank ?? 0) == 0 }
 
     /// How `run` ended.
     public enum Outcome: Equatable {
@@ -47,9 +52,10 @@ public final class TrainingSession {
         case interrupted(epoch: Int, batch: Int)
     }
 
-    init(folder: RunFolder, lock: FolderLock, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?,
+    init(folder: RunFolder, lock: FolderLock?, trainer: Trainer, record: RunRecord, rows: [MetricsRow], resumedFrom: TrainingProgress?,
          datasetReport: String, notes: [String]) {
         self.lock = lock
+        self.processGroup = trainer.processGroup
         self.notes = notes
         self.datasetReport = datasetReport
         self.folder = folder
@@ -62,8 +68,10 @@ public final class TrainingSession {
     /// A new run in `folder` (created; it must be absent or empty). The model is fitted to the
     /// dataset's image shape (an MLP takes any C x H x W; design B any grey H x W). The session
     /// holds the folder's lock until it goes away; a second writer gets `.inUse`.
+    ///
+    /// With a `processGroup`, this is rank 0's call; the other ranks call `joinGroup`.
     public static func start(configuration given: TrainingConfiguration, folder: RunFolder, catalog: DatasetCatalog,
-                             blasThreads: Int) throws(RunError) -> TrainingSession {
+                             blasThreads: Int, processGroup: (any ProcessGroup)? = nil) throws(RunError) -> TrainingSession {
         if let problem = given.problems.first { throw .invalidConfiguration(problem) }
         switch try folder.state() {
         case .absent, .empty: break
@@ -89,7 +97,7 @@ public final class TrainingSession {
         try checkSplits(configuration, data: data)
         let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
                                classNames: data.train.classNames)
-        let trainer = try makeTrainer(record.configuration, data: data)
+        let trainer = try makeTrainer(record.configuration, data: data, processGroup: processGroup)
         try loadInitialWeights(into: trainer)
         let lock = try folder.lock()
         // Checked again under the lock: another process may have started a run here meanwhile.
@@ -103,14 +111,58 @@ public final class TrainingSession {
         // folder holding only an empty reconstructions/ that a restart would refuse as foreign.
         try folder.writeRecord(record)
         try folder.create()
+        try shareState(record: record, trainer: trainer)
         return TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: [], resumedFrom: nil, datasetReport: data.report,
                                notes: removed.isEmpty ? [] : ["removed \(removed.count) temporary file(s) a killed writer left"])
+    }
+
+    /// Rank 0's half of a group's start: the record (configuration, dataset checksums) and the
+    /// trainer's whole state (model, optimizer, progress: a checkpoint's bytes) go to every other
+    /// rank, so that all begin from the same point whatever their folders hold.
+    static func shareState(record: RunRecord, trainer: Trainer) throws(RunError) {
+        guard let processGroup = trainer.processGroup else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var recordBytes: [UInt8]
+        do { recordBytes = try Array(encoder.encode(record)) } catch { throw .invalidConfiguration("the run record cannot be encoded: \(error)") }
+        processGroup.broadcast(&recordBytes, from: 0)
+        var state = [UInt8](TrainingCheckpoint.checkpointFile(trainer).encoded())
+        processGroup.broadcast(&state, from: 0)
+    }
+
+    /// A rank other than 0 joins the group's run: it takes rank 0's record and state (see
+    /// `shareState`), reads the same dataset from its own `catalog` (refused when its files differ
+    /// from rank 0's) and trains its shard of every batch; it writes nothing.
+    public static func joinGroup(_ processGroup: any ProcessGroup, folder: RunFolder, catalog: DatasetCatalog) throws(RunError) -> TrainingSession {
+        precondition(processGroup.rank != 0 && processGroup.size > 1, "rank 0 starts or resumes the run; the others join it")
+        var recordBytes: [UInt8] = []
+        processGroup.broadcast(&recordBytes, from: 0)
+        let record = try RunFolder.decodeRecord(Data(recordBytes), file: "rank 0's run record")
+        let data = try loadData(record.configuration, catalog: catalog)
+        if data.checksums != record.datasetSHA256 {
+            throw .dataset("rank \(processGroup.rank): the dataset files in \(data.folder) differ from rank 0's (SHA-256); every rank must read the same data")
+        }
+        let trainer = try makeTrainer(record.configuration, data: data, processGroup: processGroup)
+        var state: [UInt8] = []
+        processGroup.broadcast(&state, from: 0)
+        do {
+            let file = try SafeTensorsFile.decode(Data(state), file: "rank 0's training state")
+            try TrainingCheckpoint.restore(trainer, from: file, fileName: "rank 0's training state")
+        } catch {
+            throw .checkpoint("rank \(processGroup.rank): \(error.localizedDescription)")
+        }
+        return TrainingSession(folder: folder, lock: nil, trainer: trainer, record: record, rows: [], resumedFrom: nil,
+                               datasetReport: data.report, notes: [])
     }
 
     /// Continues the run in `folder` from its checkpoint; `epochs` may raise the epoch count. A
     /// run that stopped before its first checkpoint restarts from epoch 1 with its recorded
     /// settings (the notes say so).
-    public static func resume(folder: RunFolder, catalog: DatasetCatalog, epochs: Int?, blasThreads: Int) throws(RunError) -> TrainingSession {
+    ///
+    /// With a `processGroup` (of any size: the run's position does not depend on it), this is
+    /// rank 0's call; the other ranks call `joinGroup`.
+    public static func resume(folder: RunFolder, catalog: DatasetCatalog, epochs: Int?, blasThreads: Int,
+                              processGroup: (any ProcessGroup)? = nil) throws(RunError) -> TrainingSession {
         switch try folder.state() {
         case .absent: throw .notARun(path: folder.url.path, reason: "no such folder")
         case .empty: throw .notARun(path: folder.url.path, reason: "it is empty; start a run there with --out")
@@ -137,7 +189,7 @@ public final class TrainingSession {
         if let classes = record.configuration.model.conditionClasses, data.train.classCount != classes || !data.train.isLabelled {
             throw .dataset("the run's model is conditioned on \(classes) classes, the dataset in \(data.folder) has \(data.train.isLabelled ? "\(data.train.classCount)" : "no labels")")
         }
-        let trainer = try makeTrainer(record.configuration, data: data)
+        let trainer = try makeTrainer(record.configuration, data: data, processGroup: processGroup)
         var notes: [String] = []
         var rows: [MetricsRow] = []
         if FileManager.default.fileExists(atPath: folder.checkpoint.path) {
@@ -161,6 +213,7 @@ public final class TrainingSession {
         record.blasThreads = blasThreads
         try folder.create()
         try folder.writeRecord(record)
+        try shareState(record: record, trainer: trainer)
         let session = TrainingSession(folder: folder, lock: lock, trainer: trainer, record: record, rows: rows, resumedFrom: trainer.progress,
                                       datasetReport: data.report, notes: notes)
         try session.rewriteMissingPictures()
@@ -188,9 +241,10 @@ public final class TrainingSession {
     }
 
     /// A trainer for the configuration, refusing splits without images.
-    static func makeTrainer(_ configuration: TrainingConfiguration, data: LoadedDataset) throws(RunError) -> Trainer {
+    static func makeTrainer(_ configuration: TrainingConfiguration, data: LoadedDataset,
+                            processGroup: (any ProcessGroup)? = nil) throws(RunError) -> Trainer {
         try checkSplits(configuration, data: data)
-        do { return try Trainer(configuration: configuration, train: data.train, test: data.test) } catch {
+        do { return try Trainer(configuration: configuration, train: data.train, test: data.test, processGroup: processGroup) } catch {
             switch error {
             case let .invalidConfiguration(problem): throw .invalidConfiguration(problem)
             case .imageShape, .labels: throw .dataset("\(error.description) (in \(data.folder))")
@@ -213,6 +267,7 @@ public final class TrainingSession {
     /// After a kill during an epoch's pictures: the model is still the one that epoch ended
     /// with (the checkpoint is written first), so its missing pictures are drawn again.
     func rewriteMissingPictures() throws(RunError) {
+        guard isWriter else { return }
         let progress = trainer.progress
         guard progress.batchesDone == 0, progress.completedEpochs > 0 else { return }
         let epoch = progress.completedEpochs
@@ -233,7 +288,7 @@ public final class TrainingSession {
 
     /// Gives up the folder's lock (also done when the session goes away); the session must not
     /// write afterwards.
-    public func close() { lock.release() }
+    public func close() { lock?.release() }
 
     /// Both splits of the configuration's dataset (a named one or an image folder), with the
     /// folder they came from and the SHA-256 of its files.
@@ -280,6 +335,7 @@ public final class TrainingSession {
     }
 
     func writeCheckpoint() throws(RunError) {
+        guard isWriter else { return }
         do {
             try TrainingCheckpoint.checkpointFile(trainer).write(to: folder.checkpoint)
         } catch {
@@ -288,6 +344,7 @@ public final class TrainingSession {
     }
 
     func writeEpochFiles(epoch: Int) throws(RunError) {
+        guard isWriter else { return }
         do {
             try MetricsTable.write(rows, to: folder.metrics)
         } catch {

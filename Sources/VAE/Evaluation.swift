@@ -32,16 +32,28 @@ extension VariationalModel {
     /// Evaluates the negative ELBO on `images` ([count, inputSize] values) against `targets` (the
     /// same shape; usually the same array), `batchSize` images at a time; the noise for the
     /// sampled z comes from `generator`. `labels` condition a conditional model.
-    public func evaluate(images: [Float], targets: [Float], labels: [Int] = [], batchSize: Int,
+    ///
+    /// With a `shard` (index i of n processes), only batches b with b % n == i are evaluated, and
+    /// the result covers those images; the noise of the other batches is drawn and discarded,
+    /// so each image gets the z it would get in one process, and the n results combine, weighted
+    /// by their image counts, into the one-process result (up to the order of the sums).
+    public func evaluate(images: [Float], targets: [Float], labels: [Int] = [], batchSize: Int, shard: (index: Int, count: Int) = (0, 1),
                          using generator: inout RandomGenerator) -> EvaluationResult {
         let width = inputSize
         precondition(images.count % width == 0 && images.count == targets.count, "evaluate needs images and targets of [count, \(width)]")
         precondition(batchSize > 0, "batch size must be positive")
         let count = images.count / width
+        precondition(shard.count >= 1 && (0..<shard.count).contains(shard.index), "shard \(shard.index) of \(shard.count)")
         var (reconstruction, reconstructionMean, kl) = (0.0, 0.0, 0.0)
+        var evaluated = 0
         withoutGradients {
-            for start in stride(from: 0, to: count, by: batchSize) {
+            for (batch, start) in stride(from: 0, to: count, by: batchSize).enumerated() {
                 let rows = min(batchSize, count - start)
+                guard batch % shard.count == shard.index else {
+                    _ = Tensor.randomNormal([rows, latentSize], using: &generator)  // another process's batch: its draws
+                    continue
+                }
+                evaluated += rows
                 let x = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
                 let t = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
                 images.withUnsafeBufferPointer { x.pointer.update(from: $0.baseAddress! + start * width, count: rows * width) }
@@ -56,8 +68,8 @@ extension VariationalModel {
                 reconstructionMean += Double(central.negativeLogLikelihood(t, reduction: .sum).item)
             }
         }
-        let n = Double(max(count, 1))
-        return EvaluationResult(images: count, loss: (reconstruction + kl) / n, lossMean: (reconstructionMean + kl) / n,
+        let n = Double(max(evaluated, 1))
+        return EvaluationResult(images: evaluated, loss: (reconstruction + kl) / n, lossMean: (reconstructionMean + kl) / n,
                                 reconstruction: reconstruction / n, reconstructionMean: reconstructionMean / n, kl: kl / n)
     }
 

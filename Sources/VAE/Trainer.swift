@@ -108,12 +108,31 @@ public final class Trainer {
     private var permutation: [Int] = []
     /// Wall seconds spent in `optimizer.step()` so far (for benchmarks).
     public var optimizerSeconds = 0.0
+    /// The processes training this model together (nil: this process alone). See `ProcessGroup`.
+    public let processGroup: (any ProcessGroup)?
+    /// Wall seconds spent summing gradients across the group so far (for benchmarks).
+    public var communicationSeconds = 0.0
 
     /// A fresh model from the configuration's seed. `train` and `test` hold values in [0, 1] of
     /// the model's image shape (labelled, for a conditional model). Throws when the configuration
     /// is invalid or the images do not fit the model.
-    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset) throws(TrainerSetupError) {
+    ///
+    /// With a `processGroup` of N > 1 processes, each built from the same configuration and data,
+    /// every process draws the same shuffle and noise from the same seed, takes its shard
+    /// (`ProcessGroup.shard`) of each global batch, and the gradients are summed before the
+    /// optimizer step, so the N processes train one model, the one a single process would train
+    /// up to the order of floating-point sums. Objectives whose batch loss is not a sum over
+    /// images (free bits, IWAE's k-sample draws) are refused with N > 1.
+    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset,
+                processGroup: (any ProcessGroup)? = nil) throws(TrainerSetupError) {
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
+        if let processGroup, processGroup.size > 1 {
+            if configuration.objective.kind == .iwae { throw .invalidConfiguration("the IWAE objective is not supported over several processes (MPI); train it in one") }
+            if configuration.objective.freeBits > 0 {
+                throw .invalidConfiguration("free bits are not supported over several processes (MPI): their per-dimension batch mean spans every shard")
+            }
+        }
+        self.processGroup = (processGroup?.size ?? 1) > 1 ? processGroup : nil
         let shape = configuration.model.imageShape
         guard train.shape == shape && test.shape == shape else { throw .imageShape(expected: shape, train: train.shape, test: test.shape) }
         if let classes = configuration.model.conditionClasses {
@@ -210,7 +229,7 @@ public final class Trainer {
         if progress.batchesDone == 0 {
             // A stop asked for at the epoch boundary is honoured before the shuffle is drawn, so
             // the checkpoint's generator is the one the next epoch starts from.
-            if shouldStop() { return nil }
+            if stopAsked(shouldStop) { return nil }
             progress.epochStartGenerator = generator.stateWords
             permutation = generator.permutation(train.count)
         } else if permutation.isEmpty {  // resumed mid-epoch: redraw this epoch's shuffle
@@ -223,37 +242,53 @@ public final class Trainer {
         let started = Date()
         let secondsBefore = progress.secondsSoFar
         while progress.batchesDone < batches {
-            if shouldStop() { break }
+            // Every process of a group stops at the same batch, or the others would wait forever.
+            if stopAsked(shouldStop) { break }
             let first = progress.batchesDone * batchSize
             let rows = min(batchSize, train.count - first)
-            let x = Tensor(shape: [rows, width], storage: TensorStorage(uninitializedCount: rows * width))
+            // This process's rows of the global batch (all of them alone).
+            let shard = processGroup?.shard(of: rows) ?? 0..<rows
+            let x = Tensor(shape: [shard.count, width], storage: TensorStorage(uninitializedCount: shard.count * width))
             train.pixels.withUnsafeBufferPointer { source in
-                for r in 0..<rows {
-                    (x.pointer + r &* width).update(from: source.baseAddress! + permutation[first + r] &* width, count: width)
+                for (r, row) in shard.enumerated() {
+                    (x.pointer + r &* width).update(from: source.baseAddress! + permutation[first + row] &* width, count: width)
                 }
             }
-            let labels = labelled ? (0..<rows).map { train.labels[permutation[first + $0]] } : []
+            let labels = labelled ? shard.map { train.labels[permutation[first + $0]] } : []
             if configuration.binarization == .dynamic {
+                // The whole batch's draws, so every process's generator stays where one process's would.
                 let uniforms = TensorStorage(uninitializedCount: rows * width)
                 generator.fillUniform(uniforms.buffer)
-                Binarization.sample(x.pointer, uniforms: uniforms.pointer, count: rows * width)
+                Binarization.sample(x.pointer, uniforms: uniforms.pointer + shard.lowerBound * width, count: shard.count * width)
             }
             let batchScale: Float = configuration.batchReduction == .mean ? 1 / Float(rows) : 1
             optimizer.zeroGradients()
             let epochProgress = Double(progress.completedEpochs) + Double(progress.batchesDone) / Double(batches)
-            let terms = objectiveTerms(x, labels: labels, rows: rows, pixelScale: pixelScale, epochProgress: epochProgress)
+            let terms = objectiveTerms(x, labels: labels, rows: rows, shard: shard, pixelScale: pixelScale, epochProgress: epochProgress)
+            // A batch-mean term of the shard counts with the shard's share of the batch.
+            let shardShare = Float(shard.count) / Float(rows)
             var loss = terms.loss * batchScale
-            for term in terms.extra { loss = loss + term.weighted }
-            guard loss.item.isFinite else {
-                throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: loss.item)
+            for term in terms.extra { loss = loss + (shardShare == 1 ? term.weighted : term.weighted * shardShare) }
+            var figures = [Double(loss.item), terms.reconstruction, terms.kl] + terms.extra.map { $0.value * Double(shardShare) }
+            if let processGroup { processGroup.sum(&figures) }
+            guard figures[0].isFinite else {
+                throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: Float(figures[0]))
             }
             loss.backward()
+            if let processGroup {
+                let started = BLAS.now()
+                optimizer.parameters.settleGradients()
+                processGroup.sum(optimizer.parameters.gradients, count: optimizer.parameters.count)
+                communicationSeconds += BLAS.now() - started
+            }
             let stepStarted = BLAS.now()
             optimizer.step()
             optimizerSeconds += BLAS.now() - stepStarted
-            progress.reconstructionSum += terms.reconstruction
-            progress.klSum += terms.kl
-            for term in terms.extra { progress.extraSums = (progress.extraSums ?? [:]).merging([term.name: term.value], uniquingKeysWith: +) }
+            progress.reconstructionSum += figures[1]
+            progress.klSum += figures[2]
+            for (index, term) in terms.extra.enumerated() {
+                progress.extraSums = (progress.extraSums ?? [:]).merging([term.name: figures[3 + index]], uniquingKeysWith: +)
+            }
             progress.imagesSeen += rows
             progress.batchesDone += 1
             onBatch(progress.batchesDone, batches, (progress.reconstructionSum + progress.klSum) / Double(progress.imagesSeen))
@@ -277,13 +312,26 @@ public final class Trainer {
     /// running figures, its reconstruction and KL sums in nats (unweighted; for IWAE the
     /// reconstruction is the mean over the k samples of -log p(x | z_i) and the KL the mean of
     /// log q(z_i | x) - log p(z_i), so their sum is the k-sample ELBO estimate).
-    private func objectiveTerms(_ x: Tensor, labels: [Int], rows: Int, pixelScale: Float, epochProgress: Double)
+    /// Whether to stop: this process's answer alone, or with a group, any process's (every
+    /// process must stop at the same batch, or the others would wait for it forever).
+    private func stopAsked(_ shouldStop: () -> Bool) -> Bool {
+        guard let processGroup else { return shouldStop() }
+        return processGroup.any(shouldStop())
+    }
+
+    /// `x` holds rows `shard` of a global batch of `rows` (all of them in one process); the noise
+    /// is drawn for the whole batch, so the generator advances as one process's would.
+    private func objectiveTerms(_ x: Tensor, labels: [Int], rows: Int, shard: Range<Int>, pixelScale: Float, epochProgress: Double)
         -> (loss: Tensor, reconstruction: Double, kl: Double, extra: [ExtraLossTerm]) {
         let objective = configuration.objective
         let condition = model.conditionTensor(labels: labels)
         switch objective.kind {
         case .elbo:
-            let noise = Tensor.randomNormal([rows, model.latentSize], using: &generator)
+            var noise = Tensor.randomNormal([rows, model.latentSize], using: &generator)
+            if shard.count != rows {
+                let latent = model.latentSize
+                noise = Tensor(shape: [shard.count, latent], scalars: Array(noise.scalars[(shard.lowerBound * latent)..<(shard.upperBound * latent)]))
+            }
             let output = model.forward(x, condition: condition, noise: noise)
             let posterior = output.posterior
             let reconstruction = output.likelihood.negativeLogLikelihood(x, reduction: .sum)
@@ -294,7 +342,7 @@ public final class Trainer {
                 // Σ_d max(λ, KL_d) per image, KL_d the batch mean of dimension d's KL; times the batch size.
                 let logVariance = posterior.logVariance
                 let perDimension = ((posterior.mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).mean(alongAxis: 0)
-                klTerm = (perDimension + (Tensor(objective.freeBits) - perDimension).relu()).sum() * Float(rows)
+                klTerm = (perDimension + (Tensor(objective.freeBits) - perDimension).relu()).sum() * Float(shard.count)
             }
             let loss = reconstruction * pixelScale + (weight == 1 ? klTerm : klTerm * weight)
             return (loss, Double(reconstruction.item), Double(kl.item), model.extraLossTerms(output, labels: labels))
@@ -308,12 +356,22 @@ public final class Trainer {
 
     /// The test figures after `epoch` epochs, with noise from a generator of its own (so
     /// evaluating never changes the training stream), in the run's precision.
+    /// With a process group, each process evaluates its share of the batches and the figures
+    /// are combined (every process gets the same result).
     public func evaluateTest(epoch: Int) -> EvaluationResult {
         var evaluationGenerator = Self.evaluationGenerator(seed: configuration.seed, epoch: epoch)
-        return withPrecision(configuration.precision) {
+        let shard = processGroup.map { (index: $0.rank, count: $0.size) } ?? (0, 1)
+        let part = withPrecision(configuration.precision) {
             model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: configuration.evaluationBatchSize,
-                           using: &evaluationGenerator)
+                           shard: shard, using: &evaluationGenerator)
         }
+        guard let processGroup else { return part }
+        let n = Double(part.images)
+        var sums = [n, part.loss * n, part.lossMean * n, part.reconstruction * n, part.reconstructionMean * n, part.kl * n]
+        processGroup.sum(&sums)
+        let total = max(sums[0], 1)
+        return EvaluationResult(images: Int(sums[0]), loss: sums[1] / total, lossMean: sums[2] / total, reconstruction: sums[3] / total,
+                                reconstructionMean: sums[4] / total, kl: sums[5] / total)
     }
 
     /// The generator of the test evaluation after `epoch` epochs of a run with `seed` (also used

@@ -2,6 +2,7 @@ import ArgumentParser
 import Benchmarks
 import Datasets
 import Foundation
+import MessagePassing
 import TensorCore
 import VAE
 
@@ -9,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: the engine's kernels, or training epochs.",
         discussion: "Build with `swift build -c release` first: debug builds are hundreds of times slower.",
-        subcommands: [Kernels.self, Train.self, Affine.self, Convolution.self, PyTorch.self], defaultSubcommand: Kernels.self)
+        subcommands: [Kernels.self, Train.self, Affine.self, Convolution.self, PyTorch.self, Allreduce.self], defaultSubcommand: Kernels.self)
 }
 
 extension Bench {
@@ -213,6 +214,46 @@ extension Bench {
                          outcome.framework, count, count == 1 ? "" : "s", rounds, steps, ours, ours * 469, theirs, theirs * 469, theirs / ours))
             print("  rounds, ours: " + outcome.ours[.fp32]!.map { String(format: "%.4f", $0) }.joined(separator: " ") + "; PyTorch: "
                   + outcome.pytorch.map { String(format: "%.4f", $0) }.joined(separator: " "))
+        }
+    }
+}
+
+extension Bench {
+    struct Allreduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seconds per MPI_Allreduce of a gradient buffer, under mpirun (the time data-parallel training adds per step).",
+            discussion: """
+            Every rank sums --count floats (default 652824: the 784-400-20 model's gradients) --repeats times after a warm-up; \
+            rank 0 prints the median and best time and the algorithm bandwidth (bytes / time).
+
+            Example: mpirun --allow-run-as-root -np 2 vae bench allreduce
+            """)
+
+        @Option(parsing: .unconditional, help: "Floats summed per call.") var count = 652_824
+        @Option(parsing: .unconditional, help: "Timed calls.") var repeats = 200
+
+        func run() throws {
+            guard count >= 1, repeats >= 1 else { throw ValidationError("--count and --repeats must be at least 1") }
+            guard MPIProcessGroup.isLaunchedByMPI else { throw CommandFailure("run it under mpirun, e.g. mpirun -np 2 vae bench allreduce") }
+            let group = MPIProcessGroup()
+            defer { group.finish() }
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { buffer.deallocate() }
+            buffer.initialize(repeating: 1, count: count)
+            for _ in 0..<10 { group.sum(buffer, count: count) }
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                buffer.update(repeating: 1, count: count)
+                let started = MPIProcessGroup.time
+                group.sum(buffer, count: count)
+                times.append(MPIProcessGroup.time - started)
+            }
+            guard buffer[0] == Float(group.size) else { throw CommandFailure("the sum is \(buffer[0]), expected \(group.size)") }
+            guard group.rank == 0 else { return }
+            times.sort()
+            let median = times[times.count / 2], best = times[0], bytes = Double(count * 4)
+            print(String(format: "allreduce of %d floats (%.2f MB) over %d ranks: median %.3f ms, best %.3f ms, %.2f GB/s (median)",
+                         count, bytes / 1e6, group.size, median * 1e3, best * 1e3, bytes / median / 1e9))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import MessagePassing
 import NN
 import Runs
 import Persistence
@@ -115,19 +116,33 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Under mpirun every rank runs this command; rank 0 writes, the others train their shards.
+        let group: MPIProcessGroup? = MPIProcessGroup.isLaunchedByMPI ? MPIProcessGroup() : nil
+        defer { group?.finish() }
+        do { try train(group: group) } catch {
+            guard let group, group.size > 1 else { throw error }
+            group.abort((error as? CommandFailure)?.description ?? "\(error)")
+        }
+    }
+
+    func train(group: MPIProcessGroup?) throws {
         BLAS.setThreadCount(blasThreads)
         let catalog = data.catalog
         let session: TrainingSession
+        let worker = group.map { $0.size > 1 && $0.rank != 0 } ?? false
         do {
             if let resume {
-                session = try TrainingSession.resume(folder: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog,
-                                                     epochs: training.epochs, blasThreads: blasThreads)
+                let folder = RunFolder(URL(fileURLWithPath: resume))
+                session = try worker ? TrainingSession.joinGroup(group!, folder: folder, catalog: catalog)
+                    : TrainingSession.resume(folder: folder, catalog: catalog, epochs: training.epochs, blasThreads: blasThreads, processGroup: group)
             } else {
                 let configuration = try resolvedConfiguration()
                 let stamp = DateFormatter()
                 stamp.dateFormat = "yyyyMMdd-HHmmss"
                 let folder = RunFolder(URL(fileURLWithPath: out ?? "runs/\(configuration.preset)-\(stamp.string(from: Date()))"))
-                session = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads)
+                session = try worker ? TrainingSession.joinGroup(group!, folder: folder, catalog: catalog)
+                    : TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads,
+                                            processGroup: group)
             }
         } catch let error as RunError {
             switch error {
@@ -142,15 +157,21 @@ struct Train: ParsableCommand {
         // A stop signal ends the run at the next batch with a checkpoint.
         stopOnSignals()
         for note in session.notes { print("note: \(note)") }
-        let reporter = ConsoleReporter(isTerminal: isatty(STDOUT_FILENO) == 1)
+        let reporter: any TrainingReporter = worker ? QuietReporter() : ConsoleReporter(isTerminal: isatty(STDOUT_FILENO) == 1)
         let outcome: TrainingSession.Outcome
         do {
             outcome = try session.run(reporter: reporter) { interruptRequested.load(ordering: .relaxed) }
         } catch {
-            reporter.finishLine()
+            (reporter as? ConsoleReporter)?.finishLine()
             throw CommandFailure(error.localizedDescription.replacingOccurrences(of: "a lower learning rate may help", with: "try a lower --learning-rate"))
         }
-        reporter.finishLine()
+        (reporter as? ConsoleReporter)?.finishLine()
+        if worker { return }  // rank 0 reports and writes
+        if let group, group.size > 1 {
+            let trainer = session.trainer
+            print(String(format: "%d processes: gradients summed with MPI_Allreduce (%d floats per step) took %.2f s of this process's training",
+                         group.size, trainer.optimizer.parameters.count, trainer.communicationSeconds))
+        }
         let folder = session.folder
         switch outcome {
         case .finished:
@@ -335,6 +356,13 @@ struct AffineOptions: ParsableArguments {
 }
 
 /// A user-facing failure: the message is printed as `error: ...` and the exit status is 1.
+/// The reporter of an mpirun rank other than 0: rank 0 speaks for the job.
+final class QuietReporter: TrainingReporter {
+    func started(_ session: TrainingSession) {}
+    func batch(epoch: Int, done: Int, total: Int, runningLoss: Double) {}
+    func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession) {}
+}
+
 /// Progress on the console: a bar with rate and ETA on a terminal, one line per epoch otherwise.
 final class ConsoleReporter: TrainingReporter {
     let isTerminal: Bool
