@@ -9,7 +9,7 @@ import Testing
     static let commands: [[String]] = [
         [], ["train"], ["eval"], ["reconstruct"], ["sample"], ["encode"], ["scatter"], ["manifold"], ["interpolate"], ["traverse"], ["explore"],
         ["curves"], ["normalize"], ["classify"], ["presets"], ["data"], ["bench"], ["bench", "kernels"], ["bench", "train"],
-        ["bench", "affine"], ["bench", "conv"], ["bench", "pytorch"], ["demo"],
+        ["bench", "affine"], ["bench", "conv"], ["bench", "pytorch"], ["bench", "allreduce"], ["demo"],
     ]
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Help")
 
