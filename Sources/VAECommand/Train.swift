@@ -43,6 +43,10 @@ struct Train: ParsableCommand {
         test_recon, test_kl, seconds, images_per_second, eval_seconds), model.safetensors, checkpoint.safetensors, \
         reconstructions/epoch-N.png and learning-curves.png/.svg. Ctrl-C writes a checkpoint and stops; \
         `vae train --resume RUN` continues with the same numbers.
+
+        Under `mpirun -np N`, the N processes train one model: each takes a shard of every batch, the gradients \
+        are summed with MPI_Allreduce, and rank 0 writes the run folder (same seed and batch, the same numbers up \
+        to the order of float sums). Example: mpirun -np 2 vae train --preset conv-mnist --out runs/conv-2
         """)
 
     @Option(help: "Start from this preset.") var preset = "pytorch-example"
@@ -119,7 +123,9 @@ struct Train: ParsableCommand {
         // Under mpirun every rank runs this command; rank 0 writes, the others train their shards.
         let group: MPIProcessGroup? = MPIProcessGroup.isLaunchedByMPI ? MPIProcessGroup() : nil
         defer { group?.finish() }
-        do { try train(group: group) } catch {
+        do { try train(group: group) } catch let exit as ExitCode {
+            throw exit  // an interrupted run (130): its checkpoint is written; the job ends normally
+        } catch {
             guard let group, group.size > 1 else { throw error }
             group.abort((error as? CommandFailure)?.description ?? "\(error)")
         }
