@@ -132,16 +132,13 @@ public enum ImageImport {
 }
 
 extension PNGPicture {
-    /// A decoded picture (PNG or JPEG) as grey levels, as `PNGFile` reads a PNG: luminance
-    /// (0.299 R + 0.587 G + 0.114 B) composited on white by its alpha, each level rounded.
+    /// A decoded picture (PNG or JPEG) as grey levels, as `PNGFile` reads a PNG: composited on
+    /// white by its alpha, then luminance (0.299 R + 0.587 G + 0.114 B), each level rounded. The
+    /// conversion is the image folders' (`ImageFolder.transform` in grey at the picture's own size).
     public init(grey picture: RGBAPicture) {
-        var levels = [UInt8](repeating: 0, count: picture.width * picture.height)
-        for index in levels.indices {
-            let red = Double(picture.rgba[4 * index]), green = Double(picture.rgba[4 * index + 1])
-            let blue = Double(picture.rgba[4 * index + 2]), alpha = Double(picture.rgba[4 * index + 3]) / 255
-            let luminance = 0.299 * red + 0.587 * green + 0.114 * blue
-            levels[index] = UInt8(min(255, max(0, (alpha * luminance + (1 - alpha) * 255).rounded())))
-        }
-        self.init(width: picture.width, height: picture.height, grey: levels, sourceFormat: picture.sourceFormat)
+        let options = ImageFolderOptions(path: "", height: picture.height, width: picture.width, colour: .grey)
+        let (values, _) = ImageFolder.transform(picture, options: options)
+        self.init(width: picture.width, height: picture.height, grey: values.map { UInt8(min(255, max(0, ($0 * 255).rounded()))) },
+                  sourceFormat: picture.sourceFormat)
     }
 }

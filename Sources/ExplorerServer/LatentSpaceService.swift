@@ -106,7 +106,7 @@ public final class LatentSpaceService: @unchecked Sendable {
             object["affine"] = ["contentSize": affine.configuration.contentSize, "trainingSize": affine.configuration.imageWidth,
                                 "sizes": [renderSizes.lowerBound, renderSizes.upperBound]] as [String: Any]
         }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return json(object)
     }
 
     // MARK: - Validation
@@ -192,26 +192,36 @@ public final class LatentSpaceService: @unchecked Sendable {
                     let side = size ?? affine.configuration.imageWidth
                     let grid = PixelGrid(width: side, height: side)
                     let values = affine.renderImages(latent, grid: grid, transformOn: transformOn)
-                    return ImageGrid.make(images: values, shape: .grey(height: side, width: side), rows: 1, columns: 1, gap: 0)
+                    return Self.picture(values, shape: .grey(height: side, width: side))
                 }
                 let values = model.decode(latents: latent, labels: label.map { [$0] } ?? [])
-                return ImageGrid.make(images: values, shape: model.imageShape, rows: 1, columns: 1, gap: 0)
+                return Self.picture(values, shape: model.imageShape)
             }
         }
-        return (try? picture.pngData()) ?? Data()
+        return Self.png(picture)
     }
 
     /// Test image `index` as PNG bytes.
-    public func testImagePNG(_ index: Int) -> Data {
-        let picture = ImageGrid.make(images: Array(test.image(index)), shape: test.shape, rows: 1, columns: 1, gap: 0)
-        return (try? picture.pngData()) ?? Data()
+    public func testImagePNG(_ index: Int) -> Data { Self.png(Self.picture(Array(test.image(index)), shape: test.shape)) }
+
+    /// One image's values as a picture at its own size.
+    static func picture(_ values: [Float], shape: ImageShape) -> Picture {
+        ImageGrid.make(images: values, shape: shape, rows: 1, columns: 1, gap: 0)
+    }
+
+    /// A picture's PNG bytes (encoding in memory cannot fail for a valid picture; empty if it did).
+    static func png(_ picture: Picture) -> Data { (try? picture.pngData()) ?? Data() }
+
+    /// A JSON object's bytes, keys sorted (its values are numbers, strings and arrays of them).
+    static func json(_ object: [String: Any]) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
     /// Test image `index`'s latent mean and label, as JSON: {"index", "label", "z"}.
     public func testCode(_ index: Int) -> Data {
         let object: [String: Any] = ["index": index, "label": test.isLabelled ? test.labels[index] : NSNull(),
                                      "z": codes.mean(index).map(Double.init)]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Self.json(object)
     }
 
     /// A person's PNG or JPEG picture converted to the model's input and encoded (with `label`
@@ -229,6 +239,6 @@ public final class LatentSpaceService: @unchecked Sendable {
             withoutGradients { loaded.model.encode(images: imported.pixels, labels: label.map { [$0] } ?? []).mean(0) }
         }
         let object: [String: Any] = ["z": mean.map(Double.init), "conversion": imported.conversion]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Self.json(object)
     }
 }

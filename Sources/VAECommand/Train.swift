@@ -137,18 +137,19 @@ struct Train: ParsableCommand {
         let session: TrainingSession
         let worker = group.map { $0.size > 1 && $0.rank != 0 } ?? false
         do {
-            if let resume {
-                let folder = RunFolder(URL(fileURLWithPath: resume))
-                session = try worker ? TrainingSession.joinGroup(group!, folder: folder, catalog: catalog)
-                    : TrainingSession.resume(folder: folder, catalog: catalog, epochs: training.epochs, blasThreads: blasThreads, processGroup: group)
+            if let group, worker {
+                // Rank 0 checks the options and the folder; this rank takes rank 0's record and state.
+                session = try TrainingSession.joinGroup(group, folder: RunFolder(URL(fileURLWithPath: resume ?? out ?? ".")), catalog: catalog)
+            } else if let resume {
+                session = try TrainingSession.resume(folder: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog, epochs: training.epochs,
+                                                     blasThreads: blasThreads, processGroup: group)
             } else {
                 let configuration = try resolvedConfiguration()
                 let stamp = DateFormatter()
                 stamp.dateFormat = "yyyyMMdd-HHmmss"
                 let folder = RunFolder(URL(fileURLWithPath: out ?? "runs/\(configuration.preset)-\(stamp.string(from: Date()))"))
-                session = try worker ? TrainingSession.joinGroup(group!, folder: folder, catalog: catalog)
-                    : TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads,
-                                            processGroup: group)
+                session = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: blasThreads,
+                                                    processGroup: group)
             }
         } catch let error as RunError {
             switch error {

@@ -47,19 +47,20 @@ enum TinyDataset {
 enum Tool {
     static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vae")
 
-    /// Runs `vae` to its end.
-    static func run(_ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, output: String) {
-        let process = try start(arguments, in: folder)
+    /// Runs `vae` (or `program`, such as `mpirun`, found on the PATH) to its end.
+    static func run(_ arguments: [String], in folder: URL? = nil, program: String? = nil) throws -> (status: Int32, output: String) {
+        let process = try start(arguments, in: folder, program: program)
         let data = process.output.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return (process.process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Starts `vae` without waiting (standard output and error into one pipe).
-    static func start(_ arguments: [String], in folder: URL? = nil) throws -> (process: Process, output: Pipe) {
+    /// Starts `vae` (or `program`, found on the PATH) without waiting (standard output and error
+    /// into one pipe).
+    static func start(_ arguments: [String], in folder: URL? = nil, program: String? = nil) throws -> (process: Process, output: Pipe) {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        process.executableURL = program == nil ? executable : URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = (program.map { [$0] } ?? []) + arguments
         if let folder { process.currentDirectoryURL = folder }
         var environment = ProcessInfo.processInfo.environment
         environment["VAE_DATA_DIR"] = nil

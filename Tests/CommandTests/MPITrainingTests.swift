@@ -6,24 +6,12 @@ import Testing
 /// batch, gradients are summed with MPI_Allreduce, rank 0 writes. Open MPI from Debian
 /// (`openmpi-bin`, installed by scripts/install-dependencies.sh); root needs --allow-run-as-root.
 @Suite(.serialized) struct MPITrainingTests {
-    static let mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+    /// mpirun's options here: root is allowed (CI), two ranks on a small machine, no pinning.
+    static let options = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
 
-    /// Runs a command line to its end (standard output and error together).
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["VAE_DATA_DIR"] = nil
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs `mpirun` with `arguments` to its end.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Tool.run(options + arguments, program: "mpirun")
     }
 
     /// Every parameter of a model file, by name.
@@ -48,7 +36,7 @@ import Testing
         try TinyDataset.write(to: data)
         let one = try Tool.run(Self.oneStep(kind, data: data, out: scratch.path("one")))
         #expect(one.status == 0, "\(one.output)")
-        let two = try Self.run(Self.mpirun + ["-np", "2", Tool.executable.path] + Self.oneStep(kind, data: data, out: scratch.path("two")))
+        let two = try Self.run(["-np", "2", Tool.executable.path] + Self.oneStep(kind, data: data, out: scratch.path("two")))
         #expect(two.status == 0, "\(two.output)")
         let single = try Self.weights(scratch.path("one/model.safetensors")), split = try Self.weights(scratch.path("two/model.safetensors"))
         #expect(single.keys == split.keys)
@@ -68,7 +56,7 @@ import Testing
         try TinyDataset.write(to: data)
         let one = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("one"), epochs: 2))
         #expect(one.status == 0, "\(one.output)")
-        let two = try Self.run(Self.mpirun + ["-np", "2", Tool.executable.path] + Tool.trainArguments(data: data, out: scratch.path("two"), epochs: 2))
+        let two = try Self.run(["-np", "2", Tool.executable.path] + Tool.trainArguments(data: data, out: scratch.path("two"), epochs: 2))
         #expect(two.status == 0 && two.output.contains("done:"), "\(two.output)")
         let first = Data.lossColumns(ofMetrics: URL(fileURLWithPath: scratch.path("one/metrics.csv")))
         let second = Data.lossColumns(ofMetrics: URL(fileURLWithPath: scratch.path("two/metrics.csv")))
@@ -91,7 +79,7 @@ import Testing
         let bad = Tool.trainArguments(data: scratch.url.appendingPathComponent("missing"), out: scratch.path("run"), epochs: 1)
         // MPMD: rank 0 reads the data, rank 1 is given a folder that does not exist.
         let started = Date()
-        let result = try Self.run(Self.mpirun + ["-np", "1", Tool.executable.path] + good + [":", "-np", "1", Tool.executable.path] + bad)
+        let result = try Self.run(["-np", "1", Tool.executable.path] + good + [":", "-np", "1", Tool.executable.path] + bad)
         #expect(result.status != 0, "\(result.output)")
         #expect(result.output.contains("rank 1 of 2"), "\(result.output)")
         #expect(Date().timeIntervalSince(started) < 60, "the job must end, not hang")
@@ -101,13 +89,8 @@ import Testing
         let scratch = try ScratchFolder("mpi-kill")
         let data = scratch.url.appendingPathComponent("data")
         try TinyDataset.write(to: data)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = Self.mpirun + ["-np", "2", Tool.executable.path] + Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 100000)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+        let (process, pipe) = try Tool.start(Self.options + ["-np", "2", Tool.executable.path]
+                                             + Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 100000), program: "mpirun")
         // Rank 1: the vae process whose environment says OMPI_COMM_WORLD_RANK=1.
         var victim: Int32?
         let deadline = Date().addingTimeInterval(30)

@@ -30,6 +30,19 @@ func centreOfMass(_ pixels: [Float], side: Int) -> (x: Double, y: Double) {
 }
 
 @Suite struct ImageImportTests {
+    @Test func aDecodedPictureTurnsGreyByLuminanceOnWhite() throws {
+        // Opaque red, green, blue, grey; half-transparent orange; fully transparent black.
+        let bytes: [UInt8] = [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 90, 90, 90, 255, 200, 100, 50, 128, 0, 0, 0, 0]
+        let url = writeTestPNG(width: 6, height: 1, channels: 4, bytes: bytes)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let grey = PNGPicture(grey: try ImageFile.read(from: url))
+        // Composited on white, then 0.299 R + 0.587 G + 0.114 B, rounded (by hand).
+        let alpha = 128.0 / 255, orange = [200.0, 100, 50].map { $0 * alpha + 255 * (1 - alpha) }
+        let expected = [76, 150, 29, 90, Int((0.299 * orange[0] + 0.587 * orange[1] + 0.114 * orange[2]).rounded()), 255]
+        #expect(grey.width == 6 && grey.height == 1)
+        #expect(zip(grey.grey, expected).allSatisfy { abs(Int($0) - $1) <= 1 }, "\(grey.grey) vs \(expected)")
+    }
+
     @Test func aLargeDarkOnLightColourPictureBecomesA28x28LightOnDarkCentredDigit() throws {
         // 90x60 RGB, white paper, a dark-blue 10x40 stroke off to the upper left.
         let (width, height) = (90, 60)
