@@ -40,7 +40,7 @@ test: test-dependencies
 # module's doc comments, combined, into .build/docs (a static site: serve it with
 # `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
 # symbol link is an error.
-DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE Visualization Runs LatentTools
+DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools
 docs: dependencies
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
 		--enable-experimental-combined-documentation $(addprefix --target ,$(DOC_TARGETS)) \
@@ -61,6 +61,8 @@ examples: dependencies
 	rm -rf Examples/.build/mnist-png
 	.build/release/vae data --export mnist --to Examples/.build/mnist-png > /dev/null
 	cd Examples && VAE_CACHE_DIR=.build/cache .build/release/TrainOnFolder .build/mnist-png 28 1 2000
+	rm -rf Examples/.build/custom-run
+	cd Examples && .build/release/CustomModelKind 1 .build/custom-run
 
 # The fuzzing campaign: each target for FUZZ_SECONDS (600 s, ten minutes, by default here).
 fuzz: dependencies

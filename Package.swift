@@ -5,10 +5,12 @@ import PackageDescription
 //   COpenBLAS, CDNNL (oneDNN), CFloatingPoint, CKernels (AVX-512 loops) -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
 //   CZlib, CPNG, CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files, image folders of PNG and JPEG, binarisation, downloads, image import)
-//   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (models, training, evaluation, checkpoints)
+//   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (the model contract, distributions, objectives, training, checkpoints)
+//   VAE -> VAEModels (the model kinds: MLP, convolutional, affine; their presets)
+//   VAE -> VAEEvaluation (the importance-weighted bound, classifiers as judges, the normalisation report)
 //   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
-//   VAE, Visualization -> Runs (run folders, loading models)
-//   VAE, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
+//   VAE, VAEModels, VAEEvaluation, Visualization -> Runs (run folders, loading models)
+//   VAE, VAEEvaluation, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
 //   CMPI (Open MPI), VAE -> MessagePassing (the ProcessGroup of an mpirun job: data-parallel training)
 //   Runs, LatentTools, ExplorerServer, MessagePassing -> VAECommand (the `vae` tool)
@@ -64,44 +66,48 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
         .target(name: "Optimizers", dependencies: ["TensorCore"]),
 
-        // MARK: - Models, objectives, training, evaluation, checkpoints
+        // MARK: - The model contract, distributions, objectives, training, checkpoints
         .target(name: "VAE", dependencies: ["TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors", "Persistence"]),
+        // MARK: - The model kinds and their presets
+        .target(name: "VAEModels", dependencies: ["VAE", "TensorCore", "NN", "Datasets", "SafeTensors"]),
+        // MARK: - Evaluation: the importance-weighted bound, judges, reports
+        .target(name: "VAEEvaluation", dependencies: ["VAE", "TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors", "Persistence"]),
 
         // MARK: - Pictures (knows images and plots, not models)
         .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Datasets", "Persistence"]),
 
         // MARK: - Run folders: a training run's files and pictures
-        .target(name: "Runs", dependencies: ["VAE", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
+        .target(name: "Runs", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
 
         // MARK: - Latent-space pictures and tables
-        .target(name: "LatentTools", dependencies: ["VAE", "Visualization", "TensorCore", "Datasets"]),
+        .target(name: "LatentTools", dependencies: ["VAE", "VAEEvaluation", "Visualization", "TensorCore", "Datasets"]),
 
         // MARK: - The library's one import: re-exports every public module
         .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
-                                                   "Visualization", "Runs", "LatentTools"]),
+                                                   "VAEModels", "VAEEvaluation", "Visualization", "Runs", "LatentTools"]),
 
         // MARK: - Data-parallel training over MPI: the ProcessGroup of an mpirun job
         .target(name: "MessagePassing", dependencies: ["CMPI", "VAE"]),
 
         // MARK: - The latent-space explorer's web server (thin: routes, validation, the page)
         .target(name: "ExplorerServer", dependencies: [
-            "Runs", "LatentTools", "VAE", "Visualization", "Datasets", "TensorCore",
+            "Runs", "LatentTools", "VAE", "VAEEvaluation", "Visualization", "Datasets", "TensorCore",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // MARK: - Measurement and the command-line tool
-        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE"]),
+        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE", "VAEModels"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
-                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "Runs", "Visualization", "LatentTools", "Persistence",
+                "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "VAEModels", "VAEEvaluation", "Runs", "Visualization", "LatentTools", "Persistence",
                 "ExplorerServer", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: - Fuzzing: the readers of untrusted input as libFuzzer targets (scripts/fuzz.sh)
-        .target(name: "FuzzTargets", dependencies: ["Datasets", "SafeTensors", "VAE", "Runs", "TensorCore", "Optimizers", "CPNG", "CTurboJPEG"]),
+        .target(name: "FuzzTargets", dependencies: ["Datasets", "SafeTensors", "VAE", "VAEModels", "Runs", "TensorCore", "Optimizers", "CPNG", "CTurboJPEG"]),
         .executableTarget(name: "FuzzCommand", dependencies: ["FuzzTargets"]),
 
         // MARK: - Tests
@@ -111,17 +117,17 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"]),
-        .testTarget(name: "VAETests", dependencies: ["VAE", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
+        .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
-        .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "Visualization", "TensorCore", "Datasets"]),
+        .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
-            "ExplorerServer", "Runs", "VAE", "Datasets", "TensorCore",
+            "ExplorerServer", "Runs", "VAE", "VAEModels", "Datasets", "TensorCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

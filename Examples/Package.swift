@@ -7,6 +7,7 @@
 //   TrainAndSample      train a VAE on MNIST and decode samples from the prior
 //   LoadAndInterpolate  load a run folder written by `vae train` and draw an interpolation
 //   TrainOnFolder       train a convolutional VAE on a folder of your own PNG or JPEG pictures
+//   CustomModelKind     define a model kind of your own, register it, and train, evaluate and sample it
 import PackageDescription
 
 let package = Package(
@@ -16,5 +17,6 @@ let package = Package(
         .executableTarget(name: "TrainAndSample", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
         .executableTarget(name: "LoadAndInterpolate", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
         .executableTarget(name: "TrainOnFolder", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
+        .executableTarget(name: "CustomModelKind", dependencies: [.product(name: "VAEToolkit", package: "VAEToolkit")]),
     ]
 )

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import TensorCore
 import VAE
+import VAEModels
 
 /// Per layer of a convolutional VAE: our convolution ops against the same oneDNN primitives
 /// called directly (one primitive per pass, preallocated buffers in the layouts oneDNN chose,

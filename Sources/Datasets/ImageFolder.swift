@@ -39,12 +39,32 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
     public var splitSeed: UInt64
     /// Skip (and count) files that cannot be decoded instead of failing on the first.
     public var skipUnreadable: Bool
+    /// Round every value to the nearest 8-bit level k / 255 after the transforms, as an image
+    /// library that resizes into 8-bit pixels does: what a likelihood over 8-bit levels (the
+    /// discretised logistic) needs once a picture is resized, composited or made grey.
+    public var quantize: Bool
 
     /// Options for reading the folder at `path`; see the properties for what each means.
     public init(path: String, height: Int? = nil, width: Int? = nil, centreCrop: Bool = false, colour: ColourMode = .colour,
-                testShare: Double = 0.1, splitSeed: UInt64 = 1, skipUnreadable: Bool = false) {
+                testShare: Double = 0.1, splitSeed: UInt64 = 1, skipUnreadable: Bool = false, quantize: Bool = false) {
         (self.path, self.height, self.width, self.centreCrop, self.colour) = (path, height, width, centreCrop, colour)
-        (self.testShare, self.splitSeed, self.skipUnreadable) = (testShare, splitSeed, skipUnreadable)
+        (self.testShare, self.splitSeed, self.skipUnreadable, self.quantize) = (testShare, splitSeed, skipUnreadable, quantize)
+    }
+
+    enum CodingKeys: String, CodingKey { case path, height, width, centreCrop, colour, testShare, splitSeed, skipUnreadable, quantize }
+
+    /// Reads the options; records written before `quantize` existed read it as false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        height = try c.decodeIfPresent(Int.self, forKey: .height)
+        width = try c.decodeIfPresent(Int.self, forKey: .width)
+        centreCrop = try c.decode(Bool.self, forKey: .centreCrop)
+        colour = try c.decode(ColourMode.self, forKey: .colour)
+        testShare = try c.decode(Double.self, forKey: .testShare)
+        splitSeed = try c.decode(UInt64.self, forKey: .splitSeed)
+        skipUnreadable = try c.decode(Bool.self, forKey: .skipUnreadable)
+        quantize = try c.decodeIfPresent(Bool.self, forKey: .quantize) ?? false
     }
 
     /// Problems with the options themselves, one message each.
@@ -64,6 +84,7 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
         if centreCrop { parts.append("centre crop") }
         if let height, let width { parts.append("resize to \(height)x\(width) (area)") }
         parts.append(colour.rawValue)
+        if quantize { parts.append("8-bit levels") }
         return parts.joined(separator: ", ")
     }
 }
@@ -373,7 +394,8 @@ public enum ImageFolder {
             }
             initialised = shape.count
         }
-        return (values, shape)
+        guard options.quantize else { return (values, shape) }
+        return (values.map { ($0 * 255).rounded() / 255 }, shape)
     }
 
     /// Area-weighted resampling of `region` of a width x height plane to toWidth x toHeight: each
@@ -420,7 +442,7 @@ public enum ImageFolder {
 
     static func cacheKey(_ options: ImageFolderOptions, entries: [Entry]) -> String {
         var hasher = SHA256()
-        hasher.update(Array("vae-folder-cache/1 \(options.height ?? 0)x\(options.width ?? 0) crop \(options.centreCrop) \(options.colour.rawValue) skip \(options.skipUnreadable)\n".utf8))
+        hasher.update(Array("vae-folder-cache/1 \(options.height ?? 0)x\(options.width ?? 0) crop \(options.centreCrop) \(options.colour.rawValue) skip \(options.skipUnreadable)\(options.quantize ? " quantize" : "")\n".utf8))
         for entry in entries { hasher.update(Array("\(entry.url.path)\t\(entry.size)\t\(entry.modified)\t\(entry.label ?? -1)\n".utf8)) }
         return String(SHA256.hexDigits(hasher.finalize()).prefix(32))
     }

@@ -33,8 +33,8 @@ button { margin: 2px; } label { margin-right: 8px; } .small { font-size: 12px; c
   <div class="box">
     <img id="picture" alt="the decoded picture">
     <div id="conditionBox" hidden><label>class <select id="label"></select></label></div>
-    <div id="affineBox" hidden>
-      <label><input type="checkbox" id="transform" checked> learned transform</label>
+    <div id="renderingBox" hidden>
+      <label id="transformLabel" hidden><input type="checkbox" id="transform" checked> learned transform</label>
       <label>size <select id="size"></select></label>
     </div>
     <div class="small" id="status"></div>
@@ -86,7 +86,10 @@ let inFlight = false, pending = false, decodes = 0, lastBytes = null, pictureURL
 function decodeURLFor(vector) {
   const q = new URLSearchParams({ z: vector.map(v => v.toFixed(4)).join(",") });
   if (info.condition) q.set("label", $("label").value);
-  if (info.affine) { q.set("transform", $("transform").checked ? "on" : "off"); q.set("size", $("size").value); }
+  if (info.rendering) {
+    if (info.rendering.switchableTransform) q.set("transform", $("transform").checked ? "on" : "off");
+    q.set("size", $("size").value);
+  }
   return "/api/decode?" + q.toString();
 }
 
@@ -229,9 +232,10 @@ async function start() {
     info.condition.names.forEach((name, k) => option($("label"), k, k + " " + name));
     $("label").addEventListener("change", redraw);
   }
-  if (info.affine) {
-    $("affineBox").hidden = false;
-    for (const s of [info.affine.trainingSize, 56, 84, 112, 168, 224]) if (s >= info.affine.sizes[0] && s <= info.affine.sizes[1]) option($("size"), s, s + " px");
+  if (info.rendering) {
+    $("renderingBox").hidden = false;
+    $("transformLabel").hidden = !info.rendering.switchableTransform;
+    for (const s of [info.rendering.trainingSize, 56, 84, 112, 168, 224]) if (s >= info.rendering.sizes[0] && s <= info.rendering.sizes[1]) option($("size"), s, s + " px");
     $("transform").addEventListener("change", redraw); $("size").addEventListener("change", redraw);
   }
   $("projection").textContent = "test set's latent means: " + info.scatter.projection;

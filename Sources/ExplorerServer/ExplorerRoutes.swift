@@ -9,7 +9,7 @@ import Synchronization
 ///
 ///     GET  /                      the page (HTML, with its script and style inline)
 ///     GET  /api/model             the run: kind, latent size, image shape, dimensions by KL,
-///                                 class names, the condition, design B's options, the scatter points
+///                                 class names, the condition, the rendering options, the scatter points
 ///     GET  /api/decode?z=…[&label=K][&transform=on|off][&size=N]
 ///                                 the picture decoded from z (PNG at the image's size)
 ///     GET  /api/test?index=N      test image N's latent mean and label (JSON)

@@ -9,13 +9,15 @@ import Visualization
 
 /// A request the page made that cannot be served as asked: the parameter and what was expected.
 /// The server answers it with status 400 and this message.
-public struct ExplorerRequestError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ExplorerRequestError: Error, LocalizedError, Equatable, Sendable, CustomStringConvertible {
     /// The parameter at fault.
     public let parameter: String
     /// What is wrong and what was expected.
     public let problem: String
     /// "PARAMETER: PROBLEM".
     public var description: String { "\(parameter): \(problem)" }
+    /// The same as `description`.
+    public var errorDescription: String? { description }
 }
 
 /// What `vae explore` serves about one run: its model, the test set's latent means (for the
@@ -26,7 +28,7 @@ public struct ExplorerRequestError: Error, Equatable, Sendable, CustomStringConv
 public final class LatentSpaceService: @unchecked Sendable {
     /// The largest |z_d| accepted: far outside any prior or posterior mass, inside Float's range.
     public static let latentLimit: Float = 20
-    /// The sizes design B may be rendered at, in pixels per side.
+    /// The sizes a model that renders at other sizes may be drawn at here, in pixels per side.
     public static let renderSizes = 8...256
     /// The largest picture upload accepted, in bytes.
     public static let maximumUploadBytes = 4 << 20
@@ -102,9 +104,10 @@ public final class LatentSpaceService: @unchecked Sendable {
             let names = loaded.classNames.flatMap { $0.count == count ? $0 : nil } ?? (classNames.count == count ? classNames : (0..<count).map(String.init))
             object["condition"] = ["classes": count, "names": names] as [String: Any]
         }
-        if let affine = model as? AffineVAE {
-            object["affine"] = ["contentSize": affine.configuration.contentSize, "trainingSize": affine.configuration.imageWidth,
-                                "sizes": [renderSizes.lowerBound, renderSizes.upperBound]] as [String: Any]
+        if let rendering = model.rendering {
+            let sizes = Self.renderSizes.clamped(to: rendering.sizes)
+            object["rendering"] = ["trainingSize": rendering.trainingSize.width, "sizes": [sizes.lowerBound, sizes.upperBound],
+                                   "switchableTransform": rendering.hasSwitchableTransform] as [String: Any]
         }
         return json(object)
     }
@@ -159,13 +162,16 @@ public final class LatentSpaceService: @unchecked Sendable {
         return index
     }
 
-    /// Design B's rendering choices: the transform on or off, and a size per side; refused for
-    /// any other model (its decoder renders at its training size only).
+    /// The rendering choices of a model that has them (`VariationalModel.rendering`): a learned
+    /// transform on or off, and a size per side; refused for a model without (its decoder renders
+    /// at its training size only).
     public func rendering(transform: String?, size: String?) throws(ExplorerRequestError) -> (transformOn: Bool, size: Int?) {
-        let isAffine = loaded.model is AffineVAE
+        let rendering = loaded.model.rendering
         var transformOn = true
         if let transform, !transform.isEmpty {
-            guard isAffine else { throw ExplorerRequestError(parameter: "transform", problem: "only a design-B (affine) model has a transform to switch") }
+            guard rendering?.hasSwitchableTransform == true else {
+                throw ExplorerRequestError(parameter: "transform", problem: "the model has no transform to switch (only a model with a learned transform, such as the affine kind, has one)")
+            }
             switch transform {
             case "on": transformOn = true
             case "off": transformOn = false
@@ -173,26 +179,26 @@ public final class LatentSpaceService: @unchecked Sendable {
             }
         }
         guard let size, !size.isEmpty else { return (transformOn, nil) }
-        guard isAffine else { throw ExplorerRequestError(parameter: "size", problem: "only a design-B (affine) model renders at other sizes") }
-        guard let value = Int(size), Self.renderSizes.contains(value) else {
-            throw ExplorerRequestError(parameter: "size", problem: "must be \(Self.renderSizes.lowerBound)...\(Self.renderSizes.upperBound) pixels, got '\(size.prefix(20))'")
+        guard let rendering else { throw ExplorerRequestError(parameter: "size", problem: "the model renders at its training size only") }
+        let sizes = Self.renderSizes.clamped(to: rendering.sizes)
+        guard let value = Int(size), sizes.contains(value) else {
+            throw ExplorerRequestError(parameter: "size", problem: "must be \(sizes.lowerBound)...\(sizes.upperBound) pixels, got '\(size.prefix(20))'")
         }
         return (transformOn, value)
     }
 
     // MARK: - Work
 
-    /// The picture decoded from `latent` (with `label` for a conditional model; design B with
-    /// or without its transform, at `size` when given), as PNG bytes at the image's own size.
+    /// The picture decoded from `latent` (with `label` for a conditional model; with or without a
+    /// learned transform, at `size` when given, for a model that can), as PNG bytes.
     public func decodePNG(_ latent: [Float], label: Int?, transformOn: Bool = true, size: Int? = nil) -> Data {
         let picture: Picture = lock.withLock { _ in
             withoutGradients {
                 let model = loaded.model
-                if let affine = model as? AffineVAE {
-                    let side = size ?? affine.configuration.imageWidth
-                    let grid = PixelGrid(width: side, height: side)
-                    let values = affine.renderImages(latent, grid: grid, transformOn: transformOn)
-                    return Self.picture(values, shape: .grey(height: side, width: side))
+                if let rendering = model.rendering, size != nil || !transformOn {
+                    let (height, width) = size.map { ($0, $0) } ?? rendering.trainingSize
+                    let values = rendering.render(latents: latent, height: height, width: width, transformOn: transformOn)
+                    return Self.picture(values, shape: ImageShape(channels: model.imageShape.channels, height: height, width: width))
                 }
                 let values = model.decode(latents: latent, labels: label.map { [$0] } ?? [])
                 return Self.picture(values, shape: model.imageShape)

@@ -7,6 +7,7 @@ import Runs
 import SafeTensors
 import TensorCore
 import VAE
+import VAEModels
 
 /// The readers of untrusted input, each as one function of arbitrary bytes, for libFuzzer
 /// (`scripts/fuzz.sh`) and for replaying saved inputs in the tests. A target must never
@@ -126,7 +127,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
         init() {
             var configuration = Preset.named("pytorch-example")!.configuration
-            configuration.model = .mlp(ModelConfiguration(imageShape: .grey(height: 4, width: 4), hiddenSizes: [3], latentSize: 2))
+            configuration.model = .mlp(MLPConfiguration(imageShape: .grey(height: 4, width: 4), hiddenSizes: [3], latentSize: 2))
             configuration.batchSize = 4
             configuration.epochs = 3
             self.configuration = configuration

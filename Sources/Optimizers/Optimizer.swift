@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// Updates parameters from their gradients.
@@ -37,11 +38,13 @@ public struct OptimizerState: Equatable, Sendable {
 }
 
 /// A saved optimizer state does not fit the optimizer: a missing buffer, a wrong length, a negative step.
-public struct OptimizerStateError: Error, Equatable, CustomStringConvertible {
+public struct OptimizerStateError: Error, LocalizedError, Equatable, CustomStringConvertible {
     /// What does not fit.
     public let message: String
     /// The message.
     public var description: String { message }
+    /// The message.
+    public var errorDescription: String? { message }
 }
 
 /// A flat buffer of optimizer state, zero-initialised, the size of the parameter pack.

@@ -3,9 +3,10 @@ import Foundation
 import SafeTensors
 import TensorCore
 import VAE
+import VAEModels
 
 /// A trained model found from what a person points the tool at: a run folder written by
-/// `vae train` (its configuration and `model.safetensors`), a model file written by this tool
+/// training (its configuration and `model.safetensors`), a model file written by this tool
 /// (its architecture in the metadata), or a file made elsewhere with PyTorch's example names
 /// (layer sizes read off the tensor shapes, the rest from a preset). Any model kind.
 public struct LoadedModel {
@@ -26,10 +27,11 @@ public struct LoadedModel {
 
     /// Loads the model at `path`. `preset` supplies what a foreign file cannot carry.
     public static func load(path: String, preset: TrainingConfiguration) throws(RunError) -> LoadedModel {
+        StandardModelKinds.register()
         let url = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw .notFound(path: url.path, expected: "a run folder written by `vae train` or a .safetensors model file")
+            throw .notFound(path: url.path, expected: "a training run's folder or a .safetensors model file")
         }
         var configuration = preset
         let run: RunFolder? = isFolder.boolValue ? RunFolder(url) : nil
@@ -47,7 +49,7 @@ public struct LoadedModel {
                 configuration = saved
             } else if let model = specification {
                 configuration.model = model
-            } else if case let .mlp(base) = configuration.model, let model = ModelConfiguration.inferred(from: file, base: base) {
+            } else if let base = configuration.model.architecture(as: MLPConfiguration.self), let model = MLPConfiguration.inferred(from: file, base: base) {
                 configuration.model = .mlp(model)
             } else {
                 throw .invalidFile(path: modelURL.path, reason: "it holds neither this tool's names nor PyTorch's example names (fc1, fc21, fc22, fc3, fc4); its tensors are: \(file.tensors.keys.sorted().joined(separator: ", "))")

@@ -122,7 +122,7 @@ public enum MetricsTable {
 }
 
 /// A metrics.csv line that is not as `MetricsTable.encode` writes it.
-public struct MetricsTableError: Error, Equatable, CustomStringConvertible {
+public struct MetricsTableError: Error, LocalizedError, Equatable, CustomStringConvertible {
     /// 1-based.
     public let line: Int
     /// What is wrong with the line.
@@ -134,4 +134,6 @@ public struct MetricsTableError: Error, Equatable, CustomStringConvertible {
     }
     /// "line N: REASON".
     public var description: String { "line \(line): \(reason)" }
+    /// The same as `description`.
+    public var errorDescription: String? { description }
 }

@@ -7,6 +7,7 @@ import Glibc
 import SafeTensors
 import TensorCore
 import VAE
+import VAEModels
 
 /// What a run folder records about how it was made (`config.json`).
 public struct RunRecord: Codable, Equatable, Sendable {
@@ -162,6 +163,7 @@ public struct RunFolder: Sendable {
 
     /// Parses and validates a config.json's bytes; `file` names it in errors.
     public static func decodeRecord(_ data: Data, file: String) throws(RunError) -> RunRecord {
+        StandardModelKinds.register()
         let record: RunRecord
         do {
             record = try JSONDecoder().decode(RunRecord.self, from: data)
@@ -172,7 +174,7 @@ public struct RunFolder: Sendable {
                 throw .invalidFile(path: file, reason: JSONDecoding.describe(error, data: data))
             }
         }
-        if let problem = record.configuration.problems.first { throw .invalidFile(path: file, reason: "configuration: \(problem)") }
+        if let problem = record.configuration.problems.first { throw .invalidFile(path: file, reason: "configuration: \(problem.message)") }
         if let names = record.classNames, names.count > 256 {
             throw .invalidFile(path: file, reason: "classNames: at most 256 classes, got \(names.count)")
         }
@@ -203,7 +205,7 @@ public enum RunError: Error, LocalizedError, Equatable {
     case notFound(path: String, expected: String)
     case alreadyARun(path: String)
     case invalidFile(path: String, reason: String)
-    case invalidConfiguration(String)
+    case invalidConfiguration(ConfigurationProblem)
     case cannotWrite(path: String, reason: String)
     case notAFolder(path: String)
     case restartable(path: String)
@@ -212,13 +214,13 @@ public enum RunError: Error, LocalizedError, Equatable {
     case inUse(path: String, process: Int32?)
     case dataset(String)
     case checkpoint(String)
-    case nonFiniteLoss(String, keptCheckpoint: String?)
+    case nonFiniteLoss(NonFiniteLossError, keptCheckpoint: String?)
 
     /// The file or folder and what went wrong.
     public var errorDescription: String? {
         switch self {
         case let .notARun(path, reason):
-            "\(path) is not a run folder of `vae train`: \(reason)"
+            "\(path) is not a training run's folder: \(reason)"
         case let .notFound(path, expected):
             "\(path) does not exist (expected \(expected))"
         case let .alreadyARun(path):
@@ -226,23 +228,23 @@ public enum RunError: Error, LocalizedError, Equatable {
         case let .invalidFile(path, reason):
             "\(path) is not valid: \(reason)"
         case let .invalidConfiguration(problem):
-            "invalid settings: \(problem)"
+            "invalid settings: \(problem.message)"
         case let .cannotWrite(path, reason):
             "cannot write \(path): \(reason)"
         case let .unreadableModel(error):
             error.localizedDescription
         case let .restartable(path):
-            "\(path) holds a run that stopped before its first checkpoint; `vae train --resume \(path)` restarts it from epoch 1 with its recorded settings, or choose another folder (nothing was overwritten)"
+            "\(path) holds a run that stopped before its first checkpoint; resuming it restarts it from epoch 1 with its recorded settings, or choose another folder (nothing was overwritten)"
         case let .notEmpty(path, example):
-            "\(path) is not empty and is not a run folder of `vae train` (it holds \(example) but no config.json); choose a new or empty folder (nothing was overwritten)"
+            "\(path) is not empty and is not a training run's folder (it holds \(example) but no config.json); choose a new or empty folder (nothing was overwritten)"
         case let .notAFolder(path):
             "\(path) is a file, not a run folder"
         case let .inUse(path, process):
             "\(path) is in use by \(process.map { "process \($0)" } ?? "another process"), which is writing it; wait for it to finish or stop it first"
         case let .dataset(message), let .checkpoint(message):
             message
-        case let .nonFiniteLoss(message, kept):
-            message + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
+        case let .nonFiniteLoss(error, kept):
+            (error.errorDescription ?? "") + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
         }
     }
 }

@@ -4,6 +4,7 @@ import Persistence
 import SafeTensors
 import TensorCore
 import VAE
+import VAEModels
 import Visualization
 
 /// What a training session tells the person watching it.
@@ -87,7 +88,7 @@ public final class TrainingSession {
                 throw .dataset("a conditional model needs labels: the training images in \(data.folder) have \(data.train.isLabelled ? "one class" : "no labels") (an image folder is labelled by its subfolders)")
             }
             do { configuration.model = try configuration.model.conditioned(on: data.train.classCount) } catch {
-                throw .invalidConfiguration(error.message)
+                throw .invalidConfiguration(error)
             }
         }
         guard configuration.model.imageShape == data.train.shape else {
@@ -124,7 +125,7 @@ public final class TrainingSession {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var recordBytes: [UInt8]
-        do { recordBytes = try Array(encoder.encode(record)) } catch { throw .invalidConfiguration("the run record cannot be encoded: \(error)") }
+        do { recordBytes = try Array(encoder.encode(record)) } catch { throw .cannotWrite(path: "the run record for the other processes", reason: "\(error)") }
         processGroup.broadcast(&recordBytes, from: 0)
         var state = [UInt8](TrainingCheckpoint.checkpointFile(trainer).encoded())
         processGroup.broadcast(&state, from: 0)
@@ -165,16 +166,16 @@ public final class TrainingSession {
                               processGroup: (any ProcessGroup)? = nil) throws(RunError) -> TrainingSession {
         switch try folder.state() {
         case .absent: throw .notARun(path: folder.url.path, reason: "no such folder")
-        case .empty: throw .notARun(path: folder.url.path, reason: "it is empty; start a run there with --out")
+        case .empty: throw .notARun(path: folder.url.path, reason: "it is empty; start a new run there instead")
         case let .foreign(example): throw .notARun(path: folder.url.path, reason: "it has no config.json (it holds \(example) ...)")
         case .resumable, .restartable: break
         }
         let lock = try folder.lock()
         var record = try folder.readRecord()
         if let epochs {
-            guard epochs > 0 else { throw .invalidConfiguration("the epoch count must be positive, got \(epochs)") }
+            guard epochs > 0 else { throw .invalidConfiguration(ConfigurationProblem(.epochs, "must be positive, got \(epochs)")) }
             guard epochs >= record.configuration.epochs else {
-                throw .invalidConfiguration("the run in \(folder.url.path) was set to \(record.configuration.epochs) epoch\(record.configuration.epochs == 1 ? "" : "s"); resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)")
+                throw .invalidConfiguration(ConfigurationProblem(.epochs, "of the run in \(folder.url.path) was set to \(record.configuration.epochs) epoch\(record.configuration.epochs == 1 ? "" : "s"); resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)"))
             }
             record.configuration.epochs = epochs
             if let problem = record.configuration.problems.first { throw .invalidConfiguration(problem) }
@@ -247,7 +248,7 @@ public final class TrainingSession {
         do { return try Trainer(configuration: configuration, train: data.train, test: data.test, processGroup: processGroup) } catch {
             switch error {
             case let .invalidConfiguration(problem): throw .invalidConfiguration(problem)
-            case .imageShape, .labels: throw .dataset("\(error.description) (in \(data.folder))")
+            case .imageShape, .labels, .data: throw .dataset("\(error.localizedDescription) (in \(data.folder))")
             }
         }
     }
@@ -311,7 +312,7 @@ public final class TrainingSession {
                 }
             } catch {
                 let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path) ? folder.checkpoint.path : nil
-                throw .nonFiniteLoss(error.description, keptCheckpoint: kept)
+                throw .nonFiniteLoss(error, keptCheckpoint: kept)
             }
             guard let summary else {
                 try writeCheckpoint()
@@ -326,6 +327,14 @@ public final class TrainingSession {
                 evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
             let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
             for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
+            if summary.groupKL.count > 1 {
+                for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
+                for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }
+            }
+            if trainer.configuration.model.likelihood.modelsEightBitLevels {
+                // A distribution over 8-bit levels: the test loss is a code length, in bits per value.
+                row.extra["test_bits_per_dim"] = test.loss / (Double(trainer.model.inputSize) * log(2.0))
+            }
             for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
             rows.append(row)
             try writeEpochFiles(epoch: summary.epoch)

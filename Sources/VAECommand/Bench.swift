@@ -5,6 +5,7 @@ import Foundation
 import MessagePassing
 import TensorCore
 import VAE
+import VAEModels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -110,8 +111,8 @@ extension Bench {
         @Option(help: "Matrix-multiply operands: fp32 or bf16.") var precision: Precision = .fp32
 
         func run() throws {
-            guard let preset = Preset.named(preset), case let .affine(model) = preset.configuration.model else {
-                throw ValidationError("--preset must be a design-B preset (affine, affine-small); got '\(self.preset)'")
+            guard let preset = Preset.named(preset), let model = preset.configuration.model.architecture(as: AffineModelConfiguration.self) else {
+                throw ValidationError("--preset must be an affine preset (affine, affine-small); got '\(self.preset)'")
             }
             let threads = try Bench.threadCounts(blasThreads)
             guard batches >= 1 else { throw ValidationError("--batches must be at least 1, got \(batches)") }
@@ -161,8 +162,9 @@ extension Bench {
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
             var chosen: [(String, TrainingConfiguration, ConvolutionalModelConfiguration)] = []
             for name in presets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                guard let preset = Preset.named(name), case let .convolutional(model) = preset.configuration.model else {
-                    throw ValidationError("--presets takes convolutional presets (\(Preset.all.filter { $0.configuration.model.kind == "conv" }.map(\.name).joined(separator: ", "))); got '\(name)'")
+                guard let preset = Preset.named(name), let model = preset.configuration.model.architecture(as: ConvolutionalModelConfiguration.self) else {
+                    let names = Preset.all.filter { $0.configuration.model.kind == ConvolutionalModelConfiguration.kind }.map(\.name)
+                    throw ValidationError("--presets takes convolutional presets (\(names.joined(separator: ", "))); got '\(name)'")
                 }
                 chosen.append((name, preset.configuration, model))
             }

@@ -3,6 +3,7 @@ import Benchmarks
 import Foundation
 import TensorCore
 import VAE
+import VAEModels
 
 extension Bench {
     struct PyTorch: ParsableCommand {

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import TensorCore
 import VAE
+import VAEEvaluation
 
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(

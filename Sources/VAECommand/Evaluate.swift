@@ -5,20 +5,24 @@ import Runs
 import SafeTensors
 import TensorCore
 import VAE
+import VAEEvaluation
+import VAEModels
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "The honest figures of a model on the test set: ELBO terms, the importance-weighted bound, KL per dimension, active units.",
         discussion: """
-        All figures are per test image, in nats (and bits per dimension: nats / (pixels ln 2)), for the likelihood and \
-        binarisation printed first; figures are comparable only between models evaluated the same way.
-          ELBO           log p(x) >= E_q[log p(x|z)] - KL(q(z|x) || N(0,I)), one sampled z per image, KL in closed \
-        form (the figure metrics.csv records as test_loss, negated); also with z = mu.
+        All figures are per test image, in nats, for the likelihood and binarisation printed first (and, for a \
+        likelihood over discrete values, bits per dimension: nats / (values ln 2)); figures are comparable only between \
+        models evaluated the same way.
+          ELBO           log p(x) >= E_q[log p(x|z)] - sum_i KL(q(z_i|.) || p(z_i|.)), one sampled z per image, each \
+        group's KL in closed form where there is one (the figure metrics.csv records as test_loss, negated); also with \
+        z at the posterior means. A model of several latent groups also gets the KL of each group.
           IWAE bound     log p(x) >= E[log (1/k) sum_i p(x, z_i) / q(z_i | x)] with k = --samples (default 5000, as \
-        in Burda et al.; 0 skips it). Computed with a stable log-sum-exp in passes of large matrix products; progress \
-        goes to standard error.
-          KL per dimension and active units (dimensions with Cov_x(E_q[z_d]) > 0.01).
+        in Burda et al.; 0 skips it), z over every group. Computed with a stable log-sum-exp in passes of large matrix \
+        products; progress goes to standard error.
+          KL per dimension and active units of the top group (dimensions with Cov_x(E_q[z_d]) > 0.01).
         A run folder brings its configuration; a model file written by this tool carries its architecture; for a file \
         made elsewhere (PyTorch names fc1, fc21, fc22, fc3, fc4) the layer sizes are read off the tensor shapes and the \
         rest (activation, variance head, likelihood, binarisation) comes from --preset.
@@ -78,30 +82,41 @@ struct Evaluate: ParsableCommand {
         let result = withPrecision(precision) {
             model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: batchSize, using: &noise)
         }
-        let codes = withPrecision(precision) { model.encode(images: test.pixels, labels: test.labels, batchSize: batchSize) }
-        let klPerDimension = codes.klPerDimension
-        let activeUnits = codes.activeUnits()
+        let groups = withPrecision(precision) { model.latentGroupStatistics(images: test.pixels, labels: test.labels, batchSize: batchSize) }
         let elboSeconds = Date().timeIntervalSince(started)
         guard result.loss.isFinite, result.lossMean.isFinite else {
             throw CommandFailure("the model in \(modelURL.path) gives a non-finite loss (\(result.loss)) on the test images in \(dataFolder): its weights overflow on them; no figures were reported")
         }
-        let constant = model.logLikelihoodConstant
+        let constant = result.omittedConstant ?? 0
+        // Bits per dimension are a code length only for a distribution over discrete values.
+        let isDiscrete = result.isDiscrete ?? false
         let bitsPerNat = 1 / (Double(model.inputSize) * log(2.0))
+        func bits(_ nats: Double) -> String { isDiscrete ? String(format: "(%.4f)", -nats * bitsPerNat) : "        " }
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
 
-        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood.rawValue) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
+        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
         if !json {
             // What is known at once is printed at once; the bound follows with its progress.
             print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
             print("data: \(dataFolder)")
-            print("per test image, in nats (bits per dimension in brackets); \(boundOf) is at least each bound:")
-            print(String(format: "  ELBO, one sampled z      %10.3f  (%.4f)  = -reconstruction %.3f - KL %.3f", elbo, -elbo * bitsPerNat, result.reconstruction - constant, result.kl))
+            print("per test image, in nats\(isDiscrete ? " (bits per dimension in brackets)" : " (a density: no bits per dimension)"); \(boundOf) is at least each bound:")
+            print(String(format: "  ELBO, one sampled z      %10.3f  %@  = -reconstruction %.3f - KL %.3f", elbo, bits(elbo), result.reconstruction - constant, result.kl))
+            if let groups = result.groupKL, groups.count > 1 {
+                print("  KL per latent group: " + zip(model.latentGroups, groups).map { String(format: "%@ %.3f (%d dimensions)", $0.name, $1, $0.size) }.joined(separator: ", "))
+            }
             print(String(format: "  z = mu in place of z     %10.3f            (reconstruction at the mean; not a bound)", elboMean))
-            print("KL per latent dimension (nats), largest first:")
-            let order = klPerDimension.indices.sorted { klPerDimension[$0] > klPerDimension[$1] }
-            let shown = order.map { String(format: "z%d %.3f", $0, klPerDimension[$0]) }
-            for start in stride(from: 0, to: shown.count, by: 8) { print("  " + shown[start..<min(start + 8, shown.count)].joined(separator: "  ")) }
-            print("active units (Cov_x E_q[z_d] > 0.01): \(activeUnits) of \(codes.size)")
+            for statistics in groups {
+                let name = groups.count > 1 ? "of group \(statistics.group.name) " : ""
+                if let kl = statistics.klPerDimension {
+                    print("KL per latent dimension \(name)(nats), largest first:")
+                    let order = kl.indices.sorted { kl[$0] > kl[$1] }
+                    let shown = order.map { String(format: "z%d %.3f", $0, kl[$0]) }
+                    for start in stride(from: 0, to: shown.count, by: 8) { print("  " + shown[start..<min(start + 8, shown.count)].joined(separator: "  ")) }
+                } else {
+                    print("KL per latent dimension \(name): none (the posterior and prior have no per-dimension closed form)")
+                }
+                print("active units \(name)(Cov_x E_q[z_d] > 0.01): \(statistics.activeUnits()) of \(statistics.group.size)")
+            }
             print(String(format: "ELBO figures in %.2f s", elboSeconds))
             fflush(nil)
         }
@@ -135,24 +150,28 @@ struct Evaluate: ParsableCommand {
         if json {
             var object: [String: Any] = [
                 "model": modelURL.path, "data_folder": dataFolder, "architecture": configuration.model.architectureName,
-                "likelihood": configuration.model.likelihood.rawValue, "binarization": configuration.binarization.rawValue,
+                "likelihood": configuration.model.likelihood.description, "binarization": configuration.binarization.rawValue,
                 "dataset": configuration.datasetDescription, "model_kind": configuration.model.kind, "images": result.images,
-                "elbo": elbo, "elbo_bits_per_dim": -elbo * bitsPerNat, "elbo_z_mean": elboMean,
+                "elbo": elbo, "elbo_z_mean": elboMean, "discrete_likelihood": isDiscrete,
+                "kl_per_group": Dictionary(uniqueKeysWithValues: zip(model.latentGroups.map(\.name), result.groupKL ?? [result.kl])),
                 "reconstruction": result.reconstruction + (-constant), "kl": result.kl,
                 "test_loss": result.loss, "test_loss_mean": result.lossMean,
                 "recon": result.reconstruction, "recon_mean": result.reconstructionMean,
-                "kl_per_dimension": klPerDimension, "active_units": activeUnits, "latent_size": codes.size,
-                "posterior_mean_variance": codes.meanVariances,
+                "kl_per_dimension": groups[0].klPerDimension.map { $0 as Any } ?? NSNull(), "active_units": groups[0].activeUnits(), "latent_size": groups[0].group.size,
+                "posterior_mean_variance": groups[0].meanVariances,
+                "groups": groups.map { ["name": $0.group.name, "size": $0.group.size, "kl_per_dimension": $0.klPerDimension.map { $0 as Any } ?? NSNull(),
+                                        "active_units": $0.activeUnits(), "posterior_mean_variance": $0.meanVariances] as [String: Any] },
                 "seconds": elboSeconds + iwaeSeconds, "precision": precision.rawValue,
                 "conditional": classes > 0, "bound_of": classes > 0 ? "log p(x | y)" : "log p(x)",
             ]
             if classes > 0 { object["condition_classes"] = classes }
+            if isDiscrete { object["elbo_bits_per_dim"] = -elbo * bitsPerNat }
             if let iwae {
                 object["iwae"] = iwae.logLikelihood
                 object["iwae_samples"] = iwae.samples
                 object["iwae_images"] = iwae.images
                 object["iwae_interrupted"] = interrupted
-                object["iwae_bits_per_dim"] = -iwae.logLikelihood * bitsPerNat
+                if isDiscrete { object["iwae_bits_per_dim"] = -iwae.logLikelihood * bitsPerNat }
                 object["elbo_k_sample_average"] = iwae.elbo
                 object["iwae_seconds"] = iwaeSeconds
             }
@@ -165,8 +184,8 @@ struct Evaluate: ParsableCommand {
             if interrupted {
                 print("interrupted: the bound below is over the first \(iwae.images) of the \(test.count) images only (the ELBO above is over all of them)")
             }
-            print(String(format: "  ELBO, %d-sample average %10.3f  (%.4f)", iwae.samples, iwae.elbo, -iwae.elbo * bitsPerNat))
-            print(String(format: "  IWAE bound, k = %-8d %10.3f  (%.4f)%@", iwae.samples, iwae.logLikelihood, -iwae.logLikelihood * bitsPerNat,
+            print(String(format: "  ELBO, %d-sample average %10.3f  %@", iwae.samples, iwae.elbo, bits(iwae.elbo)))
+            print(String(format: "  IWAE bound, k = %-8d %10.3f  %@%@", iwae.samples, iwae.logLikelihood, bits(iwae.logLikelihood),
                          interrupted ? "  over \(iwae.images) images" : ""))
         }
         print(String(format: "%.2f s (ELBO %.2f s%@)", elboSeconds + iwaeSeconds, elboSeconds, iwae == nil ? "" : String(format: ", IWAE %.1f s", iwaeSeconds)))
@@ -213,6 +232,5 @@ final class ProgressLine {
 
 /// " relu" for an MLP (its activation), nothing for other kinds.
 func activationText(_ model: ModelSpecification) -> String {
-    if case let .mlp(configuration) = model { return " " + configuration.activation.rawValue }
-    return ""
+    model.architecture(as: MLPConfiguration.self).map { " " + $0.activation.rawValue } ?? ""
 }

@@ -6,6 +6,7 @@ import Persistence
 import Runs
 import TensorCore
 import VAE
+import VAEModels
 import Visualization
 
 /// The arguments every latent-space command shares: which model, where the data is, threads.

@@ -5,6 +5,8 @@ import Persistence
 import Runs
 import TensorCore
 import VAE
+import VAEEvaluation
+import VAEModels
 import Visualization
 
 struct Normalize: ParsableCommand {
@@ -44,10 +46,12 @@ struct Normalize: ParsableCommand {
         BLAS.setThreadCount(blasThreads)
         let loaded: LoadedModel
         do { loaded = try LoadedModel.load(path: path, preset: Preset.named("affine-small")!.configuration) } catch { throw CommandFailure(error.localizedDescription) }
-        guard let model = loaded.model as? AffineVAE else {
-            throw CommandFailure("\(loaded.modelFile.path) holds a \(loaded.configuration.model.kind) model; vae normalize needs a design-B model (train one with --preset affine-small)")
+        let model = loaded.model
+        guard let rendering = model.rendering, rendering.hasSwitchableTransform, model.imageShape.channels == 1,
+              let transform = rendering.transformDimensions else {
+            throw CommandFailure("\(loaded.modelFile.path) holds a \(loaded.configuration.model.kindDescription) (\(loaded.configuration.model.kind)), whose decoder has no transform to switch off; vae normalize needs a model with one, of grey images (train one with --preset affine-small)")
         }
-        let configuration = model.configuration
+        let trainingSide = rendering.trainingSize.width
         let url = try outputFile(out, default: loaded.defaultOutput("normalized.png"), extensions: ["png"])
         let tableURL = url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-transforms.csv")
         let catalog = DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) })
@@ -72,20 +76,19 @@ struct Normalize: ParsableCommand {
             pixels = try selectImages(indices: chosen, from: dataset, split: .test)
             keys = chosen.map { "\($0),\(dataset.labels[$0])" }
         }
-        let shown = keys.count, latent = configuration.latentSize
+        let shown = keys.count, latent = model.latentSize
         let means = model.encode(images: pixels, batchSize: 500).means
-        let grid = PixelGrid(width: size, height: size)
-        let reconstructed = model.renderImages(means, grid: grid)
-        let normalized = model.renderImages(means, grid: grid, transformOn: false)
-        let inputs = resized(pixels, from: configuration.imageWidth, to: size)
+        let reconstructed = rendering.render(latents: means, height: size, width: size, transformOn: true)
+        let normalized = rendering.render(latents: means, height: size, width: size, transformOn: false)
+        let inputs = resized(pixels, from: trainingSide, to: size)
         let cell = size * size
         let cells: [[Float]?] = (0..<shown).map { Array(inputs[($0 * cell)..<(($0 + 1) * cell)]) }
             + (0..<shown).map { Array(reconstructed[($0 * cell)..<(($0 + 1) * cell)]) }
             + (0..<shown).map { Array(normalized[($0 * cell)..<(($0 + 1) * cell)]) }
         let picture = ImageGrid.make(cells: cells, shape: .grey(height: size, width: size), columns: shown, scale: scale)
-        var table = [(images.isEmpty ? "index,label" : "file") + ",p1,p2,p3,p4,p5,p6"]
+        var table = [(images.isEmpty ? "index,label" : "file") + "," + transform.indices.map { "p\($0 + 1)" }.joined(separator: ",")]
         for row in 0..<shown {
-            table.append(([keys[row]] + (0..<6).map { "\(means[row * latent + configuration.contentSize + $0])" }).joined(separator: ","))
+            table.append(([keys[row]] + transform.map { "\(means[row * latent + $0])" }).joined(separator: ","))
         }
         try write(picture, to: url)
         do { try writeAtomically(Data((table.joined(separator: "\n") + "\n").utf8), to: tableURL) } catch { throw CommandFailure(error.localizedDescription) }
@@ -94,7 +97,7 @@ struct Normalize: ParsableCommand {
         guard !noFigures else { return }
         let dataset = try testSet()
         print("figures on the \(dataset.count) test images (z = mu):")
-        Self.printReport(model.normalizationReport(dataset))
+        Self.printReport(NormalizationReport.measure(model, on: dataset)!, transform: transform)
     }
 
     /// Nearest-neighbour resampling of square images from `side` to `target` pixels per side.
@@ -112,11 +115,14 @@ struct Normalize: ParsableCommand {
         return out
     }
 
-    /// After a design-B run: the figures on the test set, printed and kept as normalization.json.
-    static func finishTraining(_ model: AffineVAE, session: TrainingSession) throws {
+    /// After training a model with a switchable transform (of grey images): the figures on the
+    /// test set, printed and kept as normalization.json. Other models: nothing.
+    static func finishTraining(_ session: TrainingSession) throws {
+        let model = session.trainer.model
+        guard model.imageShape.channels == 1, let transform = model.rendering?.transformDimensions,
+              let report = NormalizationReport.measure(model, on: session.trainer.test) else { return }
         print("figures on the test set:")
-        let report = model.normalizationReport(session.trainer.test)
-        printReport(report)
+        printReport(report, transform: transform)
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -124,16 +130,17 @@ struct Normalize: ParsableCommand {
         } catch { throw CommandFailure(error.localizedDescription) }
     }
 
-    static func printReport(_ report: NormalizationReport) {
+    static func printReport(_ report: NormalizationReport, transform: Range<Int>) {
         print(String(format: "input slant %.3f", report.inputSlant))
         print(String(format: "normalized slant %.3f", report.normalizedSlant))
         print(String(format: "within-class standard deviation of the slant: input %.3f, normalized %.3f",
                      report.inputSlantWithinClassDeviation, report.normalizedSlantWithinClassDeviation))
         print(String(format: "reconstruction MSE (transform on, z = mu) %.4f", report.reconstructionMSE))
-        print(String(format: "classifier accuracy %.2f%% on %d images", 100 * report.accuracy, report.images))
+        if let accuracy = report.accuracy { print(String(format: "classifier accuracy %.2f%% on %d images", 100 * accuracy, report.images)) }
         print(String(format: "84x84 rendering averaged to 28x28 vs the 28x28 rendering: mean |difference| %.4f (%d images)",
                      report.resolutionDifference, report.resolutionImages))
-        print("KL per dimension (content z0-z9, transform z10-z15): " + report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+        print("KL per dimension (content z0-z\(transform.lowerBound - 1), transform z\(transform.lowerBound)-z\(transform.upperBound - 1)): "
+              + report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
         if report.isCollapsed { print("warning: the latents have collapsed (all KL near 0): the figures above describe a mean digit") }
     }
 }

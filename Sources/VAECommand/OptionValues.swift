@@ -5,17 +5,19 @@ import LatentTools
 import TensorCore
 import NN
 import VAE
+import VAEModels
 
 // The settings' enums as option values: `--activation elu` parses through their raw values, and
 // `--help` lists the choices.
 extension Activation: ExpressibleByArgument {}
 extension VarianceHead: ExpressibleByArgument {}
-extension Likelihood: ExpressibleByArgument {}
+extension Likelihood.Name: ExpressibleByArgument {}
+extension LearnedVariance: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Binarization: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}
 extension ColourMode: ExpressibleByArgument {}
-extension Objective.Kind: ExpressibleByArgument {}
+extension ObjectiveSettings.Kind: ExpressibleByArgument {}
 extension AffineForm: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
 extension InterpolationPath: ExpressibleByArgument {}
@@ -46,10 +48,12 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Read the folder's images in grey or colour.") var colour: ColourMode = .colour
     @Option(parsing: .unconditional, help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders.") var testShare = 0.1
     @Flag(help: "Skip files that are not readable PNG or JPEG images (counted) instead of stopping.") var skipUnreadable = false
+    @Flag(help: "Round the folder's values to 8-bit levels after resizing (as an image library writing 8-bit pixels does): needed by a discretised-logistic likelihood.")
+    var quantize = false
 
     func validate() throws {
-        if images == nil && (imageSize != nil || centreCrop || skipUnreadable) {
-            throw ValidationError("--image-size, --centre-crop and --skip-unreadable apply to an image folder (--images)")
+        if images == nil && (imageSize != nil || centreCrop || skipUnreadable || quantize) {
+            throw ValidationError("--image-size, --centre-crop, --skip-unreadable and --quantize apply to an image folder (--images)")
         }
         if images != nil && dataset != nil { throw ValidationError("give a dataset by name (--dataset) or an image folder (--images), not both") }
         guard testShare > 0 && testShare < 1 else { throw ValidationError("--test-share must lie strictly between 0 and 1, got \(testShare)") }
@@ -61,7 +65,7 @@ struct DataOptions: ParsableArguments {
     func folder(seed: UInt64) -> ImageFolderOptions? {
         images.map {
             ImageFolderOptions(path: URL(fileURLWithPath: $0).standardizedFileURL.path, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop, colour: colour,
-                               testShare: testShare, splitSeed: seed, skipUnreadable: skipUnreadable)
+                               testShare: testShare, splitSeed: seed, skipUnreadable: skipUnreadable, quantize: quantize)
         }
     }
 }

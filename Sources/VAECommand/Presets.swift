@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VAE
+import VAEModels
 
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +39,7 @@ struct Presets: ParsableCommand {
         for preset in chosen {
             let c = preset.configuration
             print("\(preset.name): \(preset.summary)")
-            print("  model         \(c.model.kind) \(c.model.architectureName), \(c.model.likelihood.rawValue) likelihood\(c.model.conditionClasses.map { ", conditioned on \($0) classes" } ?? "")")
+            print("  model         \(c.model.kind) \(c.model.architectureName), \(c.model.likelihood) likelihood\(c.model.conditionClasses.map { ", conditioned on \($0) classes" } ?? "")")
             print("  data          \(c.dataset), binarisation \(c.binarization.rawValue)")
             print("  objective     \(c.objective.summary); reconstruction \(c.reconstructionReduction.rawValue) over pixels, \(c.batchReduction.rawValue) over the batch")
             print("  optimizer     \(c.optimizer.rawValue), learning rate \(c.learningRate)\(c.optimizerEpsilon.map { ", epsilon \($0)" } ?? ""), schedule \(c.schedule.summary)")

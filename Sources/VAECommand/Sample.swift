@@ -4,6 +4,7 @@ import LatentTools
 import Runs
 import TensorCore
 import VAE
+import VAEEvaluation
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -8,6 +8,7 @@ import Persistence
 import Synchronization
 import TensorCore
 import VAE
+import VAEModels
 
 /// Set by SIGINT or SIGTERM (see `stopOnSignals`); long loops check it between their steps.
 let interruptRequested = Atomic<Bool>(false)
@@ -58,9 +59,10 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Training") var training: TrainingOptions
     @OptionGroup(title: "Models (MLP and convolutional)") var mlp: MLPOptions
+    @OptionGroup(title: "Likelihood (every model kind whose decoder can give it)") var likelihood: LikelihoodOptions
     @OptionGroup(title: "Convolutional models") var convolutional: ConvolutionalOptions
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
-    @OptionGroup(title: "Design B (affine presets)") var affine: AffineOptions
+    @OptionGroup(title: "Affine-transform models (affine presets)") var affine: AffineOptions
     @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
     @Option(help: "Start from the weights in this safetensors file (every parameter, the model's shapes) instead of the seed's draw.")
     var initialWeights: String?
@@ -76,32 +78,14 @@ struct Train: ParsableCommand {
             configuration.imageFolder = folder
             configuration.dataset = "folder"
         }
-        switch configuration.model {
-        case var .mlp(model):
-            if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(preset)") }
-            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the design-B presets (affine, affine-small), not to \(preset)") }
-            mlp.apply(to: &model)
-            configuration.model = .mlp(model)
-            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
-        case var .convolutional(model):
-            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the design-B presets (affine, affine-small), not to \(preset)") }
-            if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(preset) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
-            mlp.apply(to: &model)
-            try convolutional.apply(to: &model)
-            configuration.model = .convolutional(model)
-            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
-        case var .affine(model):
-            if let option = mlp.givenOption ?? convolutional.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the design-B preset \(preset)") }
-            let weight = affine.klWeight ?? configuration.klWeightPerElement
-            if let size = affine.decoderHiddenSize { model.decoderHiddenSize = size }
-            if let form = affine.transformForm { model.transformForm = form }
-            configuration.model = .affine(model)
-            configuration.objective.beta = weight / Float(model.latentSize)
-        }
-        if training.conditional && configuration.model.conditionClasses == nil {
-            // The class count is fitted to the dataset when the run starts; 2 stands in until then.
-            do { configuration.model = try configuration.model.conditioned(on: 2) } catch { throw ValidationError(error.message) }
-        }
+        try applyModelOptions(to: &configuration)
+        do {
+            if let chosen = try likelihood.chosen() { configuration.model = try configuration.model.withLikelihood(chosen) }
+            if training.conditional && configuration.model.conditionClasses == nil {
+                // The class count is fitted to the dataset when the run starts; 2 stands in until then.
+                configuration.model = try configuration.model.conditioned(on: 2)
+            }
+        } catch let problem as ConfigurationProblem { throw ValidationError(OptionNames.message(problem)) }
         if let initialWeights {
             let url = URL(fileURLWithPath: initialWeights)
             let digest: String
@@ -110,8 +94,40 @@ struct Train: ParsableCommand {
             }
             configuration.initialWeights = InitialWeights(path: url.path, sha256: digest)
         }
-        if let problem = configuration.problems.first { throw ValidationError(problem) }
+        if let problem = configuration.problems.first ?? configuration.model.memoryProblem(availableBytes: ModelSpecification.availableBytes) {
+            throw ValidationError(OptionNames.message(problem))
+        }
         return configuration
+    }
+
+    /// The options of the preset's model kind: each kind's own option group applies to it alone.
+    func applyModelOptions(to configuration: inout TrainingConfiguration) throws {
+        let model = configuration.model
+        if var architecture = model.architecture(as: MLPConfiguration.self) {
+            if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(preset)") }
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(preset)") }
+            mlp.apply(to: &architecture)
+            configuration.model = .mlp(architecture)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        } else if var architecture = model.architecture(as: ConvolutionalModelConfiguration.self) {
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(preset)") }
+            if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(preset) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
+            mlp.apply(to: &architecture)
+            try convolutional.apply(to: &architecture)
+            configuration.model = .convolutional(architecture)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        } else if var architecture = model.architecture(as: AffineModelConfiguration.self) {
+            if let option = mlp.givenOption ?? convolutional.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the affine preset \(preset)") }
+            let weight = affine.klWeight ?? configuration.klWeightPerElement
+            if let size = affine.decoderHiddenSize { architecture.decoderHiddenSize = size }
+            if let form = affine.transformForm { architecture.transformForm = form }
+            configuration.model = .affine(architecture)
+            configuration.objective.beta = weight / Float(architecture.latentSize)
+        } else if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
+            throw ValidationError("--\(option) does not apply to \(preset), a \(model.kindDescription) (\(model.kind))")
+        } else {
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        }
     }
 
     func validate() throws {
@@ -152,14 +168,7 @@ struct Train: ParsableCommand {
                                                     processGroup: group)
             }
         } catch let error as RunError {
-            switch error {
-            case let .alreadyARun(path):
-                throw CommandFailure("\(path) already holds a training run; continue it with `vae train --resume \(path)`, or choose another --out (nothing was overwritten)")
-            case let .notEmpty(path, example):
-                throw CommandFailure("\(path) is not empty and is not a run folder of `vae train` (it holds \(example) but no config.json); choose a new or empty --out (nothing was overwritten)")
-            default:
-                throw CommandFailure(error.localizedDescription)
-            }
+            throw CommandFailure(commandMessage(for: error))
         }
         // A stop signal ends the run at the next batch with a checkpoint.
         stopOnSignals()
@@ -170,7 +179,7 @@ struct Train: ParsableCommand {
             outcome = try session.run(reporter: reporter) { interruptRequested.load(ordering: .relaxed) }
         } catch {
             (reporter as? ConsoleReporter)?.finishLine()
-            throw CommandFailure(error.localizedDescription.replacingOccurrences(of: "a lower learning rate may help", with: "try a lower --learning-rate"))
+            throw CommandFailure(commandMessage(for: error))
         }
         (reporter as? ConsoleReporter)?.finishLine()
         if worker { return }  // rank 0 reports and writes
@@ -187,7 +196,7 @@ struct Train: ParsableCommand {
             print("  model           \(folder.model.path)")
             print("  reconstructions \(folder.reconstructions.path)/")
             print("  learning curves \(folder.learningCurves.path)")
-            if let model = session.trainer.model as? AffineVAE { try Normalize.finishTraining(model, session: session) }
+            try Normalize.finishTraining(session)
         case let .interrupted(epoch, batch):
             print("interrupted in epoch \(epoch) after batch \(batch); checkpoint written to \(folder.checkpoint.path)")
             print("continue with: vae train --resume \(folder.url.path)")
@@ -240,8 +249,8 @@ struct ConvolutionalOptions: ParsableArguments {
     }
 
     func validate() throws {
-        var model = Preset.named("keras-conv")!.configuration.model
-        if case var .convolutional(configuration) = model { try apply(to: &configuration); model = .convolutional(configuration) }
+        var configuration = ConvolutionalModelConfiguration.kerasExample(latentSize: 2)
+        try apply(to: &configuration)
     }
 
     static func layers(_ text: String, option: String) throws -> [ConvolutionLayer] {
@@ -280,11 +289,10 @@ struct MLPOptions: ParsableArguments {
     @Option(help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
     @Option(help: "The hidden layers' activation.") var activation: Activation?
     @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
-    @Option(help: "The decoder's likelihood.") var likelihood: Likelihood?
 
     var givenOption: String? {
         [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
-         ("variance-head", varianceHead != nil), ("likelihood", likelihood != nil)].first(where: \.1)?.0
+         ("variance-head", varianceHead != nil)].first(where: \.1)?.0
     }
 
     func validate() throws { _ = try sizes() }
@@ -303,21 +311,39 @@ struct MLPOptions: ParsableArguments {
         if let latentSize { model.latentSize = latentSize }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
-        if let likelihood { model.likelihood = likelihood }
     }
 
-    func apply(to model: inout ModelConfiguration) {
+    func apply(to model: inout MLPConfiguration) {
         if let latentSize { model.latentSize = latentSize }
         if let sizes = try? sizes() { model.hiddenSizes = sizes }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
-        if let likelihood { model.likelihood = likelihood }
+    }
+}
+
+/// The decoder's likelihood p(x | z), for any kind whose decoder can give it.
+struct LikelihoodOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The decoder's likelihood: bernoulli (on logits), gaussian (fixed variance 1/2), gaussian-learned (a learned variance), discretised-logistic (PixelCNN++'s, for 8-bit images), logistic-mixture (of --mixture-components logistics with channel coupling).", valueName: "likelihood"))
+    var likelihood: Likelihood.Name?
+    @Option(parsing: .unconditional, help: "Components of --likelihood logistic-mixture (default 10).") var mixtureComponents: Int?
+    @Option(help: "What shares a learned variance with --likelihood gaussian-learned (default pixel).") var learnedVariance: LearnedVariance?
+
+    func validate() throws { _ = try chosen() }
+
+    /// The likelihood asked for, or nil.
+    func chosen() throws -> Likelihood? {
+        if mixtureComponents != nil && likelihood != .logisticMixture { throw ValidationError("--mixture-components applies to --likelihood logistic-mixture") }
+        if learnedVariance != nil && likelihood != .gaussianLearned { throw ValidationError("--learned-variance applies to --likelihood gaussian-learned") }
+        guard let likelihood else { return nil }
+        let chosen = Likelihood(likelihood, components: mixtureComponents, variance: learnedVariance)
+        if let problem = chosen.problems.first { throw ValidationError(OptionNames.message(problem)) }
+        return chosen
     }
 }
 
 /// What is minimised beyond the plain ELBO.
 struct ObjectiveOptions: ParsableArguments {
-    @Option(help: "elbo, or iwae (the importance-weighted bound with --samples k).") var objective: Objective.Kind?
+    @Option(help: "elbo, or iwae (the importance-weighted bound with --samples k).") var objective: ObjectiveSettings.Kind?
     @Option(parsing: .unconditional, help: "Importance samples k per image for --objective iwae.") var samples: Int?
     @Option(parsing: .unconditional, help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
     @Option(parsing: .unconditional, help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
@@ -347,7 +373,7 @@ struct ObjectiveOptions: ParsableArguments {
     }
 }
 
-/// Design B's own settings.
+/// The affine kind's own settings.
 struct AffineOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The coordinate decoder's hidden size H.") var decoderHiddenSize: Int?
     @Option(parsing: .unconditional, help: "The weight on the per-element mean KL (the preset's by default).") var klWeight: Float?
@@ -381,24 +407,15 @@ final class ConsoleReporter: TrainingReporter {
 
     func started(_ session: TrainingSession) {
         let configuration = session.trainer.configuration
-        switch configuration.model {
-        case let .mlp(model):
-            print("training \(configuration.preset): MLP \(model.architectureName) on \(model.imageShape) images, \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
-        case let .convolutional(model):
-            print("training \(configuration.preset): convolutional VAE on \(model.imageShape) images: \(model.architectureName); \(model.activation.rawValue), \(model.varianceHead.rawValue) head, \(model.likelihood.rawValue) likelihood, \(session.trainer.model.parameterCount) parameters")
-        case let .affine(model):
-            print(String(format: "training %@: design B %@, transform %@ form, %d parameters; loss %g CE + MSE + %g KL (per element)",
-                         configuration.preset, model.architectureName, model.transformForm.rawValue, session.trainer.model.parameterCount,
-                         model.classifierWeight, configuration.klWeightPerElement))
-        }
+        print("training \(configuration.preset): \(configuration.model.summary), \(session.trainer.model.parameterCount) parameters")
         print("data \(session.datasetReport)")
         let validation = session.trainer.validation.map { " / \($0.count) validation" } ?? ""
         print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed), \(configuration.precision.rawValue)")
         if configuration.objective != .elbo || configuration.schedule != .constant {
-            print("objective \(configuration.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
+            print("objective \(session.trainer.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
         }
         print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")"
-              + (configuration.model.kind == "conv" ? "; oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription)" : ""))
+              + (configuration.model.kind == ConvolutionalModelConfiguration.kind ? "; oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription)" : ""))
         if let progress = session.resumedFrom {
             print("resumed at epoch \(progress.completedEpochs + 1), batch \(progress.batchesDone + 1)")
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import VAE
+import VAEModels
+import VAEModels
 
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +12,7 @@ import Foundation
 struct VAETool: ParsableCommand {
     static func main() {
         OpenMPWaiting.makePassive()
+        StandardModelKinds.register()
         main(nil)
     }
 

@@ -10,4 +10,6 @@
 @_exported import SafeTensors
 @_exported import TensorCore
 @_exported import VAE
+@_exported import VAEEvaluation
+@_exported import VAEModels
 @_exported import Visualization

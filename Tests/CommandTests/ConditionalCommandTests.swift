@@ -52,6 +52,6 @@ import Testing
         let judged = try Tool.run(["sample", run, "--classifier", classifier, "--judge", "20", "--out", scratch.path("judged.png")] + dataDir)
         #expect(judged.status == 0 && judged.output.contains("class 9:") && judged.output.contains("lowest"), "\(judged.output)")
         let notAClassifier = try Tool.run(["sample", run, "--classifier", run + "/model.safetensors"] + dataDir)
-        #expect(notAClassifier.status == 1 && notAClassifier.output.contains("is not a classifier written by `vae classify`"), "\(notAClassifier.output)")
+        #expect(notAClassifier.status == 1 && notAClassifier.output.contains("is not an image classifier of this toolkit"), "\(notAClassifier.output)")
     }
 }

@@ -42,7 +42,7 @@ import Testing
         arguments = Self.arguments(data: data, out: scratch.path("b"))
         arguments[arguments.firstIndex(of: "8:3:2:1")!] = "8:9:1:0"
         let tooLarge = try Tool.run(arguments)
-        #expect(tooLarge.status != 0 && tooLarge.output.contains("encoder convolution 1 (8:9:1:0) does not fit its 6x6 input"), "\(tooLarge.output)")
+        #expect(tooLarge.status != 0 && tooLarge.output.contains("--encoder-convolutions do not fit: convolution 1 (8:9:1:0) does not fit its 6x6 input"), "\(tooLarge.output)")
         let hidden = try Tool.run(Self.arguments(data: data, out: scratch.path("c")) + ["--hidden-sizes", "8"])
         #expect(hidden.status != 0 && hidden.output.contains("--hidden-sizes applies to MLP presets"), "\(hidden.output)")
         let mlp = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("d")) + ["--encoder-dense", "4"])

@@ -6,6 +6,7 @@ import Runs
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 import Visualization
 
 /// A model of `specification` with random weights, written as a model file and loaded back as
@@ -26,7 +27,7 @@ func explorerService(_ specification: ModelSpecification, classes: Int = 3) thro
     return (try LatentSpaceService(loaded: loaded, test: test), loaded.model)
 }
 
-let mlp = ModelSpecification.mlp(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3))
+let mlp = ModelSpecification.mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3))
 
 func latentQuery(_ values: [Float]) -> String { values.map { String($0) }.joined(separator: ",") }
 
@@ -69,7 +70,7 @@ func message(_ response: RouterResponse) -> String { String(buffer: response.bod
                 #expect(Set(order) == [0, 1, 2] && zip(order, order.dropFirst()).allSatisfy { kl[$0] >= kl[$1] })
                 let scatter = try #require(object["scatter"] as? [String: Any])
                 #expect((scatter["points"] as? [[Double]])?.count == 40)
-                #expect(object["condition"] == nil && object["affine"] == nil)
+                #expect(object["condition"] == nil && object["rendering"] == nil)
             }
         }
     }
@@ -95,7 +96,7 @@ func message(_ response: RouterResponse) -> String { String(buffer: response.bod
         ("", "z: missing"), ("z=", "z: missing"), ("z=1,2", "3 dimensions, got 2"), ("z=1,2,3,4", "got 4"),
         ("z=1,nan,3", "value 1 is not a finite number"), ("z=1,2,inf", "value 2 is not a finite number"),
         ("z=1,2,x", "not a finite number"), ("z=1,,3", "value 1 is not a finite number"), ("z=1,2,21", "must lie in -20.0...20.0"),
-        ("z=1,2,3&label=0", "unconditional"), ("z=1,2,3&transform=off", "only a design-B"), ("z=1,2,3&size=56", "only a design-B"),
+        ("z=1,2,3&label=0", "unconditional"), ("z=1,2,3&transform=off", "the model has no transform to switch"), ("z=1,2,3&size=56", "renders at its training size only"),
         ("z=" + String(repeating: "1", count: 5000), "too long"),
     ])
     func aBadDecodeRequestIsA400NamingTheParameter(query: String, expected: String) async throws {
@@ -167,7 +168,7 @@ func message(_ response: RouterResponse) -> String { String(buffer: response.bod
     }
 
     @Test func aConditionalModelNeedsALabelInRangeAndDrawsEachClassItsOwnWay() async throws {
-        var configuration = ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
+        var configuration = MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
         configuration.conditionClasses = 3
         let (service, _) = try explorerService(.mlp(configuration))
         do {

@@ -4,6 +4,7 @@ import LatentTools
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 import Visualization
 
 /// A colour picture goes file -> dataset -> model -> grid picture -> file with every channel of
@@ -25,7 +26,7 @@ import Visualization
         // Planar in the dataset: value (c, y, x) is the file's level at (x, y), channel c.
         let first = Array(dataset.image(0))
         var generator = RandomGenerator(seed: 2)
-        let model = try VariationalAutoencoder(ModelConfiguration(imageShape: dataset.shape, hiddenSizes: [8], latentSize: 2), using: &generator)
+        let model = try MLPVAE(MLPConfiguration(imageShape: dataset.shape, hiddenSizes: [8], latentSize: 2), using: &generator)
         var none: RandomGenerator? = nil
         let decoded = model.reconstruct(images: first, using: &none)
         #expect(decoded.count == 18)

@@ -3,12 +3,13 @@ import LatentTools
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 import Visualization
 
 /// A randomly initialised 8x8-image model: pictures are checked against the model's own decoder.
 func smallExplorer(latentSize: Int = 3, seed: UInt64 = 4) -> LatentExplorer {
     var generator = RandomGenerator(seed: seed)
-    let model = try! VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: latentSize), using: &generator)
+    let model = try! MLPVAE(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: latentSize), using: &generator)
     return try! LatentExplorer(model: model)
 }
 
@@ -25,11 +26,11 @@ func cell(_ grid: Picture, row: Int, column: Int) -> [UInt8] {
 @Suite struct LatentPictureTests {
     @Test func aLabelThatDoesNotFitTheModelIsAThrownError() throws {
         var generator = RandomGenerator(seed: 1)
-        let unconditional = try VariationalAutoencoder(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2), using: &generator)
+        let unconditional = try MLPVAE(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2), using: &generator)
         #expect(throws: ConditionError.self) { try LatentExplorer(model: unconditional, label: 0) }
-        var configuration = ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
+        var configuration = MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)
         configuration.conditionClasses = 3
-        let conditional = try VariationalAutoencoder(configuration, using: &generator)
+        let conditional = try MLPVAE(configuration, using: &generator)
         var explorer = try LatentExplorer(model: conditional, label: 2)
         #expect(explorer.label == 2)
         #expect(throws: ConditionError.self) { try explorer.setLabel(3) }

@@ -5,6 +5,7 @@ import SafeTensors
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 
 /// Design B trains through the one session, run folder and checkpoint every model kind uses.
 @Suite(.serialized) struct DesignBRunTests {
@@ -51,7 +52,7 @@ import VAE
     @Test func aMissingRunIsNamedAsMissing() {
         let workspace = Workspace()
         let path = workspace.root.appendingPathComponent("nowhere").path
-        #expect(throws: RunError.notFound(path: path, expected: "a run folder written by `vae train` or a .safetensors model file")) {
+        #expect(throws: RunError.notFound(path: path, expected: "a training run's folder or a .safetensors model file")) {
             try LoadedModel.load(path: path, preset: Self.configuration)
         }
     }

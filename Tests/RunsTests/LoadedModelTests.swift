@@ -5,6 +5,7 @@ import SafeTensors
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 
 @Suite(.serialized) struct LoadedModelTests {
     /// A workspace holding one finished 1-epoch run.
@@ -62,7 +63,7 @@ import VAE
     }
 
     @Test func aMissingPathIsNamed() {
-        #expect(throws: RunError.notFound(path: "/nonexistent/run", expected: "a run folder written by `vae train` or a .safetensors model file")) {
+        #expect(throws: RunError.notFound(path: "/nonexistent/run", expected: "a training run's folder or a .safetensors model file")) {
             try LoadedModel.load(path: "/nonexistent/run", preset: Preset.all[0].configuration)
         }
     }
@@ -71,7 +72,7 @@ import VAE
         let (workspace, folder) = try Self.trainedRun()
         defer { withExtendedLifetime(workspace) {} }
         var record = try folder.readRecord()
-        guard case var .mlp(model) = record.configuration.model else { Issue.record("expected an MLP run"); return }
+        guard var model = record.configuration.model.architecture(as: MLPConfiguration.self) else { Issue.record("expected an MLP run"); return }
         model.latentSize = 3
         record.configuration.model = .mlp(model)
         try folder.writeRecord(record)
@@ -100,11 +101,11 @@ import VAE
     @Test func aDatasetOfAnotherImageSizeIsRefused() throws {
         let (workspace, folder) = try Self.trainedRun()
         var record = try folder.readRecord()
-        let architecture = ModelConfiguration(inputSize: 784, hiddenSizes: [16], latentSize: 2)
+        let architecture = MLPConfiguration(inputSize: 784, hiddenSizes: [16], latentSize: 2)
         record.configuration.model = .mlp(architecture)
         // A 784-input model (written here) against the workspace's 8x8 images.
         var generator = RandomGenerator(seed: 1)
-        let model = try VariationalAutoencoder(architecture, using: &generator)
+        let model = try MLPVAE(architecture, using: &generator)
         try TrainingCheckpoint.modelFile(model).write(to: folder.model)
         try folder.writeRecord(record)
         let loaded = try LoadedModel.load(path: folder.url.path, preset: Preset.all[0].configuration)

@@ -5,6 +5,7 @@ import Runs
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 import Visualization
 
 /// A temporary folder holding a tiny MNIST-format dataset (8x8 bar images) and room for runs.
@@ -49,7 +50,7 @@ final class Workspace {
     func folder(_ name: String) -> RunFolder { RunFolder(root.appendingPathComponent(name)) }
 
     static func configuration(epochs: Int) -> TrainingConfiguration {
-        TrainingConfiguration(preset: "test", model: .mlp(ModelConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)),
+        TrainingConfiguration(preset: "test", model: .mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)),
                               learningRate: 3e-3, batchSize: 32, epochs: epochs, seed: 9, imagesEvery: 2, evaluationBatchSize: 20)
     }
 }
@@ -90,9 +91,9 @@ final class SilentReporter: TrainingReporter {
 
         // model.safetensors carries the architecture and evaluates to the last row's z = μ loss.
         let file = try SafeTensorsFileReader.read(folder.model)
-        guard case let .mlp(configuration) = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: folder.model.path)) else { Issue.record("expected an MLP"); return }
+        guard let configuration = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: folder.model.path)).architecture(as: MLPConfiguration.self) else { Issue.record("expected an MLP"); return }
         var generator = RandomGenerator(seed: 0)
-        let model = try VariationalAutoencoder(configuration, using: &generator)
+        let model = try MLPVAE(configuration, using: &generator)
         try model.load(file, fileName: folder.model.path)
         let test = session.trainer.test
         var noise = Trainer.evaluationGenerator(seed: 9, epoch: 3)
@@ -164,7 +165,7 @@ final class SilentReporter: TrainingReporter {
             try TrainingSession.resume(folder: workspace.folder("missing"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
         }
         try FileManager.default.createDirectory(at: workspace.folder("empty").url, withIntermediateDirectories: true)
-        #expect(throws: RunError.notARun(path: workspace.folder("empty").url.path, reason: "it is empty; start a run there with --out")) {
+        #expect(throws: RunError.notARun(path: workspace.folder("empty").url.path, reason: "it is empty; start a new run there instead")) {
             try TrainingSession.resume(folder: workspace.folder("empty"), catalog: workspace.catalog, epochs: nil, blasThreads: 1)
         }
     }

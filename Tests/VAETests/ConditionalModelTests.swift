@@ -5,15 +5,17 @@ import Datasets
 import NN
 import TensorCore
 import VAE
+import VAEEvaluation
+import VAEModels
 
 /// Conditional VAEs: the label's one-hot joins the encoder's features and z.
 @Suite struct ConditionalModelTests {
     /// A 6-pixel MLP VAE on 3 classes: encoder [6 + 3] -> 5 -> 2 (+ 2), decoder [2 + 3] -> 5 -> 6.
-    static func tinyModel(seed: UInt64 = 3) -> VariationalAutoencoder {
-        var configuration = ModelConfiguration(inputSize: 6, hiddenSizes: [5], latentSize: 2)
+    static func tinyModel(seed: UInt64 = 3) -> MLPVAE {
+        var configuration = MLPConfiguration(inputSize: 6, hiddenSizes: [5], latentSize: 2)
         configuration.conditionClasses = 3
         var generator = RandomGenerator(seed: seed)
-        return try! VariationalAutoencoder(configuration, using: &generator)
+        return try! MLPVAE(configuration, using: &generator)
     }
 
     @Test func theConditionsGradientThroughBothNetworksMatchesFiniteDifferences() {
@@ -94,17 +96,17 @@ import VAE
     }
 
     @Test func theConditionIsRecordedAndReadBack() throws {
-        var configuration = ModelConfiguration.conditionalDigits
+        var configuration = MLPConfiguration.conditionalDigits
         let data = try JSONEncoder().encode(ModelSpecification.mlp(configuration))
         #expect(try JSONDecoder().decode(ModelSpecification.self, from: data) == .mlp(configuration))
         configuration.conditionClasses = nil
         let plain = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
         #expect(!plain.contains("conditionClasses"), "an unconditional model's record is unchanged")
-        #expect(ModelSpecification.mlp(ModelConfiguration.conditionalDigits).problems.isEmpty)
-        var bad = ModelConfiguration.conditionalDigits
+        #expect(ModelSpecification.mlp(MLPConfiguration.conditionalDigits).problems.isEmpty)
+        var bad = MLPConfiguration.conditionalDigits
         bad.conditionClasses = 1
-        #expect(ModelSpecification.mlp(bad).problems.contains { $0.contains("class count must be 2...1000") })
-        #expect(throws: ConditionError.self) {
+        #expect(ModelSpecification.mlp(bad).problems.contains { $0.setting == .condition && $0.message.contains("must be 2...1000 classes") })
+        #expect(throws: ConfigurationProblem.self) {
             try ModelSpecification.affine(AffineModelConfiguration()).conditioned(on: 10)
         }
     }

@@ -3,6 +3,7 @@ import NN
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 import _TestSupport
 
 @Suite struct CoordinateDecoderTests {
@@ -19,7 +20,7 @@ import _TestSupport
         // The fused decoder with p = 0 against the per-pixel form on the untransformed coordinates
         // (the naive form with the transform off never reads p).
         let learned = decoder(Tensor(shape: [2, 9], scalars: z), grid: grid, transform: .column)
-        let untransformed = decoder.naiveImages(Tensor(shape: [2, 9], scalars: z), grid: grid, transform: nil)
+        let untransformed = decoder.referenceImages(Tensor(shape: [2, 9], scalars: z), grid: grid, transform: nil)
         #expect(zip(learned.scalars, untransformed.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 
@@ -64,7 +65,7 @@ import _TestSupport
             return withExtendedLifetime(scribbles) { images }
         }
         #expect(reused.grads == fused.grads)
-        let naive = gradients { decoder.naiveImages($0, grid: grid, transform: transform) }
+        let naive = gradients { decoder.referenceImages($0, grid: grid, transform: transform) }
         #expect(zip(fused.values, naive.values).allSatisfy { abs($0.0 - $0.1) < 1e-5 })
         for (index, (a, b)) in zip(fused.grads, naive.grads).enumerated() {
             let error = zip(a, b).map { abs($0.0 - $0.1) / max(1, abs($0.1)) }.max()!
@@ -108,7 +109,7 @@ import _TestSupport
         let report = GradientCheck.run(
             inputs: [([2, content + 6], -1.5...1.5), ([hidden, 2 + content], -1...1), ([hidden], -0.5...0.5),
                      ([hidden, hidden], -1...1), ([hidden], -0.5...0.5), ([1, hidden], -1...1), ([1], -0.5...0.5)],
-            engine: { t in CoordinateDecoder.render(t[0], contentSize: content, layers: (t[1], t[2], t[3], t[4], t[5], t[6]), grid: grid, transform: form) }
+            engine: { t in CoordinateRendering.render(t[0], contentSize: content, layers: (t[1], t[2], t[3], t[4], t[5], t[6]), grid: grid, transform: form) }
         ) { v in
             let (z, w1, b1, w2, b2, w3, b3) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6])
             var out: [Double] = []

@@ -4,14 +4,15 @@ import SafeTensors
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 
 @Suite struct ModelTests {
     @Test func anInvalidArchitectureIsAThrownErrorNotATrap() {
         var generator = RandomGenerator(seed: 1)
-        #expect(throws: ConfigurationProblem.self) { try VariationalAutoencoder(ModelConfiguration(hiddenSizes: [], latentSize: 2), using: &generator) }
-        var unknownInitializer = ModelConfiguration(hiddenSizes: [16], latentSize: 2)
+        #expect(throws: ConfigurationProblem.self) { try MLPVAE(MLPConfiguration(hiddenSizes: [], latentSize: 2), using: &generator) }
+        var unknownInitializer = MLPConfiguration(hiddenSizes: [16], latentSize: 2)
         unknownInitializer.initializer = "xavier-ish"
-        let error = #expect(throws: ConfigurationProblem.self) { try VariationalAutoencoder(unknownInitializer, using: &generator) }
+        let error = #expect(throws: ConfigurationProblem.self) { try MLPVAE(unknownInitializer, using: &generator) }
         #expect(error?.message.contains("'xavier-ish'") == true, "\(String(describing: error))")
         var tooSmall = ConvolutionalModelConfiguration.digits
         tooSmall.imageShape = .grey(height: 2, width: 2)
@@ -22,7 +23,7 @@ import VAE
 
     @Test func oneHiddenLayerModelUsesPyTorchExampleNames() {
         var generator = RandomGenerator(seed: 1)
-        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [400], latentSize: 20), using: &generator)
+        let model = try! MLPVAE(MLPConfiguration(hiddenSizes: [400], latentSize: 20), using: &generator)
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
         #expect(shapes == [
             "fc1.weight": [400, 784], "fc1.bias": [400], "fc21.weight": [20, 400], "fc21.bias": [20],
@@ -34,7 +35,7 @@ import VAE
 
     @Test func deeperModelUsesStructuredNamesAndMirrorsTheEncoder() {
         var generator = RandomGenerator(seed: 1)
-        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [500, 300], latentSize: 50, activation: .elu), using: &generator)
+        let model = try! MLPVAE(MLPConfiguration(hiddenSizes: [500, 300], latentSize: 50, activation: .elu), using: &generator)
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor.shape) })
         #expect(shapes["encoder.hidden.0.weight"] == [500, 784])
         #expect(shapes["encoder.hidden.1.weight"] == [300, 500])
@@ -48,20 +49,20 @@ import VAE
     @Test(arguments: [[400], [64, 32]])
     func architectureIsReadOffTheTensorShapesOfAForeignFile(hidden: [Int]) throws {
         var generator = RandomGenerator(seed: 1)
-        let model = try VariationalAutoencoder(ModelConfiguration(hiddenSizes: hidden, latentSize: 7), using: &generator)
+        let model = try MLPVAE(MLPConfiguration(hiddenSizes: hidden, latentSize: 7), using: &generator)
         let file = model.stateDictionary()  // no metadata, as a file saved by PyTorch
-        let inferred = try #require(ModelConfiguration.inferred(from: file, base: ModelConfiguration(hiddenSizes: [1], latentSize: 1)))
+        let inferred = try #require(MLPConfiguration.inferred(from: file, base: MLPConfiguration(hiddenSizes: [1], latentSize: 1)))
         #expect(inferred.hiddenSizes == hidden)
         #expect(inferred.latentSize == 7)
         #expect(inferred.inputSize == 784)
-        #expect(ModelConfiguration.inferred(from: SafeTensorsFile(), base: inferred) == nil)
+        #expect(MLPConfiguration.inferred(from: SafeTensorsFile(), base: inferred) == nil)
     }
 
     @Test func zeroWeightsGiveTheClosedFormLossOf784Log2() {
         // Zero weights and biases: μ = 0 and log σ² = 0 (KL = 0), every logit 0, so each pixel's
         // Bernoulli term is log 2 whatever its target: the loss is 784 log 2 per image.
         var generator = RandomGenerator(seed: 3)
-        let model = try! VariationalAutoencoder(ModelConfiguration(hiddenSizes: [16], latentSize: 4), using: &generator)
+        let model = try! MLPVAE(MLPConfiguration(hiddenSizes: [16], latentSize: 4), using: &generator)
         for parameter in model.parameters { parameter.pointer.update(repeating: 0, count: parameter.count) }
         var images = [Float](repeating: 0, count: 5 * 784)
         images.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
@@ -84,15 +85,16 @@ import VAE
     }
 
     @Test func everyPresetIsValidAndNamedAfterADesign() {
-        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "keras-conv", "keras-conv-16",
-                                          "conv-mnist", "conv-colour", "cvae-mnist", "cvae-conv", "affine", "affine-small"])
+        // Each kind's presets, the kinds in their registration order.
+        #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "cvae-mnist", "keras-conv",
+                                          "keras-conv-16", "conv-mnist", "conv-colour", "cvae-conv", "affine", "affine-small"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
         #expect(Preset.named("cvae-mnist")?.configuration.model.conditionClasses == 10)
         #expect(Preset.named("cvae-conv")?.configuration.model.conditionClasses == 10)
         #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
         let iwae = Preset.named("iwae-paper")!.configuration
-        guard case let .mlp(model) = iwae.model else { Issue.record("iwae-paper is not an MLP preset"); return }
+        guard let model = iwae.model.architecture(as: MLPConfiguration.self) else { Issue.record("iwae-paper is not an MLP preset"); return }
         #expect(model.architectureName == "784-200-200-50" && model.activation == .tanh)
         #expect(iwae.binarization == .dynamic && iwae.batchSize == 20 && iwae.epochs == 3280 && iwae.optimizerEpsilon == 1e-4)
     }

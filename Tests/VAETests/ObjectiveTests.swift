@@ -2,21 +2,23 @@ import Foundation
 import TensorCore
 import Testing
 import VAE
+import VAEEvaluation
+import VAEModels
 
 @Suite(.serialized) struct ObjectiveTests {
-    static func configuration(_ objective: Objective, epochs: Int = 4) -> TrainingConfiguration {
+    static func configuration(_ objective: ObjectiveSettings, epochs: Int = 4) -> TrainingConfiguration {
         var configuration = TrainerTests.configuration(epochs: epochs)
         configuration.objective = objective
         return configuration
     }
 
     @Test func theKLWeightRisesLinearlyOverTheWarmUpToBeta() {
-        let objective = Objective(beta: 2, warmupEpochs: 4)
+        let objective = ObjectiveSettings(beta: 2, warmupEpochs: 4)
         #expect(objective.klWeight(afterEpochs: 0) == 0)
         #expect(objective.klWeight(afterEpochs: 1) == 0.5)
         #expect(objective.klWeight(afterEpochs: 3.5) == 1.75)
         #expect(objective.klWeight(afterEpochs: 10) == 2)
-        #expect(Objective.elbo.klWeight(afterEpochs: 0) == 1)
+        #expect(ObjectiveSettings.elbo.klWeight(afterEpochs: 0) == 1)
     }
 
     @Test func theIWAEPaperScheduleRunsThreeToTheIEpochsAtFallingRates() {
@@ -39,19 +41,19 @@ import VAE
     }
 
     @Test func badObjectiveSettingsAreNamed() {
-        #expect(Self.configuration(Objective(kind: .iwae, samples: 0)).problems.contains { $0.contains("importance samples") })
-        #expect(Self.configuration(Objective(beta: -1)).problems.contains { $0.contains("beta") })
-        #expect(Self.configuration(Objective(kind: .iwae, samples: 5, beta: 2)).problems.contains { $0.contains("apply to the ELBO") })
+        #expect(Self.configuration(ObjectiveSettings(kind: .iwae, samples: 0)).problems.contains { $0.setting == .samples && $0.message.contains("importance samples") })
+        #expect(Self.configuration(ObjectiveSettings(beta: -1)).problems.contains { $0.setting == .beta })
+        #expect(Self.configuration(ObjectiveSettings(kind: .iwae, samples: 5, beta: 2)).problems.contains { $0.setting == .objective && $0.message.contains("apply to the ELBO") })
         var schedule = TrainerTests.configuration(epochs: 5)
         schedule.schedule = .iwaePaper(stages: 3)
-        #expect(schedule.problems.contains { $0.contains("takes 13 epochs") })
+        #expect(schedule.problems.contains { $0.setting == .schedule && $0.message.contains("takes 13 epochs") })
     }
 
     @Test func freeBitsAboveEveryDimensionsKLLeaveOnlyTheReconstructionGradient() throws {
         // With λ far above any KL_d the KL term is the constant λ d: training is that of β = 0.
         BLAS.setThreadCount(1)
-        let free = try Trainer(configuration: Self.configuration(Objective(freeBits: 1000), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
-        let noKL = try Trainer(configuration: Self.configuration(Objective(beta: 0), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
+        let free = try Trainer(configuration: Self.configuration(ObjectiveSettings(freeBits: 1000), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
+        let noKL = try Trainer(configuration: Self.configuration(ObjectiveSettings(beta: 0), epochs: 1), train: TrainerTests.train, test: TrainerTests.test)
         _ = try free.trainEpoch()
         _ = try noKL.trainEpoch()
         let difference = zip(free.model.parameters, noKL.model.parameters).map { pair in
@@ -64,7 +66,7 @@ import VAE
         BLAS.setThreadCount(1)
         var kls: [Double] = []
         for beta: Float in [0.5, 1, 4] {
-            let trainer = try Trainer(configuration: Self.configuration(Objective(beta: beta)), train: TrainerTests.train, test: TrainerTests.test)
+            let trainer = try Trainer(configuration: Self.configuration(ObjectiveSettings(beta: beta)), train: TrainerTests.train, test: TrainerTests.test)
             _ = try TrainerTests.trainAll(trainer)
             kls.append(trainer.evaluateTest(epoch: 4).kl)
         }
@@ -73,7 +75,7 @@ import VAE
 
     @Test func trainingWithTheIWAEObjectiveRaisesTheBound() throws {
         BLAS.setThreadCount(1)
-        let trainer = try Trainer(configuration: Self.configuration(Objective(kind: .iwae, samples: 5), epochs: 8), train: TrainerTests.train, test: TrainerTests.test)
+        let trainer = try Trainer(configuration: Self.configuration(ObjectiveSettings(kind: .iwae, samples: 5), epochs: 8), train: TrainerTests.train, test: TrainerTests.test)
         let test = TrainerTests.test.pixels
         var before = RandomGenerator(seed: 1), after = RandomGenerator(seed: 1)
         let start = trainer.model.importanceWeightedBound(images: test, samples: 20, using: &before).logLikelihood

@@ -5,6 +5,7 @@ import SafeTensors
 import TensorCore
 import Testing
 import VAE
+import VAEModels
 
 @Suite(.serialized) struct TrainerTests {
     static let train = SyntheticDigits.make(count: 300, seed: 10)
@@ -12,7 +13,7 @@ import VAE
 
     static func configuration(epochs: Int = 3, binarization: Binarization = .none, batchSize: Int = 32) -> TrainingConfiguration {
         TrainingConfiguration(preset: "test", binarization: binarization,
-                              model: .mlp(ModelConfiguration(inputSize: 64, hiddenSizes: [32], latentSize: 4)),
+                              model: .mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [32], latentSize: 4)),
                               learningRate: 3e-3, batchSize: batchSize, epochs: epochs, seed: 5, evaluationBatchSize: 64)
     }
 
@@ -25,15 +26,15 @@ import VAE
     @Test func whatACallerGetsWrongIsAThrownErrorNotATrap() {
         var bad = Self.configuration()
         bad.batchSize = 0
-        #expect(throws: TrainerSetupError.invalidConfiguration("the batch size must be positive, got 0")) {
+        #expect(throws: TrainerSetupError.invalidConfiguration(ConfigurationProblem(.batchSize, "must be positive, got 0"))) {
             try Trainer(configuration: bad, train: Self.train, test: Self.test)
         }
         let wrongShape = SyntheticDigits.make(count: 10, seed: 1)
         var other = Self.configuration()
-        other.model = .mlp(ModelConfiguration(inputSize: 49, hiddenSizes: [8], latentSize: 2))
+        other.model = .mlp(MLPConfiguration(inputSize: 49, hiddenSizes: [8], latentSize: 2))
         #expect(throws: TrainerSetupError.self) { try Trainer(configuration: other, train: wrongShape, test: wrongShape) }
         var conditional = Self.configuration()
-        conditional.model = .mlp({ var m = ModelConfiguration(inputSize: 64, hiddenSizes: [8], latentSize: 2); m.conditionClasses = 10; return m }())
+        conditional.model = .mlp({ var m = MLPConfiguration(inputSize: 64, hiddenSizes: [8], latentSize: 2); m.conditionClasses = 10; return m }())
         let unlabelled = ImageDataset(pixels: Self.train.pixels, shape: Self.train.shape, labels: [], classNames: [])
         #expect(throws: TrainerSetupError.labels("the model is conditioned on 10 classes; the training images have no labels")) {
             try Trainer(configuration: conditional, train: unlabelled, test: Self.test)
@@ -108,7 +109,7 @@ import VAE
         let error = try #require(throws: NonFiniteLossError.self) { _ = try Self.trainAll(trainer) }
         #expect(error.epoch == 1)
         #expect(error.batch >= 2)
-        #expect(error.description.contains("epoch 1, batch \(error.batch)"))
+        #expect(error.localizedDescription.contains("epoch 1, batch \(error.batch)"))
     }
 
     @Test func thresholdBinarisationMakesZerosAndOnes() throws {

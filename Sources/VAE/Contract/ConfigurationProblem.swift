@@ -1,0 +1,92 @@
+import Foundation
+
+/// A setting of a configuration, as messages name it ("the batch size"). Open: a model kind
+/// defined elsewhere names its own (`Setting("the skip width")`). The command maps settings to
+/// its option names in one place.
+public struct Setting: Hashable, Sendable, CustomStringConvertible {
+    /// The setting's name in prose, with its article.
+    public let name: String
+
+    /// A setting called `name` ("the batch size").
+    public init(_ name: String) { self.name = name }
+
+    /// The name.
+    public var description: String { name }
+
+    // Training.
+    /// Images per batch.
+    public static let batchSize = Setting("the batch size")
+    /// Passes over the training images.
+    public static let epochs = Setting("the epoch count")
+    /// The optimizer's learning rate.
+    public static let learningRate = Setting("the learning rate")
+    /// How often the reconstruction picture is drawn.
+    public static let imagesEvery = Setting("the picture interval (epochs)")
+    /// Images per evaluation batch.
+    public static let evaluationBatchSize = Setting("the evaluation batch size")
+    /// The share of the training images held out.
+    public static let validationShare = Setting("the validation share")
+    /// The optimizer's ε.
+    public static let optimizerEpsilon = Setting("the optimizer epsilon")
+    /// How the learning rate changes over epochs.
+    public static let schedule = Setting("the learning-rate schedule")
+    /// How grey levels become binary pixels.
+    public static let binarization = Setting("the binarisation")
+    /// The folder of images and how it is read.
+    public static let imageFolder = Setting("the image folder")
+    // Objectives.
+    /// What training minimises.
+    public static let objective = Setting("the objective")
+    /// Importance samples per image.
+    public static let samples = Setting("the importance samples")
+    /// The KL weight β.
+    public static let beta = Setting("beta (the KL weight)")
+    /// Epochs of KL warm-up.
+    public static let warmupEpochs = Setting("the warm-up epochs")
+    /// Free nats per latent dimension.
+    public static let freeBits = Setting("the free bits")
+    // Every model.
+    /// The images' shape.
+    public static let imageShape = Setting("the image shape")
+    /// The top latent group's dimension.
+    public static let latentSize = Setting("the latent size")
+    /// The decoder's likelihood.
+    public static let likelihood = Setting("the likelihood")
+    /// The logistic mixture's components.
+    public static let mixtureComponents = Setting("the mixture's component count")
+    /// What the model is conditioned on.
+    public static let condition = Setting("the condition")
+    /// How a model's weights are first drawn.
+    public static let initializer = Setting("the initializer")
+    /// The model's size against this machine's memory.
+    public static let modelSize = Setting("the model's size")
+    /// Which kind of model.
+    public static let modelKind = Setting("the model kind")
+}
+
+/// A setting that breaks a rule: which one, and what is wrong with it.
+public struct ConfigurationProblem: Error, LocalizedError, Equatable, Sendable {
+    /// The setting at fault.
+    public let setting: Setting
+    /// What is wrong ("must be positive, got 0"), to follow the setting's name.
+    public let problem: String
+
+    /// `setting` breaks a rule: `problem`.
+    public init(_ setting: Setting, _ problem: String) { (self.setting, self.problem) = (setting, problem) }
+
+    /// "the batch size must be positive, got 0".
+    public var message: String { "\(setting.name) \(problem)" }
+    /// The message.
+    public var errorDescription: String? { message }
+}
+
+/// A label that does not fit a model: given to an unconditional model, or outside a conditional
+/// model's classes.
+public struct ConditionError: Error, LocalizedError, Equatable {
+    /// What is wrong.
+    public let message: String
+    /// An error saying `message`.
+    public init(message: String) { self.message = message }
+    /// The message.
+    public var errorDescription: String? { message }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import NN
+import TensorCore
+
+/// The negative ELBO with its common variants (Kingma & Welling 2014), per batch of B images:
+///
+///     loss = s_b · (s_p · Σ_n −log p(x_n | z_n) + w_t · Σ_n Σ_i KL(q(z_i | ·) || p(z_i | ·))) + model terms
+///
+/// with one z per image drawn by reparameterisation, s_b = 1 (batch sum) or 1/B (batch mean),
+/// s_p = 1 (pixel sum) or 1/D (pixel mean, design E), and the KL weight w_t = β · min(1, t / T)
+/// after t of T warm-up epochs (Bowman et al. 2016; Sønderby et al. 2016). Each group's KL is
+/// taken in closed form where there is one, by Monte Carlo otherwise. With free bits λ, a group
+/// whose KL factorises over dimensions enters as B · Σ_d max(λ, KL̄_d), KL̄_d the batch mean of
+/// dimension d (Kingma et al. 2016), so dimensions under λ nats are not pushed to the prior.
+public struct EvidenceLowerBound: Objective {
+    /// β, the warm-up and the free bits.
+    public let settings: ObjectiveSettings
+    /// How the reconstruction is reduced over pixels.
+    public let reconstruction: TermReduction
+    /// How the loss is reduced over the batch.
+    public let batch: TermReduction
+
+    /// The ELBO with `settings`' β, warm-up and free bits.
+    public init(settings: ObjectiveSettings = .elbo, reconstruction: TermReduction = .sum, batch: TermReduction = .sum) {
+        precondition(settings.kind == .elbo, "the ELBO objective takes ELBO settings")
+        (self.settings, self.reconstruction, self.batch) = (settings, reconstruction, batch)
+    }
+
+    public var summary: String { settings.summary }
+    public var isSumOverImages: Bool { settings.freeBits == 0 }
+
+    public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
+        let x = batch.images
+        let output = model.forward(x, condition: batch.condition, sampling: .noise(batch.noise), samples: 1)
+        let reconstructionTerm = output.likelihood.negativeLogLikelihood(x)
+        var klTerm: Tensor?
+        var figures: [BatchFigures.GroupFigure] = []
+        for group in output.groups {
+            let (kl, estimator) = Self.klSum(group)
+            figures.append(BatchFigures.GroupFigure(name: group.group.name, value: Double(kl.item), estimator: estimator))
+            let term = settings.freeBits > 0 ? Self.freeBitsTerm(group, freeBits: settings.freeBits, rows: x.shape[0]) ?? kl : kl
+            klTerm = klTerm.map { $0 + term } ?? term
+        }
+        let weight = settings.klWeight(afterEpochs: epochs)
+        let pixelScale: Float = reconstruction == .mean ? 1 / Float(x.shape[1]) : 1
+        let batchScale: Float = self.batch == .mean ? 1 / Float(batch.batchRows) : 1
+        var loss = (reconstructionTerm * pixelScale + (weight == 1 ? klTerm! : klTerm! * weight)) * batchScale
+        var modelTerms: [String: Double] = [:]
+        for term in model.extraLossTerms(output, labels: batch.labels) {
+            // A batch-mean term of a shard counts with the shard's share of the batch.
+            loss = loss + (batch.share == 1 ? term.weighted : term.weighted * batch.share)
+            modelTerms[term.name] = term.value * Double(batch.share)
+        }
+        return ObjectiveTerms(loss: loss, figures: BatchFigures(loss: Double(loss.item), reconstruction: Double(reconstructionTerm.item),
+                                                                kl: figures, modelTerms: modelTerms))
+    }
+
+    /// Σ over the rows of the group's KL: the fused closed form for a diagonal Gaussian against
+    /// N(0, I), the general closed form or the Monte-Carlo estimate otherwise.
+    static func klSum(_ group: LatentGroupOutput) -> (Tensor, KLEstimator) {
+        if let gaussian = group.posterior as? DiagonalGaussian, group.prior is StandardNormal {
+            return (gaussian.klDivergence(reduction: .sum), .closedForm)
+        }
+        let (perRow, estimator) = group.klDivergence()
+        return (perRow.sum(), estimator)
+    }
+
+    /// B · Σ_d max(λ, KL̄_d) for a group whose KL has a per-dimension closed form (nil otherwise).
+    static func freeBitsTerm(_ group: LatentGroupOutput, freeBits: Float, rows: Int) -> Tensor? {
+        guard let perDimension = KLDivergence.closedFormPerDimension(group.posterior, group.prior)?.mean(alongAxis: 0) else { return nil }
+        return (perDimension + (Tensor(freeBits) - perDimension).relu()).sum() * Float(rows)
+    }
+}

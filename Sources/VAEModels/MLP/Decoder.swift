@@ -1,0 +1,40 @@
+import NN
+import TensorCore
+
+/// p(x | z)'s parameters: an MLP from the latent space to the likelihood's parameters (one logit
+/// per pixel for the Bernoulli and the Gaussians; see `Likelihood.parameterChannels`).
+/// Shapes: z [batch, latent] -> [batch, output]. Usable alone as a generator (designs D, E): for
+/// logits, `callAsFunction(z)` gives the decoded images in [0, 1].
+public final class Decoder: Module {
+    /// The hidden layers, first to last.
+    public let hidden: [Linear]
+    /// The layer to the likelihood's parameters.
+    public let output: Linear
+    /// The activation after each hidden layer.
+    public let activation: Activation
+
+    /// A decoder latentSize -> hiddenSizes (activation) -> outputSize values, initialised by `initializer`.
+    public init(latentSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation,
+                initializer: Initializer, using generator: inout RandomGenerator) {
+        precondition(!hiddenSizes.isEmpty, "the decoder needs at least one hidden layer")
+        let sizes = [latentSize] + hiddenSizes
+        hidden = zip(sizes, sizes.dropFirst()).map {
+            Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator)
+        }
+        output = Linear(inputSize: hiddenSizes.last!, outputSize: outputSize, initializer: initializer, using: &generator)
+        self.activation = activation
+    }
+
+    /// The dimension of z.
+    public var latentSize: Int { hidden[0].inputSize }
+
+    /// The decoder's output: the logits ℓ of every pixel, or the likelihood's parameters.
+    public func logits(_ z: Tensor) -> Tensor {
+        var h = z
+        for layer in hidden { h = layer(h, then: activation) }
+        return output(h)
+    }
+
+    /// The decoded images, sigmoid(ℓ), in [0, 1].
+    public func callAsFunction(_ z: Tensor) -> Tensor { logits(z).sigmoid() }
+}

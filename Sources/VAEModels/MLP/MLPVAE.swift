@@ -1,0 +1,70 @@
+import Datasets
+import NN
+import TensorCore
+import VAE
+
+/// An MLP variational autoencoder (Kingma & Welling 2014), the kind "mlp": encoder q(z | x),
+/// decoder p(x | z), prior N(0, I), z = μ + σ ⊙ ε with ε ~ N(0, I) (the reparameterisation trick).
+///
+/// Checkpoint keys: with one hidden layer, PyTorch's example names, so a PyTorch user can load
+/// the file into that model: `fc1` (encoder hidden), `fc21` (μ), `fc22` (spread), `fc3`
+/// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
+/// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
+/// A learned-variance Gaussian adds `likelihood.logVariance`.
+public final class MLPVAE: Module, VariationalModel {
+    /// q(z | x).
+    public let encoder: GaussianEncoder
+    /// p(x | z)'s parameters.
+    public let decoder: Decoder
+    /// The decoder's output to p(x | z), with the likelihood's own parameters.
+    public let likelihood: LikelihoodHead
+    /// The architecture.
+    public let configuration: MLPConfiguration
+
+    /// A model of `configuration`'s architecture with weights drawn from `generator`.
+    /// - Throws: `ConfigurationProblem` naming what is wrong with an invalid architecture.
+    public init(_ configuration: MLPConfiguration, using generator: inout RandomGenerator) throws(ConfigurationProblem) {
+        try ModelSpecification(configuration).validate()
+        let initializer = Initializer(rawValue: configuration.initializer)!
+        let classes = configuration.conditionClasses ?? 0
+        encoder = GaussianEncoder(
+            inputSize: configuration.inputSize + classes, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,
+            activation: configuration.activation, varianceHead: configuration.varianceHead, initializer: initializer,
+            using: &generator)
+        likelihood = LikelihoodHead(configuration.likelihood, imageShape: configuration.imageShape)
+        decoder = Decoder(
+            latentSize: configuration.latentSize + classes, hiddenSizes: configuration.hiddenSizes.reversed(),
+            outputSize: likelihood.outputSize, activation: configuration.activation, initializer: initializer,
+            using: &generator)
+        self.configuration = configuration
+    }
+
+    public override func namedParameters() -> [(key: String, tensor: Tensor)] {
+        let keys = super.namedParameters()
+        guard configuration.hiddenSizes.count == 1 else { return keys }
+        let renamed = [
+            "encoder.hidden.0": "fc1", "encoder.mean": "fc21", "encoder.spread": "fc22",
+            "decoder.hidden.0": "fc3", "decoder.output": "fc4",
+        ]
+        return keys.map { entry in
+            let dot = entry.key.lastIndex(of: ".")!
+            let layer = String(entry.key[..<dot]), field = entry.key[dot...]
+            return (renamed[layer].map { $0 + field } ?? entry.key, entry.tensor)
+        }
+    }
+
+    public var latentSize: Int { configuration.latentSize }
+    public var imageShape: ImageShape { configuration.imageShape }
+    public var condition: ModelCondition { configuration.conditionClasses.map { .classes($0) } ?? .none }
+    public var specification: ModelSpecification { ModelSpecification(configuration) }
+
+    /// q(z | x) or, conditional, q(z | x, y) with the one-hot y [batch, K] appended to x.
+    public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
+        encoder(self.condition.joined(x, condition))
+    }
+
+    /// p(x | z) or, conditional, p(x | z, y) with the one-hot y appended to z.
+    public func decode(_ z: Tensor, condition: Tensor?) -> any ImageDistribution {
+        likelihood(decoder.logits(self.condition.joined(z, condition)))
+    }
+}
