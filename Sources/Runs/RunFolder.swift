@@ -213,6 +213,8 @@ public enum RunError: Error, LocalizedError, Equatable {
     case notEmpty(path: String, example: String)
     case inUse(path: String, process: Int32?)
     case dataset(String)
+    /// The data do not fit the model's likelihood (values off the 8-bit levels), in `folder`.
+    case unfitData(ConfigurationProblem, folder: String)
     case checkpoint(String)
     case nonFiniteLoss(NonFiniteLossError, keptCheckpoint: String?)
 
@@ -243,6 +245,8 @@ public enum RunError: Error, LocalizedError, Equatable {
             "\(path) is in use by \(process.map { "process \($0)" } ?? "another process"), which is writing it; wait for it to finish or stop it first"
         case let .dataset(message), let .checkpoint(message):
             message
+        case let .unfitData(problem, folder):
+            "\(problem.message) (in \(folder))"
         case let .nonFiniteLoss(error, kept):
             (error.errorDescription ?? "") + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
         }

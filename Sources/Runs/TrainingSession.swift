@@ -248,7 +248,8 @@ public final class TrainingSession {
         do { return try Trainer(configuration: configuration, train: data.train, test: data.test, processGroup: processGroup) } catch {
             switch error {
             case let .invalidConfiguration(problem): throw .invalidConfiguration(problem)
-            case .imageShape, .labels, .data: throw .dataset("\(error.localizedDescription) (in \(data.folder))")
+            case .imageShape, .labels: throw .dataset("\(error.localizedDescription) (in \(data.folder))")
+            case let .data(problem): throw .unfitData(problem, folder: data.folder)
             }
         }
     }

@@ -43,6 +43,8 @@ func commandMessage(for error: any Error) -> String {
         switch error {
         case let .invalidConfiguration(problem):
             return "invalid settings: \(OptionNames.message(problem))"
+        case let .unfitData(problem, folder):
+            return "\(OptionNames.message(problem)) (in \(folder)); --quantize rounds an image folder's values to 8-bit levels"
         case let .nonFiniteLoss(loss, kept):
             return commandMessage(for: loss) + (kept.map { "; the last good checkpoint is kept at \($0)" } ?? "; no checkpoint had been written yet")
         case let .alreadyARun(path):

@@ -88,8 +88,10 @@ struct Evaluate: ParsableCommand {
             throw CommandFailure("the model in \(modelURL.path) gives a non-finite loss (\(result.loss)) on the test images in \(dataFolder): its weights overflow on them; no figures were reported")
         }
         let constant = result.omittedConstant ?? 0
-        // Bits per dimension are a code length only for a distribution over discrete values.
-        let isDiscrete = result.isDiscrete ?? false
+        // Bits per dimension are a code length only for a distribution over discrete values: not
+        // for a density, nor for a Bernoulli whose targets are grey levels.
+        let binaryTargets = test.pixels.allSatisfy { $0 == 0 || $0 == 1 }
+        let isDiscrete = (result.isDiscrete ?? false) && (configuration.model.likelihood != .bernoulli || binaryTargets)
         let bitsPerNat = 1 / (Double(model.inputSize) * log(2.0))
         func bits(_ nats: Double) -> String { isDiscrete ? String(format: "(%.4f)", -nats * bitsPerNat) : "        " }
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
@@ -99,7 +101,8 @@ struct Evaluate: ParsableCommand {
             // What is known at once is printed at once; the bound follows with its progress.
             print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
             print("data: \(dataFolder)")
-            print("per test image, in nats\(isDiscrete ? " (bits per dimension in brackets)" : " (a density: no bits per dimension)"); \(boundOf) is at least each bound:")
+            let noBits = configuration.model.likelihood == .bernoulli ? " (grey-level targets: no bits per dimension)" : " (a density: no bits per dimension)"
+            print("per test image, in nats\(isDiscrete ? " (bits per dimension in brackets)" : noBits); \(boundOf) is at least each bound:")
             print(String(format: "  ELBO, one sampled z      %10.3f  %@  = -reconstruction %.3f - KL %.3f", elbo, bits(elbo), result.reconstruction - constant, result.kl))
             if let groups = result.groupKL, groups.count > 1 {
                 print("  KL per latent group: " + zip(model.latentGroups, groups).map { String(format: "%@ %.3f (%d dimensions)", $0.name, $1, $0.size) }.joined(separator: ", "))

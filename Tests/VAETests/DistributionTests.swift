@@ -88,6 +88,22 @@ import VAEModels
         #expect(KLDivergence.estimate(posterior: q, prior: StandardNormal(dimension: 3), z: z, noise: noise).estimator == .closedForm)
     }
 
+    @Test func theFixedVarianceGaussianIsTheGaussianOfVarianceOneHalf() {
+        var generator = RandomGenerator(seed: 13)
+        let mean = Tensor.randomUniform([3, 10], using: &generator), x = Tensor.randomUniform([3, 10], using: &generator)
+        let fixed = FixedVarianceGaussian(mean: mean).logProbability(x).scalars
+        let learned = LearnedVarianceGaussian(mean: mean, logVariance: Tensor(shape: [1], scalars: [Float(log(0.5))])).logProbability(x).scalars
+        for row in 0..<3 {
+            // log N(x; m, ½) = −(x − m)² − ½ log π per value.
+            let expected = (0..<10).reduce(0.0) { total, j in
+                let d = Double(x.scalars[row * 10 + j] - mean.scalars[row * 10 + j])
+                return total - d * d - 0.5 * log(Double.pi)
+            }
+            #expect(abs(Double(fixed[row]) - expected) < 1e-4 && abs(Double(learned[row]) - expected) < 1e-4)
+        }
+        #expect(abs(FixedVarianceGaussian(mean: mean).omittedConstant - (-5 * log(Double.pi))) < 1e-12)
+    }
+
     @Test func likelihoodsReadAndWriteTheirNamesAndOptions() throws {
         let all: [Likelihood] = [.bernoulli, .gaussian, .learnedGaussian(.perValue), .learnedGaussian(.perChannel), .discretizedLogistic,
                                  .logisticMixture(components: 7)]

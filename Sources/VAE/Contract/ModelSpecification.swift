@@ -80,6 +80,34 @@ extension ModelArchitecture {
     func isEqual(to other: any ModelArchitecture) -> Bool { (other as? Self) == self }
 }
 
+/// An architecture whose condition and likelihood are stored settings: it has a conditional form,
+/// and its decoder gives any likelihood (its output layer is sized by `LikelihoodHead`).
+public protocol ConfigurableArchitecture: ModelArchitecture {
+    /// K when the model is conditioned on a K-class label, nil otherwise.
+    var conditionClasses: Int? { get set }
+    /// The decoder's likelihood.
+    var likelihood: Likelihood { get set }
+}
+
+extension ConfigurableArchitecture {
+    /// True: `conditionClasses` is a setting.
+    public static var canBeConditioned: Bool { true }
+
+    /// The same architecture with `conditionClasses` set.
+    public func conditioned(on classes: Int?) throws(ConfigurationProblem) -> Self {
+        var architecture = self
+        architecture.conditionClasses = classes
+        return architecture
+    }
+
+    /// The same architecture with `likelihood` set.
+    public func withLikelihood(_ likelihood: Likelihood) throws(ConfigurationProblem) -> Self {
+        var architecture = self
+        architecture.likelihood = likelihood
+        return architecture
+    }
+}
+
 /// Which kind of VAE a run trains and its architecture: enough to rebuild the model before its
 /// weights are loaded. Saved in config.json and in every model file as
 /// `{"kind": NAME, "configuration": {...}}`; reading it needs the kind to be registered.

@@ -144,7 +144,7 @@ extension Likelihood {
         for (index, value) in images.pixels.enumerated() {
             let level = (value * 255).rounded()
             if !(abs(value * 255 - level) <= 1e-3 && (0...255).contains(level)) {
-                return ConfigurationProblem(.likelihood, "\(name.rawValue) models 8-bit levels k/255, but \(split) image \(index / width) has \(value) at value \(index % width); give images of 8-bit levels (an image folder read with `quantize` on, which rounds its values to them), or choose bernoulli or a gaussian likelihood")
+                return ConfigurationProblem(.likelihood, "\(name.rawValue) models 8-bit levels k/255, but \(split) image \(index / width) has \(value) at value \(index % width); give images of 8-bit levels (an image folder read with its values quantised to them), or choose bernoulli or a gaussian likelihood")
             }
         }
         return nil

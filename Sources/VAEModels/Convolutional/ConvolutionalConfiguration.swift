@@ -62,7 +62,7 @@ public struct DecoderStage: Equatable, Sendable {
 /// and the Gaussians; see `Likelihood.parameterChannels`). The kind "conv".
 /// The decoder's starting grid h x w and each transposed layer's output padding are derived by
 /// running its layers backwards from the image size, so any C x H x W works without code.
-public struct ConvolutionalModelConfiguration: ModelArchitecture {
+public struct ConvolutionalModelConfiguration: ConfigurableArchitecture {
     /// The images' shape.
     public var imageShape: ImageShape
     /// The encoder's convolutions, first to last.
@@ -116,7 +116,6 @@ public struct ConvolutionalModelConfiguration: ModelArchitecture {
 
     public static let kind = "conv"
     public static let kindDescription = "convolutional VAE"
-    public static var canBeConditioned: Bool { true }
     public static var presets: [Preset] { ConvolutionalPresets.all }
 
     /// "convolutional VAE on 1x28x28 images: encoder ...; relu, log-variance head, bernoulli likelihood".
@@ -131,18 +130,6 @@ public struct ConvolutionalModelConfiguration: ModelArchitecture {
         var configuration = self
         configuration.imageShape = shape
         configuration.outputConvolution.channels = shape.channels
-        return configuration
-    }
-
-    public func conditioned(on classes: Int?) throws(ConfigurationProblem) -> ConvolutionalModelConfiguration {
-        var configuration = self
-        configuration.conditionClasses = classes
-        return configuration
-    }
-
-    public func withLikelihood(_ likelihood: Likelihood) throws(ConfigurationProblem) -> ConvolutionalModelConfiguration {
-        var configuration = self
-        configuration.likelihood = likelihood
         return configuration
     }
 

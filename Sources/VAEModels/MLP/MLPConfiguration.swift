@@ -8,7 +8,7 @@ import VAE
 /// reversed hidden... (activation) -> the likelihood's parameters (C·H·W logits for the
 /// Bernoulli and the Gaussians). With one hidden layer the parameters carry PyTorch's example
 /// names (`fc1`, `fc21`, `fc22`, `fc3`, `fc4`).
-public struct MLPConfiguration: ModelArchitecture {
+public struct MLPConfiguration: ConfigurableArchitecture {
     /// The images' shape.
     public var imageShape: ImageShape
     /// The encoder's hidden layer sizes; the decoder's are the same, reversed.
@@ -50,7 +50,6 @@ public struct MLPConfiguration: ModelArchitecture {
 
     public static let kind = "mlp"
     public static let kindDescription = "MLP VAE"
-    public static var canBeConditioned: Bool { true }
     public static var presets: [Preset] { MLPPresets.all }
 
     /// C · H · W.
@@ -64,18 +63,6 @@ public struct MLPConfiguration: ModelArchitecture {
     public func fitted(to shape: ImageShape) -> MLPConfiguration {
         var configuration = self
         configuration.imageShape = shape
-        return configuration
-    }
-
-    public func conditioned(on classes: Int?) throws(ConfigurationProblem) -> MLPConfiguration {
-        var configuration = self
-        configuration.conditionClasses = classes
-        return configuration
-    }
-
-    public func withLikelihood(_ likelihood: Likelihood) throws(ConfigurationProblem) -> MLPConfiguration {
-        var configuration = self
-        configuration.likelihood = likelihood
         return configuration
     }
 
