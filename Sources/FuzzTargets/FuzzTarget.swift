@@ -35,6 +35,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// thrown for bad input are the expected outcome.
     @discardableResult
     public func run(_ data: Data) -> Bool {
+        StandardModelKinds.register()  // the files name the toolkit's kinds, as the tool reads them
         switch self {
         case .idx:
             let bytes = [UInt8](data)

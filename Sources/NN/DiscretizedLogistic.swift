@@ -256,19 +256,6 @@ func pointwiseMaximum(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
 /// means (the mean of the continuous mixture), mapped from [−1, 1] to [0, 1] and clipped.
 /// Shapes: parameters [batch, P · H · W] -> [batch, C · H · W] (not differentiable).
 public func discretizedLogisticMean(parameters: Tensor, layout: DiscretizedLogisticLayout) -> Tensor {
-    discretizedLogisticImage(parameters: parameters, layout: layout, mostProbableComponent: false)
-}
-
-/// The image of the most probable component: per pixel, the component k of the largest logit
-/// and its channel means moved by its coefficients applied to its own earlier means, mapped from
-/// [−1, 1] to [0, 1] and clipped. Where the components disagree (a white background against an
-/// edge's colour) the mixture's mean blends them into a wash; this keeps one. For one logistic it
-/// is the mean. Shapes: parameters [batch, P · H · W] -> [batch, C · H · W] (not differentiable).
-public func discretizedLogisticMostProbableComponent(parameters: Tensor, layout: DiscretizedLogisticLayout) -> Tensor {
-    discretizedLogisticImage(parameters: parameters, layout: layout, mostProbableComponent: true)
-}
-
-func discretizedLogisticImage(parameters: Tensor, layout: DiscretizedLogisticLayout, mostProbableComponent: Bool) -> Tensor {
     let batch = parameters.shape[0], perImage = parameters.shape[1], pixels = perImage / layout.parameterChannels
     precondition(pixels * layout.parameterChannels == perImage, "parameters \(parameters.shape) do not hold \(layout.parameterChannels) channels per pixel")
     let (channels, components) = (layout.channels, layout.components)
@@ -279,12 +266,7 @@ func discretizedLogisticImage(parameters: Tensor, layout: DiscretizedLogisticLay
             func value(_ channel: Int) -> Double { Double(p[channel * pixels + pixel]) }
             var weights = (0..<components).map { layout.isMixture ? value(layout.logitChannel($0)) : 0 }
             let maximum = weights.max()!
-            if mostProbableComponent {
-                let best = weights.firstIndex(of: maximum)!
-                weights = weights.indices.map { $0 == best ? 1 : 0 }
-            } else {
-                weights = weights.map { Foundation.exp($0 - maximum) }
-            }
+            weights = weights.map { Foundation.exp($0 - maximum) }
             let normaliser = weights.reduce(0, +)
             var means = [Double](repeating: 0, count: channels)
             for k in 0..<components {

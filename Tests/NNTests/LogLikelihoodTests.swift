@@ -81,10 +81,10 @@ import TensorCore
         #expect(discretizedLogisticMean(parameters: p, layout: layout).scalars == [0, 0.25, 0.75, 1])
     }
 
-    @Test func theMostProbableComponentsImageTakesItsCoupledMeans() {
-        // One RGB pixel, two components; component 1 has the larger logit. Channel means
-        // (0.2, −0.4, 0.6) in component 1, coefficient arguments a = (0.5, 0, 1) give
-        // G = −0.4 + tanh(0.5) · 0.2, B = 0.6 + tanh(0) · 0.2 + tanh(1) · G.
+    @Test func theMixturesMeanWeighsItsComponentsCoupledMeans() {
+        // One RGB pixel, two components of weights softmax(−1, 2). Component 1's channel means
+        // (0.2, −0.4, 0.6) with coefficient arguments a = (0.5, 0, 1) give G = −0.4 + tanh(0.5) · 0.2,
+        // B = 0.6 + tanh(1) · G; component 0's are 0.9 each, uncoupled.
         let layout = DiscretizedLogisticLayout.mixture(channels: 3, components: 2)
         var p = [Float](repeating: 0, count: layout.parameterChannels)
         p[layout.logitChannel(0)] = -1
@@ -92,13 +92,11 @@ import TensorCore
         for (c, value) in [0.2, -0.4, 0.6].enumerated() { p[layout.meanChannel(1, c)] = Float(value); p[layout.meanChannel(0, c)] = 0.9 }
         p[layout.coefficientChannel(1, 1, 0)] = 0.5
         p[layout.coefficientChannel(1, 2, 1)] = 1
-        let image = discretizedLogisticMostProbableComponent(parameters: Tensor(shape: [1, p.count], scalars: p), layout: layout).scalars
+        let image = discretizedLogisticMean(parameters: Tensor(shape: [1, p.count], scalars: p), layout: layout).scalars
         let g = -0.4 + tanh(0.5) * 0.2, b = 0.6 + tanh(1.0) * g
-        let expected = [0.2, g, b].map { Float(min(max(($0 + 1) / 2, 0), 1)) }
+        let w0 = exp(-1.0) / (exp(-1.0) + exp(2.0))
+        let expected = [0.2, g, b].map { Float(min(max((w0 * 0.9 + (1 - w0) * $0 + 1) / 2, 0), 1)) }
         for (a, e) in zip(image, expected) { #expect(abs(a - e) < 1e-6, "\(image) against \(expected)") }
-        // The mean weighs both components instead.
-        let mean = discretizedLogisticMean(parameters: Tensor(shape: [1, p.count], scalars: p), layout: layout).scalars
-        #expect(mean[0] > image[0])
     }
 
     /// The PyTorch reference on the same inputs: `VAE_WRITE_LOGISTIC_CASES=FOLDER swift test -c

@@ -10,6 +10,9 @@ import VAEModels
 
 /// Conditional VAEs: the label's one-hot joins the encoder's features and z.
 @Suite struct ConditionalModelTests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     /// A 6-pixel MLP VAE on 3 classes: encoder [6 + 3] -> 5 -> 2 (+ 2), decoder [2 + 3] -> 5 -> 6.
     static func tinyModel(seed: UInt64 = 3) -> MLPVAE {
         var configuration = MLPConfiguration(inputSize: 6, hiddenSizes: [5], latentSize: 2)

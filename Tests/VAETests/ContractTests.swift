@@ -13,6 +13,9 @@ import VAEModels
 /// The open contract: models of several latent groups, objectives that plug in, kinds that
 /// register from elsewhere, data-parallel training in threads, and the checkpoint's format.
 @Suite struct ContractTests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     static let train = TrainerTests.train, test = TrainerTests.test
 
     @Test func aGroupOfThreadsTrainsTheModelOneProcessTrains() throws {

@@ -9,6 +9,9 @@ import VAE
 import VAEModels
 
 @Suite struct ConvolutionalVAETests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     /// The Keras example's model summary: encoder 69,076 parameters, decoder 65,089.
     @Test func kerasPresetHasTheKerasExamplesParametersAndDecoderGrid() {
         let configuration = ConvolutionalModelConfiguration.kerasExample(latentSize: 2)

@@ -10,6 +10,9 @@ import VAEModels
 /// Distributions as values: log-densities against closed forms, KL divergences in closed form
 /// against their Monte-Carlo estimates, and the likelihood setting, its heads and its checks.
 @Suite struct DistributionTests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     static func gaussian(rows: Int, dimension: Int, seed: UInt64, requiresGradient: Bool = false) -> DiagonalGaussian {
         var generator = RandomGenerator(seed: seed)
         return DiagonalGaussian(mean: Tensor.randomNormal([rows, dimension], using: &generator, requiresGradient: requiresGradient),

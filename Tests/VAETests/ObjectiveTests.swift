@@ -6,6 +6,9 @@ import VAEEvaluation
 import VAEModels
 
 @Suite(.serialized) struct ObjectiveTests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     static func configuration(_ objective: ObjectiveSettings, epochs: Int = 4) -> TrainingConfiguration {
         var configuration = TrainerTests.configuration(epochs: epochs)
         configuration.objective = objective

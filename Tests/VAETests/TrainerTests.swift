@@ -8,6 +8,9 @@ import VAE
 import VAEModels
 
 @Suite(.serialized) struct TrainerTests {
+    /// Reading a specification needs its kind registered, as a program reading files does.
+    init() { StandardModelKinds.register() }
+
     static let train = SyntheticDigits.make(count: 300, seed: 10)
     static let test = SyntheticDigits.make(count: 100, seed: 11)
 

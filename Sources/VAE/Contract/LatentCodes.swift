@@ -78,8 +78,7 @@ extension VariationalModel {
         return LatentCodes(count: count, size: size, means: means, logVariances: logVariances)
     }
 
-    /// Decodes latent vectors ([count, latentSize], row-major) to the images pictures show in [0, 1]
-    /// (`ImageDistribution.picture`: the mean for most likelihoods)
+    /// Decodes latent vectors ([count, latentSize], row-major) to mean images in [0, 1]
     /// ([count, inputSize]), `batchSize` at a time.
     public func decode(latents: [Float], labels: [Int] = [], batchSize: Int = 1000) -> [Float] {
         let size = latentSize
@@ -91,7 +90,7 @@ extension VariationalModel {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = min(batchSize, count - start)
                 let z = Tensor(shape: [rows, size], scalars: Array(latents[(start * size)..<((start + rows) * size)]))
-                images += decode(z, condition: condition(labels: labels, range: start..<(start + rows))).picture.scalars
+                images += decode(z, condition: condition(labels: labels, range: start..<(start + rows))).mean.scalars
             }
         }
         return images

@@ -246,6 +246,7 @@ public enum ModelKinds {
 
     /// What reading a file of an unregistered kind says.
     public static func unregisteredMessage(_ kind: String) -> String {
-        "the model kind '\(kind)' is not registered in this program (registered: \(names.joined(separator: ", "))); it was written by a program that defines that kind: read it there, or register the kind (ModelKinds.register) before reading its files"
+        let registered = names.isEmpty ? "none yet; the toolkit's own kinds register with StandardModelKinds.register()" : names.joined(separator: ", ")
+        return "the model kind '\(kind)' is not registered in this program (registered: \(registered)); it was written by a program that defines that kind: read it there, or register the kind (ModelKinds.register) before reading its files"
     }
 }

@@ -15,10 +15,8 @@ public protocol ImageDistribution {
     /// log p(x) + `negativeLogLikelihood` per image: the constant the reconstruction term leaves
     /// out (0 unless a likelihood says otherwise), so that −log p(x) = term − constant.
     var omittedConstant: Double { get }
-    /// The mean image E[x | z] in [0, 1], [batch, C · H · W].
+    /// The mean image E[x | z] in [0, 1], [batch, C · H · W]: what pictures show.
     var mean: Tensor { get }
-    /// The image pictures show, [batch, C · H · W]: the mean unless a distribution says otherwise.
-    var picture: Tensor { get }
     /// Whether x takes discrete values (then −log₂ p(x) is a code length in bits, and bits per
     /// dimension are comparable between models); false for a density.
     var isDiscrete: Bool { get }
@@ -26,7 +24,6 @@ public protocol ImageDistribution {
 
 extension ImageDistribution {
     public var omittedConstant: Double { 0 }
-    public var picture: Tensor { mean }
 
     public func negativeLogLikelihood(_ x: Tensor) -> Tensor { -logProbability(x).sum() }
 }
@@ -99,11 +96,5 @@ public struct DiscretizedLogistic: ImageDistribution {
     public func logProbability(_ x: Tensor) -> Tensor { discretizedLogisticLogLikelihood(parameters: parameters, targets: x, layout: layout) }
     /// The mean of the continuous logistic (mixture), clipped to [0, 1] (see `discretizedLogisticMean`).
     public var mean: Tensor { discretizedLogisticMean(parameters: parameters, layout: layout) }
-    /// For the mixture, the most probable component's image (its mean blends a white background
-    /// and an edge's colour into a wash; see `discretizedLogisticMostProbableComponent`); for one
-    /// logistic, the mean.
-    public var picture: Tensor {
-        layout.isMixture ? discretizedLogisticMostProbableComponent(parameters: parameters, layout: layout) : mean
-    }
     public var isDiscrete: Bool { true }
 }

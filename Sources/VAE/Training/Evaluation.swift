@@ -104,8 +104,7 @@ extension VariationalModel {
                                 groupKL: groupKL.map { $0 / n }, omittedConstant: constant, isDiscrete: isDiscrete)
     }
 
-    /// The images pictures show (`ImageDistribution.picture`: E[x | z] for most likelihoods) for
-    /// z = μ(x) (or a sampled z when `generator` is given), through
+    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given), through
     /// the top group (`encode`, `decode`). A conditional model encodes with `labels` and decodes
     /// with `decodeLabels` (the same labels when empty): another label writes each image's style
     /// as another class. Shapes: images [count * inputSize] -> [count * inputSize].
@@ -119,7 +118,7 @@ extension VariationalModel {
             var noise: Tensor? = nil
             if generator != nil { noise = Tensor.randomNormal(posterior.mean.shape, using: &generator!) }
             let decodeCondition = decodeLabels.isEmpty ? condition : self.condition(labels: decodeLabels, range: 0..<count)
-            return decode(posterior.sample(noise: noise), condition: decodeCondition).picture.scalars
+            return decode(posterior.sample(noise: noise), condition: decodeCondition).mean.scalars
         }
     }
 }
