@@ -4,7 +4,7 @@ import PackageDescription
 // Data flows one way:
 //   COpenBLAS, CDNNL (oneDNN), CFloatingPoint, CKernels (AVX-512 loops) -> TensorCore -> NN, Optimizers
 //   Persistence -> SafeTensors -> NN
-//   CZlib, CPNG, CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files, image folders of PNG and JPEG, binarisation, downloads, image import)
+//   CZlib, CImageDecoding (libpng), CTurboJPEG, Persistence, SafeTensors -> Datasets (IDX files; one decoder, one transform; image folders: listing, cache; binarisation, downloads)
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (the model contract, distributions, objectives, training, checkpoints)
 //   VAE -> VAEModels (the model kinds: MLP, convolutional, affine; their presets)
 //   VAE -> VAEEvaluation (the importance-weighted bound, classifiers as judges, the normalisation report)
@@ -60,7 +60,9 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Persistence"]),
 
         // MARK: - Data
-        .target(name: "Datasets", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "Persistence", "SafeTensors"]),
+        // libpng's full API (its errors are longjmps) behind two C functions: every PNG read for the levels it stores.
+        .target(name: "CImageDecoding", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "Datasets", dependencies: ["CZlib", "CImageDecoding", "CTurboJPEG", "Persistence", "SafeTensors"]),
 
         // MARK: - Layers, losses, optimizers
         .target(name: "NN", dependencies: ["TensorCore", "SafeTensors"]),
@@ -116,7 +118,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets"]),

@@ -13,7 +13,7 @@ public enum DatasetName: String, CaseIterable, Sendable {
         }
     }
 
-    /// The side of the square an imported picture's ink is scaled to fit (see `ImageImport`):
+    /// The side of the square an imported picture's ink is scaled to fit (see `ImageTransform.digitBox`):
     /// MNIST's digits fit 20x20 inside the 28x28 frame; Fashion-MNIST's items fill it.
     public var inkBox: Int {
         switch self {
@@ -171,9 +171,12 @@ extension DatasetCatalog {
     }
 
     /// The dataset a run names: an image folder when `folder` is given, else the named IDX dataset.
-    public func loadSplits(dataset: String, folder: ImageFolderOptions?) throws(DatasetError) -> LoadedDataset {
+    /// `otherBytes`: what the run needs beside a folder's images, for their shape (see
+    /// `ImageFolder.load`).
+    public func loadSplits(dataset: String, folder: ImageFolderOptions?,
+                           otherBytes: @Sendable (ImageShape) -> (bytes: Double, what: String)? = { _ in nil }) throws(DatasetError) -> LoadedDataset {
         if let folder {
-            do { return try ImageFolder.load(folder) } catch { throw .folder(error) }
+            do { return try ImageFolder.load(folder, otherBytes: otherBytes) } catch { throw .folder(error) }
         }
         guard let name = DatasetName(rawValue: dataset) else {
             throw .unknown(name: dataset)

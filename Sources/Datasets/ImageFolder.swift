@@ -2,25 +2,15 @@ import Foundation
 import Persistence
 import SafeTensors
 
-/// Grey (1 channel, by luminance) or colour (3 channels: red, green, blue).
-public enum ColourMode: String, Codable, CaseIterable, Sendable {
-    case grey, colour
-
-    /// 1 for grey, 3 for colour.
-    public var channels: Int { self == .grey ? 1 : 3 }
-}
-
-/// How a folder of PNG and JPEG files becomes a dataset. Every picture is decoded to RGBA,
-/// composited on white where it is transparent, optionally cropped to its largest centred region
-/// of the target's aspect ratio, resized to height x width by area-weighted (box) resampling
-/// (each output pixel is the mean of the source area it covers, weighted by overlap), and made
-/// grey by luminance (0.299 R + 0.587 G + 0.114 B) or kept in colour; values are level / 255.
+/// How a folder of PNG and JPEG files becomes a dataset. Every picture is decoded by `ImageFile`
+/// and made an image by the folder's `ImageTransform` (composited on white, optionally centre
+/// cropped, resized by area, grey or colour; values are level / 255). With colour `auto` (the
+/// default), the folder is read in grey when every picture is grey, in colour otherwise.
 ///
-/// Layout: `train/` and `test/` subfolders when both exist, otherwise the folder itself with a
-/// seeded held-out share as the test split. Inside a split, one subfolder per class (labels are
-/// the sorted subfolder names) or the files directly (unlabelled). Names starting with "." are
-/// ignored; every other file must be a readable PNG or JPEG, or (`skipUnreadable`) is skipped and
-/// counted.
+/// Layout (see `ImageFolderListing`): `train/` and `test/` subfolders, or the folder itself with
+/// a seeded held-out share as the test split; inside a split, one subfolder per class, or the
+/// files directly. Every file must be a readable PNG or JPEG, or (`skipUnreadable`) is skipped
+/// and counted.
 public struct ImageFolderOptions: Codable, Equatable, Sendable {
     /// The folder to read.
     public var path: String
@@ -31,7 +21,7 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
     /// Crop each picture to its largest centred region of the target's aspect ratio before
     /// resizing (otherwise it is squeezed).
     public var centreCrop: Bool
-    /// Grey (one channel, by luminance) or colour (three).
+    /// Grey (one channel, by luminance), colour (three), or auto (grey when every picture is).
     public var colour: ColourMode
     /// The share of the images held out as the test split when there are no train/test subfolders.
     public var testShare: Double
@@ -45,7 +35,7 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
     public var quantize: Bool
 
     /// Options for reading the folder at `path`; see the properties for what each means.
-    public init(path: String, height: Int? = nil, width: Int? = nil, centreCrop: Bool = false, colour: ColourMode = .colour,
+    public init(path: String, height: Int? = nil, width: Int? = nil, centreCrop: Bool = false, colour: ColourMode = .auto,
                 testShare: Double = 0.1, splitSeed: UInt64 = 1, skipUnreadable: Bool = false, quantize: Bool = false) {
         (self.path, self.height, self.width, self.centreCrop, self.colour) = (path, height, width, centreCrop, colour)
         (self.testShare, self.splitSeed, self.skipUnreadable, self.quantize) = (testShare, splitSeed, skipUnreadable, quantize)
@@ -78,15 +68,13 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
         return found
     }
 
-    /// E.g. "resize to 32x32 (area), centre crop, colour".
-    public var transformSummary: String {
-        var parts: [String] = []
-        if centreCrop { parts.append("centre crop") }
-        if let height, let width { parts.append("resize to \(height)x\(width) (area)") }
-        parts.append(colour.rawValue)
-        if quantize { parts.append("8-bit levels") }
-        return parts.joined(separator: ", ")
+    /// The transform every picture goes through.
+    public var transform: ImageTransform {
+        ImageTransform(height: height, width: width, centreCrop: centreCrop, colour: colour, quantize: quantize)
     }
+
+    /// E.g. "centre crop, resize to 32x32 (area), colour".
+    public var transformSummary: String { transform.summary }
 }
 
 /// A folder dataset could not be read.
@@ -115,8 +103,7 @@ public struct LoadedDataset: Sendable {
 }
 
 /// Reads an image folder (see `ImageFolderOptions`), decoding in parallel, and caches the decoded
-/// result under `cacheFolder` keyed by the options and every file's path, size and modification
-/// time, so an unchanged folder is not decoded again; any change to a file invalidates it.
+/// result (see `ImageFolderCache`), so an unchanged folder is not decoded again.
 public enum ImageFolder {
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
@@ -128,43 +115,37 @@ public enum ImageFolder {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/vae-toolkit")
     }
 
-    /// One file of the folder: its path relative to the root, its label, size and time.
-    struct Entry {
-        let relativePath: String
-        let url: URL
-        let label: Int?
-        let size: Int
-        let modified: Double
-    }
-
-    /// The images listed for one split, with the class names found.
-    struct Listing {
-        var train: [Entry]
-        var test: [Entry]?
-        var classNames: [String]
-    }
-
-    /// Reads the folder `options` names, from the cache when nothing changed, and splits it.
+    /// Reads the folder `options` names, from the cache when nothing changed, and splits it. The
+    /// memory the images will take (N · C · H · W · 4 bytes) is checked against `availableBytes`
+    /// after listing and before decoding (with no size stated, after the first picture).
     /// - Throws: `ImageFolderError` naming the file or folder at fault: a missing or empty folder, an
     /// unreadable image (unless skipped), images of different sizes with no size given, too few images
-    /// for a test split.
-    public static func load(_ options: ImageFolderOptions, cacheFolder: URL? = defaultCacheFolder) throws(ImageFolderError) -> LoadedDataset {
+    /// for a test split, a dataset larger than the memory share.
+    ///
+    /// `otherBytes` gives the memory the rest of the run needs for images of a shape (the model
+    /// fitted to it), held to the same share with the images.
+    public static func load(_ options: ImageFolderOptions, cacheFolder: URL? = defaultCacheFolder,
+                            availableBytes: Double = MemoryShare.availableBytes,
+                            otherBytes: @Sendable (ImageShape) -> (bytes: Double, what: String)? = { _ in nil }) throws(ImageFolderError) -> LoadedDataset {
         if let problem = options.problems.first { throw ImageFolderError("\(options.path): \(problem)") }
         let root = URL(fileURLWithPath: options.path).standardizedFileURL
-        let listing = try list(root)
-        let all = listing.train + (listing.test ?? [])
+        let listing = try ImageFolderListing.list(root)
+        let all = listing.all
         guard !all.isEmpty else { throw ImageFolderError("\(root.path) holds no image files") }
-        let key = cacheKey(options, entries: all)
+        if !options.skipUnreadable, let bad = all.first(where: { $0.problem != nil }) {
+            throw ImageFolderError("\(bad.path) is not a readable image: \(bad.problem!) (skip such files with the option to skip unreadable images; nothing was written)")
+        }
+        let key = ImageFolderCache.key(options.transform, skipUnreadable: options.skipUnreadable, entries: all)
         let cacheFile = cacheFolder?.appendingPathComponent("folder-\(key).safetensors")
         let started = Date()
-        let decoded: Decoded
+        let decoded: ImageFolderCache.Decoded
         var fromCache = false
-        if let cacheFile, let cached = readCache(cacheFile, entries: all) {
+        if let cacheFile, let cached = ImageFolderCache.read(cacheFile, entryCount: all.count) {
             decoded = cached
             fromCache = true
         } else {
-            decoded = try decode(all, options: options)
-            if let cacheFile { writeCache(decoded, to: cacheFile) }
+            decoded = try decode(all, options: options, availableBytes: availableBytes, otherBytes: otherBytes)
+            if let cacheFile { ImageFolderCache.write(decoded, to: cacheFile) }
         }
         let seconds = Date().timeIntervalSince(started)
         let shape = decoded.shape
@@ -204,291 +185,151 @@ public enum ImageFolder {
         let speed = fromCache ? "read from the cache in \(String(format: "%.2f", seconds)) s"
             : String(format: "decoded in %.2f s (%.0f images/s)", seconds, Double(all.count) / max(seconds, 1e-9))
         let skipped = decoded.skipped.isEmpty ? "" : "; skipped \(decoded.skipped.count) unreadable file\(decoded.skipped.count == 1 ? "" : "s") (first: \(decoded.skipped[0]))"
-        let report = "\(root.path): \(kept.count) images of \(shape) (\(options.transformSummary)), \(labelled ? "\(listing.classNames.count) classes" : "unlabelled"), \(train.count) train / \(test.count) test\(listing.test == nil ? " (seeded held-out share \(options.testShare))" : ""), \(speed)\(skipped)"
+        var summary = options.transform
+        summary.colour = ColourMode(channels: shape.channels)
+        let colourNote = decoded.colourChoice.map { "; \($0)" } ?? ""
+        let report = "\(root.path): \(kept.count) images of \(shape) (\(summary.summary)\(colourNote)), \(labelled ? "\(listing.classNames.count) classes" : "unlabelled"), \(train.count) train / \(test.count) test\(listing.test == nil ? " (seeded held-out share \(options.testShare))" : ""), \(speed)\(skipped)"
         return LoadedDataset(train: train, test: test, folder: root.path,
                              checksums: ["files": String(kept.count), "sha256": SHA256.hexDigits(hasher.finalize())], report: report)
     }
 
-    // MARK: - Listing
-
-    static func list(_ root: URL) throws(ImageFolderError) -> Listing {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder) else { throw ImageFolderError("\(root.path) does not exist (expected a folder of PNG or JPEG files)") }
-        guard isFolder.boolValue else { throw ImageFolderError("\(root.path) is a file, not a folder of images") }
-        let top = try children(root)
-        let trainFolder = root.appendingPathComponent("train"), testFolder = root.appendingPathComponent("test")
-        if top.folders.contains("train") && top.folders.contains("test") {
-            let train = try split(trainFolder, relativeTo: root, classNames: nil)
-            let test = try split(testFolder, relativeTo: root, classNames: train.classNames)
-            return Listing(train: train.entries, test: test.entries, classNames: train.classNames)
-        }
-        let whole = try split(root, relativeTo: root, classNames: nil)
-        return Listing(train: whole.entries, test: nil, classNames: whole.classNames)
-    }
-
-    /// The files of one split folder: class subfolders, or files directly. `classNames` given:
-    /// the split must use those classes (the test split of a train/test layout).
-    static func split(_ folder: URL, relativeTo root: URL, classNames known: [String]?) throws(ImageFolderError)
-        -> (entries: [Entry], classNames: [String]) {
-        let content = try children(folder)
-        if !content.folders.isEmpty && !content.files.isEmpty {
-            throw ImageFolderError("\(folder.path) mixes files (\(content.files[0]) ...) with class subfolders (\(content.folders[0]) ...): put every image in a class subfolder, or use no subfolders at all")
-        }
-        if content.folders.isEmpty {
-            if let known, !known.isEmpty { throw ImageFolderError("\(folder.path) has no class subfolders, but the train split has classes \(known.joined(separator: ", "))") }
-            return (try content.files.map { name throws(ImageFolderError) in try entry(folder.appendingPathComponent(name), root: root, label: nil) }, [])
-        }
-        let names = content.folders
-        if let known {
-            if let stranger = names.first(where: { !known.contains($0) }) {
-                throw ImageFolderError("\(folder.appendingPathComponent(stranger).path): class '\(stranger)' is not among the train split's classes (\(known.joined(separator: ", ")))")
-            }
-        }
-        let classNames = known ?? names
-        var entries: [Entry] = []
-        for name in names {
-            let classFolder = folder.appendingPathComponent(name)
-            let inner = try children(classFolder)
-            if let nested = inner.folders.first { throw ImageFolderError("\(classFolder.appendingPathComponent(nested).path): class folders hold image files, not further folders") }
-            for file in inner.files { entries.append(try entry(classFolder.appendingPathComponent(file), root: root, label: classNames.firstIndex(of: name)!)) }
-        }
-        return (entries, classNames)
-    }
-
-    static func children(_ folder: URL) throws(ImageFolderError) -> (folders: [String], files: [String]) {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
-            throw ImageFolderError("cannot list \(folder.path): \(plainDescription(of: error))")
-        }
-        var folders: [String] = [], files: [String] = []
-        for name in names.sorted() where !name.hasPrefix(".") {
-            var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isFolder)
-            if isFolder.boolValue { folders.append(name) } else { files.append(name) }
-        }
-        return (folders, files)
-    }
-
-    static func entry(_ url: URL, root: URL, label: Int?) throws(ImageFolderError) -> Entry {
-        let attributes: [FileAttributeKey: Any]
-        do { attributes = try FileManager.default.attributesOfItem(atPath: url.path) } catch {
-            throw ImageFolderError("cannot read \(url.path): \(plainDescription(of: error))")
-        }
-        let relative = String(url.path.dropFirst(root.path.count + 1))
-        return Entry(relativePath: relative, url: url, label: label, size: (attributes[.size] as? NSNumber)?.intValue ?? 0,
-                     modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
-    }
-
     // MARK: - Decoding
 
-    /// The decoded images in listing order, less the skipped ones: `kept[i]` is the listing index
-    /// of decoded image i, `hashes[i]` the SHA-256 of its file.
-    struct Decoded {
-        var shape: ImageShape
-        var pixels: [Float]
-        var kept: [Int]
-        var hashes: [String]
-        var skipped: [String]
+    /// What decoding one file gave: its SHA-256 and whether it is grey, a picture of another
+    /// size than the first, or why it could not be read.
+    enum Outcome {
+        case decoded(hash: String, grey: Bool)
+        case otherSize(ImageShape)
+        case unreadable(String)
     }
 
-    static func decode(_ entries: [Entry], options: ImageFolderOptions) throws(ImageFolderError) -> Decoded {
-        let results = UnsafeMutableBufferPointer<Result<([Float], ImageShape, String), ImageFileError>?>.allocate(capacity: entries.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let box = UncheckedBox(results)
-        DispatchQueue.concurrentPerform(iterations: entries.count) { index in
-            let url = entries[index].url
-            do throws(ImageFileError) {
-                if let extensionProblem = Self.extensionProblem(url) { throw ImageFileError(path: url.path, reason: extensionProblem) }
-                let data: Data
-                do throws(FileReadError) { data = try readFile(url, maximumBytes: ImageFile.maximumFileBytes) } catch { throw ImageFileError(path: url.path, reason: error.reason) }
-                let picture = try ImageFile.decode(data, path: url.path)
-                let (values, shape) = transform(picture, options: options)
-                box.buffer[index] = .success((values, shape, Self.hash(data)))
-            } catch {
-                box.buffer[index] = .failure(error)
+    /// The images are held up to three times over at the peak: decoded, encoded for the cache,
+    /// and copied into the train and test splits.
+    static let peakCopies = 3.0
+
+    static func decode(_ entries: [ImageFolderListing.Entry], options: ImageFolderOptions, availableBytes: Double,
+                       otherBytes: (ImageShape) -> (bytes: Double, what: String)?) throws(ImageFolderError) -> ImageFolderCache.Decoded {
+        // Auto colour decodes in colour and keeps one plane when every picture was grey
+        // (a grey picture's three planes are equal, and equal to its grey reading).
+        var decoding = options.transform
+        if decoding.colour == .auto { decoding.colour = .colour }
+        let transform = decoding
+        let channels = transform.colour.channels
+        let readable = entries.indices.filter { entries[$0].problem == nil }
+        @Sendable func decodeOne(_ index: Int) -> Result<(TransformedImage, String, Bool), ImageFileError> {
+            let entry = entries[index]
+            let data: Data
+            do { data = try readFile(URL(fileURLWithPath: entry.path), maximumBytes: ImageFile.maximumFileBytes) } catch {
+                return .failure(ImageFileError(path: entry.path, reason: error.reason))
+            }
+            do {
+                let image = try ImageFile.decode(data, path: entry.path)
+                return .success((transform.apply(image), SHA256.hex(data), options.colour == .auto && image.isGrey))
+            } catch { return .failure(error) }
+        }
+        @Sendable func refuse(_ error: ImageFileError) -> ImageFolderError {
+            ImageFolderError(error.localizedDescription + " (skip such files with the option to skip unreadable images; nothing was written)")
+        }
+        // The image size: stated, or the first readable picture's.
+        var first: (position: Int, image: TransformedImage, hash: String, grey: Bool)?
+        let size: (height: Int, width: Int)
+        if let height = options.height, let width = options.width {
+            size = (height, width)
+        } else {
+            for (position, index) in readable.enumerated() {
+                switch decodeOne(index) {
+                case let .success((image, hash, grey)): first = (position, image, hash, grey)
+                case let .failure(error): if !options.skipUnreadable { throw refuse(error) }
+                }
+                if first != nil { break }
+            }
+            guard let first else { throw ImageFolderError("\(options.path): none of its \(entries.count) files is a readable image") }
+            size = (first.image.shape.height, first.image.shape.width)
+        }
+        let shape = ImageShape(channels: channels, height: size.height, width: size.width)
+        let images = Double(readable.count) * Double(shape.count) * 4
+        let other = otherBytes(shape)
+        let needed = images * peakCopies + (other?.bytes ?? 0)
+        guard needed <= availableBytes else {
+            let rest = other.map { String(format: ", and %@ %@", MemoryShare.describe($0.bytes), $0.what) } ?? ""
+            throw ImageFolderError("\(options.path): \(readable.count) images of \(shape) take \(MemoryShare.describe(images)) as 32-bit values (\(MemoryShare.describe(images * peakCopies)) at the peak, while they are cached and split)\(rest); \(MemoryShare.describe(availableBytes)) are allowed (half this machine's memory). State a smaller image size, or use fewer images; nothing was decoded or written")
+        }
+        // Every readable file decoded in parallel, straight into its slot.
+        let pixels = UnsafeMutableBufferPointer<Float>.allocate(capacity: readable.count * shape.count)
+        defer { pixels.deallocate() }
+        let outcomes = UnsafeMutableBufferPointer<Outcome?>.allocate(capacity: readable.count)
+        outcomes.initialize(repeating: nil)
+        defer { outcomes.deallocate() }
+        let box = UncheckedBox(pixels: pixels, outcomes: outcomes)
+        let firstDecoded = first
+        DispatchQueue.concurrentPerform(iterations: readable.count) { position in
+            let result: Result<(TransformedImage, String, Bool), ImageFileError>
+            if let first = firstDecoded, first.position == position { result = .success((first.image, first.hash, first.grey)) } else { result = decodeOne(readable[position]) }
+            switch result {
+            case let .success((image, hash, grey)):
+                guard image.shape == shape else { box.outcomes[position] = .otherSize(image.shape); return }
+                _ = UnsafeMutableBufferPointer(rebasing: box.pixels[(position * shape.count)..<((position + 1) * shape.count)]).initialize(from: image.values)
+                box.outcomes[position] = .decoded(hash: hash, grey: grey)
+            case let .failure(error):
+                box.outcomes[position] = .unreadable(options.skipUnreadable ? error.reason : refuse(error).message)
             }
         }
-        var decoded = Decoded(shape: ImageShape(channels: 0, height: 0, width: 0), pixels: [], kept: [], hashes: [], skipped: [])
-        for index in entries.indices {
-            switch results[index]! {
-            case let .failure(error):
-                guard options.skipUnreadable else {
-                    throw ImageFolderError(error.localizedDescription + " (skip such files with the option to skip unreadable images; nothing was written)")
-                }
+        var decoded = ImageFolderCache.Decoded(shape: shape, pixels: [], kept: [], hashes: [], skipped: [], colourChoice: nil)
+        decoded.skipped = entries.filter { $0.problem != nil }.map(\.relativePath)
+        var keptPositions: [Int] = []
+        var allGrey = true
+        for (position, index) in readable.enumerated() {
+            switch outcomes[position]! {
+            case let .unreadable(message):
+                guard options.skipUnreadable else { throw ImageFolderError(message) }
                 decoded.skipped.append(entries[index].relativePath)
-            case let .success((values, shape, hash)):
-                if decoded.kept.isEmpty { decoded.shape = shape }
-                guard shape == decoded.shape else {
-                    throw ImageFolderError("\(entries[index].url.path) is \(shape.height)x\(shape.width), but \(entries[decoded.kept[0]].relativePath) is \(decoded.shape.height)x\(decoded.shape.width): images of different sizes need a stated image size to resize to")
-                }
-                decoded.pixels += values
+            case let .otherSize(other):
+                let firstKept = keptPositions.first.map { entries[readable[$0]].relativePath } ?? "the first image"
+                throw ImageFolderError("\(entries[index].path) is \(other.height)x\(other.width), but \(firstKept) is \(shape.height)x\(shape.width): images of different sizes need a stated image size to resize to")
+            case let .decoded(hash, grey):
+                keptPositions.append(position)
                 decoded.kept.append(index)
                 decoded.hashes.append(hash)
+                allGrey = allGrey && grey
             }
         }
-        guard !decoded.kept.isEmpty else { throw ImageFolderError("\(options.path): none of its \(entries.count) files is a readable image") }
+        guard !keptPositions.isEmpty else { throw ImageFolderError("\(options.path): none of its \(entries.count) files is a readable image") }
+        decoded.skipped.sort()
+        let keepGrey = options.colour == .auto && allGrey
+        let kept = keepGrey ? ImageShape(channels: 1, height: shape.height, width: shape.width) : shape
+        decoded.shape = kept
+        decoded.pixels.reserveCapacity(keptPositions.count * kept.count)
+        for position in keptPositions { decoded.pixels += pixels[(position * shape.count)..<(position * shape.count + kept.count)] }
+        if options.colour == .auto {
+            let colourFiles = keptPositions.count - outcomesGreyCount(outcomes, keptPositions)
+            decoded.colourChoice = keepGrey ? "colour auto: grey, as every file is grey" : "colour auto: colour, as \(colourFiles) of \(keptPositions.count) files have colour"
+        }
         return decoded
     }
 
-    static func hash(_ data: Data) -> String {
-        var hasher = SHA256()
-        hasher.update(data)
-        return SHA256.hexDigits(hasher.finalize())
+    static func outcomesGreyCount(_ outcomes: UnsafeMutableBufferPointer<Outcome?>, _ positions: [Int]) -> Int {
+        positions.filter { if case .decoded(_, true) = outcomes[$0]! { true } else { false } }.count
     }
 
-    static func extensionProblem(_ url: URL) -> String? {
-        imageExtensions.contains(url.pathExtension.lowercased()) ? nil
-            : "its name does not end in .png, .jpg or .jpeg (only PNG and JPEG files are read)"
-    }
-
-    /// One picture through the transforms: C x H x W values in [0, 1].
-    public static func transform(_ picture: RGBAPicture, options: ImageFolderOptions) -> ([Float], ImageShape) {
-        let (width, height) = (picture.width, picture.height)
-        let targetHeight = options.height ?? height, targetWidth = options.width ?? width
-        // Composite on white: c a + 255 (1 - a), per channel, in [0, 255].
-        let count = width * height
-        let planes = (0..<3).map { channel in
-            [Float](unsafeUninitializedCapacity: count) { out, initialised in
-                picture.rgba.withUnsafeBufferPointer { rgba in
-                    for index in 0..<count {
-                        let alpha = Float(rgba[4 * index + 3]) / 255
-                        out[index] = Float(rgba[4 * index + channel]) * alpha + 255 * (1 - alpha)
-                    }
-                }
-                initialised = count
-            }
-        }
-        // The source region: the whole picture, or its largest centred region of the target's aspect.
-        var region = (x: 0.0, y: 0.0, width: Double(width), height: Double(height))
-        if options.centreCrop {
-            let aspect = Double(targetWidth) / Double(targetHeight)
-            if Double(width) / Double(height) > aspect {
-                region.width = Double(height) * aspect
-                region.x = (Double(width) - region.width) / 2
-            } else {
-                region.height = Double(width) / aspect
-                region.y = (Double(height) - region.height) / 2
-            }
-        }
-        let resized = planes.map { resample($0, width: width, height: height, region: region, toWidth: targetWidth, toHeight: targetHeight) }
-        let shape = ImageShape(channels: options.colour.channels, height: targetHeight, width: targetWidth)
-        let size = targetWidth * targetHeight
-        let values = [Float](unsafeUninitializedCapacity: shape.count) { out, initialised in
-            switch options.colour {
-            case .colour:
-                for channel in 0..<3 {
-                    resized[channel].withUnsafeBufferPointer { plane in
-                        for index in 0..<size { out[channel * size + index] = min(max(plane[index] / 255, 0), 1) }
-                    }
-                }
-            // (299 R + 587 G + 114 B) / 1000 is exact for a grey pixel (R = G = B), so grey files keep their levels.
-            case .grey:
-                resized[0].withUnsafeBufferPointer { r in
-                    resized[1].withUnsafeBufferPointer { g in
-                        resized[2].withUnsafeBufferPointer { b in
-                            for index in 0..<size { out[index] = min(max((299 * r[index] + 587 * g[index] + 114 * b[index]) / 1000 / 255, 0), 1) }
-                        }
-                    }
-                }
-            }
-            initialised = shape.count
-        }
-        guard options.quantize else { return (values, shape) }
-        return (values.map { ($0 * 255).rounded() / 255 }, shape)
-    }
-
-    /// Area-weighted resampling of `region` of a width x height plane to toWidth x toHeight: each
-    /// output pixel is the overlap-weighted mean of the source pixels under its footprint.
-    static func resample(_ plane: [Float], width: Int, height: Int, region: (x: Double, y: Double, width: Double, height: Double),
-                         toWidth: Int, toHeight: Int) -> [Float] {
-        if region == (0, 0, Double(width), Double(height)) && toWidth == width && toHeight == height { return plane }
-        func weights(_ start: Double, _ length: Double, source: Int, count: Int) -> [[(Int, Float)]] {
-            let step = length / Double(count)
-            return (0..<count).map { i in
-                let low = start + Double(i) * step, high = low + step
-                var taps: [(Int, Float)] = []
-                var j = max(0, Int(low.rounded(.down)))
-                while Double(j) < high && j < source {
-                    let overlap = min(high, Double(j + 1)) - max(low, Double(j))
-                    if overlap > 1e-12 { taps.append((j, Float(overlap / step))) }
-                    j += 1
-                }
-                return taps
-            }
-        }
-        let columns = weights(region.x, region.width, source: width, count: toWidth)
-        let rows = weights(region.y, region.height, source: height, count: toHeight)
-        var horizontal = [Float](repeating: 0, count: toWidth * height)
-        for y in 0..<height {
-            for (x, taps) in columns.enumerated() {
-                var total: Float = 0
-                for (j, w) in taps { total += plane[y * width + j] * w }
-                horizontal[y * toWidth + x] = total
-            }
-        }
-        var out = [Float](repeating: 0, count: toWidth * toHeight)
-        for (y, taps) in rows.enumerated() {
-            for x in 0..<toWidth {
-                var total: Float = 0
-                for (i, w) in taps { total += horizontal[i * toWidth + x] * w }
-                out[y * toWidth + x] = total
-            }
-        }
-        return out
-    }
-
-    // MARK: - Cache
-
-    static func cacheKey(_ options: ImageFolderOptions, entries: [Entry]) -> String {
-        var hasher = SHA256()
-        hasher.update(Array("vae-folder-cache/1 \(options.height ?? 0)x\(options.width ?? 0) crop \(options.centreCrop) \(options.colour.rawValue) skip \(options.skipUnreadable)\(options.quantize ? " quantize" : "")\n".utf8))
-        for entry in entries { hasher.update(Array("\(entry.url.path)\t\(entry.size)\t\(entry.modified)\t\(entry.label ?? -1)\n".utf8)) }
-        return String(SHA256.hexDigits(hasher.finalize()).prefix(32))
-    }
-
-    static func readCache(_ url: URL, entries: [Entry]) -> Decoded? {
-        guard FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(from: url) else { return nil }
-        return decodeCache(file, entryCount: entries.count)
-    }
-
-    /// A cache file's content when it is one written by `writeCache` for a folder of
-    /// `entryCount` files: a [N, C, H, W] tensor of values in [0, 1] with a valid shape, N
-    /// distinct ascending file indices and N SHA-256 digests. Anything else is not used (the
-    /// folder is decoded again).
-    static func decodeCache(_ file: SafeTensorsFile, entryCount: Int) -> Decoded? {
-        guard let pixels = file.tensors["pixels"], pixels.shape.count == 4,
-              let kept = file.metadata["kept"].map({ $0.split(separator: ",").map { Int($0) } }), kept.allSatisfy({ $0 != nil }),
-              let hashes = file.metadata["hashes"].map({ $0.split(separator: ",").map(String.init) }),
-              kept.count == pixels.shape[0], hashes.count == kept.count, hashes.allSatisfy({ $0.count == 64 }) else { return nil }
-        let indices = kept.map { $0! }
-        guard zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }), indices.allSatisfy({ (0..<entryCount).contains($0) }) else { return nil }
-        let shape = ImageShape(channels: pixels.shape[1], height: pixels.shape[2], width: pixels.shape[3])
-        guard shape.isValid, pixels.values.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { return nil }
-        let skipped = file.metadata["skipped"].map { $0.isEmpty ? [] : $0.components(separatedBy: "\n") } ?? []
-        return Decoded(shape: shape, pixels: pixels.values, kept: indices, hashes: hashes, skipped: skipped)
+    /// The bytes of a cache file holding `pixels` (images of `shape`) decoded from the files at
+    /// listing indices `kept`, whose SHA-256 digests are `hashes` (for tools and fuzzing).
+    public static func cacheBytes(pixels: [Float], shape: ImageShape, kept: [Int], hashes: [String]) -> Data {
+        ImageFolderCache.file(.init(shape: shape, pixels: pixels, kept: kept, hashes: hashes, skipped: [], colourChoice: nil)).encoded()
     }
 
     /// Whether `bytes` would be used as the decoded-image cache of a folder of `entryCount`
-    /// files, and the shape of its images (for tools and fuzzing; see `decodeCache`).
+    /// files, and the shape of its images (for tools and fuzzing; see `ImageFolderCache`).
     public static func cachedShape(bytes: Data, entryCount: Int) -> ImageShape? {
         guard let file = try? SafeTensorsFile.decode(bytes, file: "cache") else { return nil }
-        return decodeCache(file, entryCount: entryCount)?.shape
-    }
-
-    /// Best effort: a cache that cannot be written only costs decoding next time.
-    static func writeCache(_ decoded: Decoded, to url: URL) {
-        let file = SafeTensorsFile(
-            tensors: ["pixels": .init(shape: [decoded.kept.count, decoded.shape.channels, decoded.shape.height, decoded.shape.width], values: decoded.pixels)],
-            metadata: ["kept": decoded.kept.map(String.init).joined(separator: ","), "hashes": decoded.hashes.joined(separator: ","),
-                       "skipped": decoded.skipped.joined(separator: "\n")])
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? file.write(to: url)
+        return ImageFolderCache.decode(file, entryCount: entryCount)?.shape
     }
 }
 
-/// Lets the parallel decoding loop write disjoint slots of one buffer.
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+/// Lets the parallel decoding loop write disjoint slots of its buffers.
+private final class UncheckedBox: @unchecked Sendable {
+    let pixels: UnsafeMutableBufferPointer<Float>
+    let outcomes: UnsafeMutableBufferPointer<ImageFolder.Outcome?>
+    init(pixels: UnsafeMutableBufferPointer<Float>, outcomes: UnsafeMutableBufferPointer<ImageFolder.Outcome?>) {
+        (self.pixels, self.outcomes) = (pixels, outcomes)
+    }
 }

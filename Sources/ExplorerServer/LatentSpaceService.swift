@@ -32,6 +32,13 @@ public final class LatentSpaceService: @unchecked Sendable {
     public static let renderSizes = 8...256
     /// The largest picture upload accepted, in bytes.
     public static let maximumUploadBytes = 4 << 20
+    /// The most pixels an uploaded picture may declare (4096 x 4096): it ends as the model's
+    /// small image, so a larger one is refused before its pixels are allocated.
+    public static let maximumUploadPixels = 1 << 24
+    /// Uploads decoded at once; more wait their turn, so decoding holds at most this many
+    /// pictures' memory (each at most 4 · maximumUploadPixels bytes of RGBA, 64 MB).
+    public static let concurrentUploads = 2
+    private let uploadSlots = DispatchSemaphore(value: LatentSpaceService.concurrentUploads)
     /// The most test images shown in the scatter plot (the page stays light).
     public static let maximumScatterPoints = 2000
 
@@ -211,9 +218,7 @@ public final class LatentSpaceService: @unchecked Sendable {
     public func testImagePNG(_ index: Int) -> Data { Self.png(Self.picture(Array(test.image(index)), shape: test.shape)) }
 
     /// One image's values as a picture at its own size.
-    static func picture(_ values: [Float], shape: ImageShape) -> Picture {
-        ImageGrid.make(images: values, shape: shape, rows: 1, columns: 1, gap: 0)
-    }
+    static func picture(_ values: [Float], shape: ImageShape) -> Picture { Picture(values: values, shape: shape) }
 
     /// A picture's PNG bytes (encoding in memory cannot fail for a valid picture; empty if it did).
     static func png(_ picture: Picture) -> Data { (try? picture.pngData()) ?? Data() }
@@ -237,14 +242,16 @@ public final class LatentSpaceService: @unchecked Sendable {
         guard data.count <= Self.maximumUploadBytes else {
             throw ExplorerRequestError(parameter: "body", problem: "\(data.count) bytes; at most \(Self.maximumUploadBytes) are accepted")
         }
-        let imported: ImportedPicture
-        do { imported = try loaded.importPicture(data, path: "the upload") } catch {
+        let imported: TransformedImage
+        uploadSlots.wait()
+        defer { uploadSlots.signal() }
+        do { imported = try loaded.importPicture(data, path: "the upload", maximumPixels: Self.maximumUploadPixels) } catch {
             throw ExplorerRequestError(parameter: "body", problem: error.localizedDescription)
         }
         let mean: [Float] = lock.withLock { _ in
-            withoutGradients { loaded.model.encode(images: imported.pixels, labels: label.map { [$0] } ?? []).mean(0) }
+            withoutGradients { loaded.model.encode(images: imported.values, labels: label.map { [$0] } ?? []).mean(0) }
         }
-        let object: [String: Any] = ["z": mean.map(Double.init), "conversion": imported.conversion]
+        let object: [String: Any] = ["z": mean.map(Double.init), "conversion": imported.description]
         return Self.json(object)
     }
 }

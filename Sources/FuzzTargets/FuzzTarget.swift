@@ -18,8 +18,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case idx
     /// `SafeTensorsFile.decode`, and loading the result into a small model.
     case safetensors
-    /// `ImageFile.decode` (PNG through libpng, JPEG through libjpeg-turbo), and the import of
-    /// a picture as a digit (`PNGFile.decode`, then `ImageImport.convert`).
+    /// `ImageFile.decode`, the one decoder (PNG through libpng, JPEG through libjpeg-turbo), and
+    /// the import of a picture as a digit (`ImageTransform` with MNIST framing).
     case image
     /// An image folder's per-file path: decode, then composite, crop and resize to a target
     /// size taken from the first bytes; and the folder's decoded-image cache reader.
@@ -48,11 +48,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? TrainingCheckpoint.modelSpecification(in: file, fileName: "fuzz")
             return loaded
         case .image:
-            if let picture = try? PNGFile.decode(data, path: "fuzz"), picture.width * picture.height <= 1 << 16 {
-                let digit = ImageImport.convert(picture)
-                precondition(digit.pixels.count == 28 * 28 && digit.pixels.allSatisfy { $0 >= 0 && $0 <= 1 }, "an imported digit left [0, 1]")
+            // The one decoder, then the digit framing every imported picture may get.
+            guard let picture = try? ImageFile.decode(data, path: "fuzz") else { return false }
+            if picture.width * picture.height <= 1 << 16 {
+                let digit = ImageTransform(height: 28, width: 28, colour: .grey, digitBox: 20).apply(picture)
+                precondition(digit.values.count == 28 * 28 && digit.values.allSatisfy { $0 >= 0 && $0 <= 1 }, "an imported digit left [0, 1]")
             }
-            return (try? ImageFile.decode(data, path: "fuzz")) != nil
+            return true
         case .folderFile:
             guard data.count >= 2 else { return false }
             let side = 1 + Int(data[data.startIndex]) % 48
@@ -60,12 +62,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let rest = Data(data.dropFirst(2))
             if flags & 0x80 != 0 { return ImageFolder.cachedShape(bytes: rest, entryCount: Int(flags & 0x7F)) != nil }
             guard let picture = try? ImageFile.decode(rest, path: "fuzz") else { return false }
-            let options = ImageFolderOptions(path: "/fuzz", height: flags & 1 != 0 ? side : nil, width: flags & 1 != 0 ? side + Int(flags >> 4) : nil,
-                                             centreCrop: flags & 2 != 0, colour: flags & 4 != 0 ? .grey : .colour)
+            let sized = flags & 1 != 0
+            let transform = ImageTransform(height: sized ? side : nil, width: sized ? side + Int(flags >> 4) : nil, centreCrop: flags & 2 != 0,
+                                           colour: [ColourMode.colour, .grey, .auto][Int(flags >> 2) % 3], quantize: flags & 8 != 0)
             // A picture of its own size is only resampled when it is small (the fuzzer's time).
-            guard flags & 1 != 0 || picture.width * picture.height <= 1 << 16 else { return false }
-            let (values, shape) = ImageFolder.transform(picture, options: options)
-            precondition(values.count == shape.count && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "a transformed picture left [0, 1]")
+            guard sized || picture.width * picture.height <= 1 << 16 else { return false }
+            let image = transform.apply(picture)
+            precondition(image.values.count == image.shape.count && image.shape == transform.shape(of: picture)
+                         && image.values.allSatisfy { $0 >= 0 && $0 <= 1 }, "a transformed picture left [0, 1] or its shape")
             return true
         case .config:
             return (try? RunFolder.decodeRecord(data, file: "fuzz/config.json")) != nil
@@ -92,11 +96,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return ["grey.png": Self.png(width: 5, height: 3, channels: 1), "rgba.png": Self.png(width: 4, height: 4, channels: 4),
                     "colour.jpg": Self.jpeg(width: 8, height: 6, grey: false), "grey.jpg": Self.jpeg(width: 9, height: 5, grey: true)]
         case .folderFile:
-            let cache = SafeTensorsFile(tensors: ["pixels": .init(shape: [2, 1, 2, 2], values: [0, 0.5, 1, 0.25, 0.75, 1, 0, 0])],
-                                        metadata: ["kept": "0,2", "hashes": String(repeating: "a", count: 64) + "," + String(repeating: "b", count: 64), "skipped": ""])
+            let cache = ImageFolder.cacheBytes(pixels: [0, 0.5, 1, 0.25, 0.75, 1, 0, 0], shape: .grey(height: 2, width: 2), kept: [0, 2],
+                                               hashes: [String(repeating: "a", count: 64), String(repeating: "b", count: 64)])
             return ["resize.png": Data([7, 0x13]) + Self.png(width: 6, height: 5, channels: 4),
                     "crop-grey.jpg": Data([12, 0x07]) + Self.jpeg(width: 10, height: 7, grey: false),
-                    "cache.safetensors": Data([0, 0x83]) + cache.encoded()]
+                    "cache.safetensors": Data([0, 0x83]) + cache]
         case .config:
             let record = RunRecord(configuration: Self.small.configuration, datasetFolder: "/data/mnist", datasetSHA256: ["a": "b"], blasThreads: 1,
                                    classNames: ["0", "1"])

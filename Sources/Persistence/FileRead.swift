@@ -25,14 +25,15 @@ public struct FileReadError: Error, LocalizedError, Equatable {
 /// `maximumBytes` (read with plain `read(2)`, so no error comes back as a Foundation code).
 public func readFile(_ url: URL, maximumBytes: Int = 1 << 34) throws(FileReadError) -> Data {
     let path = url.path
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: opening a FIFO with no writer (or a device) must not wait; it is refused below.
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else { throw FileReadError(path: path, reason: describeErrno(errno)) }
     defer { close(descriptor) }
     var status = stat()
     guard fstat(descriptor, &status) == 0 else { throw FileReadError(path: path, reason: describeErrno(errno)) }
     let kind = status.st_mode & S_IFMT
     if kind == S_IFDIR { throw FileReadError(path: path, reason: "it is a folder, not a file") }
-    guard kind == S_IFREG else { throw FileReadError(path: path, reason: "it is not a regular file") }
+    guard kind == S_IFREG else { throw FileReadError(path: path, reason: "it is \(fileKindName(kind)), not a regular file") }
     let size = Int(status.st_size)
     guard size <= maximumBytes else {
         throw FileReadError(path: path, reason: "it is \(size) bytes, more than the \(maximumBytes) bytes such a file may have")
@@ -68,5 +69,17 @@ public func describeErrno(_ code: Int32) -> String {
     case EROFS: "the file system is read-only"
     case EEXIST: "it already exists"
     default: String(cString: strerror(code))
+    }
+}
+
+/// "a FIFO", "a socket", "a device" for a `stat` file type.
+public func fileKindName(_ kind: mode_t) -> String {
+    switch kind {
+    case S_IFIFO: "a FIFO (named pipe)"
+    case S_IFSOCK: "a socket"
+    case S_IFCHR, S_IFBLK: "a device"
+    case S_IFDIR: "a folder"
+    case S_IFLNK: "a symbolic link"
+    default: "not a regular file"
     }
 }

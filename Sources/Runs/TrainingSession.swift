@@ -87,6 +87,12 @@ public final class TrainingSession {
             guard data.train.isLabelled && data.train.classCount >= 2 else {
                 throw .dataset("a conditional model needs labels: the training images in \(data.folder) have \(data.train.isLabelled ? "one class" : "no labels") (an image folder is labelled by its subfolders)")
             }
+            var counts = [Int](repeating: 0, count: data.train.classCount)
+            for label in data.train.labels { counts[label] += 1 }
+            if let empty = counts.firstIndex(of: 0) {
+                let name = data.train.classNames.indices.contains(empty) ? data.train.classNames[empty] : "\(empty)"
+                throw .dataset("a conditional model learns every class from its images, but class '\(name)' has no training images in \(data.folder) (an empty class folder?); fill it or remove it")
+            }
             do { configuration.model = try configuration.model.conditioned(on: data.train.classCount) } catch {
                 throw .invalidConfiguration(error)
             }
@@ -202,6 +208,13 @@ public final class TrainingSession {
                 throw .checkpoint(error.localizedDescription)
             }
             rows = try folder.readMetrics().filter { $0.epoch <= trainer.progress.completedEpochs }
+            if rows.count < trainer.progress.completedEpochs, let table = file.metadata[Self.metricsKey],
+               let recorded = try? MetricsTable.decode(table), recorded.count == trainer.progress.completedEpochs {
+                // metrics.csv is written after the checkpoint: a failed write (a full disk) left it behind.
+                rows = recorded
+                do { try MetricsTable.write(rows, to: folder.metrics) } catch { throw .cannotWrite(path: folder.metrics.path, reason: error.reason) }
+                notes.append("metrics.csv lacked the last epoch's line (its write had failed); it was restored from the checkpoint")
+            }
             guard rows.count == trainer.progress.completedEpochs else {
                 throw .invalidFile(path: folder.metrics.path, reason: "it has \(rows.count) line(s) for the \(trainer.progress.completedEpochs) epoch(s) the checkpoint has finished")
             }
@@ -295,7 +308,12 @@ public final class TrainingSession {
     /// Both splits of the configuration's dataset (a named one or an image folder), with the
     /// folder they came from and the SHA-256 of its files.
     static func loadData(_ configuration: TrainingConfiguration, catalog: DatasetCatalog) throws(RunError) -> LoadedDataset {
-        do { return try catalog.loadSplits(dataset: configuration.dataset, folder: configuration.imageFolder) } catch {
+        let model = configuration.model
+        let modelBytes: @Sendable (ImageShape) -> (bytes: Double, what: String)? = { shape in
+            let parameters = model.fitted(to: shape).approximateParameterCount
+            return (parameters * ModelSpecification.trainingBytesPerParameter, String(format: "the model of about %.3g parameters needs to train", parameters))
+        }
+        do { return try catalog.loadSplits(dataset: configuration.dataset, folder: configuration.imageFolder, otherBytes: modelBytes) } catch {
             throw .dataset(error.localizedDescription)
         }
     }
@@ -344,28 +362,37 @@ public final class TrainingSession {
         return .finished
     }
 
+    /// The checkpoint's metadata entry holding the finished epochs' metrics table, so that a
+    /// metrics.csv whose write failed after the checkpoint's is restored on resume.
+    static let metricsKey = "metrics_csv"
+
     func writeCheckpoint() throws(RunError) {
         guard isWriter else { return }
+        var file = TrainingCheckpoint.checkpointFile(trainer)
+        file.metadata[Self.metricsKey] = MetricsTable.encode(rows)
         do {
-            try TrainingCheckpoint.checkpointFile(trainer).write(to: folder.checkpoint)
+            try file.write(to: folder.checkpoint)
         } catch {
             throw .cannotWrite(path: folder.checkpoint.path, reason: plainDescription(of: error))
         }
     }
 
+    /// An epoch's files, in the order that keeps the folder consistent after any failed write:
+    /// the model, the checkpoint (holding the metrics table too), then metrics.csv, so
+    /// metrics.csv never runs ahead of the model and checkpoint; then the pictures.
     func writeEpochFiles(epoch: Int) throws(RunError) {
         guard isWriter else { return }
-        do {
-            try MetricsTable.write(rows, to: folder.metrics)
-        } catch {
-            throw .cannotWrite(path: folder.metrics.path, reason: error.reason)
-        }
         do {
             try TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(epoch)]).write(to: folder.model)
         } catch {
             throw .cannotWrite(path: folder.model.path, reason: plainDescription(of: error))
         }
         try writeCheckpoint()
+        do {
+            try MetricsTable.write(rows, to: folder.metrics)
+        } catch {
+            throw .cannotWrite(path: folder.metrics.path, reason: error.reason)
+        }
         let configuration = trainer.configuration
         do {
             if epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs {

@@ -34,9 +34,9 @@ struct Encode: ParsableCommand {
         let codes: LatentCodes
         if !images.isEmpty {
             let imported = try model.importPictures(images, for: loaded)
-            for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
+            for (path, image) in zip(images, imported) { print("\(path): \(image.description)") }
             let given = try model.checkedLabel(label, for: loaded, required: true, purpose: " (pictures have no label to encode them with)")
-            codes = loaded.model.encode(images: imported.flatMap { $0.pixels }, labels: given.map { Array(repeating: $0, count: imported.count) } ?? [],
+            codes = loaded.model.encode(images: imported.flatMap { $0.values }, labels: given.map { Array(repeating: $0, count: imported.count) } ?? [],
                                         batchSize: batchSize)
             text = codes.csv(labels: nil, files: images)
         } else {

@@ -43,8 +43,8 @@ struct Interpolate: ParsableCommand {
         for (index, image) in [(from, fromImage), (to, toImage)] {
             if let image {
                 let imported = try model.importPictures([image], for: loaded)[0]
-                print("\(image): \(imported.conversion)")
-                ends.append(imported.pixels)
+                print("\(image): \(imported.description)")
+                ends.append(imported.values)
                 if let given { endLabels.append(given) }
             } else {
                 if test == nil { test = try model.images(.test, of: loaded) }

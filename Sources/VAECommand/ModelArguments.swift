@@ -73,13 +73,13 @@ struct ModelArguments: ParsableArguments {
     /// People's PNG or JPEG files converted to the model's images (see `LoadedModel.importPicture`:
     /// the MNIST framing for a model of a named digit-like dataset, the folder's transforms for a
     /// model of an image folder), each with a sentence saying how.
-    func importPictures(_ paths: [String], for loaded: LoadedModel) throws -> [ImportedPicture] {
+    func importPictures(_ paths: [String], for loaded: LoadedModel) throws -> [TransformedImage] {
         try paths.map { try importPicture($0, for: loaded, dataset: dataset) }
     }
 }
 
 /// A person's PNG or JPEG file converted to `loaded`'s input (see `LoadedModel.importPicture`).
-func importPicture(_ path: String, for loaded: LoadedModel, dataset: DatasetName?) throws -> ImportedPicture {
+func importPicture(_ path: String, for loaded: LoadedModel, dataset: DatasetName?) throws -> TransformedImage {
     do {
         let url = URL(fileURLWithPath: path)
         return try loaded.importPicture(readFile(url, maximumBytes: ImageFile.maximumFileBytes), path: path, dataset: dataset)

@@ -66,8 +66,8 @@ struct Normalize: ParsableCommand {
         if !images.isEmpty {
             for path in images {
                 let imported = try importPicture(path, for: loaded, dataset: name)
-                print("\(path): \(imported.conversion)")
-                pixels += imported.pixels
+                print("\(path): \(imported.description)")
+                pixels += imported.values
                 keys.append(path.contains(",") ? "\"\(path)\"" : path)
             }
         } else {

@@ -45,18 +45,48 @@ struct DataOptions: ParsableArguments {
     var images: String?
     @Option(help: "Resize the folder's images to N (square) or HxW pixels (area-weighted resampling).") var imageSize: ImageSize?
     @Flag(help: "Crop each picture to its largest centred region of the target's aspect ratio before resizing.") var centreCrop = false
-    @Option(help: "Read the folder's images in grey or colour.") var colour: ColourMode = .colour
-    @Option(parsing: .unconditional, help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders.") var testShare = 0.1
+    @Option(help: ArgumentHelp("Read the folder's images in grey, colour, or auto: grey when every picture is grey (grey or palette-grey files, R = G = B), colour otherwise (default auto; the data line says which).", valueName: "colour"))
+    var colour: ColourMode?
+    @Option(parsing: .unconditional, help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders (default 0.1).")
+    var testShare: Double?
     @Flag(help: "Skip files that are not readable PNG or JPEG images (counted) instead of stopping.") var skipUnreadable = false
     @Flag(help: "Round the folder's values to 8-bit levels after resizing (as an image library writing 8-bit pixels does): needed by a discretised-logistic likelihood.")
     var quantize = false
 
     func validate() throws {
-        if images == nil && (imageSize != nil || centreCrop || skipUnreadable || quantize) {
-            throw ValidationError("--image-size, --centre-crop, --skip-unreadable and --quantize apply to an image folder (--images)")
+        if images == nil && (imageSize != nil || centreCrop || skipUnreadable || quantize || colour != nil || testShare != nil) {
+            throw ValidationError("--image-size, --centre-crop, --colour, --test-share, --skip-unreadable and --quantize apply to an image folder (--images)")
         }
         if images != nil && dataset != nil { throw ValidationError("give a dataset by name (--dataset) or an image folder (--images), not both") }
-        guard testShare > 0 && testShare < 1 else { throw ValidationError("--test-share must lie strictly between 0 and 1, got \(testShare)") }
+        if let testShare, !(testShare > 0 && testShare < 1) { throw ValidationError("--test-share must lie strictly between 0 and 1, got \(testShare)") }
+    }
+
+    /// The options given that contradict a run's recorded data (see `Train.contradictions`).
+    func contradictions(with recorded: TrainingConfiguration) -> [Contradiction] {
+        var found: [Contradiction] = []
+        let folder = recorded.imageFolder
+        let recordedData = folder.map { "the image folder \($0.path)" } ?? "the dataset \(recorded.dataset)"
+        if let dataset, folder != nil || dataset.rawValue != recorded.dataset { found.append(.init("--dataset", dataset.rawValue, recordedData)) }
+        if let images, URL(fileURLWithPath: images).standardizedFileURL.path != folder?.path {
+            found.append(.init("--images", images, recordedData))
+        }
+        guard let folder else {
+            if let option = [("--image-size", imageSize != nil), ("--centre-crop", centreCrop), ("--colour", colour != nil), ("--test-share", testShare != nil),
+                             ("--skip-unreadable", skipUnreadable), ("--quantize", quantize)].first(where: \.1)?.0 {
+                found.append(.init(option, "given", recordedData))
+            }
+            return found
+        }
+        let size = { (height: Int?, width: Int?) in height.map { "\($0)x\(width!)" } ?? "the files' own size" }
+        if let imageSize, imageSize.height != folder.height || imageSize.width != folder.width {
+            found.append(.init("--image-size", size(imageSize.height, imageSize.width), size(folder.height, folder.width)))
+        }
+        if centreCrop && !folder.centreCrop { found.append(.init("--centre-crop", "on", "off")) }
+        if let colour, colour != folder.colour { found.append(.init("--colour", colour.rawValue, folder.colour.rawValue)) }
+        if let testShare, testShare != folder.testShare { found.append(.init("--test-share", "\(testShare)", "\(folder.testShare)")) }
+        if skipUnreadable && !folder.skipUnreadable { found.append(.init("--skip-unreadable", "on", "off")) }
+        if quantize && !folder.quantize { found.append(.init("--quantize", "on", "off")) }
+        return found
     }
 
     var catalog: DatasetCatalog { DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }) }
@@ -64,8 +94,24 @@ struct DataOptions: ParsableArguments {
     /// The folder options, when an image folder is given.
     func folder(seed: UInt64) -> ImageFolderOptions? {
         images.map {
-            ImageFolderOptions(path: URL(fileURLWithPath: $0).standardizedFileURL.path, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop, colour: colour,
-                               testShare: testShare, splitSeed: seed, skipUnreadable: skipUnreadable, quantize: quantize)
+            ImageFolderOptions(path: URL(fileURLWithPath: $0).standardizedFileURL.path, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop,
+                               colour: colour ?? .auto, testShare: testShare ?? 0.1, splitSeed: seed, skipUnreadable: skipUnreadable, quantize: quantize)
         }
     }
+}
+
+/// An option given with --resume (or to a process of an mpirun job) whose value differs from the
+/// run's record.
+struct Contradiction: Equatable {
+    /// The option, e.g. "--precision".
+    let option: String
+    /// The value given.
+    let given: String
+    /// The value the run recorded.
+    let recorded: String
+
+    init(_ option: String, _ given: String, _ recorded: String) { (self.option, self.given, self.recorded) = (option, given, recorded) }
+
+    /// "--precision bf16 (the run recorded fp32)".
+    var description: String { "\(option) \(given) (the run recorded \(recorded))" }
 }

@@ -44,8 +44,8 @@ struct Reconstruct: ParsableCommand {
         var imageLabels: [Int] = []
         if !images.isEmpty {
             let imported = try model.importPictures(images, for: loaded)
-            for (path, image) in zip(images, imported) { print("\(path): \(image.conversion)") }
-            pixels = imported.flatMap { $0.pixels }
+            for (path, image) in zip(images, imported) { print("\(path): \(image.description)") }
+            pixels = imported.flatMap { $0.values }
             imageLabels = explorer.labels(count: imported.count)
         } else {
             let dataset = try model.images(split, of: loaded)

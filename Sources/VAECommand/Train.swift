@@ -50,10 +50,10 @@ struct Train: ParsableCommand {
         to the order of float sums). Example: mpirun -np 2 vae train --preset conv-mnist --out runs/conv-2
         """)
 
-    @Option(help: "Start from this preset.") var preset = "pytorch-example"
+    @Option(help: "Start from this preset (default pytorch-example).") var preset: String?
     @Option(help: "The run folder to create (default: runs/<preset>-<date>-<time>, so runs never overwrite each other).")
     var out: String?
-    @Option(help: "Continue the run in this folder from its checkpoint (only --epochs, --blas-threads and --data-dir apply).")
+    @Option(help: "Continue the run in this folder from its checkpoint. --epochs (to raise the count), --blas-threads and --data-dir may change; any other option must agree with the run's record or is refused.")
     var resume: String?
 
     @OptionGroup(title: "Data") var data: DataOptions
@@ -69,8 +69,8 @@ struct Train: ParsableCommand {
 
     /// The preset with the options applied.
     func resolvedConfiguration() throws -> TrainingConfiguration {
-        guard var configuration = Preset.named(preset)?.configuration else {
-            throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
+        guard var configuration = Preset.named(presetName)?.configuration else {
+            throw ValidationError("unknown preset '\(presetName)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
         }
         training.apply(to: &configuration)
         if let dataset = data.dataset { configuration.dataset = dataset.rawValue }
@@ -100,31 +100,81 @@ struct Train: ParsableCommand {
         return configuration
     }
 
+    /// The preset named, or the default one.
+    var presetName: String { preset ?? "pytorch-example" }
+
+    /// The options given that contradict `recorded`, a run's record: with --resume, the run
+    /// being continued (where `epochsMayChange`); in a process of an mpirun job other than rank 0,
+    /// rank 0's run. Options left out never contradict.
+    func contradictions(with recorded: TrainingConfiguration, epochsMayChange: Bool) throws -> [Contradiction] {
+        var found: [Contradiction] = []
+        if let preset, preset != recorded.preset { found.append(.init("--preset", preset, recorded.preset)) }
+        func check<Value: Equatable>(_ option: String, _ given: Value?, _ recorded: Value) {
+            if let given, given != recorded { found.append(.init(option, "\(given)", "\(recorded)")) }
+        }
+        if !epochsMayChange { check("--epochs", training.epochs, recorded.epochs) }
+        check("--seed", training.seed, recorded.seed)
+        check("--batch-size", training.batchSize, recorded.batchSize)
+        check("--learning-rate", training.learningRate, recorded.learningRate)
+        check("--optimizer", training.optimizer?.rawValue, recorded.optimizer.rawValue)
+        check("--binarization", training.binarization?.rawValue, recorded.binarization.rawValue)
+        check("--images-every", training.imagesEvery, recorded.imagesEvery)
+        check("--precision", training.precision?.rawValue, recorded.precision.rawValue)
+        if training.conditional && recorded.model.conditionClasses == nil { found.append(.init("--conditional", "on", "an unconditional model")) }
+        found += data.contradictions(with: recorded)
+        if let initialWeights, initialWeights != recorded.initialWeights?.path {
+            found.append(.init("--initial-weights", initialWeights, recorded.initialWeights?.path ?? "the seed's weights"))
+        }
+        // The model's and the objective's options, applied to the recorded ones, must change nothing.
+        var applied = recorded
+        try applyModelOptions(to: &applied)
+        do {
+            if let chosen = try likelihood.chosen() { applied.model = try applied.model.withLikelihood(chosen) }
+        } catch let problem as ConfigurationProblem { throw ValidationError(OptionNames.message(problem)) }
+        if applied.model != recorded.model {
+            let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption ?? (likelihood.likelihood != nil ? "likelihood" : "model")
+            found.append(.init("--\(option)", "(a different model)", "the model \(recorded.model.summary)"))
+        }
+        if applied.objective != recorded.objective || applied.schedule != recorded.schedule {
+            let option = objective.givenOption ?? affine.givenOption ?? "objective"
+            found.append(.init("--\(option)", "(a different objective)", "\(recorded.makeObjective().summary), learning-rate schedule \(recorded.schedule.summary)"))
+        }
+        return found
+    }
+
+    /// Refuses the options given that contradict `recorded` (see `contradictions`), naming each.
+    func refuseContradictions(with recorded: TrainingConfiguration, epochsMayChange: Bool, what: String) throws {
+        let found = try contradictions(with: recorded, epochsMayChange: epochsMayChange)
+        guard !found.isEmpty else { return }
+        throw CommandFailure("\(what): " + found.map(\.description).joined(separator: "; ")
+                             + ". Leave such options out (the record's values apply), or start a new run.")
+    }
+
     /// The options of the preset's model kind: each kind's own option group applies to it alone.
     func applyModelOptions(to configuration: inout TrainingConfiguration) throws {
         let model = configuration.model
         if var architecture = model.architecture(as: MLPConfiguration.self) {
-            if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(preset)") }
-            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(preset)") }
+            if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(presetName)") }
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(presetName)") }
             mlp.apply(to: &architecture)
             configuration.model = .mlp(architecture)
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if var architecture = model.architecture(as: ConvolutionalModelConfiguration.self) {
-            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(preset)") }
-            if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(preset) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
+            if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(presetName)") }
+            if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(presetName) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
             mlp.apply(to: &architecture)
             try convolutional.apply(to: &architecture)
             configuration.model = .convolutional(architecture)
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if var architecture = model.architecture(as: AffineModelConfiguration.self) {
-            if let option = mlp.givenOption ?? convolutional.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the affine preset \(preset)") }
+            if let option = mlp.givenOption ?? convolutional.givenOption ?? objective.givenOption { throw ValidationError("--\(option) does not apply to the affine preset \(presetName)") }
             let weight = affine.klWeight ?? configuration.klWeightPerElement
             if let size = affine.decoderHiddenSize { architecture.decoderHiddenSize = size }
             if let form = affine.transformForm { architecture.transformForm = form }
             configuration.model = .affine(architecture)
             configuration.objective.beta = weight / Float(architecture.latentSize)
         } else if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
-            throw ValidationError("--\(option) does not apply to \(preset), a \(model.kindDescription) (\(model.kind))")
+            throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind))")
         } else {
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         }
@@ -154,9 +204,17 @@ struct Train: ParsableCommand {
         let worker = group.map { $0.size > 1 && $0.rank != 0 } ?? false
         do {
             if let group, worker {
-                // Rank 0 checks the options and the folder; this rank takes rank 0's record and state.
+                // Rank 0 checks the folder; this rank takes rank 0's record and state, and refuses
+                // options of its own that differ from them.
                 session = try TrainingSession.joinGroup(group, folder: RunFolder(URL(fileURLWithPath: resume ?? out ?? ".")), catalog: catalog)
+                try refuseContradictions(with: session.record.configuration, epochsMayChange: false,
+                                         what: "rank \(group.rank) was given options that differ from rank 0's run")
             } else if let resume {
+                // A folder without a readable record is refused by `resume` itself, in its words.
+                if let recorded = try? RunFolder(URL(fileURLWithPath: resume)).readRecord() {
+                    try refuseContradictions(with: recorded.configuration, epochsMayChange: true,
+                                             what: "--resume \(resume) continues the run as recorded, but these options contradict its record")
+                }
                 session = try TrainingSession.resume(folder: RunFolder(URL(fileURLWithPath: resume)), catalog: catalog, epochs: training.epochs,
                                                      blasThreads: blasThreads, processGroup: group)
             } else {
@@ -233,14 +291,14 @@ struct TrainingOptions: ParsableArguments {
 
 /// A convolutional VAE's layers (see `ConvolutionalModelConfiguration`).
 struct ConvolutionalOptions: ParsableArguments {
-    @Option(help: "Encoder convolutions, comma-separated channels:kernel:stride:padding, e.g. 32:3:2:1,64:3:2:1.")
+    @Option(parsing: .unconditional, help: "Encoder convolutions, comma-separated channels:kernel:stride:padding, e.g. 32:3:2:1,64:3:2:1.")
     var encoderConvolutions: String?
-    @Option(help: "Encoder dense sizes after the flatten, comma-separated (empty: none), e.g. 16.") var encoderDense: String?
-    @Option(help: "Decoder dense sizes before the projection to the starting grid, comma-separated (empty: none).") var decoderDense: String?
+    @Option(parsing: .unconditional, help: "Encoder dense sizes after the flatten, comma-separated (empty: none), e.g. 16.") var encoderDense: String?
+    @Option(parsing: .unconditional, help: "Decoder dense sizes before the projection to the starting grid, comma-separated (empty: none).") var decoderDense: String?
     @Option(parsing: .unconditional, help: "Channels of the decoder's starting grid (its size follows from the layers).") var decoderChannels: Int?
-    @Option(help: "Decoder transposed convolutions, channels:kernel:stride:padding, e.g. 64:3:2:1,32:3:2:1 (output paddings are derived).")
+    @Option(parsing: .unconditional, help: "Decoder transposed convolutions, channels:kernel:stride:padding, e.g. 64:3:2:1,32:3:2:1 (output paddings are derived).")
     var decoderConvolutions: String?
-    @Option(help: "The output transposed convolution to the image's channels, kernel:stride:padding, e.g. 3:1:1.") var outputConvolution: String?
+    @Option(parsing: .unconditional, help: "The output transposed convolution to the image's channels, kernel:stride:padding, e.g. 3:1:1.") var outputConvolution: String?
 
     var givenOption: String? {
         [("encoder-convolutions", encoderConvolutions != nil), ("encoder-dense", encoderDense != nil), ("decoder-dense", decoderDense != nil),
@@ -286,7 +344,7 @@ struct ConvolutionalOptions: ParsableArguments {
 /// The MLP VAE's architecture.
 struct MLPOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Latent dimensions.") var latentSize: Int?
-    @Option(help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
+    @Option(parsing: .unconditional, help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
     @Option(help: "The hidden layers' activation.") var activation: Activation?
     @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
 

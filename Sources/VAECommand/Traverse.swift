@@ -45,8 +45,8 @@ struct Traverse: ParsableCommand {
         let base: [Float]
         if let image {
             let imported = try model.importPictures([image], for: loaded)[0]
-            print("\(image): \(imported.conversion)")
-            base = loaded.model.encode(images: imported.pixels, labels: given.map { [$0] } ?? []).mean(0)
+            print("\(image): \(imported.description)")
+            base = loaded.model.encode(images: imported.values, labels: given.map { [$0] } ?? []).mean(0)
             try explorer.setLabel(given)
         } else {
             let own = conditional ? try labelsOf([index], in: test, path: model.run) : []

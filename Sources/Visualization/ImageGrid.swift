@@ -33,9 +33,10 @@ public enum ImageGrid {
             guard let cell else { continue }
             precondition(cell.count == shape.count, "cell \(index) has \(cell.count) values, not \(shape)")
             let left = gap + (index % columns) * (imageWidth + gap), top = gap + (index / columns) * (imageHeight + gap)
-            for c in 0..<channels {
-                for y in 0..<imageHeight {
-                    for x in 0..<imageWidth { grid[left + x, top + y, c] = Picture.level(cell[(c * imageHeight + y) * imageWidth + x]) }
+            let picture = Picture(values: cell, shape: shape)
+            for y in 0..<imageHeight {
+                for x in 0..<imageWidth {
+                    for c in 0..<channels { grid[left + x, top + y, c] = picture[x, y, c] }
                 }
             }
         }

@@ -88,11 +88,24 @@ public struct Picture: Equatable, Sendable {
         do { try writeAtomically(data, to: url) } catch { throw .writeFailed(path: url.path, reason: error.reason) }
     }
 
-    /// Reads a PNG file (any colour type) as grey: colour by luminance, transparency on white.
-    public static func readPNG(from url: URL) throws(PictureError) -> Picture {
-        let picture: PNGPicture
-        do { picture = try PNGFile.read(from: url) } catch { throw .notAPNG(path: url.path, reason: error.reason) }
-        return Picture(width: picture.width, height: picture.height, pixels: picture.grey)
+    /// One image of `shape` (C x H x W values in [0, 1], planar) as a picture, each value v shown
+    /// as level round(255 · clamp(v, 0, 1)).
+    public init(values: [Float], shape: ImageShape) {
+        precondition(values.count == shape.count, "a \(shape) image needs \(shape.count) values, got \(values.count)")
+        var pixels = [UInt8](repeating: 0, count: shape.count)
+        for c in 0..<shape.channels {
+            for index in 0..<shape.pixels { pixels[index * shape.channels + c] = Self.level(values[c * shape.pixels + index]) }
+        }
+        self.init(width: shape.width, height: shape.height, channels: shape.channels, pixels: pixels)
+    }
+
+    /// Reads a PNG or JPEG file (through `ImageFile`, the one decoder) at its own size,
+    /// composited on white where transparent: grey when every pixel is grey, colour otherwise.
+    public static func read(from url: URL) throws(PictureError) -> Picture {
+        let image: DecodedImage
+        do { image = try ImageFile.read(from: url) } catch { throw .unreadable(path: url.path, reason: error.reason) }
+        let transformed = ImageTransform(colour: .auto).apply(image)
+        return Picture(values: transformed.values, shape: transformed.shape)
     }
 }
 
@@ -100,14 +113,14 @@ public struct Picture: Equatable, Sendable {
 public enum PictureError: Error, LocalizedError, Equatable {
     case encodingFailed(reason: String)
     case writeFailed(path: String, reason: String)
-    case notAPNG(path: String, reason: String)
+    case unreadable(path: String, reason: String)
 
     /// The file and what went wrong.
     public var errorDescription: String? {
         switch self {
         case let .encodingFailed(reason): "cannot encode the picture: \(reason)"
         case let .writeFailed(path, reason): "cannot write \(path): \(reason)"
-        case let .notAPNG(path, reason): "\(path) is not a readable PNG file: \(reason)"
+        case let .unreadable(path, reason): "\(path) is not a readable image: \(reason)"
         }
     }
 }

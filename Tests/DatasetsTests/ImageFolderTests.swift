@@ -2,6 +2,7 @@ import CPNG
 import CTurboJPEG
 import Datasets
 import Foundation
+import Synchronization
 import Testing
 
 /// A temporary folder of image files written by the tests.
@@ -34,17 +35,7 @@ final class ImageTree {
     func jpeg(_ path: String, width: Int, height: Int, rgb: [UInt8]) -> URL {
         let url = root.appendingPathComponent(path)
         try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let handle = tjInitCompress()!
-        defer { tjDestroy(handle) }
-        var buffer: UnsafeMutablePointer<UInt8>? = nil
-        var size: UInt = 0
-        let status = rgb.withUnsafeBufferPointer {
-            tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_RGB.rawValue), &buffer, &size,
-                        Int32(TJSAMP_444.rawValue), 100, 0)
-        }
-        precondition(status == 0, "could not compress")
-        FileManager.default.createFile(atPath: url.path, contents: Data(bytes: buffer!, count: Int(size)))
-        tjFree(buffer)
+        FileManager.default.createFile(atPath: url.path, contents: JPEGBytes.compress(width: width, height: height, pixels: rgb, format: TJPF_RGB, quality: 100))
         return url
     }
 
@@ -83,7 +74,9 @@ final class ImageTree {
             let order = (0..<idx.count).sorted { (idx.labels[$0], $0) < (idx.labels[$1], $1) }
             expected[split.rawValue] = order.map { (label: idx.labels[$0], pixels: idx.image($0)) }
         }
-        let loaded = try tree.load { $0.colour = .grey }
+        // Colour auto (the default) reads grey files in grey: the IDX files' values exactly.
+        let loaded = try tree.load()
+        #expect(loaded.report.contains("colour auto: grey"), "\(loaded.report)")
         #expect(loaded.train.shape == .mnist && loaded.train.count == 300 && loaded.test.count == 300)
         #expect(loaded.train.classNames == (0...9).map(String.init))
         for (split, dataset) in [("train", loaded.train), ("test", loaded.test)] {
@@ -170,12 +163,19 @@ final class ImageTree {
         tree.file("a/notes.txt", "not a picture")
         tree.file("a/broken.png", "\u{89}PNG but not really")
         tree.file("a/.hidden", "ignored")
-        do {
-            _ = try tree.load()
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.message.contains("broken.png") && error.message.contains("is not a readable image"))
+        // What listing finds (a name that is not a picture's) is refused before anything is decoded.
+        #expect { try tree.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("notes.txt") && message.contains("does not end in .png")
         }
+        let notes = tree.root.appendingPathComponent("a/notes.txt")
+        let text = try Data(contentsOf: notes)
+        try FileManager.default.removeItem(at: notes)
+        #expect { try tree.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("broken.png") && message.contains("is not a readable image")
+        }
+        try text.write(to: notes)
         let skipped = try tree.load { ($0.skipUnreadable, $0.testShare) = (true, 0.34) }
         #expect(skipped.train.count + skipped.test.count == 3)
         #expect(skipped.report.contains("skipped 2 unreadable files"))
@@ -184,6 +184,7 @@ final class ImageTree {
     @Test(arguments: [
         ("missing", "does not exist"), ("mixed", "mixes files"), ("nested", "not further folders"), ("sizes", "different sizes"),
         ("strangers", "not among the train split's classes"), ("empty", "holds no image files"), ("file", "is a file, not a folder"),
+        ("train only", "has train/ but no test/"), ("test only", "has test/ but no train/"),
     ])
     func aBadFolderIsNamedWithTheReason(layout: String, message: String) throws {
         let tree = ImageTree()
@@ -201,6 +202,8 @@ final class ImageTree {
             tree.png("train/cats/a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0])
             tree.png("test/dogs/a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0])
         case "file": path = tree.png("a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0]).path
+        case "train only": tree.png("train/cats/a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0])
+        case "test only": tree.png("test/cats/a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0])
         default: break
         }
         do {
@@ -216,5 +219,178 @@ final class ImageTree {
         #expect(throws: ImageFolderError.self) { try tree.load { $0.height = 8 } }
         #expect(throws: ImageFolderError.self) { try tree.load { $0.testShare = 1 } }
         #expect(tree.options { ($0.height, $0.width) = (0, 9) }.problems.first?.contains("1...4096") == true)
+    }
+
+    @Test func colourAutoReadsGreyFilesInGreyAndAnyColourFileMakesTheFolderColour() throws {
+        let tree = ImageTree()
+        tree.png("a.png", width: 2, height: 1, channels: 1, levels: [0, 200])
+        // An RGB file whose pixels are grey counts as grey; a palette-grey one too.
+        tree.png("b.png", width: 2, height: 1, channels: 3, levels: [10, 10, 10, 90, 90, 90])
+        FileManager.default.createFile(atPath: tree.root.appendingPathComponent("c.png").path, contents: PNGBytes.file(
+            width: 2, height: 1, colourType: 3, bitDepth: 8, rows: [[0, 1]], palette: [30, 30, 30, 60, 60, 60]))
+        let grey = try tree.load { $0.testShare = 0.34 }
+        #expect(grey.train.shape.channels == 1 && grey.report.contains("colour auto: grey, as every file is grey"), "\(grey.report)")
+        let stated = try tree.load { ($0.testShare, $0.colour) = (0.34, .grey) }
+        #expect(stated.train.pixels == grey.train.pixels && stated.test.pixels == grey.test.pixels)
+        tree.png("d.png", width: 2, height: 1, channels: 3, levels: [255, 0, 0, 90, 90, 90])
+        let colour = try tree.load { $0.testShare = 0.25 }
+        #expect(colour.train.shape.channels == 3 && colour.report.contains("colour auto: colour, as 1 of 4 files have colour"), "\(colour.report)")
+    }
+
+    @Test func aFIFOSocketOrBrokenLinkNamedLikeAPictureIsRefusedAtOnceOrSkipped() throws {
+        let tree = ImageTree()
+        for name in ["a", "b", "c"] { tree.png("\(name).png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150]) }
+        #expect(mkfifo(tree.root.appendingPathComponent("pipe.png").path, 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: tree.root.appendingPathComponent("gone.png").path, withDestinationPath: "/nonexistent/gone.png")
+        let started = Date()
+        #expect { try tree.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("gone.png") && message.contains("broken symbolic link")
+        }
+        try FileManager.default.removeItem(at: tree.root.appendingPathComponent("gone.png"))
+        #expect { try tree.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("pipe.png") && message.contains("FIFO")
+        }
+        let skipped = try tree.load { ($0.skipUnreadable, $0.testShare) = (true, 0.34) }
+        #expect(skipped.train.count + skipped.test.count == 3 && skipped.report.contains("skipped 1 unreadable file (first: pipe.png)"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    /// Creates a file or folder whose name is the raw bytes `name` inside `folder`.
+    func makeRaw(_ name: [UInt8], in folder: URL, folder isFolder: Bool = false, contents: Data = Data()) {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        path.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { pointer in
+                if isFolder { _ = mkdir(pointer.baseAddress!, 0o755); return }
+                let descriptor = open(pointer.baseAddress!, O_WRONLY | O_CREAT, 0o644)
+                contents.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
+                close(descriptor)
+            }
+        }
+    }
+
+    @Test func aNameThatIsNotUTF8IsNamedEscapedAndSkippedOrRefused() throws {
+        let tree = ImageTree()
+        for name in ["a", "b", "c"] { tree.png("\(name).png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150]) }
+        let picture = try Data(contentsOf: tree.root.appendingPathComponent("a.png"))
+        makeRaw(Array("caf".utf8) + [0xE9] + Array(".png".utf8), in: tree.root, contents: picture)  // Latin-1 "café.png"
+        #expect { try tree.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("caf\\xE9.png") && message.contains("not UTF-8")
+        }
+        let skipped = try tree.load { ($0.skipUnreadable, $0.testShare) = (true, 0.34) }
+        #expect(skipped.report.contains("skipped 1 unreadable file (first: caf\\xE9.png)"), "\(skipped.report)")
+        // A class folder so named has no class name: refused, and called a folder.
+        let classes = ImageTree()
+        classes.png("cats/a.png", width: 2, height: 2, channels: 1, levels: [0, 0, 0, 0])
+        makeRaw([0x63, 0xE4, 0x74], in: classes.root, folder: true)
+        #expect { try classes.load() } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("c\\xE4t") && message.contains("folder's name is not UTF-8")
+        }
+    }
+
+    @Test func aFileReplacedWithTheSameSizeAndAnOlderTimeIsSeenAsChanged() throws {
+        let tree = ImageTree()
+        let a = tree.png("a.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150])
+        tree.png("b.png", width: 2, height: 2, channels: 1, levels: [10, 60, 110, 160])
+        let first = try tree.load { $0.testShare = 0.5 }
+        var original = stat()
+        #expect(stat(a.path, &original) == 0)
+        // `cp -p` / `rsync -a` / `tar x`: another file of the same size, its mtime set to the old
+        // file's to the nanosecond: only its inode and change time differ.
+        let staging = ImageTree()
+        let replacement = staging.png("a.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 151])
+        #expect(try FileManager.default.attributesOfItem(atPath: replacement.path)[.size] as? Int == FileManager.default.attributesOfItem(atPath: a.path)[.size] as? Int)
+        var times = [original.st_atim, original.st_mtim]
+        #expect(utimensat(AT_FDCWD, replacement.path, &times, 0) == 0)
+        #expect(rename(replacement.path, a.path) == 0)
+        let second = try tree.load { $0.testShare = 0.5 }
+        #expect(second.report.contains("decoded in") && second.checksums != first.checksums, "\(second.report)")
+        // Rewritten in place with its mtime put back: the change time still moves.
+        let third = try tree.load { $0.testShare = 0.5 }
+        #expect(third.report.contains("read from the cache"))
+        var before = stat()
+        #expect(stat(a.path, &before) == 0)
+        Thread.sleep(forTimeInterval: 0.02)
+        let edit = try Data(contentsOf: staging.png("b.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 152]))
+        #expect(edit.count == (try Data(contentsOf: a)).count)
+        try edit.write(to: a)  // in place: the same inode and size
+        var kept = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, a.path, &kept, 0) == 0)
+        let fourth = try tree.load { $0.testShare = 0.5 }
+        #expect(fourth.report.contains("decoded in") && fourth.checksums != second.checksums, "\(fourth.report)")
+    }
+
+    @Test func aSymbolicLinksTargetIsWhatTheCacheFollows() throws {
+        let tree = ImageTree()
+        let targets = ImageTree()
+        let one = targets.png("one.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150])
+        let two = targets.png("two.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 250])
+        tree.png("b.png", width: 2, height: 2, channels: 1, levels: [10, 60, 110, 160])
+        let link = tree.root.appendingPathComponent("a.png")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: one.path)
+        let first = try tree.load { $0.testShare = 0.5 }
+        // The link now points at another file of the same size.
+        try FileManager.default.removeItem(at: link)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: two.path)
+        let second = try tree.load { $0.testShare = 0.5 }
+        #expect(second.report.contains("decoded in") && second.checksums != first.checksums)
+    }
+
+    @Test func aTruncatedOrEditedCacheFileIsDetectedAndRebuilt() throws {
+        let tree = ImageTree()
+        tree.png("a.png", width: 2, height: 2, channels: 1, levels: [0, 50, 100, 150])
+        tree.png("b.png", width: 2, height: 2, channels: 1, levels: [10, 60, 110, 160])
+        let first = try tree.load { $0.testShare = 0.5 }
+        let file = try #require(try FileManager.default.contentsOfDirectory(at: tree.cache, includingPropertiesForKeys: nil).first)
+        let whole = try Data(contentsOf: file)
+        // A pixel's value changed inside the file (still a valid safetensors file).
+        var edited = whole
+        edited[edited.count - 2] ^= 0x01
+        try edited.write(to: file)
+        let second = try tree.load { $0.testShare = 0.5 }
+        #expect(second.report.contains("decoded in") && second.train.pixels == first.train.pixels, "\(second.report)")
+        try whole.prefix(whole.count - 5).write(to: file)
+        let third = try tree.load { $0.testShare = 0.5 }
+        #expect(third.report.contains("decoded in") && third.train.pixels == first.train.pixels)
+        #expect(try tree.load { $0.testShare = 0.5 }.report.contains("read from the cache"))
+    }
+
+    @Test func loadsRacingToBuildOneCacheAllSucceedAndLeaveItWhole() throws {
+        let tree = ImageTree()
+        for index in 0..<20 { tree.png("\(index).png", width: 8, height: 8, channels: 1, levels: (0..<64).map { UInt8(($0 * 3 + index) % 256) }) }
+        let options = tree.options { $0.testShare = 0.5 }
+        let cache = tree.cache
+        let results = Mutex<[LoadedDataset]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            if let loaded = try? ImageFolder.load(options, cacheFolder: cache) { results.withLock { $0.append(loaded) } }
+        }
+        let loads = results.withLock { $0 }
+        #expect(loads.count == 4 && Set(loads.map { $0.checksums["sha256"]! }).count == 1)
+        let cached = try ImageFolder.load(options, cacheFolder: cache)
+        #expect(cached.report.contains("read from the cache") && cached.train.pixels == loads[0].train.pixels)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".tmp") }.isEmpty)
+    }
+
+    @Test func theDatasetsMemoryIsCheckedAfterListingBeforeAnythingIsDecoded() throws {
+        let tree = ImageTree()
+        for index in 0..<39 { tree.png("\(index).png", width: 1, height: 1, channels: 1, levels: [UInt8(index)]) }
+        tree.file("39.png", "\u{89}PNG damaged: decoding it would fail")
+        // 40 images of 3 x 64 x 64 take 1.97 MB, 5.9 MB at the peak: over a 4 MB share.
+        #expect { try ImageFolder.load(tree.options { ($0.height, $0.width) = (64, 64) }, cacheFolder: tree.cache, availableBytes: 4e6) } throws: { error in
+            let message = (error as? ImageFolderError)?.message ?? ""
+            return message.contains("40 images of 3x64x64") && message.contains("nothing was decoded")
+        }
+        // The model's share counts too.
+        #expect { try ImageFolder.load(tree.options { ($0.height, $0.width, $0.colour) = (8, 8, .grey) }, cacheFolder: tree.cache, availableBytes: 1e6,
+                                       otherBytes: { _ in (9.9e5, "the model needs") }) } throws: { error in
+            ((error as? ImageFolderError)?.message ?? "").contains("0.0 GB the model needs")
+        }
+        // Within the share, decoding reaches the damaged file.
+        #expect { try ImageFolder.load(tree.options { ($0.height, $0.width) = (64, 64) }, cacheFolder: tree.cache, availableBytes: 1e9) } throws: { error in
+            ((error as? ImageFolderError)?.message ?? "").contains("39.png")
+        }
     }
 }

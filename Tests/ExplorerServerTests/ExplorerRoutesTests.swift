@@ -36,7 +36,7 @@ func levels(_ body: ByteBuffer) throws -> Picture {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("explorer-\(UUID().uuidString).png")
     defer { try? FileManager.default.removeItem(at: url) }
     try Data(buffer: body).write(to: url)
-    return try Picture.readPNG(from: url)
+    return try Picture.read(from: url)
 }
 
 func message(_ response: RouterResponse) -> String { String(buffer: response.body) }
@@ -164,7 +164,32 @@ func message(_ response: RouterResponse) -> String { String(buffer: response.bod
             try await client.execute(uri: "/api/encode?label=1", method: .post, body: ByteBuffer(bytes: png)) { response in
                 #expect(response.status == .badRequest && message(response).contains("unconditional"))
             }
+            // 8192 x 8192 1-bit grey in 10 kB (enough bytes for its deflated rows): within the
+            // decoder's general cap, over the upload's, so refused before 268 MB of RGBA exist.
+            try await client.execute(uri: "/api/encode", method: .post, body: ByteBuffer(bytes: Self.largeDeclaredPNG())) { response in
+                #expect(response.status == .badRequest && message(response).contains("8192x8192 pixels is not a usable size (at most 16777216 pixels)"),
+                        "\(message(response))")
+            }
         }
+    }
+
+    /// A PNG declaring 8192 x 8192 1-bit grey pixels, padded by a text chunk to 10 kB.
+    static func largeDeclaredPNG() -> [UInt8] {
+        func word(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
+        func crc(_ bytes: [UInt8]) -> UInt32 {  // CRC-32 (ISO 3309), bit by bit
+            var value: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                value ^= UInt32(byte)
+                for _ in 0..<8 { value = value & 1 != 0 ? (value >> 1) ^ 0xEDB8_8320 : value >> 1 }
+            }
+            return ~value
+        }
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            word(UInt32(body.count)) + Array(type.utf8) + body + word(crc(Array(type.utf8) + body))
+        }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", word(8192) + word(8192) + [1, 0, 0, 0, 0])
+            + chunk("tEXt", Array("Comment".utf8) + [0] + [UInt8](repeating: 65, count: 10_000))
+            + chunk("IDAT", [0x78, 0x9C, 0x03, 0, 0, 0, 0, 1]) + chunk("IEND", [])
     }
 
     @Test func aConditionalModelNeedsALabelInRangeAndDrawsEachClassItsOwnWay() async throws {

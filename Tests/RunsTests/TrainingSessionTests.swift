@@ -84,7 +84,7 @@ final class SilentReporter: TrainingReporter {
         // Pictures every 2 epochs and after the last: 8 test digits above 8 reconstructions.
         let pictures = try FileManager.default.contentsOfDirectory(atPath: folder.reconstructions.path).sorted()
         #expect(pictures == ["epoch-002.png", "epoch-003.png"])
-        let picture = try Picture.readPNG(from: folder.reconstruction(epoch: 3))
+        let picture = try Picture.read(from: folder.reconstruction(epoch: 3))
         #expect(picture.width == (8 * 8 + 9) * 2 && picture.height == (2 * 8 + 3) * 2)
         #expect(FileManager.default.fileExists(atPath: folder.learningCurves.path))
         #expect(FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path))
@@ -157,6 +157,77 @@ final class SilentReporter: TrainingReporter {
         #expect(found.map(\.testLoss) == expected.map(\.testLoss))
         #expect(found.map(\.testLossMean) == expected.map(\.testLossMean))
         #expect(try Data(contentsOf: parted.model) == Data(contentsOf: whole.model))
+    }
+
+    @Test func metricsNeverRunAheadOfTheModelAndCheckpointAndAreRestoredFromIt() throws {
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        let whole = workspace.folder("whole")
+        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: whole, catalog: workspace.catalog, blasThreads: 1)
+            .run(reporter: SilentReporter()) { false }
+        // metrics.csv cannot be written (a folder stands in its place, as a full disk would refuse it).
+        let failing = workspace.folder("failing")
+        let session = try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: failing, catalog: workspace.catalog, blasThreads: 1)
+        try FileManager.default.createDirectory(at: failing.metrics, withIntermediateDirectories: false)
+        #expect(throws: RunError.self) { try session.run(reporter: SilentReporter()) { false } }
+        session.close()
+        // The model and the checkpoint of epoch 1 were committed before the metrics' write.
+        #expect(FileManager.default.fileExists(atPath: failing.model.path) && FileManager.default.fileExists(atPath: failing.checkpoint.path))
+        try FileManager.default.removeItem(at: failing.metrics)
+        let resumed = try TrainingSession.resume(folder: failing, catalog: workspace.catalog, epochs: nil, blasThreads: 1)
+        #expect(resumed.resumedFrom?.completedEpochs == 1)
+        #expect(resumed.notes.contains { $0.contains("restored from the checkpoint") }, "\(resumed.notes)")
+        #expect(try resumed.run(reporter: SilentReporter()) { false } == .finished)
+        #expect(try failing.readMetrics().map(\.testLoss) == whole.readMetrics().map(\.testLoss))
+        #expect(try failing.readMetrics().map(\.trainLoss) == whole.readMetrics().map(\.trainLoss))
+    }
+
+    @Test func aConditionalModelOnAFolderWithAnEmptyClassIsRefusedNamingTheClass() throws {
+        let workspace = Workspace()
+        let images = workspace.root.appendingPathComponent("images")
+        for (name, count) in [("circles", 6), ("squares", 0), ("stars", 6)] {
+            let folder = images.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for index in 0..<count {
+                try Picture(width: 8, height: 8, pixels: (0..<64).map { UInt8(($0 * 5 + index * 40) % 256) }).writePNG(to: folder.appendingPathComponent("\(index).png"))
+            }
+        }
+        var configuration = Workspace.configuration(epochs: 1)
+        configuration.dataset = "folder"
+        configuration.imageFolder = ImageFolderOptions(path: images.path, testShare: 0.25)
+        configuration.model = try configuration.model.conditioned(on: 2)
+        #expect { try TrainingSession.start(configuration: configuration, folder: workspace.folder("c"), catalog: workspace.catalog, blasThreads: 1) } throws: { error in
+            error.localizedDescription.contains("class 'squares' has no training images")
+        }
+        #expect(!workspace.folder("c").exists)
+    }
+
+    @Test func aPictureImportedForAFolderModelGoesThroughTheFoldersOwnTransform() throws {
+        let workspace = Workspace()
+        let images = workspace.root.appendingPathComponent("pictures")
+        var files: [URL] = []
+        for (split, count) in [("train", 6), ("test", 2)] {
+            let folder = images.appendingPathComponent(split)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for index in 0..<count {
+                let url = folder.appendingPathComponent("\(index).png")
+                try Picture(width: 12, height: 9, channels: 3, pixels: (0..<324).map { UInt8(($0 * 11 + index * 29) % 256) }).writePNG(to: url)
+                files.append(url)
+            }
+        }
+        var configuration = Workspace.configuration(epochs: 1)
+        configuration.dataset = "folder"
+        configuration.imageFolder = ImageFolderOptions(path: images.path, height: 4, width: 4, centreCrop: true, quantize: true)
+        let run = workspace.folder("folder-run")
+        _ = try TrainingSession.start(configuration: configuration, folder: run, catalog: workspace.catalog, blasThreads: 1)
+            .run(reporter: SilentReporter()) { false }
+        let loaded = try LoadedModel.load(path: run.url.path, preset: configuration)
+        let test = try loaded.images(.test, catalog: workspace.catalog)
+        #expect(test.shape == ImageShape(channels: 3, height: 4, width: 4))
+        // vae encode --image and the explorer's upload: the same values the folder gave.
+        let imported = try loaded.importPicture(Data(contentsOf: files[6]), path: files[6].path)
+        #expect(imported.values == Array(test.image(0)) && imported.shape == test.shape)
+        #expect(imported.description.contains("centre crop, resize to 4x4 (area), colour, 8-bit levels"), "\(imported.description)")
     }
 
     @Test func resumingSomethingThatIsNotARunSaysWhy() throws {

@@ -47,6 +47,21 @@ import VAEModels
         #expect(abs(evaluations[0]!.loss - alone.loss) < 1e-3 * alone.loss && evaluations[0]!.images == alone.images)
     }
 
+    @Test func batchesEveryProcessCannotShareAreRefusedAtSetUp() throws {
+        let group = LocalProcessGroup.make(size: 3)
+        // 300 images: a batch of 2 leaves one process without images.
+        #expect(throws: TrainerSetupError.invalidConfiguration(ConfigurationProblem(.batchSize, "is 2 images, fewer than the 3 processes sharing each batch; every process needs at least one image: use a batch of at least 3"))) {
+            try Trainer(configuration: TrainerTests.configuration(batchSize: 2), train: Self.train, test: Self.test, processGroup: group[0])
+        }
+        // Batches of 299 leave a last batch of 1 image for 3 processes; batches of 298, one of 2.
+        for batch in [299, 298] {
+            #expect { try Trainer(configuration: TrainerTests.configuration(batchSize: batch), train: Self.train, test: Self.test, processGroup: group[0]) } throws: { error in
+                "\(error)".contains("leaves a last batch of \(300 - batch)")
+            }
+        }
+        _ = try Trainer(configuration: TrainerTests.configuration(batchSize: 297), train: Self.train, test: Self.test, processGroup: group[0])
+    }
+
     /// The trainers, one per thread (each touched by its own thread only).
     final class Members: @unchecked Sendable {
         let trainers: [Trainer]

@@ -30,14 +30,22 @@ import Visualization
         try image.writePNG(to: url)
         let data = try Data(contentsOf: url)
         #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(try Picture.readPNG(from: url) == image)
+        #expect(try Picture.read(from: url) == image)
+        // Colour round-trips as colour; one image's values make the picture a 1x1 grid would.
+        let colour = Picture(width: 2, height: 1, channels: 3, pixels: [255, 0, 0, 10, 20, 30])
+        try colour.writePNG(to: url)
+        #expect(try Picture.read(from: url) == colour)
+        let values: [Float] = [1, 10.0 / 255, 0, 20.0 / 255, 0, 30.0 / 255]
+        let shape = ImageShape(channels: 3, height: 1, width: 2)
+        #expect(Picture(values: values, shape: shape) == colour)
+        #expect(ImageGrid.make(images: values, shape: shape, rows: 1, columns: 1, gap: 0) == colour)
     }
 
     @Test func readingSomethingThatIsNotAPNGNamesTheFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data("hello".utf8).write(to: url)
-        #expect { try Picture.readPNG(from: url) } throws: { error in
+        #expect { try Picture.read(from: url) } throws: { error in
             (error as? PictureError).map { "\($0.localizedDescription)".contains(url.path) } ?? false
         }
     }

@@ -173,7 +173,7 @@ public struct ModelSpecification: Codable, Equatable, Sendable {
     }
 
     /// Half this machine's memory: what a model may need to train.
-    public static var availableBytes: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
+    public static var availableBytes: Double { MemoryShare.availableBytes }
 
     /// Bytes per parameter while training: the value, its gradient, two optimizer moments, and
     /// the checkpoint being written.

@@ -152,6 +152,18 @@ public final class Trainer {
             throw .invalidConfiguration(ConfigurationProblem(.objective, "\(objective.summary) is not a sum over images, so several processes (MPI) cannot share its batches; train it in one"))
         }
         self.processGroup = (processGroup?.size ?? 1) > 1 ? processGroup : nil
+        if let processGroup, processGroup.size > 1 {
+            // Every process needs at least one image of every batch, the last partial one included.
+            let processes = processGroup.size, batch = configuration.batchSize
+            guard batch >= processes else {
+                throw .invalidConfiguration(ConfigurationProblem(.batchSize, "is \(batch) images, fewer than the \(processes) processes sharing each batch; every process needs at least one image: use a batch of at least \(processes)"))
+            }
+            let trainCount = train.count - Int((Double(train.count) * configuration.validationShare).rounded())
+            let last = trainCount % batch
+            if last > 0, last < processes {
+                throw .invalidConfiguration(ConfigurationProblem(.batchSize, "\(batch) leaves a last batch of \(last) of the \(trainCount) training images, fewer than the \(processes) processes sharing it; choose a batch size whose remainder is 0 or at least \(processes)"))
+            }
+        }
         let shape = configuration.model.imageShape
         guard train.shape == shape && test.shape == shape else { throw .imageShape(expected: shape, train: train.shape, test: test.shape) }
         if let classes = configuration.model.conditionClasses {
