@@ -49,6 +49,14 @@ final class Workspace {
 
     func folder(_ name: String) -> RunFolder { RunFolder(root.appendingPathComponent(name)) }
 
+    /// The folder `name` after an uninterrupted run of `configuration(epochs:)`.
+    func finishedRun(_ name: String, epochs: Int) throws -> RunFolder {
+        let folder = folder(name)
+        _ = try TrainingSession.start(configuration: Self.configuration(epochs: epochs), folder: folder, catalog: catalog, blasThreads: 1)
+            .run(reporter: SilentReporter()) { false }
+        return folder
+    }
+
     static func configuration(epochs: Int) -> TrainingConfiguration {
         TrainingConfiguration(preset: "test", model: .mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)),
                               learningRate: 3e-3, batchSize: 32, epochs: epochs, seed: 9, imagesEvery: 2, evaluationBatchSize: 20)
@@ -129,9 +137,7 @@ final class SilentReporter: TrainingReporter {
     @Test func anInterruptedRunResumesToTheSameNumbers() throws {
         BLAS.setThreadCount(1)
         let workspace = Workspace()
-        let whole = workspace.folder("whole")
-        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: whole, catalog: workspace.catalog, blasThreads: 1)
-            .run(reporter: SilentReporter()) { false }
+        let whole = try workspace.finishedRun("whole", epochs: 3)
 
         let parted = workspace.folder("parted")
         var batches = 0
@@ -162,9 +168,7 @@ final class SilentReporter: TrainingReporter {
     @Test func metricsNeverRunAheadOfTheModelAndCheckpointAndAreRestoredFromIt() throws {
         BLAS.setThreadCount(1)
         let workspace = Workspace()
-        let whole = workspace.folder("whole")
-        _ = try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: whole, catalog: workspace.catalog, blasThreads: 1)
-            .run(reporter: SilentReporter()) { false }
+        let whole = try workspace.finishedRun("whole", epochs: 2)
         // metrics.csv cannot be written (a folder stands in its place, as a full disk would refuse it).
         let failing = workspace.folder("failing")
         let session = try TrainingSession.start(configuration: Workspace.configuration(epochs: 2), folder: failing, catalog: workspace.catalog, blasThreads: 1)

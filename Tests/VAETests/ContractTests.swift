@@ -50,7 +50,7 @@ import VAEModels
     @Test func batchesEveryProcessCannotShareAreRefusedAtSetUp() throws {
         let group = LocalProcessGroup.make(size: 3)
         // 300 images: a batch of 2 leaves one process without images.
-        #expect(throws: TrainerSetupError.invalidConfiguration(ConfigurationProblem(.batchSize, "is 2 images, fewer than the 3 processes sharing each batch; every process needs at least one image: use a batch of at least 3"))) {
+        #expect(throws: TrainerSetupError.invalidConfiguration(ConfigurationProblem(.batchSize, "2 is smaller than the 3 processes sharing each batch; every process needs at least one image: use a batch of at least 3"))) {
             try Trainer(configuration: TrainerTests.configuration(batchSize: 2), train: Self.train, test: Self.test, processGroup: group[0])
         }
         // Batches of 299 leave a last batch of 1 image for 3 processes; batches of 298, one of 2.

@@ -156,7 +156,7 @@ public final class Trainer {
             // Every process needs at least one image of every batch, the last partial one included.
             let processes = processGroup.size, batch = configuration.batchSize
             guard batch >= processes else {
-                throw .invalidConfiguration(ConfigurationProblem(.batchSize, "is \(batch) images, fewer than the \(processes) processes sharing each batch; every process needs at least one image: use a batch of at least \(processes)"))
+                throw .invalidConfiguration(ConfigurationProblem(.batchSize, "\(batch) is smaller than the \(processes) processes sharing each batch; every process needs at least one image: use a batch of at least \(processes)"))
             }
             let trainCount = train.count - Int((Double(train.count) * configuration.validationShare).rounded())
             let last = trainCount % batch
