@@ -8,10 +8,13 @@ import Glibc
 /// The OpenBLAS library behind matrix multiply.
 public enum BLAS {
     /// Sets OpenBLAS's thread count (after `tuneForProcessor()`), the elementwise kernels'
-    /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP) for the convolutions. One thread is the default: two help only when the other core is idle (see the
-    /// platform notes). The two never run at once: each call returns before the next starts.
+    /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP, for the calling thread) for the
+    /// convolutions. One thread is the default, also for a program that never calls this (see
+    /// `threadsChosen`): two help only when the other core is idle (see the platform notes). The
+    /// two never run at once: each call returns before the next starts.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
+        threadsChosen.store(true, ordering: .sequentiallyConsistent)
         library.withLock { tuned in
             _ = tuneLocked()
             tuned = true
@@ -78,6 +81,9 @@ public enum BLAS {
                 shutdown()
                 notes.append("worker threads sleep right after each call")
             }
+            if !threadsChosen.load(ordering: .sequentiallyConsistent), !environmentSetsThreads(["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"]) {
+                openblas_set_num_threads(1)
+            }
             let line = notes.isEmpty ? "OpenBLAS \(coreName) kernel" : "OpenBLAS tuned: " + notes.joined(separator: "; ")
             state = line
             return line
@@ -85,6 +91,21 @@ public enum BLAS {
     }
 
     private static let tuning = Mutex<String?>(nil)
+
+    /// Whether the program chose thread counts (`setThreadCount`). Until it does, the engine
+    /// starts with one thread wherever it starts: OpenBLAS at its first multiply, oneDNN's
+    /// OpenMP at its first primitive, the elementwise loops always. That is `vae`'s default
+    /// (`--blas-threads 1`): a second thread helps only when the other core is idle, and idle
+    /// workers of OpenBLAS or libgomp that spin on a busy core slow a step many times over. An
+    /// environment variable that sets a count (`OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS`) is
+    /// left to rule.
+    static let threadsChosen = Atomic<Bool>(false)
+
+    /// Whether any of the environment variables `names` is set.
+    static func environmentSetsThreads(_ names: [String]) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return names.contains { environment[$0] != nil }
+    }
 
     /// Whether /proc/cpuinfo lists the AVX-512 subsets the SkylakeX kernels use.
     static func processorHasAVX512() -> Bool {

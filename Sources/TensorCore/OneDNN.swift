@@ -44,6 +44,10 @@ public enum OneDNN {
     static var context: Context {
         lock.lock(); defer { lock.unlock() }
         if let sharedContext { return sharedContext }
+        // The engine starts: one OpenMP thread unless the program or the environment chose (see `BLAS.threadsChosen`).
+        if !BLAS.threadsChosen.load(ordering: .sequentiallyConsistent), !BLAS.environmentSetsThreads(["OMP_NUM_THREADS"]) {
+            omp_set_num_threads(1)
+        }
         let created = Context()
         sharedContext = created
         return created

@@ -145,7 +145,7 @@ extension Bench {
             `pip install torch`) at each thread count, alternating ours and PyTorch's for --rounds rounds, and the medians are compared.
             """)
 
-        @Option(help: "Comma-separated conv presets.") var presets = "keras-conv,keras-conv-16,conv-mnist,conv-colour"
+        @Option(help: "Comma-separated conv presets.") var presets = "keras-conv,keras-conv-16,conv-mnist,conv-colour,dsprites-conv"
         @Option(help: "Thread counts (OpenBLAS, elementwise, oneDNN's OpenMP), comma-separated.") var threads = "1,2"
         @Option(parsing: .unconditional, help: "Training steps per timed round.") var steps = 20
         @Option(parsing: .unconditional, help: "Timed rounds (after one warm-up); medians are reported.") var rounds = 3

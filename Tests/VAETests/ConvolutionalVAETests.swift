@@ -27,6 +27,18 @@ import VAEModels
         #expect(abs(ModelSpecification.convolutional(configuration).approximateParameterCount - 134_165) < 1)
     }
 
+    /// reference/dsprites_conv_vae.py's model: 764,245 parameters, a 64x4x4 grid each way.
+    @Test func theDisentanglementPresetIsTheStudiesSixtyFourPixelModel() throws {
+        let preset = try #require(Preset.named("dsprites-conv"))
+        let configuration = try #require(preset.configuration.model.architecture(as: ConvolutionalModelConfiguration.self))
+        #expect(configuration.problems.isEmpty && configuration.imageShape == .grey(height: 64, width: 64) && configuration.latentSize == 10)
+        #expect(configuration.flattenedSize == 1024 && configuration.decoderGrid == ImageShape(channels: 64, height: 4, width: 4))
+        var generator = RandomGenerator(seed: 1)
+        let model = try ConvolutionalVAE(configuration, using: &generator)
+        #expect(model.parameterCount == 764_245)
+        #expect(preset.configuration.batchSize == 64 && preset.configuration.learningRate == 1e-4 && preset.configuration.optimizer == .adam)
+    }
+
     @Test func checkpointKeysAndShapesAreThoseOfTheTorchModules() {
         var generator = RandomGenerator(seed: 1)
         let model = try! ConvolutionalVAE(.kerasExample(latentSize: 16), using: &generator)

@@ -286,6 +286,18 @@ extension ConvolutionalModelConfiguration {
         encoderDenseSizes: [512], latentSize: 32, decoderDenseSizes: [512], decoderChannels: 64,
         decoderConvolutions: [64, 32].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) })
 
+    /// The conv VAE of the β-VAE and disentanglement studies (Higgins et al. 2017; Locatello et
+    /// al. 2019, disentanglement_lib's `conv_encoder`/`deconv_decoder`) for 64x64 grey images:
+    /// four 4x4 stride-2 convolutions (32, 32, 64, 64 channels: 64 -> 32 -> 16 -> 8 -> 4), dense
+    /// 1024 -> 256, 10 latents; dense 10 -> 256 -> 1024 as a 64x4x4 grid, transposed 4x4 stride-2
+    /// convolutions 64 -> 64 -> 32 -> 32 -> 1 to Bernoulli logits; ReLU.
+    public static let disentanglement = ConvolutionalModelConfiguration(
+        imageShape: .grey(height: 64, width: 64),
+        encoderConvolutions: [32, 32, 64, 64].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) },
+        encoderDenseSizes: [256], latentSize: 10, decoderDenseSizes: [256], decoderChannels: 64,
+        decoderConvolutions: [64, 32, 32].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) },
+        outputKernel: 4, outputStride: 2, outputPadding: 1)
+
     /// The toolkit's conv VAE for colour images of 32x32 (or 64x64): three 4x4 stride-2
     /// convolutions (32, 64, 128 channels), dense 256, latent 64, and the mirror image.
     public static let colour = ConvolutionalModelConfiguration(
