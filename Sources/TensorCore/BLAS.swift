@@ -8,7 +8,7 @@ import Glibc
 /// The OpenBLAS library behind matrix multiply.
 public enum BLAS {
     /// Sets OpenBLAS's thread count (after `tuneForProcessor()`), the elementwise kernels'
-    /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP, for the calling thread) for the
+    /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP, adopted by every thread that calls it) for the
     /// convolutions. One thread is the default, also for a program that never calls this (see
     /// `threadsChosen`): two help only when the other core is idle (see the platform notes). The
     /// two never run at once: each call returns before the next starts.

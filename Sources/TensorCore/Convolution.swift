@@ -59,6 +59,7 @@ extension Tensor {
         guard let height = convolutionOutputLength(input: size.height, kernel: kernel.height, stride: stride.height, padding: padding.height),
               let width = convolutionOutputLength(input: size.width, kernel: kernel.width, stride: stride.width, padding: padding.width)
         else { preconditionFailure("a \(kernel) kernel with padding \(padding) does not fit \(size.height)x\(size.width) images") }
+        OneDNN.adoptThreads()
         let key = ConvolutionPrimitives.Key(
             transposed: false, batch: size.batch, sourceChannels: size.channels, destinationChannels: outputChannels,
             source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width), kernel: kernel, stride: stride,
@@ -88,6 +89,7 @@ extension Tensor {
         else { preconditionFailure("a transposed \(kernel) kernel with padding \(padding) gives no pixels from \(size.height)x\(size.width) images") }
         // The equivalent convolution maps the output (its source) to the input (its destination).
         let source = SpatialPair(height, width), destination = SpatialPair(size.height, size.width)
+        OneDNN.adoptThreads()
         let key = ConvolutionPrimitives.Key(
             transposed: true, batch: size.batch, sourceChannels: outputChannels, destinationChannels: size.channels,
             source: source, destination: destination, kernel: kernel, stride: stride, paddingBefore: padding,

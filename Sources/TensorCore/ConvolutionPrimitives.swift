@@ -233,8 +233,15 @@ final class ConvolutionPrimitives {
 
     // MARK: - Primitives, made on first use
 
+    /// Sets the calling thread's OpenMP count to the one the set was made for: a primitive made
+    /// on first use, maybe on another thread (a backward pass), matches its descriptors.
+    private func matchThreads() {
+        if omp_get_max_threads() != Int32(key.threads) { omp_set_num_threads(Int32(key.threads)) }
+    }
+
     private var forwardPrimitive: PrimitiveCall {
         if let forwardCall { return forwardCall }
+        matchThreads()
         var arguments: [(Int32, dnnl_memory_desc_t)] = [(CDNNL_ARG_SRC, forwardSource), (CDNNL_ARG_WEIGHTS, forwardWeights), (CDNNL_ARG_DST, forwardDestination)]
         if key.hasBias && !key.transposed { arguments.append((CDNNL_ARG_BIAS, biasDescriptor)) }
         let call = PrimitiveCall(descriptor: forwardDescriptor, arguments: arguments, context: context, what: "convolution forward")
@@ -244,6 +251,7 @@ final class ConvolutionPrimitives {
 
     private var backwardDataPrimitive: PrimitiveCall {
         if let backwardDataCall { return backwardDataCall }
+        matchThreads()
         let call = PrimitiveCall(descriptor: backwardDataDescriptor,
                                  arguments: [(CDNNL_ARG_DIFF_DST, dataDestination), (CDNNL_ARG_WEIGHTS, dataWeights), (CDNNL_ARG_DIFF_SRC, dataSource)],
                                  context: context, what: "convolution backward-data")
@@ -253,6 +261,7 @@ final class ConvolutionPrimitives {
 
     private var backwardWeightsPrimitive: PrimitiveCall {
         if let backwardWeightsCall { return backwardWeightsCall }
+        matchThreads()
         var arguments: [(Int32, dnnl_memory_desc_t)] = [(CDNNL_ARG_SRC, weightsSource), (CDNNL_ARG_DIFF_DST, weightsDestination),
                                                         (CDNNL_ARG_DIFF_WEIGHTS, weightsGradient)]
         if key.hasBias && !key.transposed { arguments.append((CDNNL_ARG_DIFF_BIAS, biasDescriptor)) }
@@ -263,6 +272,7 @@ final class ConvolutionPrimitives {
 
     private func reorder(_ place: Place, from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t) -> Reorder {
         if let existing = reorders[place] { return existing }
+        matchThreads()
         let created = Reorder(from: source, to: destination, context: context)
         reorders[place] = created
         return created

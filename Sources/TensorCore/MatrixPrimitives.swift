@@ -23,6 +23,7 @@ public struct BFloat16Buffer {
         self.count = count
         storage = TensorStorage(uninitializedCount: (count + 1) / 2)
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+        OneDNN.adoptThreads()
         let destination = UnsafeMutableRawPointer(storage.pointer)
         OneDNN.withThreads(count < 1 << 20 ? 1 : OneDNN.threadCount) {
             BFloat16Conversion.shared(count: count).run(from: source, to: destination)
@@ -153,6 +154,7 @@ extension OneDNN {
                               a: UnsafeRawPointer, b: UnsafeRawPointer, bias: UnsafePointer<Float>? = nil,
                               accumulate: Bool, relu: Bool = false, c: UnsafeMutablePointer<Float>) {
         lock.lock(); defer { lock.unlock() }
+        adoptThreads()
         let threads = 2 * Double(m) * Double(n) * Double(k) < 16e6 ? 1 : threadCount
         withThreads(threads) {
             let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,
@@ -164,6 +166,7 @@ extension OneDNN {
     /// The implementation oneDNN picks for a matmul of this shape (e.g. "brg:avx512_core_bf16").
     public static func matmulImplementation(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision) -> String {
         lock.lock(); defer { lock.unlock() }
+        adoptThreads()
         let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,
                                       hasBias: false, accumulate: false, threads: threadCount)
         return MatrixPrimitive.shared(key).implementation

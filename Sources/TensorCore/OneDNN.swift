@@ -1,5 +1,6 @@
 import CDNNL
 import Foundation
+import Synchronization
 
 /// The oneDNN library (Debian's libdnnl 2.6, OpenMP threading) behind the convolution ops.
 ///
@@ -44,10 +45,6 @@ public enum OneDNN {
     static var context: Context {
         lock.lock(); defer { lock.unlock() }
         if let sharedContext { return sharedContext }
-        // The engine starts: one OpenMP thread unless the program or the environment chose (see `BLAS.threadsChosen`).
-        if !BLAS.threadsChosen.load(ordering: .sequentiallyConsistent), !BLAS.environmentSetsThreads(["OMP_NUM_THREADS"]) {
-            omp_set_num_threads(1)
-        }
         let created = Context()
         sharedContext = created
         return created
@@ -73,11 +70,31 @@ public enum OneDNN {
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "thread count must be at least 1, got \(count)")
         lock.lock(); defer { lock.unlock() }
+        configuredThreads.store(count, ordering: .sequentiallyConsistent)
         omp_set_num_threads(Int32(count))
     }
 
-    /// The OpenMP thread count new primitives get.
+    /// The OpenMP thread count new primitives get on the calling thread (OpenMP keeps one count
+    /// per thread; every oneDNN entry point first adopts the process's count, see `adoptThreads`).
     public static var threadCount: Int { Int(omp_get_max_threads()) }
+
+    /// The process's OpenMP thread count for oneDNN, whichever thread calls: set by
+    /// `setThreadCount`; until then 1 (see `BLAS.threadsChosen`), or the count `OMP_NUM_THREADS`
+    /// gives. 0 until first settled.
+    private static let configuredThreads = Atomic<Int>(0)
+
+    /// Sets the calling thread's OpenMP count to the process's (see `configuredThreads`), so a
+    /// program that trains on another thread than the one that chose the count (a task of Swift
+    /// concurrency, a server's request) runs with it too.
+    static func adoptThreads() {
+        var wanted = configuredThreads.load(ordering: .sequentiallyConsistent)
+        if wanted == 0 {
+            let settled = BLAS.environmentSetsThreads(["OMP_NUM_THREADS"]) ? Int(omp_get_max_threads()) : 1
+            wanted = configuredThreads.compareExchange(expected: 0, desired: settled, ordering: .sequentiallyConsistent).exchanged ? settled
+                : configuredThreads.load(ordering: .sequentiallyConsistent)
+        }
+        if omp_get_max_threads() != Int32(wanted) { omp_set_num_threads(Int32(wanted)) }
+    }
 
     /// Runs `body` (the creation and execution of a small primitive) with at most `threads`
     /// OpenMP threads, then restores the count. Waking a sleeping worker costs more than a
@@ -190,11 +207,14 @@ final class PrimitiveCall {
     private var executionArguments: [dnnl_exec_arg_t] = []
     /// The primitive's own scratchpad (see `OneDNN.makeAttributes`), nil when it needs none.
     private var scratchpad: (storage: TensorStorage, memory: dnnl_memory_t)?
+    /// The OpenMP thread count it was created with, and runs with on any calling thread.
+    private let threads: Int32
 
     /// `descriptor` is owned by the caller; the primitive is created from it here.
     init(descriptor: dnnl_primitive_desc_t, arguments: [(Int32, dnnl_memory_desc_t)], context: OneDNN.Context, what: String,
          account: Account = .convolution) {
         self.account = account
+        threads = omp_get_max_threads()
         var primitive: dnnl_primitive_t?
         OneDNN.check(dnnl_primitive_create(&primitive, descriptor), "creating the \(what) primitive")
         self.primitive = primitive!
@@ -220,6 +240,7 @@ final class PrimitiveCall {
     func run(_ buffers: [UnsafeMutableRawPointer], context: OneDNN.Context) {
         precondition(buffers.count == memories.count, "primitive takes \(memories.count) buffers, got \(buffers.count)")
         let started = OneDNN.isTiming ? BLAS.now() : 0
+        if omp_get_max_threads() != threads { omp_set_num_threads(threads) }
         for index in memories.indices {
             OneDNN.check(dnnl_memory_set_data_handle(memories[index].memory, buffers[index]), "setting a buffer")
         }
