@@ -277,7 +277,7 @@ public enum ImageFolder {
         var decoded = ImageFolderCache.Decoded(shape: shape, pixels: [], kept: [], hashes: [], skipped: [], colourChoice: nil)
         decoded.skipped = entries.filter { $0.problem != nil }.map(\.relativePath)
         var keptPositions: [Int] = []
-        var allGrey = true
+        var greyFiles = 0
         for (position, index) in readable.enumerated() {
             switch outcomes[position]! {
             case let .unreadable(message):
@@ -290,25 +290,21 @@ public enum ImageFolder {
                 keptPositions.append(position)
                 decoded.kept.append(index)
                 decoded.hashes.append(hash)
-                allGrey = allGrey && grey
+                if grey { greyFiles += 1 }
             }
         }
         guard !keptPositions.isEmpty else { throw ImageFolderError("\(options.path): none of its \(entries.count) files is a readable image") }
         decoded.skipped.sort()
-        let keepGrey = options.colour == .auto && allGrey
+        let keepGrey = options.colour == .auto && greyFiles == keptPositions.count
         let kept = keepGrey ? ImageShape(channels: 1, height: shape.height, width: shape.width) : shape
         decoded.shape = kept
         decoded.pixels.reserveCapacity(keptPositions.count * kept.count)
         for position in keptPositions { decoded.pixels += pixels[(position * shape.count)..<(position * shape.count + kept.count)] }
         if options.colour == .auto {
-            let colourFiles = keptPositions.count - outcomesGreyCount(outcomes, keptPositions)
+            let colourFiles = keptPositions.count - greyFiles
             decoded.colourChoice = keepGrey ? "colour auto: grey, as every file is grey" : "colour auto: colour, as \(colourFiles) of \(keptPositions.count) files have colour"
         }
         return decoded
-    }
-
-    static func outcomesGreyCount(_ outcomes: UnsafeMutableBufferPointer<Outcome?>, _ positions: [Int]) -> Int {
-        positions.filter { if case .decoded(_, true) = outcomes[$0]! { true } else { false } }.count
     }
 
     /// The bytes of a cache file holding `pixels` (images of `shape`) decoded from the files at

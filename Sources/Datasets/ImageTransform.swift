@@ -175,16 +175,7 @@ public struct ImageTransform: Codable, Equatable, Sendable {
             }
         }
         let size = toWidth * toHeight
-        var planes = [Float](repeating: 0, count: 3 * size)
-        for channel in 0..<3 {
-            for (y, taps) in rows.enumerated() {
-                for x in 0..<toWidth {
-                    var total: Float = 0
-                    for (i, w) in taps { total += horizontal[(channel * height + i) * toWidth + x] * w }
-                    planes[channel * size + y * toWidth + x] = total
-                }
-            }
-        }
+        let planes = verticalPass(horizontal, planes: 3, sourceHeight: height, width: toWidth, rows: rows)
         switch colour {
         case .grey:
             return (0..<size).map { index in
@@ -274,12 +265,21 @@ public struct ImageTransform: Codable, Equatable, Sendable {
                 horizontal[y * toWidth + x] = total
             }
         }
-        var out = [Float](repeating: 0, count: toWidth * toHeight)
-        for (y, taps) in rows.enumerated() {
-            for x in 0..<toWidth {
-                var total: Float = 0
-                for (i, w) in taps { total += horizontal[i * toWidth + x] * w }
-                out[y * toWidth + x] = total
+        return verticalPass(horizontal, planes: 1, sourceHeight: sourceHeight, width: toWidth, rows: rows)
+    }
+
+    /// The second pass of the area resampling: `planes` planes of `width` columns and
+    /// `sourceHeight` rows, each output row the `rows` taps' weighted sum of source rows.
+    static func verticalPass(_ horizontal: [Float], planes: Int, sourceHeight: Int, width: Int, rows: [[(Int, Float)]]) -> [Float] {
+        let size = width * rows.count
+        var out = [Float](repeating: 0, count: planes * size)
+        for plane in 0..<planes {
+            for (y, taps) in rows.enumerated() {
+                for x in 0..<width {
+                    var total: Float = 0
+                    for (i, w) in taps { total += horizontal[(plane * sourceHeight + i) * width + x] * w }
+                    out[plane * size + y * width + x] = total
+                }
             }
         }
         return out

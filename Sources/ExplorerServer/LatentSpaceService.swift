@@ -205,20 +205,18 @@ public final class LatentSpaceService: @unchecked Sendable {
                 if let rendering = model.rendering, size != nil || !transformOn {
                     let (height, width) = size.map { ($0, $0) } ?? rendering.trainingSize
                     let values = rendering.render(latents: latent, height: height, width: width, transformOn: transformOn)
-                    return Self.picture(values, shape: ImageShape(channels: model.imageShape.channels, height: height, width: width))
+                    return Picture(values: values, shape: ImageShape(channels: model.imageShape.channels, height: height, width: width))
                 }
                 let values = model.decode(latents: latent, labels: label.map { [$0] } ?? [])
-                return Self.picture(values, shape: model.imageShape)
+                return Picture(values: values, shape: model.imageShape)
             }
         }
         return Self.png(picture)
     }
 
     /// Test image `index` as PNG bytes.
-    public func testImagePNG(_ index: Int) -> Data { Self.png(Self.picture(Array(test.image(index)), shape: test.shape)) }
+    public func testImagePNG(_ index: Int) -> Data { Self.png(Picture(values: Array(test.image(index)), shape: test.shape)) }
 
-    /// One image's values as a picture at its own size.
-    static func picture(_ values: [Float], shape: ImageShape) -> Picture { Picture(values: values, shape: shape) }
 
     /// A picture's PNG bytes (encoding in memory cannot fail for a valid picture; empty if it did).
     static func png(_ picture: Picture) -> Data { (try? picture.pngData()) ?? Data() }
