@@ -89,7 +89,7 @@ let package = Package(
                                                    "VAEModels", "VAEEvaluation", "Visualization", "Runs", "LatentTools"]),
 
         // MARK: - Data-parallel training over MPI: the ProcessGroup of an mpirun job
-        .target(name: "MessagePassing", dependencies: ["CMPI", "VAE"]),
+        .target(name: "MessagePassing", dependencies: ["CMPI", "TensorCore", "VAE"]),
 
         // MARK: - The latent-space explorer's web server (thin: routes, validation, the page)
         .target(name: "ExplorerServer", dependencies: [

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config
           libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium python3)
+    packages+=(chromium python3 iproute2)
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

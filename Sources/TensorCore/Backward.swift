@@ -5,7 +5,14 @@ extension Tensor {
     /// The seed gradient is 1 (or `seed`, which must have this tensor's count). Nodes are
     /// visited in reverse topological order, so each node's gradient is complete before its
     /// backward function runs.
-    public func backward(seed: [Float]? = nil) {
+    ///
+    /// `afterEachNode`, when given, is called after every node's backward function with the
+    /// leaves (tensors without a backward function, parameters among them) that node was the
+    /// last to reach: their gradients are final from then on, while the rest of the pass runs.
+    /// Data-parallel training starts summing those gradients across processes there, overlapping
+    /// communication with the remaining backward work (the bucketed all-reduce of PyTorch's DDP,
+    /// Li et al. 2020). Leaves the pass never reaches are never named.
+    public func backward(seed: [Float]? = nil, afterEachNode: ((_ finalLeaves: [Tensor]) -> Void)? = nil) {
         precondition(seed != nil || count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
         guard requiresGradient else { return }
         accumulateGradient { gradient, accumulate in
@@ -14,10 +21,36 @@ extension Tensor {
                 gradient[index] = accumulate ? gradient[index] + value : value
             }
         }
-        for node in topologicalOrder().reversed() {
-            guard let backwardFunction = node.backwardFunction else { continue }
-            guard let gradient = node.gradientPointer else { continue }
-            backwardFunction(UnsafePointer(gradient))
+        let order = topologicalOrder().reversed() as ReversedCollection<[Tensor]>
+        guard let afterEachNode else {
+            for node in order {
+                guard let backwardFunction = node.backwardFunction else { continue }
+                guard let gradient = node.gradientPointer else { continue }
+                backwardFunction(UnsafePointer(gradient))
+            }
+            return
+        }
+        // The step (in visiting order) of each leaf's last consumer: a leaf's gradient is final
+        // once that node has run.
+        let nodes = Array(order)
+        var lastConsumer: [ObjectIdentifier: Int] = [:]
+        for (step, node) in nodes.enumerated() where node.backwardFunction != nil {
+            for input in node.inputs where input.requiresGradient && input.backwardFunction == nil {
+                lastConsumer[ObjectIdentifier(input)] = step
+            }
+        }
+        var finalAt = [[Tensor]](repeating: [], count: nodes.count)
+        var seen = Set<ObjectIdentifier>()
+        for node in nodes where node.backwardFunction != nil {
+            for input in node.inputs where input.requiresGradient && input.backwardFunction == nil {
+                if seen.insert(ObjectIdentifier(input)).inserted { finalAt[lastConsumer[ObjectIdentifier(input)]!].append(input) }
+            }
+        }
+        for (step, node) in nodes.enumerated() {
+            if let backwardFunction = node.backwardFunction, let gradient = node.gradientPointer {
+                backwardFunction(UnsafePointer(gradient))
+            }
+            afterEachNode(finalAt[step])
         }
     }
 

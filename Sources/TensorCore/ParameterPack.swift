@@ -54,10 +54,13 @@ public final class ParameterPack {
     /// Makes the flat gradient buffer hold every parameter's gradient: a parameter that received
     /// no contribution since `zeroGradients()` has its slice set to zero. Optimizers call this
     /// before reading `gradients`.
-    public func settleGradients() {
-        for (tensor, offset) in zip(tensors, offsets) where !tensor.gradientIsSet {
-            (gradients + offset).update(repeating: 0, count: tensor.count)
-            tensor.gradientIsSet = true
+    public func settleGradients() { settleGradients(of: tensors.indices) }
+
+    /// `settleGradients()` for the tensors at `indices` only (a contiguous slice of `gradients`).
+    public func settleGradients(of indices: Range<Int>) {
+        for index in indices where !tensors[index].gradientIsSet {
+            (gradients + offsets[index]).update(repeating: 0, count: tensors[index].count)
+            tensors[index].gradientIsSet = true
         }
     }
 }

@@ -13,12 +13,13 @@ extension Bench {
             discussion: """
             For each thread count and preset, rounds alternate: --steps steps of our trainer in each of --precisions (synthetic \
             images of the preset's shape, the real forward, loss, backward and optimizer), then the same steps of the preset's \
-            PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv; \
-            `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round first). Medians \
-            of the rounds are compared; an epoch is 469 steps of 128.
+            PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv, \
+            reference/conv_vae.py in channels-last, PyTorch's faster layout for these convolutions, for conv-mnist and the 64x64 \
+            dsprites-conv; `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round \
+            first). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches.
             """)
 
-        @Option(help: "Presets to compare: pytorch-example, keras-conv.") var presets = "pytorch-example,keras-conv"
+        @Option(help: "Presets to compare: pytorch-example, keras-conv, conv-mnist, dsprites-conv.") var presets = "pytorch-example,keras-conv,conv-mnist,dsprites-conv"
         @Option(help: "Our precisions, comma-separated (fp32, bf16).") var precisions = "fp32,bf16"
         @Option(help: "PyTorch's precision: fp32, or bf16 (its CPU autocast).") var pytorchPrecision: Precision = .fp32
         @Option(help: "Thread counts (ours: OpenBLAS, oneDNN, elementwise; PyTorch: torch.set_num_threads), comma-separated.") var threads = "1,2"
@@ -55,10 +56,11 @@ extension Bench {
                 for comparison in comparisons {
                     let outcome = try comparison.run(threads: count, precisions: chosenPrecisions)
                     let theirs = PyTorchComparison.median(outcome.pytorch)
-                    var cells = [comparison.preset, String(format: "%.4f (%.1f)", theirs, theirs * 469)]
+                    let epochSteps = Double((60_000 + comparison.configuration.batchSize - 1) / comparison.configuration.batchSize)
+                    var cells = [comparison.preset, String(format: "%.4f (%.1f)", theirs, theirs * epochSteps)]
                     for precision in chosenPrecisions {
                         let ours = PyTorchComparison.median(outcome.ours[precision]!)
-                        cells.append(String(format: "%.4f (%.1f)", ours, ours * 469))
+                        cells.append(String(format: "%.4f (%.1f)", ours, ours * epochSteps))
                         cells.append(String(format: "**%.2fx**", theirs / ours))
                     }
                     print("| " + cells.joined(separator: " | ") + " |")
@@ -77,6 +79,8 @@ struct PyTorchComparison {
     static let scripts: [String: (file: String, arguments: [String])] = [
         "pytorch-example": ("mlp_vae.py", []),
         "keras-conv": ("keras_conv_vae.py", ["--latent", "2"]),
+        "conv-mnist": ("conv_vae.py", ["--preset", "conv-mnist", "--channels-last"]),
+        "dsprites-conv": ("conv_vae.py", ["--preset", "dsprites-conv", "--channels-last"]),
     ]
 
     let preset: String

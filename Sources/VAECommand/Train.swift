@@ -46,8 +46,10 @@ struct Train: ParsableCommand {
         `vae train --resume RUN` continues with the same numbers.
 
         Under `mpirun -np N`, the N processes train one model: each takes a shard of every batch, the gradients \
-        are summed with MPI_Allreduce, and rank 0 writes the run folder (same seed and batch, the same numbers up \
-        to the order of float sums). Example: mpirun -np 2 vae train --preset conv-mnist --out runs/conv-2
+        are summed with MPI's all-reduce (across machines bucket by bucket while the backward pass still runs), and \
+        rank 0 writes the run folder (same seed and batch, the same numbers up to the order of float sums). Example: mpirun -np 2 vae \
+        train --preset conv-mnist --out runs/conv-2. Across machines, or network namespaces on one, see \
+        scripts/mpirun-hosts.sh.
         """)
 
     @Option(help: "Start from this preset (default pytorch-example).") var preset: String?
@@ -64,6 +66,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
     @OptionGroup(title: "Affine-transform models (affine presets)") var affine: AffineOptions
     @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
+    @OptionGroup(title: "Several processes (under mpirun)") var processes: ProcessOptions
     @Option(help: "Start from the weights in this safetensors file (every parameter, the model's shapes) instead of the seed's draw.")
     var initialWeights: String?
 
@@ -187,7 +190,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         // Under mpirun every rank runs this command; rank 0 writes, the others train their shards.
-        let group: MPIProcessGroup? = MPIProcessGroup.isLaunchedByMPI ? MPIProcessGroup() : nil
+        let group: MPIProcessGroup? = MPIProcessGroup.isLaunchedByMPI ? MPIProcessGroup(sumPrecision: processes.gradientSums) : nil
         defer { group?.finish() }
         do { try train(group: group) } catch let exit as ExitCode {
             throw exit  // an interrupted run (130): its checkpoint is written; the job ends normally
@@ -228,6 +231,7 @@ struct Train: ParsableCommand {
         } catch let error as RunError {
             throw CommandFailure(commandMessage(for: error))
         }
+        if let group { session.trainer.overlapsCommunication = processes.overlaps(in: group) }
         // A stop signal ends the run at the next batch with a checkpoint.
         stopOnSignals()
         for note in session.notes { print("note: \(note)") }
@@ -243,8 +247,10 @@ struct Train: ParsableCommand {
         if worker { return }  // rank 0 reports and writes
         if let group, group.size > 1 {
             let trainer = session.trainer
-            print(String(format: "%d processes: gradients summed with MPI_Allreduce (%d floats per step) took %.2f s of this process's training",
-                         group.size, trainer.optimizer.parameters.count, trainer.communicationSeconds))
+            let buckets = trainer.gradientBuckets?.buckets.count ?? 1
+            let how = trainer.overlapsCommunication ? "in \(buckets) bucket\(buckets == 1 ? "" : "s") overlapping the backward pass" : "after the backward pass"
+            print(String(format: "%d processes: gradients summed in %@ (%d values per step, %@) waited %.2f s of this process's training",
+                         group.size, processes.gradientSums.rawValue, trainer.optimizer.parameters.count, how, trainer.communicationSeconds))
         }
         let folder = session.folder
         switch outcome {
@@ -447,6 +453,26 @@ struct AffineOptions: ParsableArguments {
 }
 
 /// A user-facing failure: the message is printed as `error: ...` and the exit status is 1.
+/// How the processes of an mpirun job sum their gradients. Neither changes the run's record: like
+/// the thread count, they may differ between a run and its resumption.
+struct ProcessOptions: ParsableArguments {
+    @Option(help: "The number format gradients are summed in across processes: fp32, or bf16, which sends half the bytes and rounds each process's gradients and every partial sum to bfloat16 (about 3 significant digits).")
+    var gradientSums: Precision = .fp32
+    @Option(help: "Sum each bucket of gradients as soon as the backward pass has finished it, overlapping communication with computation (on), or all of them in one call after it (off); auto: on when the processes span several machines, off on one, where a sum is a memory copy that the handing-over would only delay.")
+    var overlap: Overlap = .auto
+
+    enum Overlap: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
+
+    /// Whether `group` sums gradients during the backward pass.
+    func overlaps(in group: MPIProcessGroup) -> Bool {
+        switch overlap {
+        case .on: true
+        case .off: false
+        case .auto: !group.isOneMachine
+        }
+    }
+}
+
 /// The reporter of an mpirun rank other than 0: rank 0 speaks for the job.
 final class QuietReporter: TrainingReporter {
     func started(_ session: TrainingSession) {}

@@ -71,6 +71,47 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.output)")
     }
 
+    /// The repository's scripts folder (network-hosts.sh, mpirun-hosts.sh, netns-agent.sh).
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts")
+
+    /// Two hosts made as network namespaces joined by a bridge, links shaped to 1 Gbit/s by tc,
+    /// one rank in each over Open MPI's TCP transport (no shared memory): two epochs end where
+    /// one process ends, in both gradient formats' tolerance, and the hosts are removed after.
+    /// Needs root (CAP_NET_ADMIN) and iproute2, as CI has.
+    @Test(.enabled(if: getuid() == 0, "network namespaces need root"))
+    func anEpochOnTwoNetworkHostsEndsWhereOneProcessEnds() throws {
+        let scratch = try ScratchFolder("mpi-hosts")
+        let data = scratch.url.appendingPathComponent("data")
+        try TinyDataset.write(to: data)
+        // Network 9: its own bridge and namespaces, apart from any a user made for benchmarks.
+        let hosts = Self.scripts.appendingPathComponent("network-hosts.sh").path
+        let up = try Tool.run([hosts, "up", "2", "--rate", "1gbit", "--network", "9"], program: "bash")
+        defer {
+            let down = try? Tool.run([hosts, "down", "--network", "9"], program: "bash")
+            #expect(down?.status == 0, "\(down?.output ?? "")")
+            let left = (try? Tool.run(["ip", "netns", "list"], program: "env"))?.output ?? ""
+            #expect(!left.contains("vae9-host-"), "namespaces left behind: \(left)")
+        }
+        try #require(up.status == 0, "\(up.output)")
+        let one = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("one"), epochs: 2))
+        #expect(one.status == 0, "\(one.output)")
+        let first = Data.lossColumns(ofMetrics: URL(fileURLWithPath: scratch.path("one/metrics.csv")))
+        for (format, tolerance) in [("fp32", 1e-3), ("bf16", 2e-2)] {
+            let out = scratch.path("hosts-\(format)")
+            let two = try Tool.run(["VAE_NETWORK=9", "bash", Self.scripts.appendingPathComponent("mpirun-hosts.sh").path, "2", Tool.executable.path]
+                                   + Tool.trainArguments(data: data, out: out, epochs: 2) + ["--gradient-sums", format], program: "env")
+            #expect(two.status == 0 && two.output.contains("done:") && two.output.contains("2 processes: gradients summed in \(format)"), "\(two.output)")
+            let second = Data.lossColumns(ofMetrics: URL(fileURLWithPath: out + "/metrics.csv"))
+            #expect(first.count == 3 && second.count == 3 && first[0] == second[0])
+            for (a, b) in zip(first.dropFirst(), second.dropFirst()) {
+                let x = a.split(separator: ",").compactMap { Double($0) }, y = b.split(separator: ",").compactMap { Double($0) }
+                #expect(x.count == y.count && x.count >= 8)
+                for (u, v) in zip(x, y) { #expect(abs(u - v) <= tolerance * max(1, abs(u)), "\(format): \(a) vs \(b)") }
+            }
+        }
+    }
+
     @Test func aRankThatCannotReadItsDataEndsTheJobNamingIt() throws {
         let scratch = try ScratchFolder("mpi-fail")
         let data = scratch.url.appendingPathComponent("data")

@@ -21,6 +21,31 @@ import TensorCore
         for (g, e) in zip(x.gradient!, expected) { #expect(abs(g - e) < 1e-4 * max(1, abs(e))) }
     }
 
+    @Test func backwardNamesEachLeafOnceAfterItsLastContribution() {
+        let w = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4], requiresGradient: true)
+        let v = Tensor(shape: [2, 2], scalars: [0.5, -1, 2, 1], requiresGradient: true)
+        let b = Tensor(shape: [2], scalars: [0.1, 0.2], requiresGradient: true)
+        let unused = Tensor(shape: [1], scalars: [7], requiresGradient: true)
+        let x = Tensor(shape: [1, 2], scalars: [1, -2])
+        // w is used twice, far apart: early (first layer) and late (the last product).
+        func output() -> Tensor {
+            let hidden = (Tensor.matmul(x, w) + b).tanh()
+            return Tensor.matmul(Tensor.matmul(hidden, v), w).squared().sum()
+        }
+        var named: [(Tensor, [Float])] = []
+        output().backward { leaves in named += leaves.map { ($0, $0.gradient!) } }
+        // Each leaf once, with the gradient it ends with: nothing was added after it was named.
+        #expect(named.count == 3)
+        #expect(Set(named.map { ObjectIdentifier($0.0) }) == [ObjectIdentifier(w), ObjectIdentifier(v), ObjectIdentifier(b)])
+        for (leaf, gradient) in named { #expect(leaf.gradient! == gradient) }
+        #expect(!named.contains { $0.0 === unused })
+        // The same gradients as a plain backward pass.
+        let plain = [w, v, b].map { $0.gradient! }
+        for tensor in [w, v, b] { tensor.zeroGradient() }
+        output().backward()
+        #expect([w, v, b].map { $0.gradient! } == plain)
+    }
+
     @Test func noGradientModeRecordsNothing() {
         let w = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4], requiresGradient: true)
         let y = withoutGradients { Tensor.matmul(w, w).relu().sum() }

@@ -18,7 +18,9 @@ import VAEModels
 
     static let train = TrainerTests.train, test = TrainerTests.test
 
-    @Test func aGroupOfThreadsTrainsTheModelOneProcessTrains() throws {
+    /// With and without summing gradient buckets during the backward pass (`GradientBuckets`).
+    @Test(arguments: [true, false])
+    func aGroupOfThreadsTrainsTheModelOneProcessTrains(overlapping: Bool) throws {
         BLAS.setThreadCount(1)
         // Dynamic binarisation and an odd batch size: every shard's draws and sizes differ.
         let configuration = TrainerTests.configuration(epochs: 2, binarization: .dynamic, batchSize: 33)
@@ -29,6 +31,7 @@ import VAEModels
             try Trainer(configuration: configuration, train: Self.train, test: Self.test, processGroup: $0)
         })
         let trainers = members.trainers
+        for trainer in trainers { trainer.overlapsCommunication = overlapping }
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 2) { rank in
             let trainer = members.trainers[rank]
@@ -45,6 +48,61 @@ import VAEModels
         }.max()!
         #expect(difference < 1e-4, "largest parameter difference \(difference)")
         #expect(abs(evaluations[0]!.loss - alone.loss) < 1e-3 * alone.loss && evaluations[0]!.images == alone.images)
+    }
+
+    /// A group of one that records each sum it is asked for: where, and the values it was given.
+    final class RecordingGroup: ProcessGroup {
+        let rank = 0, size = 1
+        var started: [(offset: Int, values: [Float])] = []
+        var finished = 0
+        let base: UnsafeMutablePointer<Float>
+        init(base: UnsafeMutablePointer<Float>) { self.base = base }
+        func sum(_ values: UnsafeMutablePointer<Float>, count: Int) {}
+        func startSum(_ values: UnsafeMutablePointer<Float>, count: Int) {
+            started.append((values - base, Array(UnsafeBufferPointer(start: values, count: count))))
+        }
+        func finishSums() { finished += 1 }
+        func sum(_ values: inout [Double]) {}
+        func broadcast(_ bytes: inout [UInt8], from root: Int) {}
+        func abort(_ message: String) -> Never { fatalError(message) }
+    }
+
+    @Test func gradientBucketsTileThePackFromItsEndAndStartWithFinalGradientsDuringBackward() throws {
+        let configuration: ModelSpecification = .mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [32, 16], latentSize: 4))
+        var generator = RandomGenerator(seed: 3)
+        let model = try configuration.makeModel(using: &generator)
+        let pack = ParameterPack(model.parameters)
+        let group = RecordingGroup(base: pack.gradients)
+        let buckets = GradientBuckets(pack: pack, group: group, capacity: 600)
+        // Contiguous slices that tile the flat buffer from its end, each of at least 600 values
+        // (the last, at the pack's start, may be smaller).
+        var end = pack.count
+        for (index, bucket) in buckets.buckets.enumerated() {
+            #expect(bucket.offset + bucket.count == end && bucket.count == bucket.tensors.map { pack.tensors[$0].count }.reduce(0, +))
+            #expect(bucket.count >= 600 || index == buckets.buckets.count - 1)
+            end = bucket.offset
+        }
+        #expect(end == 0 && buckets.buckets.count >= 3)
+
+        let pixels: [Float] = (0..<512).map { Float(($0 * 37) % 64) / 64 }
+        let images = Tensor(shape: [8, 64], scalars: pixels)
+        let output = model.forward(images, condition: nil as Tensor?, sampling: LatentSampling.mean, samples: 1)
+        let loss = output.likelihood.negativeLogLikelihood(images)
+        pack.zeroGradients()
+        buckets.begin()
+        var nodesAfterFirstStart = 0
+        loss.backward { leaves in
+            buckets.finished(leaves)
+            if !group.started.isEmpty { nodesAfterFirstStart += 1 }
+        }
+        buckets.finish()
+        // Every bucket was summed once, the first while the backward pass still had work...
+        #expect(group.started.count == buckets.buckets.count && group.finished == 1)
+        #expect(nodesAfterFirstStart > 1)
+        // ...and each was handed its final gradients: nothing changed them after its start.
+        for (offset, values) in group.started {
+            #expect(values == Array(UnsafeBufferPointer(start: pack.gradients + offset, count: values.count)))
+        }
     }
 
     @Test func batchesEveryProcessCannotShareAreRefusedAtSetUp() throws {

@@ -27,7 +27,7 @@ import VAEModels
         #expect(abs(ModelSpecification.convolutional(configuration).approximateParameterCount - 134_165) < 1)
     }
 
-    /// reference/dsprites_conv_vae.py's model: 764,245 parameters, a 64x4x4 grid each way.
+    /// reference/conv_vae.py's model: 764,245 parameters, a 64x4x4 grid each way.
     @Test func theDisentanglementPresetIsTheStudiesSixtyFourPixelModel() throws {
         let preset = try #require(Preset.named("dsprites-conv"))
         let configuration = try #require(preset.configuration.model.architecture(as: ConvolutionalModelConfiguration.self))

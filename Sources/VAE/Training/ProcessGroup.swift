@@ -17,6 +17,15 @@ public protocol ProcessGroup: AnyObject {
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int)
     /// Replaces `values` on every process by their elementwise sum over the processes.
     func sum(_ values: inout [Double])
+    /// Starts replacing `values[0..<count]` by their sum over the processes; the sum is in place
+    /// when `finishSums()` returns, and until then the buffer is neither read nor written. Sums
+    /// are started in the same order on every process. (By default: summed at once, with `sum`.)
+    func startSum(_ values: UnsafeMutablePointer<Float>, count: Int)
+    /// Lets the started sums move on without waiting for them (MPI progresses a nonblocking
+    /// collective only inside its calls). By default nothing.
+    func advanceSums()
+    /// Returns when every started sum is in place.
+    func finishSums()
     /// Process `root`'s `bytes` on every process (the others' arguments are replaced).
     func broadcast(_ bytes: inout [UInt8], from root: Int)
     /// Ends the whole job at once, every process, after `message` is printed with this rank.
@@ -24,6 +33,10 @@ public protocol ProcessGroup: AnyObject {
 }
 
 extension ProcessGroup {
+    public func startSum(_ values: UnsafeMutablePointer<Float>, count: Int) { sum(values, count: count) }
+    public func advanceSums() {}
+    public func finishSums() {}
+
     /// Rows `lo..<hi` of a batch of `rows` that this process takes: a contiguous, balanced share
     /// (the first `rows % size` processes take one more).
     public func shard(of rows: Int) -> Range<Int> {

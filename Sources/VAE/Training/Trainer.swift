@@ -131,8 +131,14 @@ public final class Trainer {
     public var optimizerSeconds = 0.0
     /// The processes training this model together (nil: this process alone). See `ProcessGroup`.
     public let processGroup: (any ProcessGroup)?
-    /// Wall seconds spent summing gradients across the group so far (for benchmarks).
+    /// Wall seconds spent summing gradients across the group so far, beyond what overlapped the
+    /// backward pass (for benchmarks).
     public var communicationSeconds = 0.0
+    /// With a process group: whether gradients are summed in buckets started during the backward
+    /// pass (`GradientBuckets`, the default) or in one sum after it.
+    public var overlapsCommunication = true
+    /// The gradient buckets of a process group (nil without one).
+    public private(set) var gradientBuckets: GradientBuckets?
 
     /// A fresh model from the configuration's seed. `train` and `test` hold values in [0, 1] of
     /// the model's image shape (labelled, for a conditional model). Throws when the configuration
@@ -192,6 +198,7 @@ public final class Trainer {
         self.test = Self.testImages(test, configuration: configuration)
         noise = NoiseSource(generator: generator)
         progress = TrainingProgress(epochStartGenerator: generator.stateWords, generator: generator.stateWords)
+        if let group = self.processGroup { gradientBuckets = GradientBuckets(pack: optimizer.parameters, group: group) }
     }
 
     static func makeOptimizer(_ configuration: TrainingConfiguration, parameters: [Tensor]) -> any Optimizer {
@@ -272,8 +279,14 @@ public final class Trainer {
             let terms = objective.terms(model, batch, epochs: epochsDone)
             let figures = terms.figures.summed(over: processGroup)
             guard figures.loss.isFinite else { throw NonFiniteLossError(epoch: progress.completedEpochs + 1, batch: progress.batchesDone + 1, value: Float(figures.loss)) }
-            terms.loss.backward()
-            timed(&communicationSeconds) { processGroup?.sumGradients(of: optimizer.parameters) }
+            if let buckets = gradientBuckets, overlapsCommunication {
+                buckets.begin()
+                terms.loss.backward(afterEachNode: buckets.finished)
+                timed(&communicationSeconds) { buckets.finish() }
+            } else {
+                terms.loss.backward()
+                timed(&communicationSeconds) { processGroup?.sumGradients(of: optimizer.parameters) }
+            }
             timed(&optimizerSeconds) { optimizer.step() }
             progress.add(figures, images: batch.batchRows)
             onBatch(progress.batchesDone, batchesPerEpoch, progress.runningLoss)
