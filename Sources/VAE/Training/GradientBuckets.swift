@@ -15,8 +15,11 @@ import TensorCore
 public final class GradientBuckets {
     /// One bucket: the pack's tensors `tensors`, the flat buffer's `offset ..< offset + count`.
     public struct Bucket: Equatable, Sendable {
+        /// The indices of its tensors in the pack.
         public let tensors: Range<Int>
+        /// Where its slice of the flat gradient buffer starts.
         public let offset: Int
+        /// The values in its slice.
         public let count: Int
     }
 

@@ -33,8 +33,11 @@ public protocol ProcessGroup: AnyObject {
 }
 
 extension ProcessGroup {
+    /// Sums at once, with `sum` (a group without nonblocking sums).
     public func startSum(_ values: UnsafeMutablePointer<Float>, count: Int) { sum(values, count: count) }
+    /// Nothing: every sum finished when it started.
     public func advanceSums() {}
+    /// Nothing: every sum finished when it started.
     public func finishSums() {}
 
     /// Rows `lo..<hi` of a batch of `rows` that this process takes: a contiguous, balanced share
