@@ -74,7 +74,10 @@ extension VariationalModel {
         precondition(images.count % width == 0, "need [count, \(width)] images")
         precondition(k >= 1 && maxRows >= 1, "need at least one sample and one row per pass")
         let all = images.count / width
-        let group = max(1, maxRows / k), chunk = min(k, maxRows)
+        // Samples are decoded in passes of equal size (5000 in two of 2500, not 4096 and 904), so
+        // every pass asks for buffers of the same lengths and the pool serves them all after the
+        // first: a pass of another length would fault in fresh pages for every activation.
+        let group = max(1, maxRows / k), passes = (k + maxRows - 1) / maxRows, chunk = (k + passes - 1) / passes
         var boundSum = 0.0, logWeightSum = 0.0, reconstructionSum = 0.0
         var count = 0
         let noise = NoiseSource(generator: generator)

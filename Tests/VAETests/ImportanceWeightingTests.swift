@@ -74,6 +74,10 @@ import VAEModels
         let packed = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 4096, using: &a)
         let split = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 40, using: &b)
         #expect(abs(packed.logLikelihood - split.logLikelihood) < 1e-5)  // sgemm blocking differs with the row count
+        // A cap that does not divide k: two equal passes of 20 rather than 30 and 10.
+        var c = RandomGenerator(seed: 9)
+        let uneven = model.importanceWeightedBound(images: Self.images, samples: 40, maxRows: 30, using: &c)
+        #expect(abs(packed.logLikelihood - uneven.logLikelihood) < 1e-5 && uneven.images == packed.images)
     }
 
     @Test func theKSampleBoundConvergesToTheClosedFormLikelihoodOfALinearGaussianModel() {
