@@ -60,11 +60,7 @@ shape() {
     local burst=$(( bits / 8 / 1000 )) limit=$(( bits / 8 / 20 ))
     (( burst < 65536 )) && burst=65536
     (( limit < 4 * burst )) && limit=$(( 4 * burst ))
-    if [[ -n $namespace ]]; then
-        ip netns exec "$namespace" tc qdisc replace dev "$device" root tbf rate "$rate" burst "$burst" limit "$limit"
-    else
-        tc qdisc replace dev "$device" root tbf rate "$rate" burst "$burst" limit "$limit"
-    fi
+    tc ${namespace:+-netns "$namespace"} qdisc replace dev "$device" root tbf rate "$rate" burst "$burst" limit "$limit"
 }
 
 # tc_rate_bits RATE: bits per second of a rate in tc's units (kbit, mbit, gbit, or plain bit/s).

@@ -21,37 +21,27 @@ extension Tensor {
                 gradient[index] = accumulate ? gradient[index] + value : value
             }
         }
-        let order = topologicalOrder().reversed() as ReversedCollection<[Tensor]>
-        guard let afterEachNode else {
-            for node in order {
-                guard let backwardFunction = node.backwardFunction else { continue }
-                guard let gradient = node.gradientPointer else { continue }
-                backwardFunction(UnsafePointer(gradient))
-            }
-            return
-        }
-        // The step (in visiting order) of each leaf's last consumer: a leaf's gradient is final
-        // once that node has run.
-        let nodes = Array(order)
-        var lastConsumer: [ObjectIdentifier: Int] = [:]
-        for (step, node) in nodes.enumerated() where node.backwardFunction != nil {
-            for input in node.inputs where input.requiresGradient && input.backwardFunction == nil {
-                lastConsumer[ObjectIdentifier(input)] = step
-            }
-        }
-        var finalAt = [[Tensor]](repeating: [], count: nodes.count)
-        var seen = Set<ObjectIdentifier>()
-        for node in nodes where node.backwardFunction != nil {
-            for input in node.inputs where input.requiresGradient && input.backwardFunction == nil {
-                if seen.insert(ObjectIdentifier(input)).inserted { finalAt[lastConsumer[ObjectIdentifier(input)]!].append(input) }
-            }
-        }
+        let nodes = Array(topologicalOrder().reversed())
+        let finalAt = afterEachNode == nil ? [] : Self.leavesLastReached(in: nodes)
         for (step, node) in nodes.enumerated() {
             if let backwardFunction = node.backwardFunction, let gradient = node.gradientPointer {
                 backwardFunction(UnsafePointer(gradient))
             }
-            afterEachNode(finalAt[step])
+            afterEachNode?(finalAt[step])
         }
+    }
+
+    /// For each node of `nodes` (in visiting order), the leaves it is the last node to reach:
+    /// walking from the end, a leaf's first consumer met is its last.
+    static func leavesLastReached(in nodes: [Tensor]) -> [[Tensor]] {
+        var finalAt = [[Tensor]](repeating: [], count: nodes.count)
+        var seen = Set<ObjectIdentifier>()
+        for step in nodes.indices.reversed() where nodes[step].backwardFunction != nil {
+            for input in nodes[step].inputs where input.requiresGradient && input.backwardFunction == nil {
+                if seen.insert(ObjectIdentifier(input)).inserted { finalAt[step].append(input) }
+            }
+        }
+        return finalAt
     }
 
     /// Every recorded node reachable from `self`, inputs before the nodes that use them.

@@ -15,6 +15,9 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// Steps in an epoch of 60,000 images (MNIST's training set) at `batchSize`, the last partial.
+    static func epochSteps(batchSize: Int) -> Double { Double((60_000 + batchSize - 1) / batchSize) }
+
     /// The thread counts of a comma-separated --blas-threads list, each at least 1.
     static func threadCounts(_ list: String) throws -> [Int] {
         let threads = try parseIntegers(list, option: "blas-threads")
@@ -197,7 +200,7 @@ extension Bench {
                     for _ in 0..<rounds { profiles.append(try TrainingStepBenchmark.profile(trainer)) }
                     let median = profiles.sorted { $0.step < $1.step }[profiles.count / 2]
                     let step = median.step
-                    let epochSteps = Double((60_000 + configuration.batchSize - 1) / configuration.batchSize)
+                    let epochSteps = Bench.epochSteps(batchSize: configuration.batchSize)
                     print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% |", name, step, step * epochSteps,
                                  Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix)))
                 }
@@ -213,7 +216,7 @@ extension Bench {
             let outcome = try comparison.run(threads: count, precisions: [.fp32])
             let (ours, theirs) = (PyTorchComparison.median(outcome.ours[.fp32]!), PyTorchComparison.median(outcome.pytorch))
             print(String(format: "\nkeras-conv against %@ at %d thread%@ (%d rounds of %d steps, alternating): ours %.4f s/step (%.1f s/epoch), PyTorch %.4f s/step (%.1f s/epoch): ours %.2fx faster",
-                         outcome.framework, count, count == 1 ? "" : "s", rounds, steps, ours, ours * 469, theirs, theirs * 469, theirs / ours))
+                         outcome.framework, count, count == 1 ? "" : "s", rounds, steps, ours, ours * comparison.epochSteps, theirs, theirs * comparison.epochSteps, theirs / ours))
             print("  rounds, ours: " + outcome.ours[.fp32]!.map { String(format: "%.4f", $0) }.joined(separator: " ") + "; PyTorch: "
                   + outcome.pytorch.map { String(format: "%.4f", $0) }.joined(separator: " "))
         }

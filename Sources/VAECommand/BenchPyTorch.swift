@@ -56,7 +56,7 @@ extension Bench {
                 for comparison in comparisons {
                     let outcome = try comparison.run(threads: count, precisions: chosenPrecisions)
                     let theirs = PyTorchComparison.median(outcome.pytorch)
-                    let epochSteps = Double((60_000 + comparison.configuration.batchSize - 1) / comparison.configuration.batchSize)
+                    let epochSteps = comparison.epochSteps
                     var cells = [comparison.preset, String(format: "%.4f (%.1f)", theirs, theirs * epochSteps)]
                     for precision in chosenPrecisions {
                         let ours = PyTorchComparison.median(outcome.ours[precision]!)
@@ -150,6 +150,9 @@ struct PyTorchComparison {
         }
         return (seconds, object["framework"] as? String ?? "pytorch")
     }
+
+    /// Steps in an epoch of 60,000 images at the preset's batch size.
+    var epochSteps: Double { Bench.epochSteps(batchSize: configuration.batchSize) }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 }

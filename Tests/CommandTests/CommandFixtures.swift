@@ -14,6 +14,13 @@ final class ScratchFolder {
 
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
+    /// The folder `data` inside, holding the tiny MNIST-format dataset (`TinyDataset`).
+    func tinyDataset() throws -> URL {
+        let data = url.appendingPathComponent("data")
+        try TinyDataset.write(to: data)
+        return data
+    }
+
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 

@@ -6,8 +6,7 @@ import Testing
 @Suite struct ConditionalCommandTests {
     @Test func aConditionalRunDrawsByLabelAndRefusesBadLabels() throws {
         let scratch = try ScratchFolder("conditional")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let run = scratch.path("cvae"), plain = scratch.path("plain")
         let trained = try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 2) + ["--conditional"])
         #expect(trained.status == 0, "\(trained.output)")

@@ -13,8 +13,7 @@ import Testing
 
     @Test func aConvolutionalRunTrainsResumesEvaluatesAndDraws() throws {
         let scratch = try ScratchFolder("conv-run")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let run = scratch.path("run")
         let trained = try Tool.run(Self.arguments(data: data, out: run))
         #expect(trained.status == 0, "\(trained.output)")
@@ -32,8 +31,7 @@ import Testing
 
     @Test func badArchitectureOptionsAreNamed() throws {
         let scratch = try ScratchFolder("conv-options")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         var arguments = Self.arguments(data: data, out: scratch.path("a"))
         arguments[arguments.firstIndex(of: "8:3:2:1")!] = "8:3:x"
         let malformed = try Tool.run(arguments)
@@ -52,8 +50,7 @@ import Testing
 
     @Test func initialWeightsAreLoadedCheckedAndRecorded() throws {
         let scratch = try ScratchFolder("conv-initial")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let first = scratch.path("first")
         #expect(try Tool.run(Self.arguments(data: data, out: first, epochs: 1)).status == 0)
         // Starting from the first run's weights: its epoch-1 test loss is better than a fresh start's.

@@ -20,8 +20,7 @@ import Testing
 
     @Test func theServerAnswersRefusesATakenPortAndStopsOnCtrlC() throws {
         let scratch = try ScratchFolder("explore")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let run = scratch.path("run")
         #expect(try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 1)).status == 0)
         let dataDir = ["--data-dir", data.path]

@@ -32,8 +32,7 @@ import Testing
     @Test(arguments: ["mlp", "conv"])
     func oneStepOfTwoRanksMovesTheWeightsAsOneProcessDoes(kind: String) throws {
         let scratch = try ScratchFolder("mpi-step")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let one = try Tool.run(Self.oneStep(kind, data: data, out: scratch.path("one")))
         #expect(one.status == 0, "\(one.output)")
         let two = try Self.run(["-np", "2", Tool.executable.path] + Self.oneStep(kind, data: data, out: scratch.path("two")))
@@ -52,8 +51,7 @@ import Testing
 
     @Test func anEpochOfTwoRanksEndsWhereOneProcessEnds() throws {
         let scratch = try ScratchFolder("mpi-epoch")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let one = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("one"), epochs: 2))
         #expect(one.status == 0, "\(one.output)")
         let two = try Self.run(["-np", "2", Tool.executable.path] + Tool.trainArguments(data: data, out: scratch.path("two"), epochs: 2))
@@ -82,8 +80,7 @@ import Testing
     @Test(.enabled(if: getuid() == 0, "network namespaces need root"))
     func anEpochOnTwoNetworkHostsEndsWhereOneProcessEnds() throws {
         let scratch = try ScratchFolder("mpi-hosts")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         // Network 9: its own bridge and namespaces, apart from any a user made for benchmarks.
         let hosts = Self.scripts.appendingPathComponent("network-hosts.sh").path
         let up = try Tool.run([hosts, "up", "2", "--rate", "1gbit", "--network", "9"], program: "bash")
@@ -114,8 +111,7 @@ import Testing
 
     @Test func aRankThatCannotReadItsDataEndsTheJobNamingIt() throws {
         let scratch = try ScratchFolder("mpi-fail")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let good = Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 1)
         let bad = Tool.trainArguments(data: scratch.url.appendingPathComponent("missing"), out: scratch.path("run"), epochs: 1)
         // MPMD: rank 0 reads the data, rank 1 is given a folder that does not exist.
@@ -128,8 +124,7 @@ import Testing
 
     @Test func aKilledRankEndsTheJob() throws {
         let scratch = try ScratchFolder("mpi-kill")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let (process, pipe) = try Tool.start(Self.options + ["-np", "2", Tool.executable.path]
                                              + Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 100000), program: "mpirun")
         // Rank 1: the vae process whose environment says OMPI_COMM_WORLD_RANK=1.

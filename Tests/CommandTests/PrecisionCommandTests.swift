@@ -6,8 +6,7 @@ import Testing
 @Suite struct PrecisionCommandTests {
     @Test func aBF16RunRecordsItsPrecisionResumesInItAndIsEvaluatedInEither() throws {
         let scratch = try ScratchFolder("precision")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let half = scratch.path("bf16"), single = scratch.path("fp32")
         let trained = try Tool.run(Tool.trainArguments(data: data, out: half, epochs: 2) + ["--precision", "bf16"])
         #expect(trained.status == 0 && trained.output.contains("seed 5, bf16"), "\(trained.output)")
@@ -30,8 +29,7 @@ import Testing
 
     @Test func aRunWrittenBeforePrecisionsExistedResumesInFP32() throws {
         let scratch = try ScratchFolder("precision-old")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let run = scratch.path("run")
         #expect(try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 1)).status == 0)
         let configURL = URL(fileURLWithPath: run + "/config.json")

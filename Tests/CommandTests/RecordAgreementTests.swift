@@ -7,8 +7,7 @@ import Testing
 @Suite(.serialized) struct RecordAgreementTests {
     @Test func resumingWithAnOptionThatContradictsTheRecordIsRefusedNamingBoth() throws {
         let scratch = try ScratchFolder("resume-agree")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let run = scratch.path("run")
         #expect(try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 1)).status == 0)
         let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
@@ -44,8 +43,7 @@ import Testing
 
     @Test func aGlobalBatchSmallerThanTheRanksIsRefusedBeforeTraining() throws {
         let scratch = try ScratchFolder("mpi-small-batch")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let small = try MPITrainingTests.run(["-np", "2", Tool.executable.path] + Tool.trainArguments(data: data, out: scratch.path("one"), epochs: 1)
                                              + ["--batch-size", "1"])
         #expect(small.status != 0 && small.output.contains("smaller than the 2 processes"), "\(small.output)")
@@ -58,8 +56,7 @@ import Testing
 
     @Test func aRankStartedWithOtherOptionsThanRankZeroIsRefused() throws {
         let scratch = try ScratchFolder("mpi-disagree")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let arguments = Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 1)
         // mpirun's MPMD form: rank 0 and rank 1 with different command lines.
         let result = try MPITrainingTests.run(["-np", "1", Tool.executable.path] + arguments + [":", "-np", "1", Tool.executable.path] + arguments

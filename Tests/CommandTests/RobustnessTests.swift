@@ -28,8 +28,7 @@ import Glibc
 
     @Test func twoWritersOfOneRunFolderLeaveOneRunAndOneClearRefusal() throws {
         let scratch = try ScratchFolder("writers")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         let out = scratch.path("run")
         let first = try Tool.start(Tool.trainArguments(data: data, out: out, epochs: 6, seed: 1))
         let second = try Tool.start(Tool.trainArguments(data: data, out: out, epochs: 6, seed: 2))
@@ -61,8 +60,7 @@ import Glibc
 
     @Test func anExplicitDataFolderIsUsedOrRefusedNeverReplaced() throws {
         let scratch = try ScratchFolder("data-dir")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         try FileManager.default.removeItem(at: data.appendingPathComponent("t10k-labels-idx1-ubyte"))
         // Run from the checkout, where ./data/mnist exists: it must not be used instead.
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -216,8 +214,7 @@ import Glibc
 
     @Test func foldersThatAreNotRunsAreNeverOverwrittenAndDeadEndsRestart() throws {
         let scratch = try ScratchFolder("folders")
-        let data = scratch.url.appendingPathComponent("data")
-        try TinyDataset.write(to: data)
+        let data = try scratch.tinyDataset()
         // A folder of the user's own files.
         let mine = scratch.url.appendingPathComponent("mine")
         try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
