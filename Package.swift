@@ -10,7 +10,7 @@ import PackageDescription
 //   VAE -> VAEEvaluation (the importance-weighted bound, classifiers as judges, the normalisation report)
 //   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
 //   VAE, VAEModels, VAEEvaluation, Visualization -> Runs (run folders, loading models)
-//   VAE, VAEEvaluation, Visualization -> LatentTools (reconstructions, samples, scatter, manifold, interpolation, traversal)
+//   VAE, VAEModels, VAEEvaluation, Visualization -> LatentTools (reconstructions, samples and the samplers fitted to the codes, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
 //   CMPI (Open MPI), VAE -> MessagePassing (the ProcessGroup of an mpirun job: data-parallel training)
 //   Runs, LatentTools, ExplorerServer, MessagePassing -> VAECommand (the `vae` tool)
@@ -73,7 +73,9 @@ let package = Package(
         // MARK: - The model kinds and their presets
         .target(name: "VAEModels", dependencies: ["VAE", "TensorCore", "NN", "Datasets", "SafeTensors"]),
         // MARK: - Evaluation: the importance-weighted bound, judges, reports
-        .target(name: "VAEEvaluation", dependencies: ["VAE", "TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors", "Persistence"]),
+        .target(name: "VAEEvaluation", dependencies: ["VAE", "TensorCore", "NN", "Optimizers", "Datasets", "SafeTensors", "Persistence"],
+                // The feature networks of `vae score` (MNIST, Fashion-MNIST): see FeatureNetwork.swift.
+                resources: [.copy("FeatureNetworks")]),
 
         // MARK: - Pictures (knows images and plots, not models)
         .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Datasets", "Persistence"]),
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "Runs", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
 
         // MARK: - Latent-space pictures and tables
-        .target(name: "LatentTools", dependencies: ["VAE", "VAEEvaluation", "Visualization", "TensorCore", "Datasets"]),
+        .target(name: "LatentTools", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "TensorCore", "NN", "Optimizers", "SafeTensors", "Datasets"]),
 
         // MARK: - The library's one import: re-exports every public module
         .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
@@ -121,12 +123,12 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
-        .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets"]),
+        .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets", "SafeTensors"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
-            "ExplorerServer", "Runs", "VAE", "VAEModels", "Datasets", "TensorCore",
+            "ExplorerServer", "Runs", "VAE", "VAEModels", "Datasets", "TensorCore", "LatentTools",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

@@ -22,7 +22,7 @@ if [[ -z "$run" ]]; then
     run="$work/run"
     "$vae" train --preset pytorch-example --epochs 1 --hidden-sizes 64 --out "$run" > /dev/null
 fi
-"$vae" explore "$run" --port 0 --test-images 2000 > "$work/server.log" 2>&1 &
+"$vae" explore "$run" --port 0 --test-images 2000 --sampler gmm > "$work/server.log" 2>&1 &
 server=$!
 url=""
 for _ in $(seq 1 150); do

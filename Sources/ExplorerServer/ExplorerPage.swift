@@ -254,7 +254,11 @@ async function start() {
   $("useTest").addEventListener("click", () => useTest(Math.min(Math.max(parseInt($("testIndex").value) || 0, 0), info.testCount - 1)));
   $("upload").addEventListener("change", upload);
   $("zero").addEventListener("click", () => setZ(new Array(info.latentSize).fill(0)));
-  $("random").addEventListener("click", () => setZ(z.map(() => { const u = 1 - Math.random(), v = Math.random(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); })));
+  $("random").textContent = info.sampler === "prior" ? "random z" : "random z (" + info.sampler + ")";
+  $("random").addEventListener("click", async () => {
+    const response = await fetch("/api/draw?seed=" + Math.floor(Math.random() * 2 ** 31));
+    if (response.ok) setZ((await response.json()).z);
+  });
   const enableT = () => { $("t").disabled = !(pointA && pointB); };
   $("setA").addEventListener("click", () => { pointA = z.slice(); enableT(); });
   $("setB").addEventListener("click", () => { pointB = z.slice(); enableT(); });
@@ -275,6 +279,10 @@ async function selftest() {
     if (!(await waitFor(() => decodes > decodedBefore && !inFlight && !pending, 5000))) throw new Error("moving a slider brought no new picture");
     const after = checksum(lastBytes);
     if (after === before) throw new Error("moving slider z" + sliders[0].dimension + " left the picture unchanged");
+    // "random z" asks the server's sampler for a code, and its picture follows.
+    const drawn = decodes;
+    $("random").click();
+    if (!(await waitFor(() => decodes > drawn && !inFlight && !pending, 5000))) throw new Error("random z (" + info.sampler + ") brought no new picture");
     // The round trip of one decode, page to picture: 50 slider positions, one at a time.
     roundTrips = [];
     for (let step = 0; step < 50; step++) {
@@ -284,7 +292,7 @@ async function selftest() {
     }
     const sorted = roundTrips.slice().sort((a, b) => a - b), at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     const timing = "page-to-picture ms over " + sorted.length + " decodes: median " + at(0.5).toFixed(1) + ", p90 " + at(0.9).toFixed(1) + ", max " + sorted[sorted.length - 1].toFixed(1);
-    const verdict = errors.length ? "fail: " + errors.join("; ") : "pass: the picture changed when slider z" + sliders[0].dimension + " moved; " + timing;
+    const verdict = errors.length ? "fail: " + errors.join("; ") : "pass: the picture changed when slider z" + sliders[0].dimension + " moved; random z drew from the " + info.sampler + "; " + timing;
     document.body.dataset.selftest = verdict; document.title = verdict; $("selftestLog").textContent = verdict;
   } catch (e) {
     const verdict = "fail: " + e.message + (errors.length ? "; " + errors.join("; ") : "");

@@ -12,6 +12,8 @@ import Synchronization
 ///                                 class names, the condition, the rendering options, the scatter points
 ///     GET  /api/decode?z=…[&label=K][&transform=on|off][&size=N]
 ///                                 the picture decoded from z (PNG at the image's size)
+///     GET  /api/draw?seed=N       a latent vector from the run's sampler (the prior, or one fitted
+///                                 to the training set's codes), drawn with seed N (JSON)
 ///     GET  /api/test?index=N      test image N's latent mean and label (JSON)
 ///     GET  /api/test-image?index=N
 ///                                 test image N itself (PNG)
@@ -41,6 +43,10 @@ public enum ExplorerRoutes {
                 return service.decodePNG(latent, label: label, transformOn: rendering.transformOn, size: rendering.size)
             }
             return data(png, type: "image/png")
+        }
+        router.get("/api/draw") { request, _ in
+            let seed = try answer { try service.seed(request.uri.queryParameters.get("seed")) }
+            return data(service.draw(seed: seed), type: "application/json")
         }
         router.get("/api/test") { request, _ in
             let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }

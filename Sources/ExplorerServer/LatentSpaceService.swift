@@ -50,10 +50,14 @@ public final class LatentSpaceService: @unchecked Sendable {
     public let overview: Data
     /// Serialises the model's use: its layers keep per-call scratch state.
     private let lock = Mutex(())
+    /// Where "random z" draws from: the prior, or a sampler fitted to the training set's codes.
+    let sampler: any LatentSampler
 
     /// A service for `loaded`, encoding `test` (at most `maximumImages` of it) once to order the
-    /// dimensions by KL and place the scatter plot's points.
-    public init(loaded: LoadedModel, test: ImageDataset, maximumImages: Int = 10_000) throws(ExplorerRequestError) {
+    /// dimensions by KL and place the scatter plot's points; "random z" draws from `sampler`
+    /// (named `samplerName` on the page), the prior when nil.
+    public init(loaded: LoadedModel, test: ImageDataset, maximumImages: Int = 10_000, sampler: (any LatentSampler)? = nil,
+                samplerName: String = SamplerKind.prior.rawValue) throws(ExplorerRequestError) {
         let model = loaded.model
         let test = test.prefix(maximumImages)
         guard test.shape == model.imageShape else {
@@ -62,14 +66,18 @@ public final class LatentSpaceService: @unchecked Sendable {
         if model.condition != .none, !test.isLabelled {
             throw ExplorerRequestError(parameter: "dataset", problem: "the model is conditional, but the test images have no labels to encode them with")
         }
+        if let sampler, sampler.latentSize != model.latentSize {
+            throw ExplorerRequestError(parameter: "sampler", problem: "it draws \(sampler.latentSize)-d codes; the model's latent space has \(model.latentSize) dimensions")
+        }
         self.loaded = loaded
         self.test = test
+        self.sampler = sampler ?? PriorSampler(latentSize: model.latentSize)
         codes = withoutGradients { model.encode(images: test.pixels, labels: test.labels) }
-        overview = Self.makeOverview(loaded: loaded, test: test, codes: codes)
+        overview = Self.makeOverview(loaded: loaded, test: test, codes: codes, samplerName: samplerName)
     }
 
     /// The JSON the page starts from (see `ExplorerRoutes` for its fields).
-    static func makeOverview(loaded: LoadedModel, test: ImageDataset, codes: LatentCodes) -> Data {
+    static func makeOverview(loaded: LoadedModel, test: ImageDataset, codes: LatentCodes, samplerName: String) -> Data {
         let model = loaded.model, size = model.latentSize
         let kl = codes.klPerDimension
         let shown = min(test.count, maximumScatterPoints)
@@ -99,6 +107,7 @@ public final class LatentSpaceService: @unchecked Sendable {
             "order": LatentExplorer.informativeOrder(klPerDimension: kl),
             "kl": kl.map { ($0 * 1000).rounded() / 1000 },
             "latentLimit": Double(latentLimit),
+            "sampler": samplerName,
             "testCount": test.count,
             "classNames": classNames,
             "scatter": [
@@ -161,6 +170,14 @@ public final class LatentSpaceService: @unchecked Sendable {
         }
     }
 
+    /// A draw's seed: a whole number 0...2⁵³.
+    public func seed(_ text: String?) throws(ExplorerRequestError) -> UInt64 {
+        guard let text, let value = UInt64(text), value <= 1 << 53 else {
+            throw ExplorerRequestError(parameter: "seed", problem: "must be a whole number 0...\(UInt64(1) << 53), got '\((text ?? "nothing").prefix(20))'")
+        }
+        return value
+    }
+
     /// A test image's index, 0..<testCount.
     public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int {
         guard let text, let index = Int(text), (0..<test.count).contains(index) else {
@@ -195,6 +212,14 @@ public final class LatentSpaceService: @unchecked Sendable {
     }
 
     // MARK: - Work
+
+    /// One latent vector from the sampler, drawn with `seed` and clamped to ±`latentLimit`, as
+    /// JSON {"z": [...]}.
+    public func draw(seed: UInt64) -> Data {
+        var generator = RandomGenerator(seed: seed)
+        let z = lock.withLock { _ in sampler.latents(count: 1, temperature: 1, using: &generator) }
+        return Self.json(["z": z.map { Double(min(max($0, -Self.latentLimit), Self.latentLimit)) }])
+    }
 
     /// The picture decoded from `latent` (with `label` for a conditional model; with or without a
     /// learned transform, at `size` when given, for a model that can), as PNG bytes.

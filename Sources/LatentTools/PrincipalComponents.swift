@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Principal component analysis of row vectors: the eigenvectors of their covariance matrix,
 /// largest variance first. Computed in Double with the cyclic Jacobi method (exact to rounding
@@ -36,7 +37,7 @@ public struct PrincipalComponents: Sendable {
                 covariance[j * dimension + i] = covariance[i * dimension + j]
             }
         }
-        let (values, vectors) = Self.symmetricEigen(covariance, size: dimension)
+        let (values, vectors) = SymmetricMatrix.eigen(covariance, size: dimension)
         let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
         self.dimension = dimension
         self.mean = mean
@@ -65,42 +66,5 @@ public struct PrincipalComponents: Sendable {
                 (0..<dimension).reduce(0.0) { $0 + (Double(rows[row * dimension + $1]) - mean[$1]) * components[k][$1] }
             }
         }
-    }
-
-    /// Eigenvalues and eigenvectors (as the columns of a row-major matrix) of a symmetric matrix,
-    /// by cyclic Jacobi rotations until the off-diagonal part vanishes to rounding.
-    static func symmetricEigen(_ matrix: [Double], size n: Int) -> (values: [Double], vectors: [Double]) {
-        var a = matrix
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        let scale = a.reduce(0) { $0 + $1 * $1 }
-        for _ in 0..<100 {
-            var off = 0.0
-            for i in 0..<n { for j in 0..<n where i != j { off += a[i * n + j] * a[i * n + j] } }
-            if off <= 1e-30 * max(scale, 1e-300) { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n where a[p * n + q] != 0 {
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
-                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
-                        let (akp, akq) = (a[k * n + p], a[k * n + q])
-                        a[k * n + p] = c * akp - s * akq
-                        a[k * n + q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let (apk, aqk) = (a[p * n + k], a[q * n + k])
-                        a[p * n + k] = c * apk - s * aqk
-                        a[q * n + k] = s * apk + c * aqk
-                    }
-                    for k in 0..<n {
-                        let (vkp, vkq) = (v[k * n + p], v[k * n + q])
-                        v[k * n + p] = c * vkp - s * vkq
-                        v[k * n + q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        return ((0..<n).map { a[$0 * n + $0] }, v)
     }
 }

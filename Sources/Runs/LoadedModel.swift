@@ -76,8 +76,10 @@ public struct LoadedModel {
         try imagesAndFolder(split, dataset: dataset, catalog: catalog).images
     }
 
-    /// `images(...)` and the folder they were read from (for the console).
-    public func imagesAndFolder(_ split: DatasetSplit, dataset: String? = nil, catalog: DatasetCatalog) throws(RunError) -> (images: ImageDataset, folder: String) {
+    /// `images(...)` and the folder they were read from (for the console). With `binarised`
+    /// false the images are the dataset's own values, without the run's binarisation.
+    public func imagesAndFolder(_ split: DatasetSplit, dataset: String? = nil, catalog: DatasetCatalog,
+                                binarised: Bool = true) throws(RunError) -> (images: ImageDataset, folder: String) {
         let data: LoadedDataset
         do {
             data = try catalog.loadSplits(dataset: dataset ?? configuration.dataset, folder: dataset == nil ? configuration.imageFolder : nil)
@@ -86,7 +88,7 @@ public struct LoadedModel {
         guard raw.shape == model.imageShape else {
             throw .dataset("the model in \(modelFile.path) takes \(model.imageShape) images; the dataset in \(data.folder) has \(raw.shape)")
         }
-        return (Trainer.testImages(raw, configuration: configuration), data.folder)
+        return (binarised ? Trainer.testImages(raw, configuration: configuration) : raw, data.folder)
     }
 
     /// Where a picture or table goes when no --out is given: inside the run folder, or beside a

@@ -13,15 +13,19 @@ struct Explore: ParsableCommand {
         two dimensions at once, the test set's latent means as a scatter plot (click a point to start from its \
         code), test images and your own PNG or JPEG pictures as starting points, interpolation between two \
         points, a class selector for a conditional model, and design B's transform switch and render size. \
-        Every picture is decoded by the server with the run's model as the sliders move.
+        Every picture is decoded by the server with the run's model as the sliders move. "random z" draws from \
+        --sampler: the prior, or a Gaussian mixture or second-stage VAE fitted to the training set's codes (as \
+        `vae sample` and `vae score` fit and save them).
 
         The server binds 127.0.0.1 (this machine only) unless --host says otherwise, and serves only this run and \
         its own page. Ctrl-C stops it.
 
-        Example: vae explore runs/latest
+        Examples: vae explore runs/latest
+                  vae explore runs/conv-mnist --sampler gmm
         """)
 
     @OptionGroup var model: ModelArguments
+    @OptionGroup(title: "Sampler") var samplers: SamplerOptions
     @Option(help: "The address to listen on: 127.0.0.1 is this machine only; another address warns.") var host = "127.0.0.1"
     @Option(parsing: .unconditional, help: "The port to listen on (0: any free port).") var port = 8080
     @Option(parsing: .unconditional, help: "Test images encoded for the scatter plot, the KL order and starting points.") var testImages = 10_000
@@ -35,8 +39,11 @@ struct Explore: ParsableCommand {
     func run() throws {
         let (loaded, _) = try model.load()
         let test = try model.images(.test, of: loaded)
+        let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
         let service: LatentSpaceService
-        do { service = try LatentSpaceService(loaded: loaded, test: test, maximumImages: testImages) } catch {
+        do {
+            service = try LatentSpaceService(loaded: loaded, test: test, maximumImages: testImages, sampler: sampler, samplerName: samplers.sampler.rawValue)
+        } catch {
             throw CommandFailure("\(model.run): \(error.problem)")
         }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {

@@ -8,10 +8,12 @@ import VAEEvaluation
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A grid of new images decoded from z ~ N(0, I).",
+        abstract: "A grid of new images decoded from z ~ N(0, I), or from a sampler fitted to the training set's codes.",
         discussion: """
         Each cell decodes z = T eps with eps ~ N(0, I) (seeded): T = 1 samples the prior, T < 1 stays nearer its \
-        mode (clearer, less varied images).
+        mode (clearer, less varied images). --sampler gmm draws from a Gaussian mixture fitted to the training set's \
+        posterior means, --sampler two-stage from a second VAE trained on them (Dai & Wipf 2019); each is fitted \
+        once and saved in the run folder. `vae score` measures how much either helps.
 
         A conditional model (trained with --conditional) draws images of class --label; without --label it draws the \
         class grid: one row per class, one column per shared z (--columns of them), so each column is one style written \
@@ -19,10 +21,12 @@ struct Sample: ParsableCommand {
         the class they were drawn for (per class for the grid, over --judge draws per class).
 
         Examples: vae sample runs/pytorch-example --count 64 --temperature 0.8 --out samples.png
+                  vae sample runs/conv-mnist --sampler gmm --out samples-gmm.png
                   vae sample runs/cvae-conv --label 3 --classifier runs/classifier.safetensors
         """)
 
     @OptionGroup var model: ModelArguments
+    @OptionGroup(title: "Sampler") var samplers: SamplerOptions
     @Option(parsing: .unconditional, help: "How many images.") var count = 64
     @Option(parsing: .unconditional, help: "Images per row.") var columns = 8
     @Option(parsing: .unconditional, help: "Temperature T: z = T eps.") var temperature: Float = 1
@@ -46,22 +50,24 @@ struct Sample: ParsableCommand {
         try explorer.setLabel(model.checkedLabel(label, for: loaded, required: false))
         let judge = try classifier.map { try loadClassifier($0, for: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
+        let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
         var generator = RandomGenerator(seed: seed)
-        let distribution = "z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I"))"
+        let distribution = samplers.sampler == .prior ? "z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I"))"
+            : "z from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")"
         if case let .classes(classes) = loaded.model.condition, explorer.label == nil {
-            let grid = explorer.classSampleGrid(columns: columns, temperature: temperature, scale: scale, using: &generator)
+            let grid = explorer.classSampleGrid(from: sampler, columns: columns, temperature: temperature, scale: scale, using: &generator)
             try write(grid, to: url)
             print("\(classes) rows (one per class) of \(columns) images; each column decodes one \(distribution), seed \(seed)")
         } else {
-            let grid = explorer.priorSampleGrid(count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
+            let grid = explorer.sampleGrid(from: sampler, count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
             try write(grid, to: url)
             print("\(count) images decoded from \(distribution)\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
         }
-        if let judge { try report(judge, loaded: loaded, explorer: explorer) }
+        if let judge { try report(judge, loaded: loaded, explorer: explorer, sampler: sampler) }
     }
 
     /// The classifier's verdict on `judge` fresh draws per class (drawn with seed + 1).
-    func report(_ classifier: ImageClassifier, loaded: LoadedModel, explorer: LatentExplorer) throws {
+    func report(_ classifier: ImageClassifier, loaded: LoadedModel, explorer: LatentExplorer, sampler: any LatentSampler) throws {
         guard case let .classes(classes) = loaded.model.condition else {
             throw CommandFailure("--classifier judges a conditional model's samples by their class; \(model.run) is unconditional")
         }
@@ -70,9 +76,7 @@ struct Sample: ParsableCommand {
         print("classifier: share of \(self.judge) samples per class assigned to the class they were drawn for")
         var shares: [Double] = []
         for label in labels {
-            var drawing = explorer
-            try drawing.setLabel(label)
-            let images = loaded.model.decode(latents: drawing.priorLatents(count: self.judge, temperature: temperature, using: &generator),
+            let images = loaded.model.decode(latents: sampler.latents(count: self.judge, temperature: temperature, using: &generator),
                                              labels: Array(repeating: label, count: self.judge))
             let predicted = classifier.predict(images: images)
             let share = Double(predicted.filter { $0 == label }.count) / Double(self.judge)

@@ -2,6 +2,7 @@ import Datasets
 import ExplorerServer
 import Foundation
 import Hummingbird
+import LatentTools
 import Runs
 import TensorCore
 import Testing
@@ -11,7 +12,8 @@ import Visualization
 
 /// A model of `specification` with random weights, written as a model file and loaded back as
 /// `vae explore` loads a run, with 40 labelled 8x8 test images.
-func explorerService(_ specification: ModelSpecification, classes: Int = 3) throws -> (LatentSpaceService, any VariationalModel) {
+func explorerService(_ specification: ModelSpecification, classes: Int = 3, sampler: (any LatentSampler)? = nil,
+                     samplerName: String = "prior") throws -> (LatentSpaceService, any VariationalModel) {
     var generator = RandomGenerator(seed: 5)
     let model = try specification.makeModel(using: &generator)
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("explorer-\(UUID().uuidString)")
@@ -24,7 +26,7 @@ func explorerService(_ specification: ModelSpecification, classes: Int = 3) thro
     let pixels = (0..<(40 * shape.count)).map { Float(($0 * 37) % 101) / 100 }
     let test = ImageDataset(pixels: pixels, shape: shape, labels: (0..<40).map { $0 % classes },
                             classNames: (0..<classes).map { "class \($0)" })
-    return (try LatentSpaceService(loaded: loaded, test: test), loaded.model)
+    return (try LatentSpaceService(loaded: loaded, test: test, sampler: sampler, samplerName: samplerName), loaded.model)
 }
 
 let mlp = ModelSpecification.mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 3))
@@ -42,6 +44,34 @@ func levels(_ body: ByteBuffer) throws -> Picture {
 func message(_ response: RouterResponse) -> String { String(buffer: response.body) }
 
 @Suite struct ExplorerRoutesTests {
+    /// "random z" comes from the server's sampler: here a one-component mixture around (8, -8, 8),
+    /// far from the prior's draws; the same seed gives the same z, and a bad seed is refused.
+    @Test func drawsComeFromTheChosenSampler() async throws {
+        let mixture = try #require(GaussianMixture(weights: [1], means: [[8, -8, 8]], covariances: [[0.01, 0, 0, 0, 0.01, 0, 0, 0, 0.01]]))
+        let (service, _) = try explorerService(mlp, sampler: mixture, samplerName: "gmm")
+        let client = RouterClient(ExplorerRoutes.router(service))
+        try await client.execute(uri: "/api/model", method: .get) { response in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            #expect(object["sampler"] as? String == "gmm")
+        }
+        var first: [Double] = []
+        for _ in 0..<2 {
+            try await client.execute(uri: "/api/draw?seed=3", method: .get) { response in
+                #expect(response.status == .ok)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let z = try #require(object["z"] as? [Double])
+                #expect(z.count == 3 && abs(z[0] - 8) < 1 && abs(z[1] + 8) < 1 && abs(z[2] - 8) < 1, "\(z)")
+                if first.isEmpty { first = z } else { #expect(z == first) }
+            }
+        }
+        for bad in ["", "x", "-1", "9007199254740993"] {
+            try await client.execute(uri: "/api/draw?seed=\(bad)", method: .get) { response in
+                #expect(response.status == .badRequest && message(response).contains("seed: must be a whole number"), "\(bad)")
+            }
+        }
+        #expect(throws: ExplorerRequestError.self) { try explorerService(mlp, sampler: PriorSampler(latentSize: 5)) }
+    }
+
     @Test func thePageIsServedFromMemory() async throws {
         let (service, _) = try explorerService(mlp)
         do {
