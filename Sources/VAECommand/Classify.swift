@@ -17,8 +17,8 @@ struct Classify: ParsableCommand {
         each class that it assigns to that class.
 
         The feature networks shipped for MNIST and Fashion-MNIST were made with
-          vae classify --dataset mnist --epochs 12 --seed 1
-          vae classify --dataset fashion-mnist --epochs 12 --seed 1
+          vae classify --dataset mnist --epochs 12 --seed 1                     (99.22% on the test set)
+          vae classify --dataset fashion-mnist --epochs 20 --seed 1 --shift 1   (92.51%)
 
         Examples: vae classify --dataset mnist --epochs 12 --out runs/classifier-mnist.safetensors
                   vae classify --images ~/pictures/labelled --image-size 32 --out runs/classifier-pictures.safetensors

@@ -134,7 +134,10 @@ struct Score: ParsableCommand {
         let url: URL
         if let features {
             url = URL(fileURLWithPath: features)
-        } else if loaded.configuration.imageFolder == nil || model.dataset != nil, let shipped = FeatureNetwork.shipped(forDataset: dataset) {
+        } else if loaded.configuration.imageFolder == nil || model.dataset != nil, FeatureNetwork.datasets.contains(dataset) {
+            guard let shipped = FeatureNetwork.shipped(forDataset: dataset) else {
+                throw CommandFailure("the feature network shipped for \(dataset) is missing: it is looked for in \(FeatureNetwork.folders.map(\.path).joined(separator: " and ")); copy the VAEToolkit_VAEEvaluation.resources folder beside the vae executable, or pass --features FILE")
+            }
             url = shipped
         } else {
             throw CommandFailure("no feature network is shipped for \(loaded.configuration.imageFolder.map { "the image folder \($0.path)" } ?? "the dataset \(dataset)") (only for \(FeatureNetwork.datasets.joined(separator: " and "))): train one on its labelled images with `vae classify --images FOLDER` and pass it with --features FILE")
