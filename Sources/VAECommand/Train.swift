@@ -530,6 +530,10 @@ final class ConsoleReporter: TrainingReporter {
                           row.epoch, row.trainLoss, row.testLoss, row.testLossMean, row.reconstruction, row.kl, row.seconds, row.imagesPerSecond)
         if !figures.isEmpty { line += "  validation " + figures.map { String(format: "%@ %.5g", $0.name, $0.value) }.joined(separator: ", ") }
         print(line)
+        let trainer = session.trainer
+        if let warning = withoutGradients({ CollapseCheck.warning(model: trainer.model, test: trainer.test, testKL: row.testKL, epoch: row.epoch) }) {
+            print(warning)
+        }
         fflush(nil)  // one line per epoch, also when the output is a pipe or a file
     }
 

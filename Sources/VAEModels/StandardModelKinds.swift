@@ -1,8 +1,9 @@
 import Synchronization
 import VAE
 
-/// The toolkit's own model kinds: the MLP VAE ("mlp"), the convolutional VAE ("conv") and the
-/// coordinate decoder with a learned affine transform ("affine"). A new kind of the toolkit adds
+/// The toolkit's own model kinds: the MLP VAE ("mlp"), the convolutional VAE ("conv"), the
+/// coordinate decoder with a learned affine transform ("affine") and the MLP VAE with several
+/// stochastic layers ("hierarchical-mlp"). A new kind of the toolkit adds
 /// one line here; a kind defined in another package calls `ModelKinds.register` itself.
 public enum StandardModelKinds {
     /// The kinds, in the order `vae presets` lists their presets.
@@ -10,6 +11,7 @@ public enum StandardModelKinds {
         MLPConfiguration.self,
         ConvolutionalModelConfiguration.self,
         AffineModelConfiguration.self,
+        HierarchicalMLPConfiguration.self,
     ]
 
     private static let registered = Atomic<Bool>(false)

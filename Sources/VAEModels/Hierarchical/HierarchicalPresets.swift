@@ -1,0 +1,16 @@
+import Datasets
+import VAE
+
+/// The hierarchical kind's presets.
+enum HierarchicalPresets {
+    static var all: [Preset] {
+        [
+            Preset(name: "iwae-paper-2layer",
+                   summary: "Burda et al.'s two-stochastic-layer model: 784-100-100-z1(100)-50-50-z2(50) tanh and the mirror, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shortened by running fewer schedule stages; the paper's IWAE is the IWAE objective with k = 50",
+                   configuration: TrainingConfiguration(preset: "iwae-paper-2layer", binarization: .dynamic,
+                                                        model: ModelSpecification(HierarchicalMLPConfiguration.iwaePaperTwoLayer),
+                                                        batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
+                                                        schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+        ]
+    }
+}

@@ -1,0 +1,141 @@
+import Datasets
+import Foundation
+import NN
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+import VAEEvaluation
+import VAEModels
+import _TestSupport
+
+/// The hierarchical MLP kind (the IWAE paper's two stochastic layers): its importance weight
+/// against a Double reference with finite differences, its top-group tools, its files, and a
+/// trainer that lowers its loss.
+@Suite struct HierarchicalModelTests {
+    init() { StandardModelKinds.register() }
+
+    /// 6 pixels → 4 tanh → z₁ (3) → 3 tanh → z₂ (2), and the mirror.
+    static let tinyConfiguration = HierarchicalMLPConfiguration(
+        imageShape: .grey(height: 2, width: 3),
+        layers: [.init(hiddenSizes: [4], latentSize: 3), .init(hiddenSizes: [3], latentSize: 2)])
+
+    static func tinyModel(seed: UInt64 = 4) -> HierarchicalMLPVAE {
+        var generator = RandomGenerator(seed: seed)
+        return try! HierarchicalMLPVAE(tinyConfiguration, using: &generator)
+    }
+
+    @Test func theGroupsAreTopFirstAndDrawnBottomUp() {
+        let model = Self.tinyModel()
+        #expect(model.latentGroups.map(\.name) == ["z2", "z1"] && model.latentSize == 2)
+        let x = Tensor(shape: [5, 6], repeating: 0.5)
+        let output = withoutGradients { model.forward(x, condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 3) }
+        #expect(output.groups.map { $0.z.shape } == [[15, 2], [15, 3]])
+        #expect(output.groups[0].prior is StandardNormal && output.groups[1].prior is DiagonalGaussian)
+        // z₂'s posterior reads z₁: the draw of z₁ is what q(z₂ | z₁) was given.
+        let again = withoutGradients { model.inference[1](output.groups[1].z) }
+        #expect(again.mean.scalars == (output.groups[0].posterior as! DiagonalGaussian).mean.scalars)
+    }
+
+    /// log p(x | z₁) + log p(z₁ | z₂) − log q(z₁ | x) + log p(z₂) − log q(z₂ | z₁), per image, and
+    /// its gradient through both stochastic layers, against the same network written in Double.
+    @Test func theImportanceWeightAndItsGradientMatchADoubleReference() {
+        let model = Self.tinyModel()
+        func values(_ layer: Linear) -> (w: [Double], b: [Double]) { (layer.weight.scalars.map(Double.init), layer.bias!.scalars.map(Double.init)) }
+        func dense(_ x: [Double], _ layer: (w: [Double], b: [Double]), tanh: Bool) -> [Double] {
+            (0..<layer.b.count).map { o in
+                let v = (0..<x.count).reduce(layer.b[o]) { $0 + layer.w[o * x.count + $1] * x[$1] }
+                return tanh ? Foundation.tanh(v) : v
+            }
+        }
+        func gaussian(_ encoder: GaussianEncoder, _ input: [Double]) -> (mean: [Double], logVariance: [Double]) {
+            var h = input
+            for layer in encoder.hidden { h = dense(h, values(layer), tanh: true) }
+            return (dense(h, values(encoder.mean), tanh: false), dense(h, values(encoder.spread), tanh: false))
+        }
+        func logDensity(_ z: [Double], _ g: (mean: [Double], logVariance: [Double])) -> Double {
+            zip(z.indices, z).reduce(0) { sum, pair in
+                let (i, value) = pair
+                return sum - 0.5 * (Foundation.log(2 * Double.pi) + g.logVariance[i] + pow(value - g.mean[i], 2) / Foundation.exp(g.logVariance[i]))
+            }
+        }
+        var noise1: [Double] = [], noise2: [Double] = []
+        // The image enters the encoder (t[0], differentiated) and is the likelihood's target (t[1],
+        // the same kind of values, held constant: the fused likelihood sends no gradient to targets).
+        let report = GradientCheck.run(inputs: [([2, 6], 0...1), ([2, 6], 0...1)], constants: [1], engine: { t in
+            let output = model.forward(t[0], condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 9))), samples: 1)
+            noise2 = output.groups[0].noise!.scalars.map(Double.init)
+            noise1 = output.groups[1].noise!.scalars.map(Double.init)
+            return output.logImportanceWeights(t[1])
+        }) { v in
+            (0..<2).map { row -> Double in
+                let x = Array(v[0][(row * 6)..<(row * 6 + 6)]), target = Array(v[1][(row * 6)..<(row * 6 + 6)])
+                let q1 = gaussian(model.inference[0], x)
+                let z1 = (0..<3).map { q1.mean[$0] + Foundation.exp(q1.logVariance[$0] / 2) * noise1[row * 3 + $0] }
+                let q2 = gaussian(model.inference[1], z1)
+                let z2 = (0..<2).map { q2.mean[$0] + Foundation.exp(q2.logVariance[$0] / 2) * noise2[row * 2 + $0] }
+                let p1 = gaussian(model.generative[0], z2)
+                var h = z1
+                for layer in model.decoder.hidden { h = dense(h, values(layer), tanh: true) }
+                let logits = dense(h, values(model.decoder.output), tanh: false)
+                let likelihood = zip(target, logits).reduce(0.0) { $0 + $1.0 * $1.1 - Foundation.log(1 + Foundation.exp($1.1)) }
+                let prior2 = logDensity(z2, (mean: [0, 0], logVariance: [0, 0]))
+                return likelihood + logDensity(z1, p1) - logDensity(z1, q1) + prior2 - logDensity(z2, q2)
+            }
+        }
+        #expect(report.forwardError < 1e-4, "\(report)")
+        #expect(report.gradientError < 2e-3, "\(report)")
+    }
+
+    /// The tools' top group: `encode` passes z₁'s posterior mean up; `decode` passes z₁'s prior
+    /// mean down.
+    @Test func encodeAndDecodeUseTheMeansOfTheLowerGroups() {
+        let model = Self.tinyModel()
+        let x = Tensor(shape: [3, 6], scalars: (0..<18).map { Float($0 % 5) / 4 })
+        withoutGradients {
+            #expect(model.encode(x, condition: nil).mean.scalars == model.inference[1](model.inference[0](x).mean).mean.scalars)
+            let z = Tensor(shape: [3, 2], scalars: [0.1, -0.4, 1, 0.3, -2, 0.5])
+            let expected = Bernoulli(logits: model.decoder.logits(model.generative[0](z).mean)).mean.scalars
+            #expect(model.decode(z, condition: nil).mean.scalars == expected)
+        }
+    }
+
+    @Test func theModelFileRebuildsTheSameModel() throws {
+        let model = Self.tinyModel()
+        let file = try SafeTensorsFile.decode(TrainingCheckpoint.modelFile(model).encoded(), file: "h.safetensors")
+        let specification = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: "h.safetensors"))
+        #expect(specification == model.specification && specification.kind == "hierarchical-mlp")
+        var generator = RandomGenerator(seed: 99)
+        let rebuilt = try specification.makeModel(using: &generator)
+        try rebuilt.load(file, fileName: "h.safetensors")
+        let x = Tensor(shape: [2, 6], repeating: 0.25)
+        #expect(withoutGradients { rebuilt.encode(x, condition: nil).mean.scalars == model.encode(x, condition: nil).mean.scalars })
+        #expect(Set(model.namedParameters().map(\.key)).isSuperset(of: ["inference.0.hidden.0.weight", "inference.1.mean.bias", "generative.0.spread.weight", "decoder.output.weight"]))
+    }
+
+    @Test func anInvalidArchitectureIsRefusedByName() {
+        let empty = HierarchicalMLPConfiguration(layers: [])
+        #expect(empty.problems.contains { $0.setting == .stochasticLayers })
+        let zero = HierarchicalMLPConfiguration(layers: [.init(hiddenSizes: [0], latentSize: 3)])
+        #expect(zero.problems.first?.message.contains("layer 1: the hidden sizes") == true)
+        var generator = RandomGenerator(seed: 1)
+        #expect(throws: ConfigurationProblem.self) { try HierarchicalMLPVAE(zero, using: &generator) }
+        #expect(throws: ConfigurationProblem.self) { try ModelSpecification(HierarchicalMLPConfiguration.iwaePaperTwoLayer).conditioned(on: 10) }
+    }
+
+    /// The trainer takes the kind unchanged: a few epochs on the synthetic digits lower the
+    /// loss, report a KL per group, and the IWAE bound lies above the ELBO.
+    @Test func theTrainerLowersItsLossAndTheBoundHoldsOverBothGroups() throws {
+        var configuration = TrainerTests.configuration(epochs: 4)
+        configuration.model = ModelSpecification(HierarchicalMLPConfiguration(
+            imageShape: .grey(height: 8, width: 8), layers: [.init(hiddenSizes: [32], latentSize: 8), .init(hiddenSizes: [16], latentSize: 4)]))
+        let trainer = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
+        let summaries = try TrainerTests.trainAll(trainer)
+        #expect(summaries.last!.loss < summaries.first!.loss, "\(summaries.map(\.loss))")
+        let evaluation = trainer.evaluateTest(epoch: 4)
+        #expect(evaluation.groupKL?.count == 2 && evaluation.groupKL?.allSatisfy { $0 > 0 } == true, "\(evaluation)")
+        var generator = RandomGenerator(seed: 3)
+        let bound = trainer.model.importanceWeightedBound(images: TrainerTests.test.pixels, samples: 50, using: &generator)
+        #expect(bound.logLikelihood > bound.elbo, "\(bound)")
+    }
+}
