@@ -71,7 +71,7 @@ public final class LatentSpaceService: @unchecked Sendable {
         }
         self.loaded = loaded
         self.test = test
-        self.sampler = sampler ?? PriorSampler(latentSize: model.latentSize)
+        self.sampler = sampler ?? PriorSampler(model: model)
         codes = withoutGradients { model.encode(images: test.pixels, labels: test.labels) }
         overview = Self.makeOverview(loaded: loaded, test: test, codes: codes, samplerName: samplerName)
     }

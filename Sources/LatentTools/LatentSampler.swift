@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import VAE
 
 /// Where latent vectors for new images come from: the prior, or a density fitted afterwards to
 /// the training set's codes. A VAE's prior samples are worse than its reconstructions because
@@ -15,7 +16,7 @@ public protocol LatentSampler {
 
 /// The samplers `vae sample`, `vae score` and the explorer offer.
 public enum SamplerKind: String, CaseIterable, Codable, Sendable {
-    /// z ~ N(0, T² I).
+    /// The model's prior: z ~ N(0, T² I), or a learned prior.
     case prior
     /// A Gaussian mixture fitted by EM to the training set's posterior means (`GaussianMixture`).
     case gmm
@@ -41,19 +42,31 @@ public enum SamplerKind: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// The prior N(0, I) as a sampler: z = T ε.
+/// The model's prior as a sampler: N(0, I) (z = T ε), or a learned prior that can be drawn
+/// from (a mixture or the VampPrior: a component, then its mean plus T σ ε).
 public struct PriorSampler: LatentSampler {
     /// The latent dimension.
     public let latentSize: Int
+    /// The learned prior, evaluated once (nil: N(0, I)).
+    let learned: (any DrawableDistribution)?
 
-    /// The prior over `latentSize` dimensions.
+    /// N(0, I) over `latentSize` dimensions.
     public init(latentSize: Int) {
         precondition(latentSize > 0, "a latent space needs a dimension")
         self.latentSize = latentSize
+        learned = nil
+    }
+
+    /// The prior of `model`'s top group.
+    public init(model: any VariationalModel) {
+        latentSize = model.latentSize
+        let prior = withoutGradients { model.prior }
+        learned = prior is StandardNormal ? nil : prior as? any DrawableDistribution
     }
 
     public func latents(count: Int, temperature: Float, using generator: inout RandomGenerator) -> [Float] {
         precondition(count > 0 && temperature >= 0, "need count > 0 and temperature >= 0")
+        if let learned { return withoutGradients { learned.draw(count: count, temperature: temperature, using: &generator).scalars } }
         var z = [Float](repeating: 0, count: count * latentSize)
         z.withUnsafeMutableBufferPointer { generator.fillNormal($0, mean: 0, standardDeviation: temperature) }
         return z

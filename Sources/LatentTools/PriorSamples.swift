@@ -3,15 +3,15 @@ import VAE
 import Visualization
 
 extension LatentExplorer {
-    /// `count` latent vectors z = T ε, ε ~ N(0, I): draws from the prior N(0, I) at temperature
-    /// T = 1, closer to its mode for T < 1. Shape [count, latentSize].
+    /// `count` latent vectors from the model's prior (`PriorSampler`): z = T ε, ε ~ N(0, I), for
+    /// the prior N(0, I) at temperature T = 1, closer to its mode for T < 1. Shape [count, latentSize].
     public func priorLatents(count: Int, temperature: Float, using generator: inout RandomGenerator) -> [Float] {
-        PriorSampler(latentSize: latentSize).latents(count: count, temperature: temperature, using: &generator)
+        PriorSampler(model: model).latents(count: count, temperature: temperature, using: &generator)
     }
 
     /// A grid of images decoded from prior draws (see `priorLatents`), `columns` per row.
     public func priorSampleGrid(count: Int, temperature: Float, columns: Int, scale: Int, using generator: inout RandomGenerator) -> Picture {
-        sampleGrid(from: PriorSampler(latentSize: latentSize), count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
+        sampleGrid(from: PriorSampler(model: model), count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
     }
 
     /// A grid of images decoded from `sampler`'s draws, `columns` per row.
@@ -25,7 +25,7 @@ extension LatentExplorer {
     /// A conditional model's class grid: one row per class, one column per shared prior draw, so
     /// each column holds one style written as every class. Grid of K rows and `columns` columns.
     public func classSampleGrid(columns: Int, temperature: Float, scale: Int, using generator: inout RandomGenerator) -> Picture {
-        classSampleGrid(from: PriorSampler(latentSize: latentSize), columns: columns, temperature: temperature, scale: scale, using: &generator)
+        classSampleGrid(from: PriorSampler(model: model), columns: columns, temperature: temperature, scale: scale, using: &generator)
     }
 
     /// The class grid (see above) with the shared draws from `sampler`.

@@ -29,6 +29,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// "oneDNN", see `MatrixLibrary`; nil in records of earlier versions, which used OpenBLAS).
     /// The two round differently, so a run reproduces to the digit only with the same one.
     public var fp32MatrixLibrary: String?
+    /// How the objective estimates each latent group's KL ("closed form" or "Monte Carlo"), by
+    /// group name (nil in records of earlier versions, whose every KL was in closed form).
+    public var klEstimators: [String: String]?
 
     /// A record of a run starting now, with this process's fp32 matrix library.
     public init(configuration: TrainingConfiguration, datasetFolder: String, datasetSHA256: [String: String], blasThreads: Int,

@@ -102,10 +102,11 @@ public final class TrainingSession {
         }
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
         try checkSplits(configuration, data: data)
-        let record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
+        var record = RunRecord(configuration: configuration, datasetFolder: data.folder, datasetSHA256: data.checksums, blasThreads: blasThreads,
                                classNames: data.train.classNames)
         let trainer = try makeTrainer(record.configuration, data: data, processGroup: processGroup)
         try loadInitialWeights(into: trainer)
+        record.klEstimators = Dictionary(uniqueKeysWithValues: trainer.model.klEstimators(on: data.test).map { ($0.group, $0.estimator.rawValue) })
         let lock = try folder.lock()
         // Checked again under the lock: another process may have started a run here meanwhile.
         switch try folder.state(holdingLock: true) {

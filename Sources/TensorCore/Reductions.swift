@@ -15,6 +15,18 @@ extension Tensor {
     /// Mean along `axis` (negative counts from the end), removing that axis.
     public func mean(alongAxis axis: Int) -> Tensor { reduce(alongAxis: axis, mean: true) }
 
+    /// log Σ_j exp(x_ij) along the last axis of a [rows, columns] tensor, [rows]: computed as
+    /// m_i + log Σ_j exp(x_ij − m_i) with the row maxima m held constant (their gradient cancels
+    /// exactly), so no exponent overflows. The gradient is the softmax of each row.
+    public func logSumExpRows() -> Tensor {
+        precondition(rank == 2 && shape[1] >= 1, "logSumExpRows needs [rows, columns], got \(shape)")
+        let (rows, columns) = (shape[0], shape[1])
+        let values = withoutGradients { scalars }
+        let maxima = (0..<rows).map { r in values[(r * columns)..<((r + 1) * columns)].max()! }
+        let shift = Tensor(shape: [rows, 1], scalars: maxima)
+        return (self - shift).exp().sum(alongAxis: 1).log() + Tensor(shape: [rows], scalars: maxima)
+    }
+
     private func reduceAll(scale: Float) -> Tensor {
         let x = self
         let y = Tensor.result(shape: [], inputs: [x]) { g in

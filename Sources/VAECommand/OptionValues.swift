@@ -13,6 +13,7 @@ extension Activation: ExpressibleByArgument {}
 extension VarianceHead: ExpressibleByArgument {}
 extension Likelihood.Name: ExpressibleByArgument {}
 extension LearnedVariance: ExpressibleByArgument {}
+extension PriorSettings.Kind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Binarization: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}

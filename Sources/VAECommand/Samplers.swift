@@ -40,7 +40,7 @@ struct SamplerOptions: ParsableArguments {
     /// it was fitted to this model file with these settings; or a new fit on the training set's
     /// posterior means, saved there. `log` receives what happens.
     func sampler(for loaded: LoadedModel, arguments: ModelArguments, log: (String) -> Void) throws -> any LatentSampler {
-        guard let fileName = sampler.fileName else { return PriorSampler(latentSize: loaded.model.latentSize) }
+        guard let fileName = sampler.fileName else { return PriorSampler(model: loaded.model) }
         let url = loaded.defaultOutput(fileName)
         let digest: String
         do { digest = try SHA256.hex(ofFile: loaded.modelFile) } catch { throw CommandFailure("\(loaded.modelFile.path): \(plainDescription(of: error))") }

@@ -165,6 +165,7 @@ struct Train: ParsableCommand {
         } else if var architecture = model.architecture(as: ConvolutionalModelConfiguration.self) {
             if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(presetName)") }
             if mlp.hiddenSizes != nil { throw ValidationError("--hidden-sizes applies to MLP presets; \(presetName) is convolutional: use --encoder-convolutions, --encoder-dense and the decoder options") }
+            if let option = mlp.givenPriorOption { throw ValidationError("--\(option) applies to the MLP presets; \(presetName) is convolutional") }
             mlp.apply(to: &architecture)
             try convolutional.apply(to: &architecture)
             configuration.model = .convolutional(architecture)
@@ -353,13 +354,23 @@ struct MLPOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
     @Option(help: "The hidden layers' activation.") var activation: Activation?
     @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
+    @Option(help: ArgumentHelp("The prior p(z) of an MLP model: normal (N(0, I)), mog (an equally weighted mixture of --prior-components Gaussians with learned means and variances, default 10), or vamp (the VampPrior: the posterior at --prior-components learned pseudo-inputs, default 500). A learned prior's KL is estimated by Monte Carlo.", valueName: "prior"))
+    var prior: PriorSettings.Kind?
+    @Option(parsing: .unconditional, help: "The components of a mog prior, or the pseudo-inputs of a vamp prior.") var priorComponents: Int?
 
     var givenOption: String? {
         [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
-         ("variance-head", varianceHead != nil)].first(where: \.1)?.0
+         ("variance-head", varianceHead != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil)].first(where: \.1)?.0
     }
 
-    func validate() throws { _ = try sizes() }
+    /// --prior or --prior-components, when given (they apply to the MLP kind only).
+    var givenPriorOption: String? { prior != nil ? "prior" : priorComponents != nil ? "prior-components" : nil }
+
+    func validate() throws {
+        _ = try sizes()
+        if let priorComponents, !(1...10_000).contains(priorComponents) { throw ValidationError("--prior-components must be 1...10000, got \(priorComponents)") }
+        if priorComponents != nil && (prior == nil || prior == .normal) { throw ValidationError("--prior-components goes with --prior mog or --prior vamp") }
+    }
 
     func sizes() throws -> [Int]? {
         guard let hiddenSizes else { return nil }
@@ -382,6 +393,7 @@ struct MLPOptions: ParsableArguments {
         if let sizes = try? sizes() { model.hiddenSizes = sizes }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
+        if let prior { model.prior = PriorSettings(kind: prior, components: priorComponents) }
     }
 }
 
@@ -497,6 +509,10 @@ final class ConsoleReporter: TrainingReporter {
         print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed), \(configuration.precision.rawValue)")
         if configuration.objective != .elbo || configuration.schedule != .constant {
             print("objective \(session.trainer.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
+        }
+        if let estimators = session.record.klEstimators, estimators.values.contains(KLEstimator.monteCarlo.rawValue) {
+            let groups = session.trainer.model.latentGroups.map(\.name)
+            print("KL estimated by " + groups.map { "\($0): \(estimators[$0] ?? "?")" }.joined(separator: ", ") + " (a learned prior has no closed form; recorded in config.json)")
         }
         print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")"
               + (configuration.model.kind == ConvolutionalModelConfiguration.kind ? "; oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription)" : ""))

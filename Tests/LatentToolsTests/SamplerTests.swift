@@ -2,6 +2,8 @@ import Foundation
 import LatentTools
 import SafeTensors
 import TensorCore
+import VAE
+import VAEModels
 import Testing
 
 @Suite struct SamplerTests {
@@ -102,5 +104,25 @@ import Testing
         let file = try SafeTensorsFile.decode(model.file(metadata: [:]).encoded(), file: "two.safetensors")
         var again = RandomGenerator(seed: 7)
         #expect(try TwoStageVAE.read(file, path: "two.safetensors").latents(count: 1000, temperature: 1, using: &again) == z)
+    }
+}
+
+/// The prior sampler draws from a model's learned prior, not from N(0, I).
+@Suite struct LearnedPriorSamplingTests {
+    @Test func thePriorSamplerDrawsFromALearnedMixture() throws {
+        StandardModelKinds.register()
+        var configuration = MLPConfiguration(inputSize: 64, hiddenSizes: [8], latentSize: 2)
+        configuration.prior = PriorSettings(kind: .mog, components: 2)
+        var generator = RandomGenerator(seed: 1)
+        let model = try MLPVAE(configuration, using: &generator)
+        let prior = try #require(model.learnedPrior)
+        let means = try #require(prior.means), logVariances = try #require(prior.logVariances)
+        for (index, value) in [Float(10), 10, -10, -10].enumerated() { means.pointer[index] = value }
+        for index in 0..<4 { logVariances.pointer[index] = Float(2 * log(0.1)) }
+        var drawing = RandomGenerator(seed: 2)
+        let z = PriorSampler(model: model).latents(count: 200, temperature: 1, using: &drawing)
+        let nearFirst = stride(from: 0, to: z.count, by: 2).filter { abs(z[$0] - 10) < 0.5 && abs(z[$0 + 1] - 10) < 0.5 }.count
+        let nearSecond = stride(from: 0, to: z.count, by: 2).filter { abs(z[$0] + 10) < 0.5 && abs(z[$0 + 1] + 10) < 0.5 }.count
+        #expect(nearFirst + nearSecond == 200 && nearFirst > 70 && nearSecond > 70, "\(nearFirst), \(nearSecond)")
     }
 }

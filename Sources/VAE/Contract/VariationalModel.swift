@@ -244,6 +244,20 @@ extension VariationalModel {
         return ModelOutput(groups: [group], likelihood: decode(z, condition: condition))
     }
 
+    /// How the objectives get each group's KL(q || p): in closed form (a Gaussian to N(0, I) or
+    /// to a Gaussian) or by Monte Carlo (a learned mixture, the VampPrior), top first; probed with
+    /// one forward pass on the first two of `images`.
+    public func klEstimators(on images: ImageDataset) -> [(group: String, estimator: KLEstimator)] {
+        precondition(images.count >= 1 && images.shape == imageShape, "the probe needs images of the model's shape")
+        let rows = min(2, images.count)
+        return withoutGradients {
+            let x = Tensor(shape: [rows, inputSize], scalars: Array(images.pixels[0..<(rows * inputSize)]))
+            let labels = condition == .none ? nil : conditionTensor(labels: Array(images.labels.prefix(rows)))
+            let output = forward(x, condition: labels, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 0))), samples: 1)
+            return output.groups.map { ($0.group.name, $0.klDivergence().estimator) }
+        }
+    }
+
     /// The one-hot condition [rows, K] for `labels`, or nil for an unconditional model.
     public func conditionTensor(labels: [Int]) -> Tensor? {
         guard case let .classes(count) = condition else { return nil }

@@ -48,11 +48,7 @@ public struct ImportanceWeightedBound: Objective {
         var logWeights = logLikelihood
         for logRatio in logRatios { logWeights = logWeights + logRatio }
         // log (1/k) Σ e^{a} = m + log Σ e^{a − m} − log k, with m the row maximum held constant.
-        let weights = logWeights.reshaped(to: [rows, k])
-        let values = weights.scalars
-        let maxima = (0..<rows).map { r in values[(r * k)..<((r + 1) * k)].max()! }
-        let shift = Tensor(shape: [rows, 1], scalars: maxima)
-        let bound = (weights - shift).exp().sum(alongAxis: 1).log() + Tensor(shape: [rows], scalars: maxima) - Float(Foundation.log(Double(k)))
+        let bound = logWeights.reshaped(to: [rows, k]).logSumExpRows() - Float(Foundation.log(Double(k)))
         let reconstruction = -Double(logLikelihood.scalars.reduce(0, +)) / Double(k)
         return (bound, output, logRatios, reconstruction)
     }

@@ -26,6 +26,8 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     /// K for a conditional VAE (the label's one-hot joins the encoder's input and z), nil for
     /// an unconditional one.
     public var conditionClasses: Int?
+    /// p(z): N(0, I), a learned mixture, or the VampPrior.
+    public var prior: PriorSettings = .normal
 
     /// An MLP VAE's architecture; see the properties. `problems` checks it.
     public init(imageShape: ImageShape = .mnist, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
@@ -58,6 +60,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     /// "MLP 784-400-20 on 1x28x28 images, relu, log-variance head, bernoulli likelihood".
     public var summary: String {
         "MLP \(architectureName) on \(imageShape) images, \(activation.rawValue), \(varianceHead.rawValue) head, \(likelihood) likelihood"
+            + (prior.kind == .normal ? "" : ", \(prior) prior")
     }
 
     public func fitted(to shape: ImageShape) -> MLPConfiguration {
@@ -78,6 +81,10 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         if latentSize <= 0 { found.append(ConfigurationProblem(.latentSize, "must be positive, got \(latentSize)")) }
         if let problem = StandardChecks.conditionProblem(conditionClasses) { found.append(problem) }
         if let problem = StandardChecks.initializerProblem(initializer) { found.append(problem) }
+        if let problem = prior.problem { found.append(problem) }
+        if prior.kind == .vamp && conditionClasses != nil {
+            found.append(ConfigurationProblem(.prior, "vamp needs an unconditional model: its pseudo-inputs pass through the encoder, which a conditional model gives a label too"))
+        }
         return found
     }
 
@@ -90,7 +97,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
             + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed() + [output])
     }
 
-    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses }
+    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses, prior }
 
     /// Reads a configuration; files written before images had shapes give `inputSize`, read as a
     /// grey square image.
@@ -109,6 +116,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         likelihood = try c.decode(Likelihood.self, forKey: .likelihood)
         initializer = try c.decode(String.self, forKey: .initializer)
         conditionClasses = try c.decodeIfPresent(Int.self, forKey: .conditionClasses)
+        prior = try c.decodeIfPresent(PriorSettings.self, forKey: .prior) ?? .normal
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -121,6 +129,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         try c.encode(likelihood, forKey: .likelihood)
         try c.encode(initializer, forKey: .initializer)
         try c.encodeIfPresent(conditionClasses, forKey: .conditionClasses)
+        if prior != .normal { try c.encode(prior, forKey: .prior) }  // files of a fixed prior stay as they were
     }
 
     /// The `cvae-mnist` preset: design A (784-512-2, ReLU) conditioned on MNIST's 10 digits. The

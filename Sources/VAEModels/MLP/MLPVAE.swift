@@ -10,7 +10,7 @@ import VAE
 /// the file into that model: `fc1` (encoder hidden), `fc21` (μ), `fc22` (spread), `fc3`
 /// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
 /// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
-/// A learned-variance Gaussian adds `likelihood.logVariance`.
+/// A learned-variance Gaussian adds `likelihood.logVariance`; a learned prior `learnedPrior.*`.
 public final class MLPVAE: Module, VariationalModel {
     /// q(z | x).
     public let encoder: GaussianEncoder
@@ -18,6 +18,8 @@ public final class MLPVAE: Module, VariationalModel {
     public let decoder: Decoder
     /// The decoder's output to p(x | z), with the likelihood's own parameters.
     public let likelihood: LikelihoodHead
+    /// The learned prior's parameters (nil for N(0, I)).
+    public let learnedPrior: LearnedPrior?
     /// The architecture.
     public let configuration: MLPConfiguration
 
@@ -36,6 +38,8 @@ public final class MLPVAE: Module, VariationalModel {
             latentSize: configuration.latentSize + classes, hiddenSizes: configuration.hiddenSizes.reversed(),
             outputSize: likelihood.outputSize, activation: configuration.activation, initializer: initializer,
             using: &generator)
+        learnedPrior = configuration.prior.kind == .normal ? nil
+            : LearnedPrior(configuration.prior, latentSize: configuration.latentSize, inputSize: configuration.inputSize, using: &generator)
         self.configuration = configuration
     }
 
@@ -57,6 +61,12 @@ public final class MLPVAE: Module, VariationalModel {
     public var imageShape: ImageShape { configuration.imageShape }
     public var condition: ModelCondition { configuration.conditionClasses.map { .classes($0) } ?? .none }
     public var specification: ModelSpecification { ModelSpecification(configuration) }
+
+    /// N(0, I), or the learned mixture, or the VampPrior through this model's encoder.
+    public var prior: any LatentDistribution {
+        guard let learnedPrior else { return StandardNormal(dimension: latentSize) }
+        return learnedPrior.distribution { self.encoder($0) }
+    }
 
     /// q(z | x) or, conditional, q(z | x, y) with the one-hot y [batch, K] appended to x.
     public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// `--prior` end to end: a learned prior trains, its KL estimator is printed and recorded, `vae
+/// sample` draws from it, and options that cannot apply are refused by name.
+@Suite struct PriorCommandTests {
+    @Test func aVampPriorRunRecordsItsEstimatorAndSamples() throws {
+        let scratch = try ScratchFolder("prior")
+        let run = scratch.path("vamp")
+        let trained = try Tool.run(["train", "--preset", "pytorch-example", "--data-dir", ScoreCommandTests.mnist, "--out", run, "--epochs", "1",
+                                    "--hidden-sizes", "32", "--latent-size", "4", "--batch-size", "256", "--prior", "vamp", "--prior-components", "20"])
+        #expect(trained.status == 0 && trained.output.contains("vamp (20 pseudo-inputs) prior")
+                && trained.output.contains("KL estimated by z: Monte Carlo"), "\(trained.output)")
+        let record = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
+        #expect(record.contains("\"klEstimators\"") && record.contains("\"Monte Carlo\""), "\(record)")
+        let sampled = try Tool.run(["sample", run, "--count", "4", "--data-dir", ScoreCommandTests.mnist, "--out", scratch.path("s.png")])
+        #expect(sampled.status == 0, "\(sampled.output)")
+        let evaluated = try Tool.run(["eval", run, "--samples", "20", "--count", "50", "--data-dir", ScoreCommandTests.mnist])
+        #expect(evaluated.status == 0 && evaluated.output.contains("IWAE bound, k = 20"), "\(evaluated.output)")
+    }
+
+    @Test func priorOptionsThatCannotApplyAreRefused() throws {
+        let lonely = try Tool.run(["train", "--preset", "pytorch-example", "--prior-components", "5"])
+        #expect(lonely.status != 0 && lonely.output.contains("--prior-components goes with --prior mog or --prior vamp"), "\(lonely.output)")
+        let convolutional = try Tool.run(["train", "--preset", "conv-mnist", "--prior", "mog"])
+        #expect(convolutional.status != 0 && convolutional.output.contains("--prior applies to the MLP presets"), "\(convolutional.output)")
+        let conditional = try Tool.run(["train", "--preset", "cvae-mnist", "--prior", "vamp"])
+        #expect(conditional.status != 0 && conditional.output.contains("vamp needs an unconditional model"), "\(conditional.output)")
+    }
+}
