@@ -14,6 +14,7 @@ extension VarianceHead: ExpressibleByArgument {}
 extension Likelihood.Name: ExpressibleByArgument {}
 extension LearnedVariance: ExpressibleByArgument {}
 extension PriorSettings.Kind: ExpressibleByArgument {}
+extension PosteriorSettings.Kind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Binarization: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}

@@ -357,19 +357,28 @@ struct MLPOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The prior p(z) of an MLP model: normal (N(0, I)), mog (an equally weighted mixture of --prior-components Gaussians with learned means and variances, default 10), or vamp (the VampPrior: the posterior at --prior-components learned pseudo-inputs, default 500). A learned prior's KL is estimated by Monte Carlo.", valueName: "prior"))
     var prior: PriorSettings.Kind?
     @Option(parsing: .unconditional, help: "The components of a mog prior, or the pseudo-inputs of a vamp prior.") var priorComponents: Int?
+    @Option(help: ArgumentHelp("The posterior q(z | x) of an MLP model: gaussian, or iaf (the Gaussian through --flow-steps inverse autoregressive flow steps, Kingma et al. 2016; its KL is estimated by Monte Carlo).", valueName: "posterior"))
+    var posterior: PosteriorSettings.Kind?
+    @Option(parsing: .unconditional, help: "An IAF posterior's steps (default 2).") var flowSteps: Int?
+    @Option(parsing: .unconditional, help: "An IAF step's hidden units, and the width of the encoder's context (default 4 x the latent size, at least 64).") var flowHidden: Int?
 
     var givenOption: String? {
         [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
-         ("variance-head", varianceHead != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil)].first(where: \.1)?.0
+         ("variance-head", varianceHead != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil),
+         ("posterior", posterior != nil), ("flow-steps", flowSteps != nil), ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
     }
 
-    /// --prior or --prior-components, when given (they apply to the MLP kind only).
-    var givenPriorOption: String? { prior != nil ? "prior" : priorComponents != nil ? "prior-components" : nil }
+    /// The prior and posterior options, when given (they apply to the MLP kind only).
+    var givenPriorOption: String? {
+        [("prior", prior != nil), ("prior-components", priorComponents != nil), ("posterior", posterior != nil), ("flow-steps", flowSteps != nil),
+         ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
+    }
 
     func validate() throws {
         _ = try sizes()
         if let priorComponents, !(1...10_000).contains(priorComponents) { throw ValidationError("--prior-components must be 1...10000, got \(priorComponents)") }
         if priorComponents != nil && (prior == nil || prior == .normal) { throw ValidationError("--prior-components goes with --prior mog or --prior vamp") }
+        if (flowSteps != nil || flowHidden != nil) && posterior != .iaf { throw ValidationError("--flow-steps and --flow-hidden go with --posterior iaf") }
     }
 
     func sizes() throws -> [Int]? {
@@ -394,6 +403,9 @@ struct MLPOptions: ParsableArguments {
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
         if let prior { model.prior = PriorSettings(kind: prior, components: priorComponents) }
+        if let posterior {
+            model.posterior = posterior == .gaussian ? .gaussian : .iaf(steps: flowSteps ?? 2, hiddenSize: flowHidden ?? max(64, 4 * model.latentSize))
+        }
     }
 }
 
@@ -512,7 +524,7 @@ final class ConsoleReporter: TrainingReporter {
         }
         if let estimators = session.record.klEstimators, estimators.values.contains(KLEstimator.monteCarlo.rawValue) {
             let groups = session.trainer.model.latentGroups.map(\.name)
-            print("KL estimated by " + groups.map { "\($0): \(estimators[$0] ?? "?")" }.joined(separator: ", ") + " (a learned prior has no closed form; recorded in config.json)")
+            print("KL estimated by " + groups.map { "\($0): \(estimators[$0] ?? "?")" }.joined(separator: ", ") + " (a learned prior or a flow posterior has no closed-form KL; recorded in config.json)")
         }
         print(BLAS.tuneForProcessor() + ", \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")"
               + (configuration.model.kind == ConvolutionalModelConfiguration.kind ? "; oneDNN \(OneDNN.threadCount) OpenMP thread\(OneDNN.threadCount == 1 ? "" : "s"), \(OneDNN.waitPolicyDescription)" : ""))

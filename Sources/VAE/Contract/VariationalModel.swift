@@ -222,11 +222,19 @@ extension VariationalModel {
     /// One group: q(z | x) from `encode`, repeated for k samples; z = μ + σ ε (or μ); p(z) =
     /// `prior`; p(x | z) from `decode`.
     public func forward(_ x: Tensor, condition: Tensor?, sampling: LatentSampling, samples: Int) -> ModelOutput {
+        forwardOneGroup(posterior: encode(x, condition: condition), condition: condition, sampling: sampling, samples: samples)
+    }
+
+    /// A one-group pass with the given posterior q(z | x) (one row per image): repeated for k
+    /// samples, z = g(ε) (or the posterior's mean), p(z) = `prior`, p(x | z) from `decode`. A model
+    /// whose posterior is not `encode`'s Gaussian (a flow) passes its own.
+    public func forwardOneGroup<Posterior: ReparameterizedDistribution>(posterior single: Posterior, condition: Tensor?, sampling: LatentSampling,
+                                                                        samples: Int) -> ModelOutput {
         precondition(samples >= 1, "a forward pass takes at least one sample per image")
-        let posterior = encode(x, condition: condition).repeatingRows(samples)
+        let posterior = samples == 1 ? single : single.repeatingRows(samples)
         var noise: Tensor? = nil
         if case let .noise(source) = sampling { noise = source.normal(rows: posterior.rows, columns: latentSize) }
-        let z = posterior.sample(noise: noise)
+        let z = noise.map { posterior.sample(noise: $0) } ?? posterior.mean
         let likelihood = decode(z, condition: samples == 1 ? condition : condition?.repeatingRows(samples))
         let group = LatentGroupOutput(group: latentGroups[0], posterior: posterior, prior: prior, z: z, noise: noise)
         return ModelOutput(groups: [group], likelihood: likelihood, samplesPerImage: samples)

@@ -32,11 +32,17 @@ public final class GaussianEncoder: Module {
 
     /// q(z | x): the mean and the raw spread head (log σ², the softplus argument, or σ: see
     /// `varianceHead`) of x [batch, input].
-    public func callAsFunction(_ x: Tensor) -> DiagonalGaussian {
+    public func callAsFunction(_ x: Tensor) -> DiagonalGaussian { gaussian(features: features(x)) }
+
+    /// The trunk's output [batch, last hidden size]: what the heads read (and a flow's context).
+    public func features(_ x: Tensor) -> Tensor {
         var h = x
         for layer in hidden { h = layer(h, then: activation) }
-        return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
+        return h
     }
+
+    /// The Gaussian the heads give for trunk output `features`.
+    public func gaussian(features h: Tensor) -> DiagonalGaussian { DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead) }
 
     /// Values per input row.
     public var inputSize: Int { hidden[0].inputSize }

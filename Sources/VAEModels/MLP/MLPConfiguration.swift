@@ -28,6 +28,8 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     public var conditionClasses: Int?
     /// p(z): N(0, I), a learned mixture, or the VampPrior.
     public var prior: PriorSettings = .normal
+    /// q(z | x): the diagonal Gaussian, or the Gaussian through an inverse autoregressive flow.
+    public var posterior: PosteriorSettings = .gaussian
 
     /// An MLP VAE's architecture; see the properties. `problems` checks it.
     public init(imageShape: ImageShape = .mnist, hiddenSizes: [Int], latentSize: Int, activation: Activation = .relu,
@@ -60,7 +62,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     /// "MLP 784-400-20 on 1x28x28 images, relu, log-variance head, bernoulli likelihood".
     public var summary: String {
         "MLP \(architectureName) on \(imageShape) images, \(activation.rawValue), \(varianceHead.rawValue) head, \(likelihood) likelihood"
-            + (prior.kind == .normal ? "" : ", \(prior) prior")
+            + (prior.kind == .normal ? "" : ", \(prior) prior") + (posterior.kind == .gaussian ? "" : ", \(posterior) posterior")
     }
 
     public func fitted(to shape: ImageShape) -> MLPConfiguration {
@@ -82,6 +84,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         if let problem = StandardChecks.conditionProblem(conditionClasses) { found.append(problem) }
         if let problem = StandardChecks.initializerProblem(initializer) { found.append(problem) }
         if let problem = prior.problem { found.append(problem) }
+        if let problem = posterior.problem { found.append(problem) }
         if prior.kind == .vamp && conditionClasses != nil {
             found.append(ConfigurationProblem(.prior, "vamp needs an unconditional model: its pseudo-inputs pass through the encoder, which a conditional model gives a label too"))
         }
@@ -97,7 +100,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
             + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed() + [output])
     }
 
-    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses, prior }
+    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses, prior, posterior }
 
     /// Reads a configuration; files written before images had shapes give `inputSize`, read as a
     /// grey square image.
@@ -117,6 +120,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         initializer = try c.decode(String.self, forKey: .initializer)
         conditionClasses = try c.decodeIfPresent(Int.self, forKey: .conditionClasses)
         prior = try c.decodeIfPresent(PriorSettings.self, forKey: .prior) ?? .normal
+        posterior = try c.decodeIfPresent(PosteriorSettings.self, forKey: .posterior) ?? .gaussian
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -130,6 +134,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         try c.encode(initializer, forKey: .initializer)
         try c.encodeIfPresent(conditionClasses, forKey: .conditionClasses)
         if prior != .normal { try c.encode(prior, forKey: .prior) }  // files of a fixed prior stay as they were
+        if posterior != .gaussian { try c.encode(posterior, forKey: .posterior) }
     }
 
     /// The `cvae-mnist` preset: design A (784-512-2, ReLU) conditioned on MNIST's 10 digits. The

@@ -20,6 +20,10 @@ public final class MLPVAE: Module, VariationalModel {
     public let likelihood: LikelihoodHead
     /// The learned prior's parameters (nil for N(0, I)).
     public let learnedPrior: LearnedPrior?
+    /// An IAF posterior's flow (nil for the Gaussian).
+    public let flow: InverseAutoregressiveFlow?
+    /// The layer from the encoder's trunk to the flow's context h (nil for the Gaussian).
+    public let flowContext: Linear?
     /// The architecture.
     public let configuration: MLPConfiguration
 
@@ -40,6 +44,14 @@ public final class MLPVAE: Module, VariationalModel {
             using: &generator)
         learnedPrior = configuration.prior.kind == .normal ? nil
             : LearnedPrior(configuration.prior, latentSize: configuration.latentSize, inputSize: configuration.inputSize, using: &generator)
+        let posterior = configuration.posterior
+        if posterior.kind == .iaf {
+            flowContext = Linear(inputSize: configuration.hiddenSizes.last!, outputSize: posterior.flowHiddenSize, initializer: initializer, using: &generator)
+            flow = InverseAutoregressiveFlow(steps: posterior.flowSteps, dimension: configuration.latentSize, hiddenSize: posterior.flowHiddenSize,
+                                             contextSize: posterior.flowHiddenSize, using: &generator)
+        } else {
+            (flowContext, flow) = (nil, nil)
+        }
         self.configuration = configuration
     }
 
@@ -68,9 +80,29 @@ public final class MLPVAE: Module, VariationalModel {
         return learnedPrior.distribution { self.encoder($0) }
     }
 
-    /// q(z | x) or, conditional, q(z | x, y) with the one-hot y [batch, K] appended to x.
+    /// q(z | x) or, conditional, q(z | x, y) with the one-hot y [batch, K] appended to x. With an
+    /// IAF posterior, the Gaussian whose mean is the flow's code at ε = 0 (the code the latent
+    /// tools draw) and whose spread is the base Gaussian's.
     public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
-        encoder(self.condition.joined(x, condition))
+        guard flow != nil else { return encoder(self.condition.joined(x, condition)) }
+        let posterior = flowPosterior(x, condition: condition)
+        return DiagonalGaussian(mean: posterior.mean, logVariance: posterior.base.logVariance)
+    }
+
+    /// The IAF posterior of x: the encoder's Gaussian, its context h (a linear layer on the
+    /// trunk), and the flow.
+    public func flowPosterior(_ x: Tensor, condition: Tensor?) -> FlowPosterior {
+        guard let flow, let flowContext else { preconditionFailure("the model has no flow") }
+        let features = encoder.features(self.condition.joined(x, condition))
+        return FlowPosterior(base: encoder.gaussian(features: features), context: flowContext(features), flow: flow)
+    }
+
+    /// The one-group pass, with the flow posterior when the model has one.
+    public func forward(_ x: Tensor, condition: Tensor?, sampling: LatentSampling, samples: Int) -> ModelOutput {
+        guard flow != nil else {
+            return forwardOneGroup(posterior: encoder(self.condition.joined(x, condition)), condition: condition, sampling: sampling, samples: samples)
+        }
+        return forwardOneGroup(posterior: flowPosterior(x, condition: condition), condition: condition, sampling: sampling, samples: samples)
     }
 
     /// p(x | z) or, conditional, p(x | z, y) with the one-hot y appended to z.
