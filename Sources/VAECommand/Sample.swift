@@ -36,6 +36,7 @@ struct Sample: ParsableCommand {
     @Option(parsing: .unconditional, help: "A conditional model's class to draw (default: a grid of every class).") var label: Int?
     @Option(help: "A classifier written by `vae classify`: report the share of samples it assigns to their class.") var classifier: String?
     @Option(parsing: .unconditional, help: "Samples per class the classifier judges.") var judge = 1000
+    @Flag(help: "Draw a VampPrior's learned pseudo-inputs (the first --count of them) instead of samples.") var pseudoInputs = false
 
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000, got \(count)") }
@@ -46,6 +47,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
+        if pseudoInputs { return try drawPseudoInputs() }
         var (loaded, explorer) = try model.load()
         try explorer.setLabel(model.checkedLabel(label, for: loaded, required: false))
         let judge = try classifier.map { try loadClassifier($0, for: loaded) }
@@ -86,6 +88,19 @@ struct Sample: ParsableCommand {
         if shares.count > 1 {
             print(String(format: "  lowest %.1f%%, mean %.1f%%", 100 * shares.min()!, 100 * shares.reduce(0, +) / Double(shares.count)))
         }
+    }
+
+    /// The VampPrior's pseudo-inputs u_k (clamped to [0, 1]) as a grid.
+    func drawPseudoInputs() throws {
+        let (loaded, explorer) = try model.load()
+        guard let prior = (loaded.model as? any LearnedPriorHolder)?.learnedPrior, let images = prior.pseudoImages else {
+            throw CommandFailure("--pseudo-inputs draws a VampPrior's pseudo-inputs; \(model.run) has \((loaded.model as? any LearnedPriorHolder)?.learnedPrior.map { "a \($0.settings) prior" } ?? "the prior N(0, I)")")
+        }
+        let shown = min(count, prior.settings.components)
+        let values = withoutGradients { Array(images.scalars.prefix(shown * loaded.model.inputSize)) }
+        let url = try outputFile(out, default: loaded.defaultOutput("pseudo-inputs.png"), extensions: ["png"])
+        try write(explorer.grid(explorer.split(values), columns: min(columns, shown), scale: scale), to: url)
+        print("\(shown) of the \(prior.settings.components) pseudo-inputs of the VampPrior")
     }
 
     func loadClassifier(_ path: String, for loaded: LoadedModel) throws -> ImageClassifier {

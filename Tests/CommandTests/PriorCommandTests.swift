@@ -17,6 +17,14 @@ import Testing
         #expect(sampled.status == 0, "\(sampled.output)")
         let evaluated = try Tool.run(["eval", run, "--samples", "20", "--count", "50", "--data-dir", ScoreCommandTests.mnist])
         #expect(evaluated.status == 0 && evaluated.output.contains("IWAE bound, k = 20"), "\(evaluated.output)")
+        let pseudo = try Tool.run(["sample", run, "--pseudo-inputs", "--count", "12", "--out", scratch.path("pseudo.png")])
+        #expect(pseudo.status == 0 && pseudo.output.contains("12 of the 20 pseudo-inputs"), "\(pseudo.output)")
+        #expect(FileManager.default.fileExists(atPath: scratch.path("pseudo.png")))
+        let normal = scratch.path("normal")
+        #expect(try Tool.run(["train", "--preset", "pytorch-example", "--data-dir", ScoreCommandTests.mnist, "--out", normal, "--epochs", "1",
+                              "--hidden-sizes", "16", "--latent-size", "2", "--batch-size", "512"]).status == 0)
+        let none = try Tool.run(["sample", normal, "--pseudo-inputs", "--out", scratch.path("none.png")])
+        #expect(none.status == 1 && none.output.contains("has the prior N(0, I)"), "\(none.output)")
     }
 
     @Test func priorOptionsThatCannotApplyAreRefused() throws {

@@ -106,3 +106,10 @@ public final class LearnedPrior: Module {
         return MixtureOfGaussians(means: posterior.mean, logVariances: posterior.logVariance)
     }
 }
+
+/// The capability of a model whose top-group prior may be learned (the MLP kind): the tools
+/// ask for it to show a VampPrior's pseudo-inputs.
+public protocol LearnedPriorHolder {
+    /// The learned prior's parameters, nil for N(0, I).
+    var learnedPrior: LearnedPrior? { get }
+}

@@ -11,7 +11,7 @@ import VAE
 /// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
 /// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
 /// A learned-variance Gaussian adds `likelihood.logVariance`; a learned prior `learnedPrior.*`.
-public final class MLPVAE: Module, VariationalModel {
+public final class MLPVAE: Module, VariationalModel, LearnedPriorHolder {
     /// q(z | x).
     public let encoder: GaussianEncoder
     /// p(x | z)'s parameters.
