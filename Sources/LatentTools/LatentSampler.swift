@@ -32,10 +32,10 @@ public enum SamplerKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// "z ~ N(0, I)", "a 10-component Gaussian mixture fitted to the posterior means", ...
+    /// "the model's prior", "a Gaussian mixture fitted to the training set's posterior means", ...
     public var summary: String {
         switch self {
-        case .prior: "the prior N(0, I)"
+        case .prior: "the model's prior"
         case .gmm: "a Gaussian mixture fitted to the training set's posterior means"
         case .twoStage: "a second-stage VAE trained on the training set's posterior means"
         }

@@ -54,8 +54,9 @@ struct Sample: ParsableCommand {
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
         let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
         var generator = RandomGenerator(seed: seed)
-        let distribution = samplers.sampler == .prior ? "z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I"))"
-            : "z from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")"
+        let learnedPrior = (loaded.model as? any LearnedPriorHolder)?.learnedPrior
+        let distribution = samplers.sampler == .prior && learnedPrior == nil ? "z ~ N(0, \(temperature == 1 ? "I" : "\(temperature)^2 I"))"
+            : "z from \(learnedPrior.map { "the model's \($0.settings) prior" } ?? samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")"
         if case let .classes(classes) = loaded.model.condition, explorer.label == nil {
             let grid = explorer.classSampleGrid(from: sampler, columns: columns, temperature: temperature, scale: scale, using: &generator)
             try write(grid, to: url)
