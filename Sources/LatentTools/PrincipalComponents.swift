@@ -20,23 +20,7 @@ public struct PrincipalComponents: Sendable {
     /// Fits the components of `rows` ([count, dimension], row-major).
     public init(rows: [Float], dimension: Int) {
         precondition(dimension > 0 && rows.count % dimension == 0 && !rows.isEmpty, "PCA needs [count, \(dimension)] rows")
-        let count = rows.count / dimension
-        var mean = [Double](repeating: 0, count: dimension)
-        for row in 0..<count { for d in 0..<dimension { mean[d] += Double(rows[row * dimension + d]) } }
-        mean = mean.map { $0 / Double(count) }
-        var covariance = [Double](repeating: 0, count: dimension * dimension)
-        for row in 0..<count {
-            for i in 0..<dimension {
-                let a = Double(rows[row * dimension + i]) - mean[i]
-                for j in i..<dimension { covariance[i * dimension + j] += a * (Double(rows[row * dimension + j]) - mean[j]) }
-            }
-        }
-        for i in 0..<dimension {
-            for j in i..<dimension {
-                covariance[i * dimension + j] /= Double(max(count - 1, 1))
-                covariance[j * dimension + i] = covariance[i * dimension + j]
-            }
-        }
+        let (mean, covariance) = SymmetricMatrix.meanAndCovariance(of: rows, dimension: dimension)
         let (values, vectors) = SymmetricMatrix.eigen(covariance, size: dimension)
         let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
         self.dimension = dimension

@@ -67,8 +67,7 @@ public final class TwoStageVAE: Module, LatentSampler {
         let count = codes.count / d
         SubnormalFlushing.withSubnormalsFlushedToZero {
             for epoch in 1...epochs {
-                let progress = Double(epoch - 1) / Double(epochs)
-                optimizer.learningRate = learningRate * (progress < 0.5 ? 1 : progress < 0.75 ? 0.5 : 0.25)
+                optimizer.learningRate = learningRate * LearningRateSchedule.halvingFactor(epoch: epoch, of: epochs)
                 let order = generator.permutation(count)
                 var total = 0.0, squaredErrors = 0.0
                 for start in stride(from: 0, to: count, by: batchSize) {

@@ -4,6 +4,7 @@ import NN
 import Optimizers
 import SafeTensors
 import TensorCore
+import VAE
 
 /// A small convolutional classifier (LeNet-style, with strided convolutions in place of
 /// pooling) that judges generated images and gives the feature space their quality is measured
@@ -141,9 +142,7 @@ public final class ImageClassifier: Module {
         let width = train.shape.count
         SubnormalFlushing.withSubnormalsFlushedToZero {
             for epoch in 1...epochs {
-                // The rate halves, then halves again, over the last half of the epochs.
-                let progress = Double(epoch - 1) / Double(epochs)
-                optimizer.learningRate = learningRate * (progress < 0.5 ? 1 : progress < 0.75 ? 0.5 : 0.25)
+                optimizer.learningRate = learningRate * LearningRateSchedule.halvingFactor(epoch: epoch, of: epochs)
                 let order = generator.permutation(train.count)
                 var lossSum = 0.0
                 for start in stride(from: 0, to: train.count, by: batchSize) {

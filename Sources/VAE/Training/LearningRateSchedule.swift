@@ -38,3 +38,13 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension LearningRateSchedule {
+    /// The factor of the short fits' schedule (the feature classifiers, the second-stage
+    /// sampler): 1 for the first half of `epochs`, ½ for the next quarter, ¼ for the last.
+    /// `epoch` counts from 1.
+    public static func halvingFactor(epoch: Int, of epochs: Int) -> Float {
+        let progress = Double(epoch - 1) / Double(epochs)
+        return progress < 0.5 ? 1 : progress < 0.75 ? 0.5 : 0.25
+    }
+}
