@@ -13,7 +13,9 @@ case "$row" in
     iwae-paper)        arguments=(--preset iwae-paper) ;;
     iwae-paper-2layer) arguments=(--preset iwae-paper-2layer) ;;
     iaf)               arguments=(--preset iwae-paper --posterior iaf) ;;
-    *) echo "usage: bash scripts/reproduction.sh iwae-paper|iwae-paper-2layer|iaf" >&2; exit 2 ;;
+    vamp)              arguments=(--preset vamp) ;;
+    vamp-hvae)         arguments=(--preset vamp-hvae) ;;
+    *) echo "usage: bash scripts/reproduction.sh iwae-paper|iwae-paper-2layer|iaf|vamp|vamp-hvae" >&2; exit 2 ;;
 esac
 vae=.build/release/vae
 [[ -x "$vae" ]] || swift build -c release --product vae

@@ -7,6 +7,9 @@ public enum Initializer: String, Sendable, CaseIterable {
     case pytorchDefault = "pytorch"
     /// Keras's Dense default: weight Glorot uniform, ±sqrt(6 / (fanIn + fanOut)); bias zero.
     case glorotUniform = "glorot"
+    /// He et al.'s normal: weight N(0, 2 / fanIn), bias as PyTorch's default (uniform in
+    /// ±1/sqrt(fanIn)); the VampPrior paper's code (`he_init`) draws its weights so.
+    case heNormal = "he"
 
     /// A weight [fanOut, fanIn] and bias [fanOut], drawn from `generator`.
     public func weightAndBias(fanIn: Int, fanOut: Int, using generator: inout RandomGenerator) -> (weight: Tensor, bias: Tensor) {
@@ -28,6 +31,11 @@ public enum Initializer: String, Sendable, CaseIterable {
             let bound = (6 / Float(fanIn + fanOut)).squareRoot()
             let weight = Tensor.randomUniform(weightShape, low: -bound, high: bound, using: &generator, requiresGradient: true)
             return (weight, Tensor.zeros([biasCount], requiresGradient: true))
+        case .heNormal:
+            let weight = Tensor.randomNormal(weightShape, mean: 0, standardDeviation: (2 / Float(fanIn)).squareRoot(), using: &generator, requiresGradient: true)
+            let bound = 1 / Float(fanIn).squareRoot()
+            let bias = Tensor.randomUniform([biasCount], low: -bound, high: bound, using: &generator, requiresGradient: true)
+            return (weight, bias)
         }
     }
 }

@@ -11,6 +11,7 @@ import VAEModels
 // `--help` lists the choices.
 extension Activation: ExpressibleByArgument {}
 extension VarianceHead: ExpressibleByArgument {}
+extension HiddenUnit: ExpressibleByArgument {}
 extension Likelihood.Name: ExpressibleByArgument {}
 extension LearnedVariance: ExpressibleByArgument {}
 extension PriorSettings.Kind: ExpressibleByArgument {}

@@ -177,6 +177,13 @@ struct Train: ParsableCommand {
             if let form = affine.transformForm { architecture.transformForm = form }
             configuration.model = .affine(architecture)
             configuration.objective.beta = weight / Float(architecture.latentSize)
+        } else if var architecture = model.architecture(as: HierarchicalMLPConfiguration.self) {
+            if let option = convolutional.givenOption ?? affine.givenOption ?? mlp.givenSizeOrPosteriorOption {
+                throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): its layers are set by the preset")
+            }
+            mlp.apply(to: &architecture)
+            configuration.model = ModelSpecification(architecture)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
             throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind))")
         } else {
@@ -354,7 +361,9 @@ struct MLPOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Hidden layer sizes of the encoder, comma-separated (the decoder mirrors them), e.g. 500,500.") var hiddenSizes: String?
     @Option(help: "The hidden layers' activation.") var activation: Activation?
     @Option(help: "How the encoder gives the spread.") var varianceHead: VarianceHead?
-    @Option(help: ArgumentHelp("The prior p(z) of an MLP model: normal (N(0, I)), mog (an equally weighted mixture of --prior-components Gaussians with learned means and variances, default 10), or vamp (the VampPrior: the posterior at --prior-components learned pseudo-inputs, default 500). A learned prior's KL is estimated by Monte Carlo.", valueName: "prior"))
+    @Option(help: ArgumentHelp("The MLP layers' units: dense, or gated (activation(h) x sigmoid(g), two linear maps per layer, as the VampPrior paper's models have them).", valueName: "unit"))
+    var hiddenUnit: HiddenUnit?
+    @Option(help: ArgumentHelp("The prior p(z) of an MLP model (of the top group of a hierarchical one): normal (N(0, I)), mog (an equally weighted mixture of --prior-components Gaussians with learned means and variances, default 10), or vamp (the VampPrior: the posterior at --prior-components learned pseudo-inputs, default 500). A learned prior's KL is estimated by Monte Carlo.", valueName: "prior"))
     var prior: PriorSettings.Kind?
     @Option(parsing: .unconditional, help: "The components of a mog prior, or the pseudo-inputs of a vamp prior.") var priorComponents: Int?
     @Option(help: ArgumentHelp("The posterior q(z | x) of an MLP model: gaussian, or iaf (the Gaussian through --flow-steps inverse autoregressive flow steps, Kingma et al. 2016; its KL is estimated by Monte Carlo).", valueName: "posterior"))
@@ -364,13 +373,19 @@ struct MLPOptions: ParsableArguments {
 
     var givenOption: String? {
         [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
-         ("variance-head", varianceHead != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil),
+         ("variance-head", varianceHead != nil), ("hidden-unit", hiddenUnit != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil),
          ("posterior", posterior != nil), ("flow-steps", flowSteps != nil), ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
     }
 
-    /// The prior and posterior options, when given (they apply to the MLP kind only).
+    /// The options of the MLP kinds alone (prior, posterior, units), when given.
     var givenPriorOption: String? {
-        [("prior", prior != nil), ("prior-components", priorComponents != nil), ("posterior", posterior != nil), ("flow-steps", flowSteps != nil),
+        [("prior", prior != nil), ("prior-components", priorComponents != nil), ("hidden-unit", hiddenUnit != nil), ("posterior", posterior != nil),
+         ("flow-steps", flowSteps != nil), ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
+    }
+
+    /// The options a hierarchical MLP does not take (its sizes are per layer; its posterior is Gaussian), when given.
+    var givenSizeOrPosteriorOption: String? {
+        [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("posterior", posterior != nil), ("flow-steps", flowSteps != nil),
          ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
     }
 
@@ -397,11 +412,20 @@ struct MLPOptions: ParsableArguments {
         if let varianceHead { model.varianceHead = varianceHead }
     }
 
+    /// The options a hierarchical MLP shares with the MLP: the activation, the heads, the units and the prior.
+    func apply(to model: inout HierarchicalMLPConfiguration) {
+        if let activation { model.activation = activation }
+        if let varianceHead { model.varianceHead = varianceHead }
+        if let hiddenUnit { model.hiddenUnit = hiddenUnit }
+        if let prior { model.prior = PriorSettings(kind: prior, components: priorComponents) }
+    }
+
     func apply(to model: inout MLPConfiguration) {
         if let latentSize { model.latentSize = latentSize }
         if let sizes = try? sizes() { model.hiddenSizes = sizes }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
+        if let hiddenUnit { model.hiddenUnit = hiddenUnit }
         if let prior { model.prior = PriorSettings(kind: prior, components: priorComponents) }
         if let posterior {
             model.posterior = posterior == .gaussian ? .gaussian : .iaf(steps: flowSteps ?? 2, hiddenSize: flowHidden ?? max(64, 4 * model.latentSize))

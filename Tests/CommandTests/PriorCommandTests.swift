@@ -34,5 +34,12 @@ import Testing
         #expect(convolutional.status != 0 && convolutional.output.contains("--prior applies to the MLP presets"), "\(convolutional.output)")
         let conditional = try Tool.run(["train", "--preset", "cvae-mnist", "--prior", "vamp"])
         #expect(conditional.status != 0 && conditional.output.contains("vamp needs an unconditional model"), "\(conditional.output)")
+        let gatedConvolution = try Tool.run(["train", "--preset", "conv-mnist", "--hidden-unit", "gated"])
+        #expect(gatedConvolution.status != 0 && gatedConvolution.output.contains("--hidden-unit applies to the MLP presets"), "\(gatedConvolution.output)")
+        let hierarchicalSize = try Tool.run(["train", "--preset", "vamp-hvae", "--latent-size", "8"])
+        #expect(hierarchicalSize.status != 0 && hierarchicalSize.output.contains("--latent-size does not apply to vamp-hvae, a hierarchical MLP VAE (hierarchical-mlp)"),
+                "\(hierarchicalSize.output)")
+        let hierarchicalFlow = try Tool.run(["train", "--preset", "iwae-paper-2layer", "--posterior", "iaf"])
+        #expect(hierarchicalFlow.status != 0 && hierarchicalFlow.output.contains("--posterior does not apply to iwae-paper-2layer"), "\(hierarchicalFlow.output)")
     }
 }

@@ -73,6 +73,27 @@ import VAEModels
         #expect(report.forwardError < 1e-5 && report.gradientError < 2e-3, "\(report)")
     }
 
+    /// The clamped head: log σ² = min(max(u, −6), 2); inside the range its density and KL are the
+    /// log-variance head's, outside they hold still and pass no gradient to u.
+    @Test func aClampedLogVarianceHeadKeepsLogVarianceBetweenMinusSixAndTwo() {
+        let mean = Tensor(shape: [1, 4], scalars: [0.3, -1, 0.5, 2])
+        let spread = Tensor(shape: [1, 4], scalars: [-9, -2, 1.5, 7], requiresGradient: true)
+        let clamped = DiagonalGaussian(mean: mean, spread: spread, head: .clampedLogVariance)
+        #expect(withoutGradients { clamped.logVariance.scalars } == [-6, -2, 1.5, 2])
+        let plain = DiagonalGaussian(mean: mean, logVariance: Tensor(shape: [1, 4], scalars: [-6, -2, 1.5, 2]))
+        let z = Tensor(shape: [1, 4], scalars: [0, 0.2, -1, 1])
+        withoutGradients {
+            #expect(abs(clamped.logProbability(z).item - plain.logProbability(z).item) < 1e-4)
+            #expect(abs(clamped.klDivergence(reduction: .sum).item - plain.klDivergence(reduction: .sum).item) < 1e-4)
+            #expect(zip(clamped.standardDeviation.scalars, plain.standardDeviation.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+        clamped.klDivergence(reduction: .sum).backward()
+        let gradient = spread.gradient!
+        #expect(gradient[0] == 0 && gradient[3] == 0 && gradient[1] != 0 && gradient[2] != 0, "\(gradient)")
+        // Inside the range: ½ (e^v − 1), the log-variance head's.
+        #expect(abs(gradient[1] - 0.5 * (Float(exp(-2.0)) - 1)) < 1e-5)
+    }
+
     @Test func aPairWithoutAClosedFormIsEstimatedByMonteCarloAndSaysSo() {
         /// N(0, I) scaled by 2: a prior this toolkit has no closed form for.
         struct WidePrior: LatentDistribution {

@@ -113,6 +113,131 @@ import _TestSupport
         #expect(Set(model.namedParameters().map(\.key)).isSuperset(of: ["inference.0.hidden.0.weight", "inference.1.mean.bias", "generative.0.spread.weight", "decoder.output.weight"]))
     }
 
+    /// The VampPrior paper's wiring at a tiny size: 6 pixels; q(z₂ | x): x → 3 gated → z₂ (2);
+    /// q(z₁ | x, z₂): branches of 4 gated units from x and z₂, joined, → 3 gated → z₁ (3);
+    /// p(z₁ | z₂): z₂ → 3 gated → z₁; p(x | z₁, z₂): branches of 4 from z₁ and z₂ → 3 → 6 logits.
+    static var tinySkipConfiguration: HierarchicalMLPConfiguration {
+        var configuration = HierarchicalMLPConfiguration(imageShape: .grey(height: 2, width: 3),
+                                                         layers: [.init(hiddenSizes: [4, 3], latentSize: 3), .init(hiddenSizes: [3], latentSize: 2)],
+                                                         activation: .identity, varianceHead: .clampedLogVariance, initializer: .heNormal)
+        configuration.hiddenUnit = .gated
+        configuration.wiring = .skip
+        return configuration
+    }
+
+    /// log p(x | z₁, z₂) + log p(z₁ | z₂) − log q(z₁ | x, z₂) + log p(z₂) − log q(z₂ | x) with
+    /// gated units and clamped heads, and its gradient, against the same network in Double.
+    @Test func theSkipWiredImportanceWeightAndItsGradientMatchADoubleReference() throws {
+        var generator = RandomGenerator(seed: 8)
+        let model = try HierarchicalMLPVAE(Self.tinySkipConfiguration, using: &generator)
+        func affine(_ x: [Double], _ layer: Linear) -> [Double] {
+            let (w, b) = (layer.weight.scalars.map(Double.init), layer.bias!.scalars.map(Double.init))
+            return (0..<b.count).map { (o: Int) -> Double in
+                var sum = b[o]
+                for i in x.indices { sum += w[o * x.count + i] * x[i] }
+                return sum
+            }
+        }
+        func gated(_ x: [Double], _ layer: Linear) -> [Double] {
+            let both = affine(x, layer), width = both.count / 2
+            return (0..<width).map { both[$0] / (1 + Foundation.exp(-both[width + $0])) }
+        }
+        func gaussian(_ encoder: GaussianEncoder, _ input: [Double]) -> (mean: [Double], logVariance: [Double]) {
+            var h = input
+            for layer in encoder.hidden { h = gated(h, layer) }
+            return (affine(h, encoder.mean), affine(h, encoder.spread).map { min(max($0, -6), 2) })
+        }
+        func logDensity(_ z: [Double], _ g: (mean: [Double], logVariance: [Double])) -> Double {
+            var sum = 0.0
+            for i in z.indices { sum -= 0.5 * (Foundation.log(2 * Double.pi) + g.logVariance[i] + pow(z[i] - g.mean[i], 2) / Foundation.exp(g.logVariance[i])) }
+            return sum
+        }
+        let (inferenceBranches, decoderBranches) = (try #require(model.inferenceBranches), try #require(model.decoderBranches))
+        var noise1: [Double] = [], noise2: [Double] = []
+        let report = GradientCheck.run(inputs: [([2, 6], 0...1), ([2, 6], 0...1)], constants: [1], engine: { t in
+            let output = model.forward(t[0], condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 9))), samples: 1)
+            noise2 = output.groups[0].noise!.scalars.map(Double.init)
+            noise1 = output.groups[1].noise!.scalars.map(Double.init)
+            return output.logImportanceWeights(t[1])
+        }) { v in
+            (0..<2).map { row -> Double in
+                let x = Array(v[0][(row * 6)..<(row * 6 + 6)]), target = Array(v[1][(row * 6)..<(row * 6 + 6)])
+                let q2 = gaussian(model.inference[1], x)
+                let z2 = (0..<2).map { q2.mean[$0] + Foundation.exp(q2.logVariance[$0] / 2) * noise2[row * 2 + $0] }
+                let q1 = gaussian(model.inference[0], gated(x, inferenceBranches.first) + gated(z2, inferenceBranches.second))
+                let z1 = (0..<3).map { q1.mean[$0] + Foundation.exp(q1.logVariance[$0] / 2) * noise1[row * 3 + $0] }
+                let p1 = gaussian(model.generative[0], z2)
+                var h = gated(z1, decoderBranches.first) + gated(z2, decoderBranches.second)
+                for layer in model.decoder.hidden { h = gated(h, layer) }
+                let logits = affine(h, model.decoder.output)
+                let likelihood = zip(target, logits).reduce(0.0) { $0 + $1.0 * $1.1 - Foundation.log(1 + Foundation.exp($1.1)) }
+                return likelihood + logDensity(z1, p1) - logDensity(z1, q1) + logDensity(z2, (mean: [0, 0], logVariance: [0, 0])) - logDensity(z2, q2)
+            }
+        }
+        #expect(report.forwardError < 1e-4, "\(report)")
+        #expect(report.gradientError < 2e-3, "\(report)")
+    }
+
+    /// With skips, `encode` is q(z₂ | x) itself and `decode` gives p(x | z₁, z₂) at z₁'s prior
+    /// mean; samples draw z₂ first, and z₁'s posterior reads it.
+    @Test func theSkipWiredModelDrawsTopDownAndDecodesFromBothGroups() throws {
+        var generator = RandomGenerator(seed: 8)
+        let model = try HierarchicalMLPVAE(Self.tinySkipConfiguration, using: &generator)
+        let x = Tensor(shape: [3, 6], scalars: (0..<18).map { Float($0 % 5) / 4 })
+        let (inferenceBranches, decoderBranches) = (try #require(model.inferenceBranches), try #require(model.decoderBranches))
+        let z = Tensor(shape: [3, 2], scalars: [0.1, -0.4, 1, 0.3, -2, 0.5])
+        let (encoded, direct) = withoutGradients { (model.encode(x, condition: nil).mean.scalars, model.inference[1](x).mean.scalars) }
+        #expect(encoded == direct)
+        let decoded = withoutGradients { model.decode(z, condition: nil).mean.scalars }
+        let expected = withoutGradients { Bernoulli(logits: model.decoder.logits(decoderBranches(model.generative[0](z).mean, z))).mean.scalars }
+        #expect(decoded == expected)
+        let output = withoutGradients { model.forward(x, condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 2) }
+        #expect(output.groups.map { $0.z.shape } == [[6, 2], [6, 3]])
+        let again = withoutGradients { model.inference[0](inferenceBranches(x.repeatingRows(2), output.groups[0].z)).mean.scalars }
+        #expect(again == (output.groups[1].posterior as! DiagonalGaussian).mean.scalars)
+    }
+
+    /// The VampPrior on the top group: the mixture of q(z_top | u_k) at the pseudo-images.
+    @Test func aVampPriorOnTheTopGroupIsItsPosteriorAtThePseudoInputs() throws {
+        var configuration = Self.tinySkipConfiguration
+        configuration.prior = PriorSettings(kind: .vamp, components: 5)
+        var generator = RandomGenerator(seed: 8)
+        let model = try HierarchicalMLPVAE(configuration, using: &generator)
+        let images = try #require(model.learnedPrior?.pseudoImages)
+        let mixture = try #require(model.prior as? MixtureOfGaussians)
+        withoutGradients {
+            #expect(mixture.means.scalars == model.inference[1](images).mean.scalars && mixture.components == 5)
+        }
+        let output = withoutGradients { model.forward(Tensor(shape: [2, 6], repeating: 1), condition: nil,
+                                                      sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 1) }
+        #expect(output.groups[0].prior is MixtureOfGaussians)
+        #expect(Set(model.namedParameters().map(\.key)).isSuperset(of: ["learnedPrior.pseudoInputs", "inferenceBranches.first.weight", "decoderBranches.second.bias"]))
+    }
+
+    /// The count `vae presets` prints is the model's own.
+    @Test(arguments: ["iwae-paper-2layer", "vamp-hvae", "vamp", "iwae-paper"])
+    func theApproximateParameterCountIsTheModelsOwn(preset: String) throws {
+        let specification = try #require(Preset.named(preset)).configuration.model
+        var generator = RandomGenerator(seed: 1)
+        let model = try specification.makeModel(using: &generator)
+        #expect(Double(model.parameterCount) == specification.approximateParameterCount, "\(preset)")
+    }
+
+    /// Files written before the settings existed read as dense, chain-wired, N(0, I); the new
+    /// settings round-trip.
+    @Test func architecturesReadOlderFilesAndRoundTripTheNewSettings() throws {
+        let older = #"{"imageShape":{"channels":1,"height":28,"width":28},"layers":[{"hiddenSizes":[100,100],"latentSize":100},{"hiddenSizes":[50,50],"latentSize":50}],"activation":"tanh","varianceHead":"log-variance","likelihood":"bernoulli","initializer":"glorot"}"#
+        let read = try JSONDecoder().decode(HierarchicalMLPConfiguration.self, from: Data(older.utf8))
+        #expect(read == HierarchicalMLPConfiguration.iwaePaperTwoLayer)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let written = String(decoding: try encoder.encode(read), as: UTF8.self)
+        #expect(!written.contains("wiring") && !written.contains("hiddenUnit") && !written.contains("prior"), "\(written)")
+        let hvae = HierarchicalMLPConfiguration.vampPriorHVAE
+        #expect(try JSONDecoder().decode(HierarchicalMLPConfiguration.self, from: JSONEncoder().encode(hvae)) == hvae)
+        #expect(hvae.summary.contains("wired with skips") && hvae.summary.contains("gated units") && hvae.summary.contains("vamp (500 pseudo-inputs) prior"))
+    }
+
     @Test func anInvalidArchitectureIsRefusedByName() {
         let empty = HierarchicalMLPConfiguration(layers: [])
         #expect(empty.problems.contains { $0.setting == .stochasticLayers })
@@ -121,6 +246,15 @@ import _TestSupport
         var generator = RandomGenerator(seed: 1)
         #expect(throws: ConfigurationProblem.self) { try HierarchicalMLPVAE(zero, using: &generator) }
         #expect(throws: ConfigurationProblem.self) { try ModelSpecification(HierarchicalMLPConfiguration.iwaePaperTwoLayer).conditioned(on: 10) }
+        var threeLevels = Self.tinySkipConfiguration
+        threeLevels.layers.append(.init(hiddenSizes: [3], latentSize: 2))
+        #expect(threeLevels.problems.contains { $0.message.contains("skip wiring is the two-level HVAE: it needs 2 layers, got 3") })
+        var noJoint = Self.tinySkipConfiguration
+        noJoint.layers[0].hiddenSizes = [4]
+        #expect(noJoint.problems.contains { $0.message.contains("layer 1 needs a branch width and at least one joint layer") })
+        var badPrior = Self.tinySkipConfiguration
+        badPrior.prior = PriorSettings(kind: .mog, components: 0)
+        #expect(badPrior.problems.contains { $0.setting == .prior })
     }
 
     /// The trainer takes the kind unchanged: a few epochs on the synthetic digits lower the

@@ -10,6 +10,19 @@ public enum VarianceHead: String, Codable, CaseIterable, Sendable {
     case softplusStandardDeviation = "softplus-std"
     /// The head outputs σ itself, unconstrained; the KL uses log σ² (design E's linear z_sigma).
     case standardDeviation = "std"
+    /// The head outputs u; log σ² = hardtanh(u) = min(max(u, −6), 2), so σ stays in [e⁻³, e]
+    /// (the VampPrior paper's `Hardtanh(min_val=-6, max_val=2)` log-variance heads).
+    case clampedLogVariance = "log-variance-clamped"
+
+    /// The clamped head's bounds on log σ².
+    public static let clampedLogVarianceRange: ClosedRange<Float> = -6...2
+
+    /// log σ² from a clamped head's raw output u: hardtanh written as
+    /// −6 + relu(u + 6) − relu(u − 2), which has its gradient (1 inside the range, 0 outside).
+    static func clampedLogVariance(_ u: Tensor) -> Tensor {
+        let range = clampedLogVarianceRange
+        return (u - range.lowerBound).relu() - (u - range.upperBound).relu() + range.lowerBound
+    }
 }
 
 /// A diagonal Gaussian N(μ, diag σ²) per row, kept in the encoder's own spread
@@ -44,6 +57,7 @@ public struct DiagonalGaussian: ReparameterizedDistribution {
         case .logVariance: (spread * 0.5).exp()
         case .softplusStandardDeviation: spread.softplus()
         case .standardDeviation: spread
+        case .clampedLogVariance: (VarianceHead.clampedLogVariance(spread) * 0.5).exp()
         }
     }
 
@@ -53,6 +67,7 @@ public struct DiagonalGaussian: ReparameterizedDistribution {
         case .logVariance: spread
         case .softplusStandardDeviation: spread.softplus().log() * 2
         case .standardDeviation: spread.squared().log()
+        case .clampedLogVariance: VarianceHead.clampedLogVariance(spread)
         }
     }
 
@@ -85,6 +100,7 @@ public struct DiagonalGaussian: ReparameterizedDistribution {
         case .logVariance: gaussianKLDivergence(mean: mean, logVariance: spread, reduction: reduction)
         case .softplusStandardDeviation: gaussianKLDivergence(mean: mean, standardDeviation: spread.softplus(), reduction: reduction)
         case .standardDeviation: gaussianKLDivergence(mean: mean, standardDeviation: spread, reduction: reduction)
+        case .clampedLogVariance: gaussianKLDivergence(mean: mean, logVariance: VarianceHead.clampedLogVariance(spread), reduction: reduction)
         }
     }
 

@@ -4,25 +4,40 @@ import TensorCore
 import VAE
 
 /// An MLP VAE with several stochastic layers (see `HierarchicalMLPConfiguration`): the IWAE
-/// paper's two-layer model and its generalisation.
+/// paper's two-layer model and its generalisation (`.chain` wiring), and the VampPrior paper's
+/// two-level HVAE (`.skip` wiring).
 ///
-/// The latent groups are listed top first, "z2", "z1" for two layers. Sampling goes bottom-up:
-/// z₁ ~ q(z₁ | x), then z₂ ~ q(z₂ | z₁); each group's prior is p(zᵢ | zᵢ₊₁), the top's N(0, I).
-/// With `.noise`, the ε of z₁ is drawn before that of z₂. The latent tools act on the top group:
-/// `encode` passes the lower groups' posterior means up, `decode` passes their prior means down.
+/// The latent groups are listed top first, "z2", "z1" for two layers. Each group's prior is
+/// p(zᵢ | zᵢ₊₁); the top's is N(0, I) or the learned prior.
+/// - Chain: sampling goes bottom-up, z₁ ~ q(z₁ | x), then z₂ ~ q(z₂ | z₁); with `.noise`, the ε
+///   of z₁ is drawn before that of z₂.
+/// - Skip: sampling goes top-down, z₂ ~ q(z₂ | x), then z₁ ~ q(z₁ | x, z₂); the ε of z₂ is drawn
+///   first.
 ///
-/// Checkpoint keys: `inference.N.*` (q of layer N + 1, bottom first), `generative.N.*`
-/// (p(z_{N+1} | z_{N+2})), `decoder.*` (p(x | z₁)), each a trunk of `hidden.K` layers with the
-/// heads `mean` and `spread` (the decoder: `output`).
-public final class HierarchicalMLPVAE: Module, VariationalModel {
-    /// q(zᵢ | zᵢ₋₁) (q(z₁ | x) first), bottom first.
+/// The latent tools act on the top group: `encode` gives q(z_top | x) (the chain passes the
+/// lower groups' posterior means up), `decode` takes the lower groups at their prior means given
+/// the top.
+///
+/// Checkpoint keys: `inference.N.*` (q of layer N + 1, bottom first; with skips, `inference.0` is
+/// q(z₁ | x, z₂)'s joint trunk after `inferenceBranches`), `generative.N.*` (p(z_{N+1} | z_{N+2})),
+/// `decoder.*` (p(x | z₁), or p(x | z₁, z₂)'s joint trunk after `decoderBranches`), each a trunk
+/// of `hidden.K` layers with the heads `mean` and `spread` (the decoder: `output`); the branches'
+/// `first` (x, or z₁) and `second` (z₂) layers; a learned prior's `learnedPrior.*`.
+public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHolder {
+    /// q(zᵢ | ·) (q(z₁ | ·) first), bottom first.
     public let inference: [GaussianEncoder]
     /// p(zᵢ | zᵢ₊₁) for every layer but the top, bottom first.
     public let generative: [GaussianEncoder]
-    /// p(x | z₁)'s parameters.
+    /// p(x | z₁) (or, with skips, p(x | z₁, z₂)'s joint trunk)'s parameters.
     public let decoder: Decoder
-    /// The decoder's output to p(x | z₁).
+    /// The decoder's output to p(x | ·).
     public let likelihood: LikelihoodHead
+    /// With skips: q(z₁ | x, z₂)'s branches from x and z₂.
+    public let inferenceBranches: BranchJoin?
+    /// With skips: p(x | z₁, z₂)'s branches from z₁ and z₂.
+    public let decoderBranches: BranchJoin?
+    /// The top group's learned prior (nil for N(0, I)).
+    public let learnedPrior: LearnedPrior?
     /// The architecture.
     public let configuration: HierarchicalMLPConfiguration
 
@@ -31,24 +46,44 @@ public final class HierarchicalMLPVAE: Module, VariationalModel {
     public init(_ configuration: HierarchicalMLPConfiguration, using generator: inout RandomGenerator) throws(ConfigurationProblem) {
         try ModelSpecification(configuration).validate()
         let initializer = Initializer(rawValue: configuration.initializer)!
-        let layers = configuration.layers
-        var below = configuration.imageShape.count
-        var inference: [GaussianEncoder] = []
-        for layer in layers {
-            inference.append(GaussianEncoder(inputSize: below, hiddenSizes: layer.hiddenSizes, latentSize: layer.latentSize,
-                                             activation: configuration.activation, varianceHead: configuration.varianceHead,
-                                             initializer: initializer, using: &generator))
-            below = layer.latentSize
+        let (layers, activation, unit, head) = (configuration.layers, configuration.activation, configuration.hiddenUnit, configuration.varianceHead)
+        let image = configuration.imageShape.count
+        let likelihood = LikelihoodHead(configuration.likelihood, imageShape: configuration.imageShape)
+        func gaussian(_ input: Int, _ hidden: [Int], _ latent: Int, using generator: inout RandomGenerator) -> GaussianEncoder {
+            GaussianEncoder(inputSize: input, hiddenSizes: hidden, latentSize: latent, activation: activation, unit: unit,
+                            varianceHead: head, initializer: initializer, using: &generator)
         }
-        self.inference = inference
-        generative = (0..<(layers.count - 1)).map { index in
-            GaussianEncoder(inputSize: layers[index + 1].latentSize, hiddenSizes: layers[index + 1].hiddenSizes.reversed(),
-                            latentSize: layers[index].latentSize, activation: configuration.activation,
-                            varianceHead: configuration.varianceHead, initializer: initializer, using: &generator)
+        switch configuration.wiring {
+        case .chain:
+            var below = image
+            var inference: [GaussianEncoder] = []
+            for layer in layers {
+                inference.append(gaussian(below, layer.hiddenSizes, layer.latentSize, using: &generator))
+                below = layer.latentSize
+            }
+            self.inference = inference
+            generative = (0..<(layers.count - 1)).map { index in
+                gaussian(layers[index + 1].latentSize, layers[index + 1].hiddenSizes.reversed(), layers[index].latentSize, using: &generator)
+            }
+            decoder = Decoder(latentSize: layers[0].latentSize, hiddenSizes: layers[0].hiddenSizes.reversed(), outputSize: likelihood.outputSize,
+                              activation: activation, unit: unit, initializer: initializer, using: &generator)
+            (inferenceBranches, decoderBranches) = (nil, nil)
+        case .skip:
+            let (bottom, top) = (layers[0], layers[1])
+            let branch = bottom.hiddenSizes[0], joint = Array(bottom.hiddenSizes.dropFirst())
+            inferenceBranches = BranchJoin(firstSize: image, secondSize: top.latentSize, width: branch, activation: activation, unit: unit,
+                                           initializer: initializer, using: &generator)
+            inference = [gaussian(2 * branch, joint, bottom.latentSize, using: &generator),
+                         gaussian(image, top.hiddenSizes, top.latentSize, using: &generator)]
+            generative = [gaussian(top.latentSize, top.hiddenSizes.reversed(), bottom.latentSize, using: &generator)]
+            decoderBranches = BranchJoin(firstSize: bottom.latentSize, secondSize: top.latentSize, width: branch, activation: activation,
+                                         unit: unit, initializer: initializer, using: &generator)
+            decoder = Decoder(latentSize: 2 * branch, hiddenSizes: joint, outputSize: likelihood.outputSize, activation: activation, unit: unit,
+                              initializer: initializer, using: &generator)
         }
-        likelihood = LikelihoodHead(configuration.likelihood, imageShape: configuration.imageShape)
-        decoder = Decoder(latentSize: layers[0].latentSize, hiddenSizes: layers[0].hiddenSizes.reversed(), outputSize: likelihood.outputSize,
-                          activation: configuration.activation, initializer: initializer, using: &generator)
+        self.likelihood = likelihood
+        learnedPrior = configuration.prior.kind == .normal ? nil
+            : LearnedPrior(configuration.prior, latentSize: configuration.latentSize, inputSize: image, using: &generator)
         self.configuration = configuration
     }
 
@@ -62,41 +97,96 @@ public final class HierarchicalMLPVAE: Module, VariationalModel {
         configuration.layers.enumerated().reversed().map { LatentGroup(name: "z\($0.offset + 1)", size: $0.element.latentSize) }
     }
 
-    /// q(z_top | x) with every lower group at its posterior mean.
+    /// p(z_top): N(0, I), the learned mixture, or the VampPrior through q(z_top | x).
+    public var prior: any LatentDistribution {
+        guard let learnedPrior else { return StandardNormal(dimension: latentSize) }
+        return learnedPrior.distribution { self.encode($0, condition: nil) }
+    }
+
+    /// q(z_top | x): with skips, q(z₂ | x) itself; in a chain, with every lower group at its
+    /// posterior mean.
     public func encode(_ x: Tensor, condition: Tensor?) -> DiagonalGaussian {
+        if configuration.wiring == .skip { return inference[1](x) }
         var posterior = inference[0](x)
         for layer in inference.dropFirst() { posterior = layer(posterior.mean) }
         return posterior
     }
 
-    /// p(x | z₁) with z₁ (and every group between) at its prior mean given `z` (the top group).
+    /// p(x | ·) with the lower groups at their prior means given `z` (the top group).
     public func decode(_ z: Tensor, condition: Tensor?) -> any ImageDistribution {
         var below = z
         for layer in generative.reversed() { below = layer(below).mean }
-        return likelihood(decoder.logits(below))
+        return imageDistribution(bottom: below, top: z)
     }
 
-    /// Bottom-up draws through q, then each group's prior from the group above.
+    /// p(x | z₁), or with skips p(x | z₁, z₂).
+    func imageDistribution(bottom: Tensor, top: Tensor) -> any ImageDistribution {
+        guard let decoderBranches else { return likelihood(decoder.logits(bottom)) }
+        return likelihood(decoder.logits(decoderBranches(bottom, top)))
+    }
+
+    /// Draws through q (bottom-up in a chain, top-down with skips), then each group's prior from
+    /// the group above.
     public func forward(_ x: Tensor, condition: Tensor?, sampling: LatentSampling, samples: Int) -> ModelOutput {
         precondition(samples >= 1, "a forward pass takes at least one sample per image")
+        func draw(_ posterior: DiagonalGaussian) -> (z: Tensor, noise: Tensor?) {
+            guard case let .noise(source) = sampling else { return (posterior.mean, nil) }
+            let noise = source.normal(rows: posterior.rows, columns: posterior.dimension)
+            return (posterior.sample(noise: noise), noise)
+        }
+        let groups = latentGroups
+        if let inferenceBranches {
+            let repeated = x.repeatingRows(samples)
+            let topPosterior = inference[1](x).repeatingRows(samples)
+            let top = draw(topPosterior)
+            let bottomPosterior = inference[0](inferenceBranches(repeated, top.z))
+            let bottom = draw(bottomPosterior)
+            return ModelOutput(groups: [LatentGroupOutput(group: groups[0], posterior: topPosterior, prior: prior, z: top.z, noise: top.noise),
+                                        LatentGroupOutput(group: groups[1], posterior: bottomPosterior, prior: generative[0](top.z), z: bottom.z, noise: bottom.noise)],
+                               likelihood: imageDistribution(bottom: bottom.z, top: top.z), samplesPerImage: samples)
+        }
         var posteriors: [DiagonalGaussian] = [], zs: [Tensor] = [], noises: [Tensor?] = []
         var input = x
         for (index, layer) in inference.enumerated() {
             let posterior = index == 0 ? layer(input).repeatingRows(samples) : layer(input)
-            var noise: Tensor? = nil
-            if case let .noise(source) = sampling { noise = source.normal(rows: posterior.rows, columns: posterior.dimension) }
-            let z = posterior.sample(noise: noise)
+            let (z, noise) = draw(posterior)
             posteriors.append(posterior)
             zs.append(z)
             noises.append(noise)
             input = z
         }
         let top = inference.count - 1
-        let groups = latentGroups
         let outputs = (0...top).reversed().map { index in
-            let prior: any LatentDistribution = index == top ? StandardNormal(dimension: zs[index].shape[1]) : generative[index](zs[index + 1])
+            let prior: any LatentDistribution = index == top ? self.prior : generative[index](zs[index + 1])
             return LatentGroupOutput(group: groups[top - index], posterior: posteriors[index], prior: prior, z: zs[index], noise: noises[index])
         }
-        return ModelOutput(groups: outputs, likelihood: likelihood(decoder.logits(zs[0])), samplesPerImage: samples)
+        return ModelOutput(groups: outputs, likelihood: imageDistribution(bottom: zs[0], top: zs[top]), samplesPerImage: samples)
+    }
+}
+
+/// Two inputs, each through its own hidden layer of `width` units, joined side by side:
+/// [unit(first(a)), unit(second(b))], [batch, 2 · width] (the VampPrior HVAE's q(z₁ | x, z₂) and
+/// p(x | z₁, z₂) inputs).
+public final class BranchJoin: Module {
+    /// The first input's layer.
+    public let first: Linear
+    /// The second input's layer.
+    public let second: Linear
+    /// The activation of both branches.
+    public let activation: Activation
+    /// What both branches compute.
+    public let unit: HiddenUnit
+
+    /// Branches from `firstSize` and `secondSize` inputs to `width` units each.
+    public init(firstSize: Int, secondSize: Int, width: Int, activation: Activation, unit: HiddenUnit, initializer: Initializer,
+                using generator: inout RandomGenerator) {
+        first = Linear(inputSize: firstSize, outputSize: unit.linearOutputs(width: width), initializer: initializer, using: &generator)
+        second = Linear(inputSize: secondSize, outputSize: unit.linearOutputs(width: width), initializer: initializer, using: &generator)
+        (self.activation, self.unit) = (activation, unit)
+    }
+
+    /// a [batch, firstSize], b [batch, secondSize] -> [batch, 2 · width]; differentiable.
+    public func callAsFunction(_ a: Tensor, _ b: Tensor) -> Tensor {
+        Tensor.concatenated([unit(first, a, activation: activation), unit(second, b, activation: activation)])
     }
 }

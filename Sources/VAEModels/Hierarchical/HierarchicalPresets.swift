@@ -11,6 +11,12 @@ enum HierarchicalPresets {
                                                         model: ModelSpecification(HierarchicalMLPConfiguration.iwaePaperTwoLayer),
                                                         batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
                                                         schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+            Preset(name: "vamp-hvae",
+                   summary: "Tomczak & Welling's two-level HVAE with the VampPrior on z2: gated layers of 300, q(z2 | x) q(z1 | x, z2), p(z1 | z2) p(x | z1, z2), latents 40 and 40, 500 pseudo-inputs, dynamic binarisation, batch 100, Adam at 5e-4, KL warm-up over 100 epochs, 1,000 epochs",
+                   configuration: TrainingConfiguration(preset: "vamp-hvae", binarization: .dynamic,
+                                                        model: ModelSpecification(HierarchicalMLPConfiguration.vampPriorHVAE),
+                                                        learningRate: 5e-4, batchSize: 100, epochs: 1000, batchReduction: .mean, imagesEvery: 50,
+                                                        objective: ObjectiveSettings(warmupEpochs: 100))),
         ]
     }
 }

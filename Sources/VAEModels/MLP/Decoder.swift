@@ -12,15 +12,20 @@ public final class Decoder: Module {
     public let output: Linear
     /// The activation after each hidden layer.
     public let activation: Activation
+    /// What each hidden layer computes (dense, or gated: each `hidden` layer then has twice the
+    /// units, the value and the gate).
+    public let unit: HiddenUnit
 
-    /// A decoder latentSize -> hiddenSizes (activation) -> outputSize values, initialised by `initializer`.
-    public init(latentSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation,
+    /// A decoder latentSize -> hiddenSizes (`unit`s with `activation`) -> outputSize values,
+    /// initialised by `initializer`.
+    public init(latentSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation, unit: HiddenUnit = .dense,
                 initializer: Initializer, using generator: inout RandomGenerator) {
         precondition(!hiddenSizes.isEmpty, "the decoder needs at least one hidden layer")
         let sizes = [latentSize] + hiddenSizes
         hidden = zip(sizes, sizes.dropFirst()).map {
-            Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator)
+            Linear(inputSize: $0, outputSize: unit.linearOutputs(width: $1), initializer: initializer, using: &generator)
         }
+        self.unit = unit
         output = Linear(inputSize: hiddenSizes.last!, outputSize: outputSize, initializer: initializer, using: &generator)
         self.activation = activation
     }
@@ -31,7 +36,7 @@ public final class Decoder: Module {
     /// The decoder's output: the logits ℓ of every pixel, or the likelihood's parameters.
     public func logits(_ z: Tensor) -> Tensor {
         var h = z
-        for layer in hidden { h = layer(h, then: activation) }
+        for layer in hidden { h = unit(layer, h, activation: activation) }
         return output(h)
     }
 

@@ -15,15 +15,20 @@ public final class GaussianEncoder: Module {
     public let activation: Activation
     /// How the spread head gives σ.
     public let varianceHead: VarianceHead
+    /// What each trunk layer computes (dense, or gated: each `hidden` layer then has twice the
+    /// units, the value and the gate).
+    public let unit: HiddenUnit
 
-    /// An encoder inputSize -> hiddenSizes (activation) -> two heads of latentSize, initialised by `initializer`.
-    public init(inputSize: Int, hiddenSizes: [Int], latentSize: Int, activation: Activation,
+    /// An encoder inputSize -> hiddenSizes (`unit`s with `activation`) -> two heads of latentSize,
+    /// initialised by `initializer`.
+    public init(inputSize: Int, hiddenSizes: [Int], latentSize: Int, activation: Activation, unit: HiddenUnit = .dense,
                 varianceHead: VarianceHead, initializer: Initializer, using generator: inout RandomGenerator) {
         precondition(!hiddenSizes.isEmpty, "the encoder needs at least one hidden layer")
         let sizes = [inputSize] + hiddenSizes
         hidden = zip(sizes, sizes.dropFirst()).map {
-            Linear(inputSize: $0, outputSize: $1, initializer: initializer, using: &generator)
+            Linear(inputSize: $0, outputSize: unit.linearOutputs(width: $1), initializer: initializer, using: &generator)
         }
+        self.unit = unit
         mean = Linear(inputSize: hiddenSizes.last!, outputSize: latentSize, initializer: initializer, using: &generator)
         spread = Linear(inputSize: hiddenSizes.last!, outputSize: latentSize, initializer: initializer, using: &generator)
         self.activation = activation
@@ -37,7 +42,7 @@ public final class GaussianEncoder: Module {
     /// The trunk's output [batch, last hidden size]: what the heads read (and a flow's context).
     public func features(_ x: Tensor) -> Tensor {
         var h = x
-        for layer in hidden { h = layer(h, then: activation) }
+        for layer in hidden { h = unit(layer, h, activation: activation) }
         return h
     }
 

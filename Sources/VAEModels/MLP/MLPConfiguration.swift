@@ -17,6 +17,9 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     public var latentSize: Int
     /// The activation after each hidden layer.
     public var activation: Activation
+    /// What each hidden layer computes: dense, or gated (activation(h) ⊙ σ(g), the VampPrior
+    /// paper's gated layers).
+    public var hiddenUnit: HiddenUnit = .dense
     /// How the encoder's spread head gives σ.
     public var varianceHead: VarianceHead
     /// p(x | z).
@@ -61,7 +64,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
 
     /// "MLP 784-400-20 on 1x28x28 images, relu, log-variance head, bernoulli likelihood".
     public var summary: String {
-        "MLP \(architectureName) on \(imageShape) images, \(activation.rawValue), \(varianceHead.rawValue) head, \(likelihood) likelihood"
+        "MLP \(architectureName) on \(imageShape) images, \(hiddenUnit == .gated ? "gated units" + (activation == .identity ? "" : " with \(activation.rawValue)") : activation.rawValue), \(varianceHead.rawValue) head, \(likelihood) likelihood"
             + (prior.kind == .normal ? "" : ", \(prior) prior") + (posterior.kind == .gaussian ? "" : ", \(posterior) posterior")
     }
 
@@ -91,16 +94,24 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         return found
     }
 
-    /// The weights and biases of its layers.
+    /// The weights and biases of its layers (a gated layer counts twice: its value and its gate)
+    /// and a learned prior's parameters (an IAF's are left out).
     public var approximateParameterCount: Double {
         let input = Double(imageShape.count), classes = conditionClasses ?? 0
         let output = Double(likelihood.parameterChannels(imageChannels: imageShape.channels) * imageShape.height * imageShape.width)
         let sizes = hiddenSizes.map(Double.init)
-        return StandardChecks.chain([input + Double(classes)] + sizes) + 2 * StandardChecks.chain([sizes.last ?? 1, Double(latentSize)])
+        let gate = hiddenUnit == .gated ? StandardChecks.chain([input + Double(classes)] + sizes)
+            + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed()) : 0  // the gates' weights and biases
+        let learnedPrior: Double = switch prior.kind {
+        case .normal: 0
+        case .mog: 2 * Double(prior.components * latentSize)
+        case .vamp: Double(prior.components) * input
+        }
+        return gate + learnedPrior + StandardChecks.chain([input + Double(classes)] + sizes) + 2 * StandardChecks.chain([sizes.last ?? 1, Double(latentSize)])
             + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed() + [output])
     }
 
-    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, varianceHead, likelihood, initializer, conditionClasses, prior, posterior }
+    enum CodingKeys: String, CodingKey { case imageShape, inputSize, hiddenSizes, latentSize, activation, hiddenUnit, varianceHead, likelihood, initializer, conditionClasses, prior, posterior }
 
     /// Reads a configuration; files written before images had shapes give `inputSize`, read as a
     /// grey square image.
@@ -115,6 +126,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         hiddenSizes = try c.decode([Int].self, forKey: .hiddenSizes)
         latentSize = try c.decode(Int.self, forKey: .latentSize)
         activation = try c.decode(Activation.self, forKey: .activation)
+        hiddenUnit = try c.decodeIfPresent(HiddenUnit.self, forKey: .hiddenUnit) ?? .dense
         varianceHead = try c.decode(VarianceHead.self, forKey: .varianceHead)
         likelihood = try c.decode(Likelihood.self, forKey: .likelihood)
         initializer = try c.decode(String.self, forKey: .initializer)
@@ -129,6 +141,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         try c.encode(hiddenSizes, forKey: .hiddenSizes)
         try c.encode(latentSize, forKey: .latentSize)
         try c.encode(activation, forKey: .activation)
+        if hiddenUnit != .dense { try c.encode(hiddenUnit, forKey: .hiddenUnit) }  // files of dense layers stay as they were
         try c.encode(varianceHead, forKey: .varianceHead)
         try c.encode(likelihood, forKey: .likelihood)
         try c.encode(initializer, forKey: .initializer)
@@ -144,6 +157,18 @@ public struct MLPConfiguration: ConfigurableArchitecture {
     public static var conditionalDigits: MLPConfiguration {
         var configuration = MLPConfiguration(hiddenSizes: [512], latentSize: 2)
         configuration.conditionClasses = 10
+        return configuration
+    }
+
+    /// The VampPrior paper's one-layer VAE on MNIST (Tomczak & Welling 2018, its code's `VAE`):
+    /// gated layers 784 → 300 → 300 (no activation) → z (40), log-variance heads clamped to
+    /// [−6, 2], the mirror decoder to 784 Bernoulli logits, He-normal weights, and the VampPrior
+    /// with 500 pseudo-inputs.
+    public static var vampPriorVAE: MLPConfiguration {
+        var configuration = MLPConfiguration(hiddenSizes: [300, 300], latentSize: 40, activation: .identity, varianceHead: .clampedLogVariance,
+                                             initializer: .heNormal)
+        configuration.hiddenUnit = .gated
+        configuration.prior = PriorSettings(kind: .vamp)
         return configuration
     }
 

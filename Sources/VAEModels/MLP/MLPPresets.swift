@@ -1,7 +1,7 @@
 import VAE
 
 /// The MLP kind's presets: the source designs A, C, D and E, PyTorch's example, the IWAE
-/// paper's one-layer model and the conditional digits.
+/// paper's one-layer model, the VampPrior paper's one-layer model and the conditional digits.
 enum MLPPresets {
     static let all: [Preset] = [
         Preset(name: "pytorch-example",
@@ -34,6 +34,11 @@ enum MLPPresets {
                                                                               initializer: .glorotUniform)),
                                                     batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
                                                     schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+        Preset(name: "vamp",
+               summary: "Tomczak & Welling's one-layer VAE with the VampPrior: gated layers 784-300-300-40, 500 pseudo-inputs, dynamic binarisation, batch 100, Adam at 5e-4, KL warm-up over 100 epochs, 1,000 epochs",
+               configuration: TrainingConfiguration(preset: "vamp", binarization: .dynamic, model: .mlp(MLPConfiguration.vampPriorVAE),
+                                                    learningRate: 5e-4, batchSize: 100, epochs: 1000, batchReduction: .mean, imagesEvery: 50,
+                                                    objective: ObjectiveSettings(warmupEpochs: 100))),
         Preset(name: "cvae-mnist",
                summary: "design A conditioned on the digit: 784+10-512-2 encoder, 2+10-512-784 decoder (the one-hot joins the image and z); Adam 1e-3, batch 128, 10 epochs",
                configuration: TrainingConfiguration(preset: "cvae-mnist", model: .mlp(MLPConfiguration.conditionalDigits))),

@@ -6,7 +6,7 @@ import VAE
 /// An MLP variational autoencoder (Kingma & Welling 2014), the kind "mlp": encoder q(z | x),
 /// decoder p(x | z), prior N(0, I), z = μ + σ ⊙ ε with ε ~ N(0, I) (the reparameterisation trick).
 ///
-/// Checkpoint keys: with one hidden layer, PyTorch's example names, so a PyTorch user can load
+/// Checkpoint keys: with one dense hidden layer, PyTorch's example names, so a PyTorch user can load
 /// the file into that model: `fc1` (encoder hidden), `fc21` (μ), `fc22` (spread), `fc3`
 /// (decoder hidden), `fc4` (output), each `.weight` [out, in] and `.bias`. With more layers,
 /// `encoder.hidden.N`, `encoder.mean`, `encoder.spread`, `decoder.hidden.N`, `decoder.output`.
@@ -35,13 +35,13 @@ public final class MLPVAE: Module, VariationalModel, LearnedPriorHolder {
         let classes = configuration.conditionClasses ?? 0
         encoder = GaussianEncoder(
             inputSize: configuration.inputSize + classes, hiddenSizes: configuration.hiddenSizes, latentSize: configuration.latentSize,
-            activation: configuration.activation, varianceHead: configuration.varianceHead, initializer: initializer,
-            using: &generator)
+            activation: configuration.activation, unit: configuration.hiddenUnit, varianceHead: configuration.varianceHead,
+            initializer: initializer, using: &generator)
         likelihood = LikelihoodHead(configuration.likelihood, imageShape: configuration.imageShape)
         decoder = Decoder(
             latentSize: configuration.latentSize + classes, hiddenSizes: configuration.hiddenSizes.reversed(),
-            outputSize: likelihood.outputSize, activation: configuration.activation, initializer: initializer,
-            using: &generator)
+            outputSize: likelihood.outputSize, activation: configuration.activation, unit: configuration.hiddenUnit,
+            initializer: initializer, using: &generator)
         learnedPrior = configuration.prior.kind == .normal ? nil
             : LearnedPrior(configuration.prior, latentSize: configuration.latentSize, inputSize: configuration.inputSize, using: &generator)
         let posterior = configuration.posterior
@@ -57,7 +57,7 @@ public final class MLPVAE: Module, VariationalModel, LearnedPriorHolder {
 
     public override func namedParameters() -> [(key: String, tensor: Tensor)] {
         let keys = super.namedParameters()
-        guard configuration.hiddenSizes.count == 1 else { return keys }
+        guard configuration.hiddenSizes.count == 1, configuration.hiddenUnit == .dense else { return keys }
         let renamed = [
             "encoder.hidden.0": "fc1", "encoder.mean": "fc21", "encoder.spread": "fc22",
             "decoder.hidden.0": "fc3", "decoder.output": "fc4",
