@@ -41,47 +41,17 @@ import _TestSupport
     /// its gradient through both stochastic layers, against the same network written in Double.
     @Test func theImportanceWeightAndItsGradientMatchADoubleReference() {
         let model = Self.tinyModel()
-        func values(_ layer: Linear) -> (w: [Double], b: [Double]) { (layer.weight.scalars.map(Double.init), layer.bias!.scalars.map(Double.init)) }
-        func dense(_ x: [Double], _ layer: (w: [Double], b: [Double]), tanh: Bool) -> [Double] {
-            (0..<layer.b.count).map { o in
-                let v = (0..<x.count).reduce(layer.b[o]) { $0 + layer.w[o * x.count + $1] * x[$1] }
-                return tanh ? Foundation.tanh(v) : v
-            }
-        }
-        func gaussian(_ encoder: GaussianEncoder, _ input: [Double]) -> (mean: [Double], logVariance: [Double]) {
-            var h = input
-            for layer in encoder.hidden { h = dense(h, values(layer), tanh: true) }
-            return (dense(h, values(encoder.mean), tanh: false), dense(h, values(encoder.spread), tanh: false))
-        }
-        func logDensity(_ z: [Double], _ g: (mean: [Double], logVariance: [Double])) -> Double {
-            zip(z.indices, z).reduce(0) { sum, pair in
-                let (i, value) = pair
-                return sum - 0.5 * (Foundation.log(2 * Double.pi) + g.logVariance[i] + pow(value - g.mean[i], 2) / Foundation.exp(g.logVariance[i]))
-            }
-        }
-        var noise1: [Double] = [], noise2: [Double] = []
-        // The image enters the encoder (t[0], differentiated) and is the likelihood's target (t[1],
-        // the same kind of values, held constant: the fused likelihood sends no gradient to targets).
-        let report = GradientCheck.run(inputs: [([2, 6], 0...1), ([2, 6], 0...1)], constants: [1], engine: { t in
-            let output = model.forward(t[0], condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 9))), samples: 1)
-            noise2 = output.groups[0].noise!.scalars.map(Double.init)
-            noise1 = output.groups[1].noise!.scalars.map(Double.init)
-            return output.logImportanceWeights(t[1])
-        }) { v in
-            (0..<2).map { row -> Double in
-                let x = Array(v[0][(row * 6)..<(row * 6 + 6)]), target = Array(v[1][(row * 6)..<(row * 6 + 6)])
-                let q1 = gaussian(model.inference[0], x)
-                let z1 = (0..<3).map { q1.mean[$0] + Foundation.exp(q1.logVariance[$0] / 2) * noise1[row * 3 + $0] }
-                let q2 = gaussian(model.inference[1], z1)
-                let z2 = (0..<2).map { q2.mean[$0] + Foundation.exp(q2.logVariance[$0] / 2) * noise2[row * 2 + $0] }
-                let p1 = gaussian(model.generative[0], z2)
-                var h = z1
-                for layer in model.decoder.hidden { h = dense(h, values(layer), tanh: true) }
-                let logits = dense(h, values(model.decoder.output), tanh: false)
-                let likelihood = zip(target, logits).reduce(0.0) { $0 + $1.0 * $1.1 - Foundation.log(1 + Foundation.exp($1.1)) }
-                let prior2 = logDensity(z2, (mean: [0, 0], logVariance: [0, 0]))
-                return likelihood + logDensity(z1, p1) - logDensity(z1, q1) + prior2 - logDensity(z2, q2)
-            }
+        let tanh = { (x: [Double], layer: Linear) in DoubleNetwork.affine(x, layer).map(Foundation.tanh) }
+        let report = DoubleNetwork.checkLogImportanceWeights(of: model) { x, target, noise2, noise1 in
+            let q1 = DoubleNetwork.gaussian(model.inference[0], x, hidden: tanh)
+            let z1 = DoubleNetwork.draw(q1, noise1)
+            let q2 = DoubleNetwork.gaussian(model.inference[1], z1, hidden: tanh)
+            let z2 = DoubleNetwork.draw(q2, noise2)
+            let p1 = DoubleNetwork.gaussian(model.generative[0], z2, hidden: tanh)
+            var h = z1
+            for layer in model.decoder.hidden { h = tanh(h, layer) }
+            return DoubleNetwork.bernoulli(target, logits: DoubleNetwork.affine(h, model.decoder.output)) + DoubleNetwork.logDensity(z1, p1)
+                - DoubleNetwork.logDensity(z1, q1) + DoubleNetwork.logDensity(z2, DoubleNetwork.standardNormal(2)) - DoubleNetwork.logDensity(z2, q2)
         }
         #expect(report.forwardError < 1e-4, "\(report)")
         #expect(report.gradientError < 2e-3, "\(report)")
@@ -130,49 +100,21 @@ import _TestSupport
     @Test func theSkipWiredImportanceWeightAndItsGradientMatchADoubleReference() throws {
         var generator = RandomGenerator(seed: 8)
         let model = try HierarchicalMLPVAE(Self.tinySkipConfiguration, using: &generator)
-        func affine(_ x: [Double], _ layer: Linear) -> [Double] {
-            let (w, b) = (layer.weight.scalars.map(Double.init), layer.bias!.scalars.map(Double.init))
-            return (0..<b.count).map { (o: Int) -> Double in
-                var sum = b[o]
-                for i in x.indices { sum += w[o * x.count + i] * x[i] }
-                return sum
-            }
-        }
-        func gated(_ x: [Double], _ layer: Linear) -> [Double] {
-            let both = affine(x, layer), width = both.count / 2
-            return (0..<width).map { both[$0] / (1 + Foundation.exp(-both[width + $0])) }
-        }
-        func gaussian(_ encoder: GaussianEncoder, _ input: [Double]) -> (mean: [Double], logVariance: [Double]) {
-            var h = input
-            for layer in encoder.hidden { h = gated(h, layer) }
-            return (affine(h, encoder.mean), affine(h, encoder.spread).map { min(max($0, -6), 2) })
-        }
-        func logDensity(_ z: [Double], _ g: (mean: [Double], logVariance: [Double])) -> Double {
-            var sum = 0.0
-            for i in z.indices { sum -= 0.5 * (Foundation.log(2 * Double.pi) + g.logVariance[i] + pow(z[i] - g.mean[i], 2) / Foundation.exp(g.logVariance[i])) }
-            return sum
-        }
         let (inferenceBranches, decoderBranches) = (try #require(model.inferenceBranches), try #require(model.decoderBranches))
-        var noise1: [Double] = [], noise2: [Double] = []
-        let report = GradientCheck.run(inputs: [([2, 6], 0...1), ([2, 6], 0...1)], constants: [1], engine: { t in
-            let output = model.forward(t[0], condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 9))), samples: 1)
-            noise2 = output.groups[0].noise!.scalars.map(Double.init)
-            noise1 = output.groups[1].noise!.scalars.map(Double.init)
-            return output.logImportanceWeights(t[1])
-        }) { v in
-            (0..<2).map { row -> Double in
-                let x = Array(v[0][(row * 6)..<(row * 6 + 6)]), target = Array(v[1][(row * 6)..<(row * 6 + 6)])
-                let q2 = gaussian(model.inference[1], x)
-                let z2 = (0..<2).map { q2.mean[$0] + Foundation.exp(q2.logVariance[$0] / 2) * noise2[row * 2 + $0] }
-                let q1 = gaussian(model.inference[0], gated(x, inferenceBranches.first) + gated(z2, inferenceBranches.second))
-                let z1 = (0..<3).map { q1.mean[$0] + Foundation.exp(q1.logVariance[$0] / 2) * noise1[row * 3 + $0] }
-                let p1 = gaussian(model.generative[0], z2)
-                var h = gated(z1, decoderBranches.first) + gated(z2, decoderBranches.second)
-                for layer in model.decoder.hidden { h = gated(h, layer) }
-                let logits = affine(h, model.decoder.output)
-                let likelihood = zip(target, logits).reduce(0.0) { $0 + $1.0 * $1.1 - Foundation.log(1 + Foundation.exp($1.1)) }
-                return likelihood + logDensity(z1, p1) - logDensity(z1, q1) + logDensity(z2, (mean: [0, 0], logVariance: [0, 0])) - logDensity(z2, q2)
-            }
+        let gated = DoubleNetwork.gated
+        func gaussian(_ encoder: GaussianEncoder, _ input: [Double]) -> DoubleNetwork.Gaussian {
+            DoubleNetwork.gaussian(encoder, input, hidden: gated, clampLogVariance: true)
+        }
+        let report = DoubleNetwork.checkLogImportanceWeights(of: model) { x, target, noise2, noise1 in
+            let q2 = gaussian(model.inference[1], x)
+            let z2 = DoubleNetwork.draw(q2, noise2)
+            let q1 = gaussian(model.inference[0], gated(x, inferenceBranches.first) + gated(z2, inferenceBranches.second))
+            let z1 = DoubleNetwork.draw(q1, noise1)
+            let p1 = gaussian(model.generative[0], z2)
+            var h = gated(z1, decoderBranches.first) + gated(z2, decoderBranches.second)
+            for layer in model.decoder.hidden { h = gated(h, layer) }
+            return DoubleNetwork.bernoulli(target, logits: DoubleNetwork.affine(h, model.decoder.output)) + DoubleNetwork.logDensity(z1, p1)
+                - DoubleNetwork.logDensity(z1, q1) + DoubleNetwork.logDensity(z2, DoubleNetwork.standardNormal(2)) - DoubleNetwork.logDensity(z2, q2)
         }
         #expect(report.forwardError < 1e-4, "\(report)")
         #expect(report.gradientError < 2e-3, "\(report)")
@@ -271,5 +213,73 @@ import _TestSupport
         var generator = RandomGenerator(seed: 3)
         let bound = trainer.model.importanceWeightedBound(images: TrainerTests.test.pixels, samples: 50, using: &generator)
         #expect(bound.logLikelihood > bound.elbo, "\(bound)")
+    }
+}
+
+/// The tiny two-group models written again in Double: the reference of the importance-weight checks.
+enum DoubleNetwork {
+    typealias Gaussian = (mean: [Double], logVariance: [Double])
+
+    /// x Wᵀ + b.
+    static func affine(_ x: [Double], _ layer: Linear) -> [Double] {
+        let (w, b) = (layer.weight.scalars.map(Double.init), layer.bias!.scalars.map(Double.init))
+        return (0..<b.count).map { (o: Int) -> Double in
+            var sum = b[o]
+            for i in x.indices { sum += w[o * x.count + i] * x[i] }
+            return sum
+        }
+    }
+
+    /// h ⊙ σ(g) with [h, g] = x Wᵀ + b.
+    static func gated(_ x: [Double], _ layer: Linear) -> [Double] {
+        let both = affine(x, layer), width = both.count / 2
+        return (0..<width).map { both[$0] / (1 + Foundation.exp(-both[width + $0])) }
+    }
+
+    /// An encoder's Gaussian: its trunk through `hidden`, its heads, log σ² clamped to [−6, 2] when asked.
+    static func gaussian(_ encoder: GaussianEncoder, _ input: [Double], hidden: ([Double], Linear) -> [Double], clampLogVariance: Bool = false) -> Gaussian {
+        var h = input
+        for layer in encoder.hidden { h = hidden(h, layer) }
+        let spread = affine(h, encoder.spread)
+        return (affine(h, encoder.mean), clampLogVariance ? spread.map { min(max($0, -6), 2) } : spread)
+    }
+
+    static func standardNormal(_ dimension: Int) -> Gaussian { ([Double](repeating: 0, count: dimension), [Double](repeating: 0, count: dimension)) }
+
+    /// μ + σ ε.
+    static func draw(_ q: Gaussian, _ noise: [Double]) -> [Double] {
+        noise.indices.map { q.mean[$0] + Foundation.exp(q.logVariance[$0] / 2) * noise[$0] }
+    }
+
+    static func logDensity(_ z: [Double], _ g: Gaussian) -> Double {
+        var sum = 0.0
+        for i in z.indices { sum -= 0.5 * (Foundation.log(2 * Double.pi) + g.logVariance[i] + pow(z[i] - g.mean[i], 2) / Foundation.exp(g.logVariance[i])) }
+        return sum
+    }
+
+    /// log Bernoulli(target | logits).
+    static func bernoulli(_ target: [Double], logits: [Double]) -> Double {
+        zip(target, logits).reduce(0.0) { $0 + $1.0 * $1.1 - Foundation.log(1 + Foundation.exp($1.1)) }
+    }
+
+    /// The model's log importance weights of two 6-pixel images with one sample each, and their
+    /// gradient in the image, against `reference(x, target, ε of the top group, ε of the bottom
+    /// group)`. The image enters the encoder (differentiated) and is the likelihood's target (held
+    /// constant: the fused likelihood sends no gradient to targets).
+    static func checkLogImportanceWeights(of model: HierarchicalMLPVAE,
+                                          reference: @escaping ([Double], [Double], [Double], [Double]) -> Double) -> GradientCheck.Report {
+        var noiseTop: [Double] = [], noiseBottom: [Double] = []
+        let (top, bottom) = (model.latentGroups[0].size, model.latentGroups[1].size)
+        return GradientCheck.run(inputs: [([2, 6], 0...1), ([2, 6], 0...1)], constants: [1], engine: { t in
+            let output = model.forward(t[0], condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 9))), samples: 1)
+            noiseTop = output.groups[0].noise!.scalars.map(Double.init)
+            noiseBottom = output.groups[1].noise!.scalars.map(Double.init)
+            return output.logImportanceWeights(t[1])
+        }) { v in
+            (0..<2).map { row in
+                reference(Array(v[0][(row * 6)..<(row * 6 + 6)]), Array(v[1][(row * 6)..<(row * 6 + 6)]),
+                          Array(noiseTop[(row * top)..<((row + 1) * top)]), Array(noiseBottom[(row * bottom)..<((row + 1) * bottom)]))
+            }
+        }
     }
 }

@@ -46,6 +46,16 @@ public struct PriorSettings: Codable, Equatable, Sendable, CustomStringConvertib
         }
     }
 
+    /// The learned parameters for a `latentSize`-d group of a model of `inputSize`-value images:
+    /// 2 K d for a mixture, K · inputSize for the VampPrior's pseudo-inputs, none for N(0, I).
+    public func parameterCount(latentSize: Int, inputSize: Int) -> Int {
+        switch kind {
+        case .normal: 0
+        case .mog: 2 * components * latentSize
+        case .vamp: components * inputSize
+        }
+    }
+
     /// The problem with these settings, or nil: K in 1...10,000 for a learned prior.
     public var problem: ConfigurationProblem? {
         guard kind != .normal, !(1...10_000).contains(components) else { return nil }

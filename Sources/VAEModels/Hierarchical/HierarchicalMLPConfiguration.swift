@@ -178,12 +178,7 @@ public struct HierarchicalMLPConfiguration: ModelArchitecture {
                 below = latent
             }
         }
-        switch prior.kind {
-        case .normal: break
-        case .mog: total += 2 * Double(prior.components * latentSize)
-        case .vamp: total += Double(prior.components) * image
-        }
-        return total
+        return total + Double(prior.parameterCount(latentSize: latentSize, inputSize: imageShape.count))
     }
 
     enum CodingKeys: String, CodingKey { case imageShape, layers, activation, hiddenUnit, wiring, varianceHead, likelihood, initializer, prior }

@@ -102,11 +102,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         let sizes = hiddenSizes.map(Double.init)
         let gate = hiddenUnit == .gated ? StandardChecks.chain([input + Double(classes)] + sizes)
             + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed()) : 0  // the gates' weights and biases
-        let learnedPrior: Double = switch prior.kind {
-        case .normal: 0
-        case .mog: 2 * Double(prior.components * latentSize)
-        case .vamp: Double(prior.components) * input
-        }
+        let learnedPrior = Double(prior.parameterCount(latentSize: latentSize, inputSize: imageShape.count))
         return gate + learnedPrior + StandardChecks.chain([input + Double(classes)] + sizes) + 2 * StandardChecks.chain([sizes.last ?? 1, Double(latentSize)])
             + StandardChecks.chain([Double(latentSize + classes)] + sizes.reversed() + [output])
     }
