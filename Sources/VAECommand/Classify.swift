@@ -35,6 +35,7 @@ struct Classify: ParsableCommand {
         guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be 1...1000, got \(epochs)") }
         guard (0...16).contains(shift) else { throw ValidationError("--shift must be 0...16, got \(shift)") }
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
+        try data.refuseFolderOptionsWithoutAFolder()
     }
 
     func run() throws {

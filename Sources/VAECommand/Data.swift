@@ -27,6 +27,7 @@ struct DataCommand: ParsableCommand {
 
     func validate() throws {
         if (export == nil) != (to == nil) { throw ValidationError("--export NAME and --to FOLDER go together") }
+        try data.refuseFolderOptionsWithoutAFolder()
     }
 
     func run() throws {

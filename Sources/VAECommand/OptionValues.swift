@@ -52,14 +52,21 @@ struct DataOptions: ParsableArguments {
     var colour: ColourMode?
     @Option(parsing: .unconditional, help: "The share of the folder's images held out as the test split when it has no train/ and test/ subfolders (default 0.1).")
     var testShare: Double?
+    @Option(parsing: .unconditional, help: "The seed of the held-out test split's draw (default: --seed). Fix it to compare training seeds on one test split.")
+    var splitSeed: UInt64?
     @Flag(help: "Skip files that are not readable PNG or JPEG images (counted) instead of stopping.") var skipUnreadable = false
     @Flag(help: "Round the folder's values to 8-bit levels after resizing (as an image library writing 8-bit pixels does): needed by a discretised-logistic likelihood.")
     var quantize = false
 
-    func validate() throws {
-        if images == nil && (imageSize != nil || centreCrop || skipUnreadable || quantize || colour != nil || testShare != nil) {
-            throw ValidationError("--image-size, --centre-crop, --colour, --test-share, --skip-unreadable and --quantize apply to an image folder (--images)")
+    /// Refuses the folder options without --images. (A resumed run checks them against its
+    /// record instead: see `contradictions(with:)`.)
+    func refuseFolderOptionsWithoutAFolder() throws {
+        if images == nil && (imageSize != nil || centreCrop || skipUnreadable || quantize || colour != nil || testShare != nil || splitSeed != nil) {
+            throw ValidationError("--image-size, --centre-crop, --colour, --test-share, --split-seed, --skip-unreadable and --quantize apply to an image folder (--images)")
         }
+    }
+
+    func validate() throws {
         if images != nil && dataset != nil { throw ValidationError("give a dataset by name (--dataset) or an image folder (--images), not both") }
         if let testShare, !(testShare > 0 && testShare < 1) { throw ValidationError("--test-share must lie strictly between 0 and 1, got \(testShare)") }
     }
@@ -75,7 +82,7 @@ struct DataOptions: ParsableArguments {
         }
         guard let folder else {
             if let option = [("--image-size", imageSize != nil), ("--centre-crop", centreCrop), ("--colour", colour != nil), ("--test-share", testShare != nil),
-                             ("--skip-unreadable", skipUnreadable), ("--quantize", quantize)].first(where: \.1)?.0 {
+                             ("--split-seed", splitSeed != nil), ("--skip-unreadable", skipUnreadable), ("--quantize", quantize)].first(where: \.1)?.0 {
                 found.append(.init(option, "given", recordedData))
             }
             return found
@@ -87,6 +94,7 @@ struct DataOptions: ParsableArguments {
         if centreCrop && !folder.centreCrop { found.append(.init("--centre-crop", "on", "off")) }
         if let colour, colour != folder.colour { found.append(.init("--colour", colour.rawValue, folder.colour.rawValue)) }
         if let testShare, testShare != folder.testShare { found.append(.init("--test-share", "\(testShare)", "\(folder.testShare)")) }
+        if let splitSeed, splitSeed != folder.splitSeed { found.append(.init("--split-seed", "\(splitSeed)", "\(folder.splitSeed)")) }
         if skipUnreadable && !folder.skipUnreadable { found.append(.init("--skip-unreadable", "on", "off")) }
         if quantize && !folder.quantize { found.append(.init("--quantize", "on", "off")) }
         return found
@@ -98,7 +106,7 @@ struct DataOptions: ParsableArguments {
     func folder(seed: UInt64) -> ImageFolderOptions? {
         images.map {
             ImageFolderOptions(path: URL(fileURLWithPath: $0).standardizedFileURL.path, height: imageSize?.height, width: imageSize?.width, centreCrop: centreCrop,
-                               colour: colour ?? .auto, testShare: testShare ?? 0.1, splitSeed: seed, skipUnreadable: skipUnreadable, quantize: quantize)
+                               colour: colour ?? .auto, testShare: testShare ?? 0.1, splitSeed: splitSeed ?? seed, skipUnreadable: skipUnreadable, quantize: quantize)
         }
     }
 }

@@ -193,7 +193,10 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
-        if resume == nil { _ = try resolvedConfiguration() }
+        if resume == nil {
+            try data.refuseFolderOptionsWithoutAFolder()
+            _ = try resolvedConfiguration()
+        }
     }
 
     func run() throws {

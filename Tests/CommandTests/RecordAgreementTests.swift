@@ -5,6 +5,27 @@ import Testing
 /// given with --resume, a rank of an mpirun job started with other options, batches too small
 /// for the ranks, and option values that look like flags.
 @Suite(.serialized) struct RecordAgreementTests {
+    /// An image folder's held-out split is drawn with --split-seed when given (else --seed): seeds
+    /// can then be compared on one test split. It is recorded, and a resume must agree with it.
+    @Test func theHeldOutSplitFollowsTheSplitSeedWhenGiven() throws {
+        let scratch = try ScratchFolder("split-seed")
+        let (_, png) = try LikelihoodCommandTests.data(scratch)
+        let folder = png.appendingPathComponent("train").path
+        func train(_ name: String, _ options: [String]) throws -> UInt64? {
+            let trained = try Tool.run(["train", "--preset", "pytorch-example", "--images", folder, "--out", scratch.path(name), "--epochs", "1",
+                                        "--batch-size", "16", "--hidden-sizes", "8", "--latent-size", "2"] + options)
+            #expect(trained.status == 0, "\(trained.output)")
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path(name) + "/config.json"))) as? [String: Any]
+            return (((record?["configuration"] as? [String: Any])?["imageFolder"] as? [String: Any])?["splitSeed"] as? NSNumber)?.uint64Value
+        }
+        #expect(try train("training-seed", ["--seed", "2"]) == 2)
+        #expect(try train("split-seed", ["--seed", "2", "--split-seed", "7"]) == 7)
+        let resumed = try Tool.run(["train", "--resume", scratch.path("split-seed"), "--epochs", "2", "--split-seed", "8"])
+        #expect(resumed.status != 0 && resumed.output.contains("--split-seed 8 (the run recorded 7)"), "\(resumed.output)")
+        let named = try Tool.run(["train", "--preset", "pytorch-example", "--split-seed", "3"])
+        #expect(named.status != 0 && named.output.contains("--split-seed") && named.output.contains("apply to an image folder (--images)"), "\(named.output)")
+    }
+
     @Test func resumingWithAnOptionThatContradictsTheRecordIsRefusedNamingBoth() throws {
         let scratch = try ScratchFolder("resume-agree")
         let data = try scratch.tinyDataset()
