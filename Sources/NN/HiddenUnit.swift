@@ -10,6 +10,11 @@ public enum HiddenUnit: String, Codable, CaseIterable, Sendable {
     case dense
     case gated
 
+    /// The units in words for a model's summary: "tanh", "gated units", "gated units with tanh".
+    public func summary(activation: Activation) -> String {
+        self == .dense ? activation.rawValue : "gated units" + (activation == .identity ? "" : " with \(activation.rawValue)")
+    }
+
     /// The linear layer's outputs for a hidden layer of `width` units.
     public func linearOutputs(width: Int) -> Int { self == .dense ? width : 2 * width }
 

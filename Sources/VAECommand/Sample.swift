@@ -94,8 +94,9 @@ struct Sample: ParsableCommand {
     /// The VampPrior's pseudo-inputs u_k (clamped to [0, 1]) as a grid.
     func drawPseudoInputs() throws {
         let (loaded, explorer) = try model.load()
-        guard let prior = (loaded.model as? any LearnedPriorHolder)?.learnedPrior, let images = prior.pseudoImages else {
-            throw CommandFailure("--pseudo-inputs draws a VampPrior's pseudo-inputs; \(model.run) has \((loaded.model as? any LearnedPriorHolder)?.learnedPrior.map { "a \($0.settings) prior" } ?? "the prior N(0, I)")")
+        let learnedPrior = (loaded.model as? any LearnedPriorHolder)?.learnedPrior
+        guard let prior = learnedPrior, let images = prior.pseudoImages else {
+            throw CommandFailure("--pseudo-inputs draws a VampPrior's pseudo-inputs; \(model.run) has \(learnedPrior.map { "a \($0.settings) prior" } ?? "the prior N(0, I)")")
         }
         let shown = min(count, prior.settings.components)
         let values = withoutGradients { Array(images.scalars.prefix(shown * loaded.model.inputSize)) }

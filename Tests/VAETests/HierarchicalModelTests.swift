@@ -135,8 +135,16 @@ import _TestSupport
         #expect(decoded == expected)
         let output = withoutGradients { model.forward(x, condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 2) }
         #expect(output.groups.map { $0.z.shape } == [[6, 2], [6, 3]])
-        let again = withoutGradients { model.inference[0](inferenceBranches(x.repeatingRows(2), output.groups[0].z)).mean.scalars }
+        let again = withoutGradients { model.inference[0](inferenceBranches(x, output.groups[0].z, repeatingFirst: 2)).mean.scalars }
         #expect(again == (output.groups[1].posterior as! DiagonalGaussian).mean.scalars)
+        // k samples of an image are k single samples of its copies: the x-branch, run once per
+        // image and repeated, gives each copy its own image's features.
+        let noise = NoiseSource(generator: RandomGenerator(seed: 3)), sameNoise = NoiseSource(generator: RandomGenerator(seed: 3))
+        let (weights, copies) = withoutGradients {
+            (model.forward(x, condition: nil, sampling: .noise(noise), samples: 2).logImportanceWeights(x).scalars,
+             model.forward(x.repeatingRows(2), condition: nil, sampling: .noise(sameNoise), samples: 1).logImportanceWeights(x.repeatingRows(2)).scalars)
+        }
+        #expect(zip(weights, copies).allSatisfy { abs($0 - $1) < 1e-3 }, "\(weights) against \(copies)")
     }
 
     /// The VampPrior on the top group: the mixture of q(z_top | u_k) at the pseudo-images.

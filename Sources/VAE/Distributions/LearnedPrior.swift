@@ -117,7 +117,7 @@ public final class LearnedPrior: Module {
     }
 }
 
-/// The capability of a model whose top-group prior may be learned (the MLP kind): the tools
+/// The capability of a model whose top-group prior may be learned (the MLP kinds): the tools
 /// ask for it to show a VampPrior's pseudo-inputs.
 public protocol LearnedPriorHolder {
     /// The learned prior's parameters, nil for N(0, I).

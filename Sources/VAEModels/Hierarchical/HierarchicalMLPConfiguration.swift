@@ -103,12 +103,11 @@ public struct HierarchicalMLPConfiguration: ModelArchitecture {
         ([String(imageShape.count)] + layers.flatMap { $0.hiddenSizes.map(String.init) + ["[\($0.latentSize)]"] }).joined(separator: "-")
     }
 
-    /// "hierarchical MLP 784-100-100-[100]-50-50-[50] on 1x28x28 images, tanh, log-variance heads, bernoulli likelihood".
+    /// "hierarchical MLP 784-100-100-[100]-50-50-[50] on 1x28x28 images, 2 stochastic layers, tanh, log-variance heads, bernoulli likelihood".
     public var summary: String {
-        let units = hiddenUnit == .gated ? "gated units" + (activation == .identity ? "" : " with \(activation.rawValue)") : activation.rawValue
-        return "hierarchical MLP \(architectureName) on \(imageShape) images, \(layers.count) stochastic layers"
+        "hierarchical MLP \(architectureName) on \(imageShape) images, \(layers.count) stochastic layers"
             + (wiring == .skip ? " wired with skips (q(z2 | x) q(z1 | x, z2), p(x | z1, z2))" : "")
-            + ", \(units), \(varianceHead.rawValue) heads, \(likelihood) likelihood" + (prior.kind == .normal ? "" : ", \(prior) prior")
+            + ", \(hiddenUnit.summary(activation: activation)), \(varianceHead.rawValue) heads, \(likelihood) likelihood" + (prior.kind == .normal ? "" : ", \(prior) prior")
     }
 
     public func fitted(to shape: ImageShape) -> HierarchicalMLPConfiguration {

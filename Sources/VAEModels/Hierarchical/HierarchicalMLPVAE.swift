@@ -136,10 +136,9 @@ public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHol
         }
         let groups = latentGroups
         if let inferenceBranches {
-            let repeated = x.repeatingRows(samples)
             let topPosterior = inference[1](x).repeatingRows(samples)
             let top = draw(topPosterior)
-            let bottomPosterior = inference[0](inferenceBranches(repeated, top.z))
+            let bottomPosterior = inference[0](inferenceBranches(x, top.z, repeatingFirst: samples))
             let bottom = draw(bottomPosterior)
             return ModelOutput(groups: [LatentGroupOutput(group: groups[0], posterior: topPosterior, prior: prior, z: top.z, noise: top.noise),
                                         LatentGroupOutput(group: groups[1], posterior: bottomPosterior, prior: generative[0](top.z), z: bottom.z, noise: bottom.noise)],
@@ -185,8 +184,12 @@ public final class BranchJoin: Module {
         (self.activation, self.unit) = (activation, unit)
     }
 
-    /// a [batch, firstSize], b [batch, secondSize] -> [batch, 2 · width]; differentiable.
-    public func callAsFunction(_ a: Tensor, _ b: Tensor) -> Tensor {
-        Tensor.concatenated([unit(first, a, activation: activation), unit(second, b, activation: activation)])
+    /// a [batch, firstSize], b [batch · k, secondSize] -> [batch · k, 2 · width]: the first
+    /// branch runs once per row of a and its output is repeated k times (row r · k + i is row r's
+    /// i-th copy, as `repeatingRows`), so an image's branch is not recomputed for each of its k
+    /// samples; differentiable.
+    public func callAsFunction(_ a: Tensor, _ b: Tensor, repeatingFirst k: Int = 1) -> Tensor {
+        let firstBranch = unit(first, a, activation: activation)
+        return Tensor.concatenated([k == 1 ? firstBranch : firstBranch.repeatingRows(k), unit(second, b, activation: activation)])
     }
 }

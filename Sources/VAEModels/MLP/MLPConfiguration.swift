@@ -64,7 +64,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
 
     /// "MLP 784-400-20 on 1x28x28 images, relu, log-variance head, bernoulli likelihood".
     public var summary: String {
-        "MLP \(architectureName) on \(imageShape) images, \(hiddenUnit == .gated ? "gated units" + (activation == .identity ? "" : " with \(activation.rawValue)") : activation.rawValue), \(varianceHead.rawValue) head, \(likelihood) likelihood"
+        "MLP \(architectureName) on \(imageShape) images, \(hiddenUnit.summary(activation: activation)), \(varianceHead.rawValue) head, \(likelihood) likelihood"
             + (prior.kind == .normal ? "" : ", \(prior) prior") + (posterior.kind == .gaussian ? "" : ", \(posterior) posterior")
     }
 
