@@ -40,6 +40,20 @@ public struct ImageDataset: Sendable {
     /// The values of image `index`.
     public func image(_ index: Int) -> ArraySlice<Float> { pixels[(index * shape.count)..<((index + 1) * shape.count)] }
 
+    /// The mean image, [C · H · W]: each value's mean over the images (summed in Double), zeros
+    /// for an empty set.
+    public var meanImage: [Float] {
+        let size = shape.count
+        var sums = [Double](repeating: 0, count: size)
+        pixels.withUnsafeBufferPointer { values in
+            for image in 0..<count {
+                let start = image * size
+                for index in 0..<size { sums[index] += Double(values[start + index]) }
+            }
+        }
+        return sums.map { count == 0 ? 0 : Float($0 / Double(count)) }
+    }
+
     /// The images at `indices`, in that order, with their labels.
     public func subset(_ indices: some Collection<Int>) -> ImageDataset {
         var values = [Float]()

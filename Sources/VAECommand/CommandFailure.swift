@@ -20,6 +20,7 @@ enum OptionNames {
         .hiddenSizes: "--hidden-sizes", .encoderConvolutions: "--encoder-convolutions", .decoderConvolutions: "--decoder-convolutions",
         .outputConvolution: "--output-convolution", .denseSizes: "--encoder-dense/--decoder-dense", .decoderChannels: "--decoder-channels",
         .decoderHiddenSize: "--decoder-hidden-size", .klWeight: "--kl-weight", .imageFolder: "--images",
+        .outputBias: "--output-bias",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

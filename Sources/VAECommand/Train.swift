@@ -123,6 +123,7 @@ struct Train: ParsableCommand {
         check("--binarization", training.binarization?.rawValue, recorded.binarization.rawValue)
         check("--images-every", training.imagesEvery, recorded.imagesEvery)
         check("--precision", training.precision?.rawValue, recorded.precision.rawValue)
+        check("--output-bias", training.outputBias?.rawValue, recorded.outputBias.rawValue)
         if training.conditional && recorded.model.conditionClasses == nil { found.append(.init("--conditional", "on", "an unconditional model")) }
         found += data.contradictions(with: recorded)
         if let initialWeights, initialWeights != recorded.initialWeights?.path {
@@ -293,6 +294,8 @@ struct TrainingOptions: ParsableArguments {
     var precision: Precision?
     @Flag(help: "Condition the model on the dataset's labels (a conditional VAE: the label's one-hot joins the encoder's features and z).")
     var conditional = false
+    @Option(help: "How the decoder's last bias starts: drawn (by the initializer), or data-mean (the logits of the mean training image, clipped to [0.001, 0.999], as the IWAE paper's code starts it).")
+    var outputBias: OutputBiasStart?
 
     func apply(to configuration: inout TrainingConfiguration) {
         if let epochs { configuration.epochs = epochs }
@@ -303,6 +306,7 @@ struct TrainingOptions: ParsableArguments {
         if let binarization { configuration.binarization = binarization }
         if let imagesEvery { configuration.imagesEvery = imagesEvery }
         if let precision { configuration.precision = precision }
+        if let outputBias { configuration.outputBias = outputBias }
     }
 }
 
@@ -548,6 +552,9 @@ final class ConsoleReporter: TrainingReporter {
         print("\(session.trainer.train.count) train\(validation) / \(session.trainer.test.count) test images, binarisation \(configuration.binarization.rawValue); \(configuration.optimizer.rawValue) lr \(configuration.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), seed \(configuration.seed), \(configuration.precision.rawValue)")
         if configuration.objective != .elbo || configuration.schedule != .constant {
             print("objective \(session.trainer.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
+        }
+        if configuration.outputBias == .dataMean && session.resumedFrom == nil {
+            print("output bias started at the mean training image's logits (data-mean)")
         }
         if let estimators = session.record.klEstimators, estimators.values.contains(KLEstimator.monteCarlo.rawValue) {
             let groups = session.trainer.model.latentGroups.map(\.name)

@@ -34,6 +34,7 @@ import Testing
         let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
         let cases: [([String], String)] = [
             (["--precision", "bf16"], "--precision bf16 (the run recorded fp32)"),
+            (["--output-bias", "data-mean"], "--output-bias data-mean (the run recorded drawn)"),
             (["--seed", "6"], "--seed 6 (the run recorded 5)"),
             (["--batch-size", "8"], "--batch-size 8 (the run recorded 16)"),
             (["--latent-size", "7"], "--latent-size"),
@@ -51,6 +52,18 @@ import Testing
         let resumed = try Tool.run(["train", "--resume", run, "--epochs", "2", "--data-dir", data.path, "--seed", "5", "--batch-size", "16",
                                     "--latent-size", "2", "--blas-threads", "1"])
         #expect(resumed.status == 0 && resumed.output.contains("epoch   2"), "\(resumed.output)")
+    }
+
+    /// --output-bias data-mean is said when the run starts, and refused for a likelihood whose
+    /// mean is not σ(output) before any folder is made.
+    @Test func theDataMeanOutputBiasIsReportedAndRefusedWhereItCannotApply() throws {
+        let scratch = try ScratchFolder("output-bias")
+        let data = try scratch.tinyDataset()
+        let started = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("run"), epochs: 1) + ["--output-bias", "data-mean"])
+        #expect(started.status == 0 && started.output.contains("output bias started at the mean training image's logits"), "\(started.output)")
+        let refused = try Tool.run(["train", "--likelihood", "discretised-logistic", "--output-bias", "data-mean", "--out", scratch.path("no")])
+        #expect(refused.status != 0 && refused.output.contains("--output-bias data-mean needs a likelihood whose mean is σ(output)"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("no")))
     }
 
     @Test func aNegativeNumberInAColonSeparatedOptionIsRefusedForItsValue() throws {

@@ -24,6 +24,8 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let imagesEvery = Setting("the picture interval (epochs)")
     /// Images per evaluation batch.
     public static let evaluationBatchSize = Setting("the evaluation batch size")
+    /// How the decoder's last bias starts.
+    public static let outputBias = Setting("the output bias start")
     /// The share of the training images held out.
     public static let validationShare = Setting("the validation share")
     /// The optimizer's ε.

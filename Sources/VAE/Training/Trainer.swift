@@ -196,6 +196,12 @@ public final class Trainer {
         validation = held
         self.train = Self.prepare(kept, binarization: configuration.binarization, seed: configuration.seed, split: 1)
         self.test = Self.testImages(test, configuration: configuration)
+        if configuration.outputBias == .dataMean {
+            guard let startable = model as? any DataStartedOutputBias else {
+                throw .invalidConfiguration(ConfigurationProblem(.outputBias, "data-mean needs a model whose decoder ends in a bias it can start at the data; the \(configuration.model.kindDescription) (\(configuration.model.kind)) has none"))
+            }
+            do { try startable.startOutputBias(atMeanImage: self.train.meanImage) } catch { throw .invalidConfiguration(error) }
+        }
         noise = NoiseSource(generator: generator)
         progress = TrainingProgress(epochStartGenerator: generator.stateWords, generator: generator.stateWords)
         if let group = self.processGroup { gradientBuckets = GradientBuckets(pack: optimizer.parameters, group: group) }

@@ -67,13 +67,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The operands of matrix multiplies: fp32, or bf16 with fp32 accumulation, master weights,
     /// optimizer state and losses (see `Precision`). Runs written before it existed are fp32.
     public var precision: Precision = .fp32
+    /// How the decoder's last bias starts: drawn by the initializer, or at the mean training
+    /// image (`OutputBiasStart`). Runs written before it existed are drawn.
+    public var outputBias: OutputBiasStart = .drawn
 
     /// A configuration; the defaults are the PyTorch example's. `validate()` checks it.
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
                 model: ModelSpecification, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3, batchSize: Int = 128,
                 epochs: Int = 10, seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
                 imagesEvery: Int = 1, evaluationBatchSize: Int = 1000, objective: ObjectiveSettings = .elbo,
-                schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil, validationShare: Double = 0) {
+                schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil, validationShare: Double = 0,
+                outputBias: OutputBiasStart = .drawn) {
+        self.outputBias = outputBias
         self.preset = preset
         self.dataset = dataset
         self.imageFolder = imageFolder
@@ -118,6 +123,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         validationShare = try c.decodeIfPresent(Double.self, forKey: .validationShare) ?? 0
         initialWeights = try c.decodeIfPresent(InitialWeights.self, forKey: .initialWeights)
         precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+        outputBias = try c.decodeIfPresent(OutputBiasStart.self, forKey: .outputBias) ?? .drawn
     }
 
     /// Problems with the settings, one each (empty when valid), naming the setting at fault
@@ -146,6 +152,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) {
             found.append(ConfigurationProblem(.optimizerEpsilon, "must be positive, got \(optimizerEpsilon)"))
+        }
+        if outputBias == .dataMean {
+            if let problem = model.likelihood.outputBiasStartProblem { found.append(problem) }
+            if let initialWeights {
+                found.append(ConfigurationProblem(.outputBias, "data-mean and the initial weights \(initialWeights.path) both set the starting weights; give one"))
+            }
         }
         if binarization != .none && model.imageShape.channels != 1 {
             found.append(ConfigurationProblem(.binarization, "applies to grey images; the model's images are colour (\(model.imageShape)), and a \(model.likelihood.name.rawValue) likelihood of binarised colour channels would model 8 colours"))

@@ -136,3 +136,20 @@ public final class ConvolutionalVAE: Module, VariationalModel {
         return likelihood(output.reshaped(to: [z.shape[0], likelihood.outputSize]))
     }
 }
+
+extension ConvolutionalVAE: DataStartedOutputBias {
+    /// Starts the output convolution's bias, one per channel, at the likelihood's output for each
+    /// channel's mean value over the mean image.
+    public func startOutputBias(atMeanImage means: [Float]) throws(ConfigurationProblem) {
+        let shape = imageShape
+        precondition(means.count == shape.count, "a mean image of \(means.count) values for \(shape) images")
+        let plane = shape.height * shape.width
+        let channelMeans = (0..<shape.channels).map { channel in
+            Float(means[(channel * plane)..<((channel + 1) * plane)].reduce(0.0) { $0 + Double($1) } / Double(plane))
+        }
+        guard let values = likelihood.likelihood.startingOutputs(forMeans: channelMeans) else { throw likelihood.likelihood.outputBiasStartProblem! }
+        guard let bias = decoder.output.bias else { preconditionFailure("the output convolution has a bias") }
+        precondition(values.count == bias.count, "\(values.count) starting values for an output bias of \(bias.count)")
+        values.withUnsafeBufferPointer { bias.pointer.update(from: $0.baseAddress!, count: bias.count) }
+    }
+}

@@ -193,3 +193,11 @@ public final class BranchJoin: Module {
         return Tensor.concatenated([k == 1 ? firstBranch : firstBranch.repeatingRows(k), unit(second, b, activation: activation)])
     }
 }
+
+extension HierarchicalMLPVAE: DataStartedOutputBias {
+    /// Starts the decoder's output bias (p(x | z₁), or p(x | z₁, z₂)'s trunk) at the likelihood's
+    /// outputs for the mean image.
+    public func startOutputBias(atMeanImage means: [Float]) throws(ConfigurationProblem) {
+        try decoder.startOutputBias(atMeanImage: means, likelihood: likelihood.likelihood)
+    }
+}

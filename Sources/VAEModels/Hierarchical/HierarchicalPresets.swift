@@ -6,11 +6,11 @@ enum HierarchicalPresets {
     static var all: [Preset] {
         [
             Preset(name: "iwae-paper-2layer",
-                   summary: "Burda et al.'s two-stochastic-layer model: 784-100-100-z1(100)-50-50-z2(50) tanh and the mirror, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shortened by running fewer schedule stages; the paper's IWAE is the IWAE objective with k = 50",
+                   summary: "Burda et al.'s two-stochastic-layer model: 784-100-100-z1(100)-50-50-z2(50) tanh and the mirror, output bias at the mean training image's logits, dynamic binarisation, batch 20, Adam (eps 1e-4) with the paper's schedule over 3,280 epochs; shortened by running fewer schedule stages; the paper's IWAE is the IWAE objective with k = 50",
                    configuration: TrainingConfiguration(preset: "iwae-paper-2layer", binarization: .dynamic,
                                                         model: ModelSpecification(HierarchicalMLPConfiguration.iwaePaperTwoLayer),
                                                         batchSize: 20, epochs: 3280, batchReduction: .mean, imagesEvery: 27,
-                                                        schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4)),
+                                                        schedule: .iwaePaper(stages: 8), optimizerEpsilon: 1e-4, outputBias: .dataMean)),
             Preset(name: "vamp-hvae",
                    summary: "Tomczak & Welling's two-level HVAE with the VampPrior on z2: gated layers of 300, q(z2 | x) q(z1 | x, z2), p(z1 | z2) p(x | z1, z2), latents 40 and 40, 500 pseudo-inputs, dynamic binarisation, batch 100, Adam at 5e-4, KL warm-up over 100 epochs, 1,000 epochs",
                    configuration: TrainingConfiguration(preset: "vamp-hvae", binarization: .dynamic,

@@ -1,5 +1,6 @@
 import NN
 import TensorCore
+import VAE
 
 /// p(x | z)'s parameters: an MLP from the latent space to the likelihood's parameters (one logit
 /// per pixel for the Bernoulli and the Gaussians; see `Likelihood.parameterChannels`).
@@ -42,4 +43,16 @@ public final class Decoder: Module {
 
     /// The decoded images, sigmoid(ℓ), in [0, 1].
     public func callAsFunction(_ z: Tensor) -> Tensor { logits(z).sigmoid() }
+}
+
+extension Decoder {
+    /// Starts the output layer's bias at `likelihood`'s outputs for the mean image [C · H · W]
+    /// (`Likelihood.startingOutputs(forMeans:)`), one per value.
+    /// - Throws: `ConfigurationProblem` when the likelihood has no such start.
+    func startOutputBias(atMeanImage means: [Float], likelihood: Likelihood) throws(ConfigurationProblem) {
+        guard let values = likelihood.startingOutputs(forMeans: means) else { throw likelihood.outputBiasStartProblem! }
+        guard let bias = output.bias else { preconditionFailure("the decoder's output layer has a bias") }
+        precondition(values.count == bias.count, "\(values.count) starting values for an output bias of \(bias.count)")
+        values.withUnsafeBufferPointer { bias.pointer.update(from: $0.baseAddress!, count: bias.count) }
+    }
 }

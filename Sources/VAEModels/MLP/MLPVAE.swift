@@ -110,3 +110,10 @@ public final class MLPVAE: Module, VariationalModel, LearnedPriorHolder {
         likelihood(decoder.logits(self.condition.joined(z, condition)))
     }
 }
+
+extension MLPVAE: DataStartedOutputBias {
+    /// Starts the decoder's output bias at the likelihood's outputs for the mean image.
+    public func startOutputBias(atMeanImage means: [Float]) throws(ConfigurationProblem) {
+        try decoder.startOutputBias(atMeanImage: means, likelihood: likelihood.likelihood)
+    }
+}
