@@ -17,7 +17,7 @@ case "$row" in
     vamp-hvae)         arguments=(--preset vamp-hvae) ;;
     *) echo "usage: bash scripts/reproduction.sh iwae-paper|iwae-paper-2layer|iaf|vamp|vamp-hvae" >&2; exit 2 ;;
 esac
-vae=.build/release/vae
+vae="${VAE:-.build/release/vae}"  # VAE=path: a copied binary, so that rebuilding meanwhile changes nothing
 [[ -x "$vae" ]] || swift build -c release --product vae
 run="runs/reproduction/$row"
 mkdir -p runs/reproduction

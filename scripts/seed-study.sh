@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -ge 2 ]] || { echo "usage: bash scripts/seed-study.sh OUT PRESET [vae train options...]" >&2; exit 2; }
 out="$1"; preset="$2"; shift 2
-vae=.build/release/vae
+vae="${VAE:-.build/release/vae}"  # VAE=path: a copied binary, so that rebuilding meanwhile changes nothing
 [[ -x "$vae" ]] || swift build -c release --product vae
 epochs=(--epochs 10)
 split=()

@@ -32,3 +32,22 @@ public final class Reshape: Module {
         x.reshaped(to: [x.shape[0]] + shape)
     }
 }
+
+/// Images upsampled by an integer factor, nearest or bilinear (PyTorch's `nn.Upsample` with
+/// `align_corners=False`): [N, C, H, W] -> [N, C, f H, f W], a channel-blocked batch staying
+/// blocked. It has no parameters.
+public final class Upsample: Module {
+    /// The factor f along height and width.
+    public let factor: Int
+    /// How the new pixels are filled.
+    public let mode: UpsamplingMode
+
+    /// A layer upsampling by `factor` (at least 1) with `mode`.
+    public init(factor: Int, mode: UpsamplingMode) {
+        precondition(factor >= 1, "Upsample needs a factor of at least 1, got \(factor)")
+        (self.factor, self.mode) = (factor, mode)
+    }
+
+    /// The images upsampled; differentiable.
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.upsampled(by: factor, mode: mode) }
+}

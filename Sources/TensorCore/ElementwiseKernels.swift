@@ -4,6 +4,8 @@
 /// A differentiable function applied elementwise.
 public enum UnaryFunction: Sendable, Equatable {
     case exp, log, square, sqrt, sigmoid, tanh, relu, softplus, negate
+    /// SiLU (swish, Ramachandran et al. 2017; Elfwing et al. 2018): x σ(x).
+    case silu
     /// ELU: x for x > 0, alpha (e^x - 1) otherwise.
     case elu(alpha: Float)
 }
@@ -22,6 +24,7 @@ public enum ElementwiseKernels {
         case .relu: map(x, y, count) { VectorMath.positivePart($0) }
         case .softplus: map(x, y, count) { VectorMath.softplus($0) }
         case .negate: map(x, y, count) { -$0 }
+        case .silu: map(x, y, count) { $0 * VectorMath.sigmoid($0) }
         case .elu(let alpha):
             map(x, y, count) { v in
                 var out = v
@@ -58,6 +61,12 @@ public enum ElementwiseKernels {
             }
         case .softplus: run { x, _, g in g * VectorMath.sigmoid(x) }
         case .negate: run { _, _, g in -g }
+        case .silu:
+            // d/dx x σ(x) = σ(x) + x σ(x) (1 − σ(x)) = σ + y (1 − σ).
+            run { x, y, g in
+                let s = VectorMath.sigmoid(x)
+                return g * (s + y * (1 - s))
+            }
         case .elu(let alpha):
             run { x, y, g in
                 var out = g
@@ -86,6 +95,7 @@ public enum ElementwiseKernels {
             case .relu: y[i] = ReferenceMath.relu(v)
             case .softplus: y[i] = ReferenceMath.softplus(v)
             case .negate: y[i] = -v
+            case .silu: y[i] = ReferenceMath.silu(v)
             case .elu(let alpha): y[i] = ReferenceMath.elu(v, alpha: alpha)
             }
         }

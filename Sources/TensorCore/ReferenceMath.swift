@@ -17,6 +17,8 @@ public enum ReferenceMath {
     public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
     /// max(x, 0).
     public static func relu(_ x: Float) -> Float { max(x, 0) }
+    /// SiLU: x σ(x).
+    public static func silu(_ x: Float) -> Float { x * sigmoid(x) }
     /// ELU: x for x > 0, alpha (e^x − 1) otherwise.
     public static func elu(_ x: Float, alpha: Float = 1) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
 

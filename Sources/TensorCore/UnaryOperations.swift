@@ -31,6 +31,8 @@ extension Tensor {
     public func relu() -> Tensor { applying(.relu) }
     /// log(1 + e^x), elementwise and stable; differentiable (d/dx = σ(x)).
     public func softplus() -> Tensor { applying(.softplus) }
+    /// SiLU (swish): x σ(x), elementwise; differentiable (d/dx = σ(x) (1 + x (1 − σ(x)))).
+    public func silu() -> Tensor { applying(.silu) }
     /// ELU: x for x > 0, alpha (e^x − 1) otherwise, elementwise; differentiable.
     public func elu(alpha: Float = 1) -> Tensor { applying(.elu(alpha: alpha)) }
     /// −x, elementwise; differentiable.
