@@ -3,11 +3,11 @@ import SafeTensors
 import TensorCore
 
 extension Module {
-    /// The parameters as safetensors entries under their dotted keys (Linear weights [out, in],
-    /// PyTorch's layout).
+    /// The parameters and buffers as safetensors entries under their dotted keys (Linear weights
+    /// [out, in], PyTorch's layout).
     public func stateDictionary(metadata: [String: String] = [:]) -> SafeTensorsFile {
         var file = SafeTensorsFile(metadata: metadata)
-        for (key, tensor) in namedParameters() {
+        for (key, tensor) in namedState() {
             file.tensors[key] = .init(shape: tensor.shape, values: tensor.scalars)
         }
         return file
@@ -18,10 +18,10 @@ extension Module {
         try stateDictionary(metadata: metadata).write(to: url)
     }
 
-    /// Copies every parameter from `file` (named `fileName` in errors). Every key must be
+    /// Copies every parameter and buffer from `file` (named `fileName` in errors). Every key must be
     /// present with the model's shape; the model is left unchanged when any is not.
     public func load(_ file: SafeTensorsFile, fileName: String) throws(SafeTensorsError) {
-        let parameters = namedParameters()
+        let parameters = namedState()
         for (key, tensor) in parameters {
             guard let entry = file.tensors[key] else {
                 throw .missingTensor(file: fileName, tensor: key, available: file.tensors.keys.sorted())

@@ -21,8 +21,38 @@ open class Module {
     /// The parameters in declaration order.
     public var parameters: [Tensor] { namedParameters().map(\.tensor) }
 
+    /// Every buffer (state kept and saved but not trained, `Buffer` properties) with its dotted
+    /// key, in declaration order.
+    public func namedBuffers() -> [(key: String, tensor: Tensor)] {
+        var result: [(key: String, tensor: Tensor)] = []
+        collectBuffers(prefix: "", into: &result)
+        return result
+    }
+
+    /// What a checkpoint holds: the parameters, then the buffers.
+    public func namedState() -> [(key: String, tensor: Tensor)] { namedParameters() + namedBuffers() }
+
     /// The total number of scalars in all parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    private func collectBuffers(prefix: String, into result: inout [(key: String, tensor: Tensor)]) {
+        var mirror: Mirror? = Mirror(reflecting: self)
+        var mirrors: [Mirror] = []
+        while let current = mirror {
+            mirrors.insert(current, at: 0)
+            mirror = current.superclassMirror
+        }
+        for child in mirrors.flatMap(\.children) {
+            guard let label = child.label else { continue }
+            switch child.value {
+            case let buffer as Buffer: result.append((prefix + label, buffer.value))
+            case let module as Module: module.collectBuffers(prefix: prefix + label + ".", into: &result)
+            case let modules as [Module]:
+                for (index, module) in modules.enumerated() { module.collectBuffers(prefix: prefix + label + ".\(index).", into: &result) }
+            default: continue
+            }
+        }
+    }
 
     private func collect(prefix: String, into result: inout [(key: String, tensor: Tensor)]) {
         var mirrors: [Mirror] = []
@@ -47,4 +77,15 @@ open class Module {
             }
         }
     }
+}
+
+/// A tensor a module keeps and saves with its parameters but does not train: batch
+/// normalisation's running averages. Checkpoints hold it under its dotted key; optimizers never
+/// see it.
+public final class Buffer {
+    /// The values, without gradient; updated in place.
+    public let value: Tensor
+
+    /// A buffer of `shape` filled with `initial`.
+    public init(shape: [Int], initial: Float) { value = Tensor(shape: shape, repeating: initial) }
 }
