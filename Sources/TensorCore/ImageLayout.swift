@@ -58,6 +58,16 @@ extension Tensor {
         }
     }
 
+    /// The images in `layout` (planar, or blocked by 8 or 16), reordered only when they are not
+    /// already; differentiable. For adding two image batches whose layouts may differ.
+    public func inImageLayout(_ layout: ImageLayout) -> Tensor {
+        guard imageLayout != layout else { return self }
+        switch layout {
+        case .planar: return planarImages()
+        case let .blocked(block): return planarImages().blockedImages(block)
+        }
+    }
+
     /// The same images planar, [N, C, H, W] (itself when already planar). The gradient flows
     /// back through the inverse permutation.
     public func planarImages() -> Tensor {

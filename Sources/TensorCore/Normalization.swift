@@ -76,7 +76,7 @@ extension Tensor {
 enum NormalizationKernels {
     /// How a batch is walked, and which set each channel of each image belongs to.
     struct Walk {
-        let batch: Int, blocks: Int, pixels: Int, inner: Int
+        let images: ChannelWalk
         let channels: Int
         let sets: Int
         /// Groups per image (0 for per-channel sets).
@@ -84,38 +84,23 @@ enum NormalizationKernels {
         let valuesPerSet: Int
 
         init(_ x: Tensor, sets: NormalizationSets) {
-            guard let layout = x.imageLayout else { preconditionFailure("normalisation takes images [N, C, H, W] or [N, C/b, H, W, b], got shape \(x.shape)") }
-            (batch, blocks, pixels) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-            inner = layout == .planar ? 1 : x.shape[4]
-            channels = blocks * inner
+            images = ChannelWalk(x)
+            channels = images.channels
             switch sets {
             case .channels:
-                (groups, self.sets, valuesPerSet) = (0, channels, batch * pixels)
+                (groups, self.sets, valuesPerSet) = (0, channels, images.batch * images.pixels)
             case let .groups(count):
                 precondition(count >= 1 && channels % count == 0, "\(channels) channels do not split into \(count) groups")
-                (groups, self.sets, valuesPerSet) = (count, batch * count, channels / count * pixels)
+                (groups, self.sets, valuesPerSet) = (count, images.batch * count, channels / count * images.pixels)
             }
             precondition(valuesPerSet >= 1, "normalisation needs at least one value per set")
         }
 
-        /// The set of channel `channel` of image `image`.
-        @inline(__always) func set(image: Int, channel: Int) -> Int {
-            groups == 0 ? channel : image * groups + channel / (channels / groups)
-        }
-
         /// Calls `body(offset, set, channel)` for every value, in storage order.
         @inline(__always) func forEach(_ body: (_ offset: Int, _ set: Int, _ channel: Int) -> Void) {
-            var offset = 0
-            for image in 0..<batch {
-                for block in 0..<blocks {
-                    for _ in 0..<pixels {
-                        for lane in 0..<inner {
-                            let channel = block * inner + lane
-                            body(offset, set(image: image, channel: channel), channel)
-                            offset += 1
-                        }
-                    }
-                }
+            let (groups, perGroup) = (groups, groups == 0 ? 1 : channels / groups)
+            images.forEach { offset, image, channel in
+                body(offset, groups == 0 ? channel : image * groups + channel / perGroup, channel)
             }
         }
     }
