@@ -43,7 +43,7 @@ struct Presets: ParsableCommand {
             print("  data          \(c.dataset), binarisation \(c.binarization.rawValue)")
             print("  objective     \(c.objective.summary); reconstruction \(c.reconstructionReduction.rawValue) over pixels, \(c.batchReduction.rawValue) over the batch")
             print("  optimizer     \(c.optimizer.rawValue), learning rate \(c.learningRate)\(c.optimizerEpsilon.map { ", epsilon \($0)" } ?? ""), schedule \(c.schedule.summary)")
-            print("  training      batch \(c.batchSize), \(c.epochs) epoch\(c.epochs == 1 ? "" : "s"), seed \(c.seed), \(c.precision.rawValue), pictures every \(c.imagesEvery) epoch\(c.imagesEvery == 1 ? "" : "s")\(c.validationShare > 0 ? String(format: ", %.0f%% held out for validation", 100 * c.validationShare) : "")")
+            print("  training      batch \(c.batchSize), \(c.epochs) epoch\(c.epochs == 1 ? "" : "s"), seed \(c.seed), \(c.precision.rawValue), pictures every \(c.imagesEvery) epoch\(c.imagesEvery == 1 ? "" : "s")\(c.validationShare > 0 ? String(format: ", %.0f%% held out for validation", 100 * c.validationShare) : "")\(c.outputBias == .dataMean ? ", output bias from the mean training image" : "")")
         }
     }
 }
