@@ -41,6 +41,12 @@ import TensorCore
         #expect(y.shape == [1, 1, 4, 4])
         #expect(zip(y.scalars, bilinear).allSatisfy { abs($0 - $1) < 1e-6 }, "\(y.scalars)")
         #expect(x.upsampled(by: 1, mode: .bilinear).scalars == x.scalars)
+        // F.interpolate(torch.arange(15.).reshape(1, 1, 3, 5), scale_factor=3, mode='bilinear'):
+        // the first three rows' first six values (the clamp at the border repeats a value).
+        let ramp = Tensor(shape: [1, 1, 3, 5], scalars: (0..<15).map(Float.init)).upsampled(by: 3, mode: .bilinear)
+        let pytorch: [Float] = [0, 0, 0.3333, 0.6667, 1, 1.3333, 0, 0, 0.3333, 0.6667, 1, 1.3333, 1.6667, 1.6667, 2, 2.3333, 2.6667, 3]
+        let corner = (0..<3).flatMap { row in ramp.scalars[(row * 15)..<(row * 15 + 6)] }
+        #expect(zip(corner, pytorch).allSatisfy { abs($0 - $1) < 1e-4 }, "\(corner)")
     }
 
     @Test(arguments: [(UpsamplingMode.nearest, 2), (.bilinear, 2), (.bilinear, 3), (.nearest, 3)])
