@@ -74,26 +74,36 @@ public enum UpsamplingKernels {
         }
     }
 
-    /// y = upsample(x).
-    public static func forward(_ mode: UpsamplingMode, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ geometry: Geometry) {
+    /// Calls `body(output, a, b, c, d, down, across)` for every output pixel of every plane, in
+    /// storage order: `output` is the pixel's offset, a, b, c, d the offsets of the input pixels it
+    /// reads (top left, top right, bottom left, bottom right), with weights
+    /// (1 − down)(1 − across), (1 − down) across, down (1 − across) and down · across.
+    @inline(__always)
+    static func forEachOutputPixel(_ mode: UpsamplingMode, _ geometry: Geometry,
+                                   _ body: (_ output: Int, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ down: Float, _ across: Float) -> Void) {
         let (height, width, inner, factor) = (geometry.height, geometry.width, geometry.inner, geometry.factor)
         let (outputHeight, outputWidth) = (height * factor, width * factor)
         for plane in 0..<geometry.outer {
-            let input = x + plane * height * width * inner
-            let output = y + plane * outputHeight * outputWidth * inner
+            let (input, output) = (plane * height * width * inner, plane * outputHeight * outputWidth * inner)
             for row in 0..<outputHeight {
                 let (top, bottom, down) = sources(row, size: height, factor: factor, mode: mode)
                 for column in 0..<outputWidth {
                     let (left, right, across) = sources(column, size: width, factor: factor, mode: mode)
-                    let target = output + (row * outputWidth + column) * inner
-                    let (a, b) = (input + (top * width + left) * inner, input + (top * width + right) * inner)
-                    let (c, d) = (input + (bottom * width + left) * inner, input + (bottom * width + right) * inner)
-                    for k in 0..<inner {
-                        let upper = a[k] + across * (b[k] - a[k])
-                        let lower = c[k] + across * (d[k] - c[k])
-                        target[k] = upper + down * (lower - upper)
-                    }
+                    body(output + (row * outputWidth + column) * inner,
+                         input + (top * width + left) * inner, input + (top * width + right) * inner,
+                         input + (bottom * width + left) * inner, input + (bottom * width + right) * inner, down, across)
                 }
+            }
+        }
+    }
+
+    /// y = upsample(x).
+    public static func forward(_ mode: UpsamplingMode, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ geometry: Geometry) {
+        forEachOutputPixel(mode, geometry) { output, a, b, c, d, down, across in
+            for k in 0..<geometry.inner {
+                let upper = x[a + k] + across * (x[b + k] - x[a + k])
+                let lower = x[c + k] + across * (x[d + k] - x[c + k])
+                y[output + k] = upper + down * (lower - upper)
             }
         }
     }
@@ -102,27 +112,14 @@ public enum UpsamplingKernels {
     /// with their weights. `dx` must be initialised (zeros, or a gradient to add to).
     public static func backward(_ mode: UpsamplingMode, outputGradient g: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
                                 _ geometry: Geometry) {
-        let (height, width, inner, factor) = (geometry.height, geometry.width, geometry.inner, geometry.factor)
-        let (outputHeight, outputWidth) = (height * factor, width * factor)
-        for plane in 0..<geometry.outer {
-            let input = dx + plane * height * width * inner
-            let output = g + plane * outputHeight * outputWidth * inner
-            for row in 0..<outputHeight {
-                let (top, bottom, down) = sources(row, size: height, factor: factor, mode: mode)
-                for column in 0..<outputWidth {
-                    let (left, right, across) = sources(column, size: width, factor: factor, mode: mode)
-                    let source = output + (row * outputWidth + column) * inner
-                    let (a, b) = (input + (top * width + left) * inner, input + (top * width + right) * inner)
-                    let (c, d) = (input + (bottom * width + left) * inner, input + (bottom * width + right) * inner)
-                    for k in 0..<inner {
-                        let value = source[k]
-                        let (upper, lower) = (value * (1 - down), value * down)
-                        a[k] += upper * (1 - across)
-                        b[k] += upper * across
-                        c[k] += lower * (1 - across)
-                        d[k] += lower * across
-                    }
-                }
+        forEachOutputPixel(mode, geometry) { output, a, b, c, d, down, across in
+            for k in 0..<geometry.inner {
+                let value = g[output + k]
+                let (upper, lower) = (value * (1 - down), value * down)
+                dx[a + k] += upper * (1 - across)
+                dx[b + k] += upper * across
+                dx[c + k] += lower * (1 - across)
+                dx[d + k] += lower * across
             }
         }
     }
