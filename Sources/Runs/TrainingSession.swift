@@ -73,7 +73,7 @@ public final class TrainingSession {
     /// With a `processGroup`, this is rank 0's call; the other ranks call `joinGroup`.
     public static func start(configuration given: TrainingConfiguration, folder: RunFolder, catalog: DatasetCatalog,
                              blasThreads: Int, processGroup: (any ProcessGroup)? = nil) throws(RunError) -> TrainingSession {
-        if let problem = given.problems.first { throw .invalidConfiguration(problem) }
+        if let problem = given.problemsBeforeFitting.first { throw .invalidConfiguration(problem) }
         switch try folder.state() {
         case .absent, .empty: break
         case .resumable: throw .alreadyARun(path: folder.url.path)

@@ -20,7 +20,8 @@ enum OptionNames {
         .hiddenSizes: "--hidden-sizes", .encoderConvolutions: "--encoder-convolutions", .decoderConvolutions: "--decoder-convolutions",
         .outputConvolution: "--output-convolution", .denseSizes: "--encoder-dense/--decoder-dense", .decoderChannels: "--decoder-channels",
         .decoderHiddenSize: "--decoder-hidden-size", .klWeight: "--kl-weight", .imageFolder: "--images",
-        .outputBias: "--output-bias",
+        .outputBias: "--output-bias", .klBalancing: "--kl-balancing", .hierarchyChannels: "--channels", .latentChannels: "--latent-channels",
+        .cellsPerScale: "--cells-per-scale", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

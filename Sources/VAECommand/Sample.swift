@@ -29,7 +29,9 @@ struct Sample: ParsableCommand {
     @OptionGroup(title: "Sampler") var samplers: SamplerOptions
     @Option(parsing: .unconditional, help: "How many images.") var count = 64
     @Option(parsing: .unconditional, help: "Images per row.") var columns = 8
-    @Option(parsing: .unconditional, help: "Temperature T: z = T eps.") var temperature: Float = 1
+    @Option(parsing: .unconditional, help: "Temperature T > 0: z = T eps (for a hierarchical model's drawn lower groups too).") var temperature: Float = 1
+    @Option(help: "A hierarchical model's groups below the top: means (each at its prior's mean given the groups above) or drawn (from its prior at the temperature).")
+    var lowerGroups: LowerGroupChoice = .means
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(parsing: .unconditional, help: "Seed for the draws.") var seed: UInt64 = 1
     @Option(help: "The PNG file to write (default: samples.png in the run folder).") var out: String?
@@ -41,7 +43,7 @@ struct Sample: ParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a number >= 0, got \(temperature)") }
+        guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature must be a number > 0, got \(temperature)") }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
         guard (1...100_000).contains(judge) else { throw ValidationError("--judge must be 1...100000, got \(judge)") }
     }
@@ -61,10 +63,20 @@ struct Sample: ParsableCommand {
             let grid = explorer.classSampleGrid(from: sampler, columns: columns, temperature: temperature, scale: scale, using: &generator)
             try write(grid, to: url)
             print("\(classes) rows (one per class) of \(columns) images; each column decodes one \(distribution), seed \(seed)")
+        } else if lowerGroups == .drawn {
+            guard let hierarchical = loaded.model as? any LowerGroupDecoding else {
+                throw CommandFailure("--lower-groups drawn applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
+            }
+            let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
+            let noise = NoiseSource(generator: RandomGenerator(seed: seed &+ 2))
+            let images = hierarchical.decode(latents: latents, lowerGroups: .drawn(temperature: temperature, noise: noise))
+            try write(explorer.grid(explorer.split(images), columns: min(columns, count), scale: scale), to: url)
+            print("\(count) images decoded from \(distribution), the lower groups drawn from their priors\(temperature == 1 ? "" : " at T = \(temperature)"), seed \(seed)")
         } else {
             let grid = explorer.sampleGrid(from: sampler, count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
             try write(grid, to: url)
-            print("\(count) images decoded from \(distribution)\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
+            let lower = loaded.model is any LowerGroupDecoding ? ", the lower groups at their prior means" : ""
+            print("\(count) images decoded from \(distribution)\(lower)\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
         }
         if let judge { try report(judge, loaded: loaded, explorer: explorer, sampler: sampler) }
     }
@@ -116,4 +128,12 @@ struct Sample: ParsableCommand {
         }
         return classifier
     }
+}
+
+/// What `vae sample` gives a hierarchical model's groups below the top.
+enum LowerGroupChoice: String, CaseIterable, ExpressibleByArgument {
+    /// Each at its prior's mean given the groups above.
+    case means
+    /// Each drawn from its prior at the temperature.
+    case drawn
 }

@@ -44,7 +44,7 @@ struct Score: ParsableCommand {
 
     func validate() throws {
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1...1000000, got \(count)") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a number >= 0, got \(temperature)") }
+        guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature must be a number > 0, got \(temperature)") }
         guard (1...10_000).contains(subsets) else { throw ValidationError("--subsets must be 1...10000, got \(subsets)") }
         guard subsetSize >= 2 else { throw ValidationError("--subset-size must be at least 2, got \(subsetSize)") }
         guard (1...100).contains(neighbours) else { throw ValidationError("--neighbours must be 1...100, got \(neighbours)") }

@@ -65,6 +65,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Convolutional models") var convolutional: ConvolutionalOptions
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
     @OptionGroup(title: "Affine-transform models (affine presets)") var affine: AffineOptions
+    @OptionGroup(title: "Hierarchical conv models (hierarchical-colour)") var hierarchy: HierarchyOptions
     @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
     @OptionGroup(title: "Several processes (under mpirun)") var processes: ProcessOptions
     @Option(help: "Start from the weights in this safetensors file (every parameter, the model's shapes) instead of the seed's draw.")
@@ -97,7 +98,7 @@ struct Train: ParsableCommand {
             }
             configuration.initialWeights = InitialWeights(path: url.path, sha256: digest)
         }
-        if let problem = configuration.problems.first ?? configuration.model.memoryProblem(availableBytes: ModelSpecification.availableBytes) {
+        if let problem = configuration.problemsBeforeFitting.first ?? configuration.model.memoryProblem(availableBytes: ModelSpecification.availableBytes) {
             throw ValidationError(OptionNames.message(problem))
         }
         return configuration
@@ -136,7 +137,7 @@ struct Train: ParsableCommand {
             if let chosen = try likelihood.chosen() { applied.model = try applied.model.withLikelihood(chosen) }
         } catch let problem as ConfigurationProblem { throw ValidationError(OptionNames.message(problem)) }
         if applied.model != recorded.model {
-            let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption ?? (likelihood.likelihood != nil ? "likelihood" : "model")
+            let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption ?? hierarchy.givenOption ?? (likelihood.likelihood != nil ? "likelihood" : "model")
             found.append(.init("--\(option)", "(a different model)", "the model \(recorded.model.summary)"))
         }
         if applied.objective != recorded.objective || applied.schedule != recorded.schedule {
@@ -157,6 +158,9 @@ struct Train: ParsableCommand {
     /// The options of the preset's model kind: each kind's own option group applies to it alone.
     func applyModelOptions(to configuration: inout TrainingConfiguration) throws {
         let model = configuration.model
+        if model.architecture(as: HierarchicalConvolutionalConfiguration.self) == nil, let option = hierarchy.givenOption {
+            throw ValidationError("--\(option) applies to the hierarchical conv presets (hierarchical-colour), not to \(presetName), a \(model.kindDescription) (\(model.kind))")
+        }
         if var architecture = model.architecture(as: MLPConfiguration.self) {
             if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(presetName)") }
             if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(presetName)") }
@@ -183,6 +187,13 @@ struct Train: ParsableCommand {
                 throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): its layers are set by the preset")
             }
             mlp.apply(to: &architecture)
+            configuration.model = ModelSpecification(architecture)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        } else if var architecture = model.architecture(as: HierarchicalConvolutionalConfiguration.self) {
+            if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
+                throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): use --channels, --latent-channels, --latent-resolutions, --groups-per-resolution and --cells-per-scale")
+            }
+            try hierarchy.apply(to: &architecture)
             configuration.model = ModelSpecification(architecture)
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
@@ -467,12 +478,14 @@ struct ObjectiveOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
     @Option(parsing: .unconditional, help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
     @Option(parsing: .unconditional, help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
+    @Flag(inversion: .prefixedNo, help: "Balance the latent groups' KLs during the warm-up (NVAE's KL balancing; needs --warmup-epochs).")
+    var klBalancing: Bool?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
     var givenOption: String? {
         [("objective", objective != nil), ("samples", samples != nil), ("beta", beta != nil), ("warmup-epochs", warmupEpochs != nil),
-         ("free-bits", freeBits != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
+         ("free-bits", freeBits != nil), ("kl-balancing", klBalancing != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
     }
 
     func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
@@ -481,6 +494,7 @@ struct ObjectiveOptions: ParsableArguments {
         if let beta { configuration.objective.beta = beta }
         if let warmupEpochs { configuration.objective.warmupEpochs = warmupEpochs }
         if let freeBits { configuration.objective.freeBits = freeBits }
+        if let klBalancing { configuration.objective.klBalancing = klBalancing }
         if let scheduleStages {
             guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
             configuration.schedule = .iwaePaper(stages: scheduleStages)
@@ -489,6 +503,29 @@ struct ObjectiveOptions: ParsableArguments {
             }
             configuration.epochs = configuration.schedule.epochs!
         }
+    }
+}
+
+/// The hierarchical conv kind's own settings (see `HierarchicalConvolutionalConfiguration`).
+struct HierarchyOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Hidden channels of both towers.") var channels: Int?
+    @Option(parsing: .unconditional, help: "Channels of every latent group.") var latentChannels: Int?
+    @Option(parsing: .unconditional, help: "The latent groups' resolutions, top (coarsest) first, each dividing the image size by a power of two, e.g. 4,8,16.")
+    var latentResolutions: String?
+    @Option(parsing: .unconditional, help: "Latent groups at each resolution, e.g. 1,1,2.") var groupsPerResolution: String?
+    @Option(parsing: .unconditional, help: "Residual cells per scale and per group in both towers.") var cellsPerScale: Int?
+
+    var givenOption: String? {
+        [("channels", channels != nil), ("latent-channels", latentChannels != nil), ("latent-resolutions", latentResolutions != nil),
+         ("groups-per-resolution", groupsPerResolution != nil), ("cells-per-scale", cellsPerScale != nil)].first(where: \.1)?.0
+    }
+
+    func apply(to model: inout HierarchicalConvolutionalConfiguration) throws {
+        if let channels { model.channels = channels }
+        if let latentChannels { model.latentChannels = latentChannels }
+        if let latentResolutions { model.latentResolutions = try parseIntegers(latentResolutions, option: "latent-resolutions") }
+        if let groupsPerResolution { model.groupsPerResolution = try parseIntegers(groupsPerResolution, option: "groups-per-resolution") }
+        if let cellsPerScale { model.cellsPerScale = cellsPerScale }
     }
 }
 

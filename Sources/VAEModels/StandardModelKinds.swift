@@ -2,8 +2,8 @@ import Synchronization
 import VAE
 
 /// The toolkit's own model kinds: the MLP VAE ("mlp"), the convolutional VAE ("conv"), the
-/// coordinate decoder with a learned affine transform ("affine") and the MLP VAE with several
-/// stochastic layers ("hierarchical-mlp"). A new kind of the toolkit adds
+/// coordinate decoder with a learned affine transform ("affine"), the MLP VAE with several
+/// stochastic layers ("hierarchical-mlp") and the hierarchical convolutional VAE ("hierarchical"). A new kind of the toolkit adds
 /// one line here; a kind defined in another package calls `ModelKinds.register` itself.
 public enum StandardModelKinds {
     /// The kinds, in the order `vae presets` lists their presets.
@@ -12,6 +12,7 @@ public enum StandardModelKinds {
         ConvolutionalModelConfiguration.self,
         AffineModelConfiguration.self,
         HierarchicalMLPConfiguration.self,
+        HierarchicalConvolutionalConfiguration.self,
     ]
 
     private static let registered = Atomic<Bool>(false)

@@ -47,6 +47,8 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let warmupEpochs = Setting("the warm-up epochs")
     /// Free nats per latent dimension.
     public static let freeBits = Setting("the free bits")
+    /// Whether the groups' KLs are balanced during the warm-up.
+    public static let klBalancing = Setting("the KL balancing")
     // Every model.
     /// The images' shape.
     public static let imageShape = Setting("the image shape")

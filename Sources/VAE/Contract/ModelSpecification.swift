@@ -35,6 +35,10 @@ public protocol ModelArchitecture: Codable, Equatable, Sendable {
     /// About how many parameters the model has (in floating point, so that absurd sizes cannot
     /// overflow).
     var approximateParameterCount: Double { get }
+    /// The settings whose problems depend on the image shape, checked only once the model is
+    /// fitted to its data (default none: every problem is checked as soon as the settings are
+    /// read).
+    var imageShapeDependentSettings: Set<Setting> { get }
 
     /// The same architecture for images of another shape (default: unchanged, so the run is
     /// refused when the shapes differ).
@@ -54,6 +58,7 @@ extension ModelArchitecture {
     public static var presets: [Preset] { [] }
     public static var canBeConditioned: Bool { false }
     public var conditionClasses: Int? { nil }
+    public var imageShapeDependentSettings: Set<Setting> { [] }
     public var summary: String { "\(Self.kindDescription) \(architectureName) on \(imageShape) images, \(likelihood) likelihood" }
     public func fitted(to shape: ImageShape) -> Self { self }
 
@@ -146,6 +151,12 @@ public struct ModelSpecification: Codable, Equatable, Sendable {
     public var approximateParameterCount: Double { architecture.approximateParameterCount }
     /// Problems with the architecture and its likelihood, one each (empty when valid).
     public var problems: [ConfigurationProblem] { architecture.likelihood.problems + architecture.problems }
+    /// The problems that do not depend on the image shape (those that do are checked once the
+    /// model is fitted to its data's shape).
+    public var problemsForAnyImageShape: [ConfigurationProblem] {
+        let dependent = architecture.imageShapeDependentSettings
+        return problems.filter { !dependent.contains($0.setting) }
+    }
 
     /// The same architecture for images of another shape.
     public func fitted(to shape: ImageShape) -> ModelSpecification { ModelSpecification(existential: architecture.fitted(to: shape)) }

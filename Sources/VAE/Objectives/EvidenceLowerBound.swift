@@ -12,6 +12,8 @@ import TensorCore
 /// taken in closed form where there is one, by Monte Carlo otherwise. With free bits λ, a group
 /// whose KL factorises over dimensions enters as B · Σ_d max(λ, KL̄_d), KL̄_d the batch mean of
 /// dimension d (Kingma et al. 2016), so dimensions under λ nats are not pushed to the prior.
+/// With KL balancing and w_t < 1, group i's KL enters as γᵢ · KLᵢ with the constant γ of
+/// `balancingCoefficients` (NVAE's `kl_balancer`).
 public struct EvidenceLowerBound: Objective {
     /// β, the warm-up and the free bits.
     public let settings: ObjectiveSettings
@@ -27,24 +29,29 @@ public struct EvidenceLowerBound: Objective {
     }
 
     public var summary: String { settings.summary }
-    public var isSumOverImages: Bool { settings.freeBits == 0 }
+    public var isSumOverImages: Bool { settings.isSumOverImages }
 
     public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
         let x = batch.images
         let output = model.forward(x, condition: batch.condition, sampling: .noise(batch.noise), samples: 1)
         let reconstructionTerm = output.likelihood.negativeLogLikelihood(x)
-        var klTerm: Tensor?
+        var klTerms: [Tensor] = []
         var figures: [BatchFigures.GroupFigure] = []
         for group in output.groups {
             let (kl, estimator) = Self.klSum(group)
             figures.append(BatchFigures.GroupFigure(name: group.group.name, value: Double(kl.item), estimator: estimator))
-            let term = settings.freeBits > 0 ? Self.freeBitsTerm(group, freeBits: settings.freeBits, rows: x.shape[0]) ?? kl : kl
-            klTerm = klTerm.map { $0 + term } ?? term
+            klTerms.append(settings.freeBits > 0 ? Self.freeBitsTerm(group, freeBits: settings.freeBits, rows: x.shape[0]) ?? kl : kl)
         }
         let weight = settings.klWeight(afterEpochs: epochs)
+        if settings.klBalancing && weight < 1 && klTerms.count > 1 {
+            let coefficients = Self.balancingCoefficients(meanKL: figures.map { $0.value / Double(max(x.shape[0], 1)) },
+                                                          sizes: output.groups.map(\.group.size))
+            klTerms = zip(klTerms, coefficients).map { $0 * Float($1) }
+        }
+        let klTerm = klTerms.dropFirst().reduce(klTerms[0], +)
         let pixelScale: Float = reconstruction == .mean ? 1 / Float(x.shape[1]) : 1
         let batchScale: Float = self.batch == .mean ? 1 / Float(batch.batchRows) : 1
-        var loss = (reconstructionTerm * pixelScale + (weight == 1 ? klTerm! : klTerm! * weight)) * batchScale
+        var loss = (reconstructionTerm * pixelScale + (weight == 1 ? klTerm : klTerm * weight)) * batchScale
         var modelTerms: [String: Double] = [:]
         for term in model.extraLossTerms(output, labels: batch.labels) {
             // A batch-mean term of a shard counts with the shard's share of the batch.
@@ -53,6 +60,21 @@ public struct EvidenceLowerBound: Objective {
         }
         return ObjectiveTerms(loss: loss, figures: BatchFigures(loss: Double(loss.item), reconstruction: Double(reconstructionTerm.item),
                                                                 kl: figures, modelTerms: modelTerms))
+    }
+
+    /// NVAE's KL-balancing coefficients γ for groups of batch-mean KLs KL̄ᵢ and dimensions dᵢ:
+    /// αᵢ = dᵢ / (groups of dimension dᵢ), γᵢ = (|KL̄ᵢ| + 0.01) / αᵢ · Σⱼ (|KL̄ⱼ| + 0.01), then
+    /// γ ← γ / mean(γ). Groups holding more KL per unit of α get more weight, so the warm-up
+    /// does not leave some groups collapsed.
+    public static func balancingCoefficients(meanKL: [Double], sizes: [Int]) -> [Double] {
+        precondition(meanKL.count == sizes.count && !sizes.isEmpty, "one KL per group")
+        let alphas = sizes.map { size in Double(size) / Double(sizes.filter { $0 == size }.count) }
+        let smallest = alphas.min()!
+        let shifted = meanKL.map { abs($0) + 0.01 }
+        let total = shifted.reduce(0, +)
+        let raw = zip(shifted, alphas).map { $0 / ($1 / smallest) * total }
+        let mean = raw.reduce(0, +) / Double(raw.count)
+        return raw.map { $0 / mean }
     }
 
     /// Σ over the rows of the group's KL: the fused closed form for a diagonal Gaussian against

@@ -128,8 +128,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Problems with the settings, one each (empty when valid), naming the setting at fault
     /// (the command maps settings to its options).
-    public var problems: [ConfigurationProblem] {
-        var found = model.problems
+    public var problems: [ConfigurationProblem] { problems(beforeFitting: false) }
+
+    /// The problems that can be found before the model is fitted to its data's shape: those of
+    /// `problems` but the model's image-shape-dependent ones
+    /// (`ModelArchitecture.imageShapeDependentSettings`), which the run checks once it has read
+    /// the data.
+    public var problemsBeforeFitting: [ConfigurationProblem] { problems(beforeFitting: true) }
+
+    func problems(beforeFitting: Bool) -> [ConfigurationProblem] {
+        var found = beforeFitting ? model.problemsForAnyImageShape : model.problems
         if batchSize <= 0 { found.append(ConfigurationProblem(.batchSize, "must be positive, got \(batchSize)")) }
         if epochs <= 0 { found.append(ConfigurationProblem(.epochs, "must be positive, got \(epochs)")) }
         if !(learningRate > 0 && learningRate.isFinite) { found.append(ConfigurationProblem(.learningRate, "must be a positive number, got \(learningRate)")) }

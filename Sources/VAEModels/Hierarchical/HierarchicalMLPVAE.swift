@@ -23,7 +23,7 @@ import VAE
 /// `decoder.*` (p(x | z₁), or p(x | z₁, z₂)'s joint trunk after `decoderBranches`), each a trunk
 /// of `hidden.K` layers with the heads `mean` and `spread` (the decoder: `output`); the branches'
 /// `first` (x, or z₁) and `second` (z₂) layers; a learned prior's `learnedPrior.*`.
-public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHolder {
+public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHolder, LowerGroupDecoding {
     /// q(zᵢ | ·) (q(z₁ | ·) first), bottom first.
     public let inference: [GaussianEncoder]
     /// p(zᵢ | zᵢ₊₁) for every layer but the top, bottom first.
@@ -113,9 +113,20 @@ public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHol
     }
 
     /// p(x | ·) with the lower groups at their prior means given `z` (the top group).
-    public func decode(_ z: Tensor, condition: Tensor?) -> any ImageDistribution {
+    public func decode(_ z: Tensor, condition: Tensor?) -> any ImageDistribution { decode(z, lowerGroups: .priorMeans) }
+
+    /// p(x | ·) with the lower groups at their prior means given `z` (the top group), or drawn
+    /// from their priors at a temperature, top first.
+    public func decode(_ z: Tensor, lowerGroups: LowerGroups) -> any ImageDistribution {
         var below = z
-        for layer in generative.reversed() { below = layer(below).mean }
+        for layer in generative.reversed() {
+            let prior = layer(below)
+            switch lowerGroups {
+            case .priorMeans: below = prior.mean
+            case let .drawn(temperature, source):
+                below = prior.mean + prior.standardDeviation * (source.normal(rows: prior.rows, columns: prior.dimension) * temperature)
+            }
+        }
         return imageDistribution(bottom: below, top: z)
     }
 

@@ -1,0 +1,204 @@
+import Datasets
+import Foundation
+import NN
+import SafeTensors
+import TensorCore
+import Testing
+import VAE
+import VAEModels
+
+/// The hierarchical conv kind (a small NVAE): its groups and their shapes, its residual
+/// posteriors, its loss gradient against finite differences, decoding with the lower groups at
+/// their prior means or drawn, its file, its parameter count, its refusals, and KL balancing.
+@Suite struct HierarchicalConvolutionalModelTests {
+    init() { StandardModelKinds.register() }
+
+    /// 1x8x8 images, 4 channels, groups of 2 channels: one at 2x2, two at 4x4; one cell per scale.
+    static let tinyConfiguration = HierarchicalConvolutionalConfiguration(
+        imageShape: .grey(height: 8, width: 8), channels: 4, latentResolutions: [2, 4], groupsPerResolution: [1, 2], latentChannels: 2,
+        cellsPerScale: 1, likelihood: .bernoulli)
+
+    static func tinyModel(seed: UInt64 = 3) -> HierarchicalConvolutionalVAE {
+        var generator = RandomGenerator(seed: seed)
+        return try! HierarchicalConvolutionalVAE(tinyConfiguration, using: &generator)
+    }
+
+    static func images(_ count: Int, seed: UInt64 = 5) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        return Tensor(shape: [count, 64], scalars: (0..<(count * 64)).map { _ in Float(Int(generator.nextUniform() * 256) % 256) / 255 })
+    }
+
+    @Test func theGroupsSitAtTheirResolutionsTopFirst() {
+        let model = Self.tinyModel()
+        #expect(model.latentGroups.map(\.name) == ["z3", "z2", "z1"])
+        #expect(model.latentGroups.map(\.size) == [8, 32, 32] && model.latentSize == 8)
+        let output = withoutGradients {
+            model.forward(Self.images(3), condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 2)
+        }
+        #expect(output.groups.map { $0.z.shape } == [[6, 8], [6, 32], [6, 32]])
+        #expect(output.groups[0].prior is StandardNormal && output.groups[1].prior is DiagonalGaussian && output.groups[2].prior is DiagonalGaussian)
+        #expect(output.likelihood.mean.shape == [6, 64])
+        // Scales 2, 4 and 8: an encoder cell at each and one between the two 4x4 groups; a decoder
+        // cell after each of the 3 groups and each of the 2 upsamplings.
+        #expect(model.encoderCells.count == 4 && model.decoderCells.count == 5 && model.downsamples.count == 2 && model.upsamples.count == 2)
+    }
+
+    /// NVAE's residual posterior: with the shift convolutions at zero, q(zᵢ | x, z_above) is
+    /// p(zᵢ | z_above), so the closed-form KL of every lower group is 0.
+    @Test func aPosteriorWithZeroShiftsIsItsPrior() {
+        let model = Self.tinyModel()
+        for convolution in model.posteriors {
+            convolution.weight.pointer.update(repeating: 0, count: convolution.weight.count)
+            convolution.bias!.pointer.update(repeating: 0, count: convolution.bias!.count)
+        }
+        let output = withoutGradients {
+            model.forward(Self.images(2), condition: nil, sampling: .noise(NoiseSource(generator: RandomGenerator(seed: 1))), samples: 1)
+        }
+        for group in output.groups.dropFirst() {
+            let (kl, estimator) = group.klDivergence()
+            #expect(estimator == .closedForm && kl.scalars.allSatisfy { abs($0) < 1e-5 }, "\(group.group.name): \(kl.scalars)")
+        }
+        #expect(output.groups[0].klDivergence().value.scalars.allSatisfy { $0 > 0 })
+    }
+
+    /// The negative ELBO's gradient (one fixed draw, batch statistics) against central
+    /// differences of the same loss, for parameters of every part of both towers.
+    @Test func theLossGradientMatchesFiniteDifferences() {
+        let model = Self.tinyModel()
+        let x = Self.images(4)
+        let objective = EvidenceLowerBound()
+        func loss() -> Tensor { objective.terms(model, Batch(images: x, noise: NoiseSource(generator: RandomGenerator(seed: 9))), epochs: 0).loss }
+        let value = loss()
+        value.backward()
+        let probes: [(String, Tensor, Int)] = [
+            ("stem", model.stem.weight, 3), ("encoder cell", model.encoderCells[1].convolutions[0].direction, 5),
+            ("encoder cell magnitude", model.encoderCells[0].convolutions[1].magnitude, 1), ("downsample", model.downsamples[0].weight, 7),
+            ("constant", model.constant, 2), ("top posterior", model.topPosterior.bias!, 1), ("prior", model.priors[0].weight, 4),
+            ("posterior", model.posteriors[1].weight, 6), ("encoder combiner", model.encoderCombiners[0].weight, 2),
+            ("decoder combiner", model.decoderCombiners[2].weight, 5), ("decoder cell norm", model.decoderCells[2].normalizations[0].weight, 1),
+            ("excitation", model.decoderCells[0].excitation.expand.weight, 3), ("upsample", model.upsamples[1].weight, 8), ("output", model.output.weight, 1),
+        ]
+        for (name, tensor, index) in probes {
+            let analytic = Double(tensor.gradient![index])
+            let original = tensor.pointer[index]
+            let step: Float = 1e-2
+            tensor.pointer[index] = original + step
+            let plus = Double(loss().item)
+            tensor.pointer[index] = original - step
+            let minus = Double(loss().item)
+            tensor.pointer[index] = original
+            let numeric = (plus - minus) / Double(2 * step)
+            #expect(abs(analytic - numeric) <= 0.02 * max(1, abs(numeric)), "\(name): analytic \(analytic), numeric \(numeric)")
+        }
+    }
+
+    @Test func decodingTakesTheLowerGroupsAtTheirPriorMeansOrDrawsThem() {
+        let model = Self.tinyModel()
+        let z = Tensor(shape: [2, 8], scalars: (0..<16).map { Float($0 % 5) / 2 - 1 })
+        withoutGradients {
+            let means = model.decode(z, condition: nil).mean.scalars
+            #expect(means == model.decode(z, lowerGroups: .priorMeans).mean.scalars)
+            let cold = model.decode(z, lowerGroups: .drawn(temperature: 1e-6, noise: NoiseSource(generator: RandomGenerator(seed: 2)))).mean.scalars
+            #expect(zip(cold, means).allSatisfy { abs($0 - $1) < 1e-4 })
+            let drawn = model.decode(z, lowerGroups: .drawn(temperature: 1, noise: NoiseSource(generator: RandomGenerator(seed: 2)))).mean.scalars
+            let again = model.decode(z, lowerGroups: .drawn(temperature: 1, noise: NoiseSource(generator: RandomGenerator(seed: 2)))).mean.scalars
+            #expect(drawn == again && zip(drawn, means).contains { abs($0 - $1) > 1e-3 })
+        }
+        // encode is the top group's posterior of the whole pass at z = μ.
+        let x = Self.images(2)
+        let (encoded, passed) = withoutGradients {
+            (model.encode(x, condition: nil).mean.scalars, (model.forward(x, condition: nil, sampling: .mean, samples: 1).groups[0].posterior as! DiagonalGaussian).mean.scalars)
+        }
+        #expect(encoded == passed)
+    }
+
+    /// The file holds the weights and the batch normalisations' running statistics: the rebuilt
+    /// model evaluates as the original after training passes moved them.
+    @Test func theModelFileRebuildsTheSameModel() throws {
+        let model = Self.tinyModel()
+        for _ in 0..<3 { _ = model.forward(Self.images(4), condition: nil, sampling: .mean, samples: 1) }
+        let file = try SafeTensorsFile.decode(TrainingCheckpoint.modelFile(model).encoded(), file: "h.safetensors")
+        let specification = try #require(try TrainingCheckpoint.modelSpecification(in: file, fileName: "h.safetensors"))
+        #expect(specification == model.specification && specification.kind == "hierarchical")
+        var generator = RandomGenerator(seed: 99)
+        let rebuilt = try specification.makeModel(using: &generator)
+        try rebuilt.load(file, fileName: "h.safetensors")
+        let x = Self.images(2, seed: 8)
+        let (a, b) = withoutGradients {
+            (model.forward(x, condition: nil, sampling: .mean, samples: 1).logImportanceWeights(x).scalars,
+             rebuilt.forward(x, condition: nil, sampling: .mean, samples: 1).logImportanceWeights(x).scalars)
+        }
+        #expect(a == b)
+        #expect(Set(model.namedState().map(\.key)).isSuperset(of: ["encoderCells.0.normalizations.0.runningMean", "constant", "priors.1.weight", "decoderCombiners.2.bias"]))
+    }
+
+    @Test(arguments: [tinyConfiguration, .colour, HierarchicalConvolutionalConfiguration(latentResolutions: [8], groupsPerResolution: [3], cellsPerScale: 2)])
+    func theApproximateParameterCountIsTheModelsOwn(configuration: HierarchicalConvolutionalConfiguration) throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = try HierarchicalConvolutionalVAE(configuration, using: &generator)
+        #expect(Double(model.parameterCount) == configuration.approximateParameterCount, "\(configuration.architectureName)")
+    }
+
+    @Test func anInvalidHierarchyIsRefusedByName() {
+        func problems(_ change: (inout HierarchicalConvolutionalConfiguration) -> Void) -> [ConfigurationProblem] {
+            var configuration = HierarchicalConvolutionalConfiguration.colour
+            change(&configuration)
+            return configuration.problems
+        }
+        let notDividing = problems { $0.latentResolutions = [3, 6, 12] }
+        #expect(notDividing.first?.setting == .latentResolutions && notDividing.first?.problem.contains("divide the image size 32") == true, "\(notDividing)")
+        #expect(notDividing.first?.problem.contains("1, 2, 4, 8, 16, 32") == true, "\(notDividing)")
+        let zero = problems { $0.groupsPerResolution = [1, 0, 1] }
+        #expect(zero.first?.setting == .groupsPerResolution && zero.first?.problem.contains("got 0") == true, "\(zero)")
+        #expect(problems { $0.groupsPerResolution = [1, 1] }.first?.problem.contains("one group count per latent resolution") == true)
+        #expect(problems { $0.latentResolutions = [16, 8, 4] }.first?.problem.contains("must rise") == true)
+        #expect(problems { $0.imageShape = ImageShape(channels: 3, height: 32, width: 16) }.contains { $0.problem.contains("square") })
+        #expect(problems { $0.latentResolutions = [] }.first?.setting == .latentResolutions)
+        #expect(problems { $0.channels = 0 }.first?.setting == .hierarchyChannels)
+        var generator = RandomGenerator(seed: 1)
+        var broken = HierarchicalConvolutionalConfiguration.colour
+        broken.groupsPerResolution = [0, 1, 1]
+        #expect(throws: ConfigurationProblem.self) { try HierarchicalConvolutionalVAE(broken, using: &generator) }
+        #expect(HierarchicalConvolutionalConfiguration.colour.problems.isEmpty)
+    }
+
+    /// NVAE's `kl_balancer` by hand: KL̄ = (1, 3), dimensions (8, 32), one group each: α = (1, 4),
+    /// γ ∝ (1.01 / 1 · 4.02, 3.01 / 4 · 4.02) = (4.0602, 3.02505), over their mean 3.542625.
+    @Test func klBalancingWeighsEachGroupByItsKLPerUnitOfAlpha() {
+        let coefficients = EvidenceLowerBound.balancingCoefficients(meanKL: [1, 3], sizes: [8, 32])
+        #expect(abs(coefficients[0] - 4.0602 / 3.542625) < 1e-12 && abs(coefficients[1] - 3.02505 / 3.542625) < 1e-12)
+        // Two groups of one size share their α: α = 32 / 2 = 16 for each, against 8 for the top.
+        let shared = EvidenceLowerBound.balancingCoefficients(meanKL: [1, 1, 1], sizes: [8, 32, 32])
+        #expect(abs(shared[1] - shared[2]) < 1e-15 && abs(shared[0] / shared[1] - 2) < 1e-12)
+    }
+
+    /// The balanced KL enters during the warm-up only, as Σ γᵢ KLᵢ with the batch's γ.
+    @Test func theBalancedELBOWeighsTheGroupsDuringTheWarmUpOnly() {
+        let model = Self.tinyModel()
+        let x = Self.images(4)
+        let settings = ObjectiveSettings(warmupEpochs: 2, klBalancing: true)
+        func terms(_ objective: EvidenceLowerBound, epochs: Double) -> ObjectiveTerms {
+            withoutGradients { objective.terms(model, Batch(images: x, noise: NoiseSource(generator: RandomGenerator(seed: 9))), epochs: epochs) }
+        }
+        let balanced = terms(EvidenceLowerBound(settings: settings), epochs: 1)
+        let kl = balanced.figures.kl.map(\.value)
+        let gamma = EvidenceLowerBound.balancingCoefficients(meanKL: kl.map { $0 / 4 }, sizes: [8, 32, 32])
+        let expected = balanced.figures.reconstruction + 0.5 * zip(gamma, kl).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(abs(balanced.figures.loss - expected) < 1e-3 * abs(expected), "\(balanced.figures.loss) against \(expected)")
+        #expect(zip(gamma, [1.0, 1, 1]).contains { abs($0 - $1) > 1e-3 })
+        let after = terms(EvidenceLowerBound(settings: settings), epochs: 3)
+        #expect(abs(after.figures.loss - (after.figures.reconstruction + after.figures.totalKL)) < 1e-3 * after.figures.loss)
+        #expect(!settings.isSumOverImages && settings.summary.contains("KL balancing"))
+        #expect(ObjectiveSettings(klBalancing: true).problems.first?.setting == .klBalancing)
+        #expect(ObjectiveSettings(kind: .iwae, samples: 5, klBalancing: true).problems.contains { $0.setting == .objective })
+    }
+
+    @Test func objectiveRecordsWithoutKLBalancingReadAsOff() throws {
+        let older = #"{"kind":"elbo","samples":1,"beta":1,"warmupEpochs":3,"freeBits":0}"#
+        let read = try JSONDecoder().decode(ObjectiveSettings.self, from: Data(older.utf8))
+        #expect(read == ObjectiveSettings(warmupEpochs: 3))
+        #expect(!String(decoding: try JSONEncoder().encode(read), as: UTF8.self).contains("klBalancing"))
+        let on = ObjectiveSettings(warmupEpochs: 3, klBalancing: true)
+        #expect(try JSONDecoder().decode(ObjectiveSettings.self, from: JSONEncoder().encode(on)) == on)
+    }
+}
