@@ -4,7 +4,7 @@ toolkit's `discretizedLogisticLogLikelihood` (Sources/NN/DiscretizedLogistic.swi
 
 The functions below are PixelCNN++'s loss as its PyTorch port writes it (Salimans et al. 2017;
 github.com/pclucas14/pixel-cnn-pp, utils.py: discretized_mix_logistic_loss for RGB and
-discretized_mix_logistic_loss_1d for grey), evaluated in float64, with the per-image sums kept
+discretized_mix_logistic_loss_1d for grey), evaluated in the inputs' precision (float64 here), with the per-image sums kept
 instead of the batch's. The toolkit's planar parameter layout (channels: K logits, K*C means,
 K*C log-scales, K*C(C-1)/2 coefficients; see DiscretizedLogisticLayout) is rearranged into the
 port's NHWC layout first. The per-channel (non-mixture) logistic is the same per-sub-pixel
@@ -48,11 +48,11 @@ def sub_pixel_log_probs(x, means, log_scales):
     cdf_delta = cdf_plus - cdf_min
     mid_in = inv_stdv * centered_x
     log_pdf_mid = mid_in - log_scales - 2. * F.softplus(mid_in)
-    inner_inner_cond = (cdf_delta > 1e-5).double()
+    inner_inner_cond = (cdf_delta > 1e-5).to(x.dtype)
     inner_inner_out = inner_inner_cond * torch.log(torch.clamp(cdf_delta, min=1e-12)) + (1. - inner_inner_cond) * (log_pdf_mid - np.log(127.5))
-    inner_cond = (x > 0.999).double()
+    inner_cond = (x > 0.999).to(x.dtype)
     inner_out = inner_cond * log_one_minus_cdf_min + (1. - inner_cond) * inner_inner_out
-    cond = (x < -0.999).double()
+    cond = (x < -0.999).to(x.dtype)
     return cond * log_cdf_plus + (1. - cond) * inner_out
 
 
@@ -69,7 +69,7 @@ def discretized_mix_logistic_log_probs(x, l):
     log_scales = torch.clamp(l[:, :, :, :, nr_mix:2 * nr_mix], min=-7.)
     coeffs = torch.tanh(l[:, :, :, :, 2 * nr_mix:3 * nr_mix])
     x = x.contiguous()
-    x = x.unsqueeze(-1) + torch.zeros(xs + [nr_mix], dtype=torch.float64)
+    x = x.unsqueeze(-1) + torch.zeros(xs + [nr_mix], dtype=x.dtype)
     m2 = (means[:, :, :, 1, :] + coeffs[:, :, :, 0, :] * x[:, :, :, 0, :]).view(xs[0], xs[1], xs[2], 1, nr_mix)
     m3 = (means[:, :, :, 2, :] + coeffs[:, :, :, 1, :] * x[:, :, :, 0, :] + coeffs[:, :, :, 2, :] * x[:, :, :, 1, :]).view(xs[0], xs[1], xs[2], 1, nr_mix)
     means = torch.cat((means[:, :, :, 0, :].unsqueeze(3), m2, m3), dim=3)
@@ -89,7 +89,7 @@ def discretized_mix_logistic_log_probs_1d(x, l):
     means = l[:, :, :, :, :nr_mix]
     log_scales = torch.clamp(l[:, :, :, :, nr_mix:2 * nr_mix], min=-7.)
     x = x.contiguous()
-    x = x.unsqueeze(-1) + torch.zeros(xs + [nr_mix], dtype=torch.float64)
+    x = x.unsqueeze(-1) + torch.zeros(xs + [nr_mix], dtype=x.dtype)
     log_probs = torch.sum(sub_pixel_log_probs(x, means, log_scales), dim=3) + log_prob_from_logits(logit_probs)
     return log_sum_exp(log_probs)
 

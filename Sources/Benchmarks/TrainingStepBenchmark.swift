@@ -14,7 +14,8 @@ public struct TrainingStepBenchmark {
         self.steps = steps
     }
 
-    /// A trainer over `steps` batches of uniform random images.
+    /// A trainer over `steps` batches of uniform random images (rounded to 8-bit levels for a
+    /// likelihood of such levels).
     public func makeTrainer(rounds: Int) throws -> Trainer {
         var configuration = configuration
         configuration.epochs = rounds + 1
@@ -23,6 +24,9 @@ public struct TrainingStepBenchmark {
         let count = steps * configuration.batchSize
         var pixels = [Float](repeating: 0, count: count * shape.count)
         pixels.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+        if configuration.model.likelihood.modelsEightBitLevels {  // a discretised logistic's data are 8-bit levels
+            for index in pixels.indices { pixels[index] = (pixels[index] * 255).rounded() / 255 }
+        }
         let train = ImageDataset(pixels: pixels, shape: shape, labels: [], classNames: [])
         return try Trainer(configuration: configuration, train: train, test: train.prefix(configuration.batchSize))
     }

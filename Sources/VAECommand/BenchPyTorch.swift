@@ -15,11 +15,11 @@ extension Bench {
             images of the preset's shape, the real forward, loss, backward and optimizer), then the same steps of the preset's \
             PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv, \
             reference/conv_vae.py in channels-last, PyTorch's faster layout for these convolutions, for conv-mnist and the 64x64 \
-            dsprites-conv; `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round \
+            dsprites-conv, reference/hierarchical_vae.py in channels-last for hierarchical-colour; `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round \
             first). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches.
             """)
 
-        @Option(help: "Presets to compare: pytorch-example, keras-conv, conv-mnist, dsprites-conv.") var presets = "pytorch-example,keras-conv,conv-mnist,dsprites-conv"
+        @Option(help: "Presets to compare: pytorch-example, keras-conv, conv-mnist, dsprites-conv, hierarchical-colour.") var presets = "pytorch-example,keras-conv,conv-mnist,dsprites-conv"
         @Option(help: "Our precisions, comma-separated (fp32, bf16).") var precisions = "fp32,bf16"
         @Option(help: "PyTorch's precision: fp32, or bf16 (its CPU autocast).") var pytorchPrecision: Precision = .fp32
         @Option(help: "Thread counts (ours: OpenBLAS, oneDNN, elementwise; PyTorch: torch.set_num_threads), comma-separated.") var threads = "1,2"
@@ -81,6 +81,7 @@ struct PyTorchComparison {
         "keras-conv": ("keras_conv_vae.py", ["--latent", "2"]),
         "conv-mnist": ("conv_vae.py", ["--preset", "conv-mnist", "--channels-last"]),
         "dsprites-conv": ("conv_vae.py", ["--preset", "dsprites-conv", "--channels-last"]),
+        "hierarchical-colour": ("hierarchical_vae.py", ["--channels-last"]),
     ]
 
     let preset: String
