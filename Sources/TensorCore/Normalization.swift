@@ -38,18 +38,40 @@ extension Tensor {
     /// shifted per channel: y = γ_c (x − μ_s) / √(σ²_s + ε) + β_c. `scale` γ and `shift` β are
     /// [C]. Differentiable in x, γ and β. Returns the statistics used (for running averages).
     public func normalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float) -> (output: Tensor, statistics: NormalizationStatistics) {
+        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, vectorised: true)
+    }
+
+    /// `normalized(over:scale:shift:epsilon:)` through the plain reference loops (one value at a
+    /// time, sums in Double), forward and backward: what the vectorised kernels are tested against.
+    public func referenceNormalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float) -> (output: Tensor, statistics: NormalizationStatistics) {
+        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, vectorised: false)
+    }
+
+    func normalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float, vectorised: Bool) -> (output: Tensor, statistics: NormalizationStatistics) {
         let walk = NormalizationKernels.Walk(self, sets: sets)
         precondition(scale.shape == [walk.channels] && shift.shape == [walk.channels],
                      "scale and shift must be [\(walk.channels)], got \(scale.shape) and \(shift.shape)")
         precondition(epsilon >= 0, "epsilon must not be negative")
         var mean = [Float](repeating: 0, count: walk.sets), variance = mean
-        NormalizationKernels.statistics(pointer, walk, mean: &mean, variance: &variance)
+        if vectorised {
+            VectorNormalizationKernels.statistics(pointer, walk, mean: &mean, variance: &variance)
+        } else {
+            NormalizationKernels.statistics(pointer, walk, mean: &mean, variance: &variance)
+        }
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let x = self
         let y = Tensor.result(shape: shape, inputs: [x, scale, shift]) { g in
-            NormalizationKernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
+            if vectorised {
+                VectorNormalizationKernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
+            } else {
+                NormalizationKernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
+            }
         }
-        NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        if vectorised {
+            VectorNormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        } else {
+            NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        }
         return (y, NormalizationStatistics(mean: mean, variance: variance, valuesPerSet: walk.valuesPerSet))
     }
 
@@ -57,6 +79,15 @@ extension Tensor {
     /// evaluation, with the running averages): y = γ_c (x − μ_c) / √(σ²_c + ε) + β_c.
     /// Differentiable in x, γ and β.
     public func normalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float) -> Tensor {
+        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, vectorised: true)
+    }
+
+    /// `normalized(mean:variance:scale:shift:epsilon:)` through the plain reference loops.
+    public func referenceNormalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float) -> Tensor {
+        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, vectorised: false)
+    }
+
+    func normalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float, vectorised: Bool) -> Tensor {
         let walk = NormalizationKernels.Walk(self, sets: .channels)
         precondition(mean.count == walk.channels && variance.count == walk.channels, "one mean and variance per channel")
         precondition(scale.shape == [walk.channels] && shift.shape == [walk.channels],
@@ -64,15 +95,25 @@ extension Tensor {
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let x = self
         let y = Tensor.result(shape: shape, inputs: [x, scale, shift]) { g in
-            NormalizationKernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean,
-                                                             inverseDeviation: inverseDeviation)
+            if vectorised {
+                VectorNormalizationKernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean,
+                                                                       inverseDeviation: inverseDeviation)
+            } else {
+                NormalizationKernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean,
+                                                                 inverseDeviation: inverseDeviation)
+            }
         }
-        NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        if vectorised {
+            VectorNormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        } else {
+            NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
+        }
         return y
     }
 }
 
-/// The normalisation kernels (see the file's description).
+/// The normalisation kernels as plain loops over one value at a time, sums in Double: the
+/// reference the vectorised kernels (`VectorNormalizationKernels`) are tested against.
 enum NormalizationKernels {
     /// How a batch is walked, and which set each channel of each image belongs to.
     struct Walk {

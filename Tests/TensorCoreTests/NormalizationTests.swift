@@ -88,4 +88,48 @@ import TensorCore
         #expect(zip(copy.gradient!, planarGradient).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(zip(scaleCopy.gradient!, scaleGradient).allSatisfy { abs($0 - $1) < 1e-4 })
     }
+
+    /// The vectorised kernels against the plain reference loops: outputs, statistics and the
+    /// gradients of x, γ and β, planar and blocked, per channel and per group, with runs that
+    /// fill whole vectors and runs with tails (3x3 and 2x5 pixels).
+    @Test(arguments: [([3, 6, 2, 5], nil as Int?, nil as Int?), ([2, 16, 3, 3], nil, 8), ([2, 16, 4, 4], 4, 16), ([2, 32, 3, 3], 2, 16),
+                      ([4, 8, 1, 1], 1, nil), ([2, 16, 3, 3], 4, 8)])
+    func theVectorisedKernelsMatchTheReferenceLoops(shape: [Int], groups: Int?, block: Int?) {
+        let sets: NormalizationSets = groups.map { .groups($0) } ?? .channels
+        var generator = RandomGenerator(seed: 11)
+        let values = Tensor.randomUniform(shape, low: -2, high: 3, using: &generator).scalars
+        let scaleValues = Tensor.randomUniform([shape[1]], low: 0.5, high: 1.5, using: &generator).scalars
+        let shiftValues = Tensor.randomUniform([shape[1]], low: -1, high: 1, using: &generator).scalars
+        let weights = Tensor.randomUniform(shape, low: -1, high: 1, using: &generator)
+        func run(reference: Bool, fixed: Bool) -> (output: [Float], statistics: NormalizationStatistics?, gradients: [[Float]]) {
+            let x = Tensor(shape: shape, scalars: values, requiresGradient: true)
+            let scale = Tensor(shape: [shape[1]], scalars: scaleValues, requiresGradient: true)
+            let shift = Tensor(shape: [shape[1]], scalars: shiftValues, requiresGradient: true)
+            let input = block.map { x.blockedImages($0) } ?? x
+            var statistics: NormalizationStatistics? = nil
+            let output: Tensor
+            if fixed {
+                let (mean, variance) = ((0..<shape[1]).map { Float($0) * 0.1 - 0.3 }, (0..<shape[1]).map { 0.5 + Float($0) * 0.05 })
+                output = reference ? input.referenceNormalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: 1e-5)
+                    : input.normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: 1e-5)
+            } else {
+                let result = reference ? input.referenceNormalized(over: sets, scale: scale, shift: shift, epsilon: 1e-5)
+                    : input.normalized(over: sets, scale: scale, shift: shift, epsilon: 1e-5)
+                (output, statistics) = (result.output, result.statistics)
+            }
+            let planar = output.planarImages()
+            (planar * weights).sum().backward()
+            return (planar.scalars, statistics, [x.gradient!, scale.gradient!, shift.gradient!])
+        }
+        for fixed in (groups == nil ? [false, true] : [false]) {
+            let (fast, plain) = (run(reference: false, fixed: fixed), run(reference: true, fixed: fixed))
+            #expect(zip(fast.output, plain.output).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(shape) \(sets) fixed \(fixed): outputs")
+            if let a = fast.statistics, let b = plain.statistics {
+                #expect(zip(a.mean + a.variance, b.mean + b.variance).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }, "\(shape) \(sets): statistics")
+            }
+            for (index, (a, b)) in zip(fast.gradients, plain.gradients).enumerated() {
+                #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 2e-5 * max(1, abs($1)) }, "\(shape) \(sets) fixed \(fixed): gradient \(index)")
+            }
+        }
+    }
 }
