@@ -104,16 +104,25 @@ extension VariationalModel {
                                 groupKL: groupKL.map { $0 / n }, omittedConstant: constant, isDiscrete: isDiscrete)
     }
 
-    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given), through
-    /// the top group (`encode`, `decode`). A conditional model encodes with `labels` and decodes
-    /// with `decodeLabels` (the same labels when empty): another label writes each image's style
-    /// as another class. Shapes: images [count * inputSize] -> [count * inputSize].
+    /// The mean images E[x | z] for z = μ(x) (or a sampled z when `generator` is given). A
+    /// one-group model goes through `encode` and `decode`; a conditional one encodes with
+    /// `labels` and decodes with `decodeLabels` (the same labels when empty): another label
+    /// writes each image's style as another class. A model of several groups reconstructs
+    /// through all of them (`forward`: each group at its posterior's mean given the groups
+    /// above, or drawn from it), as its loss does. Shapes: images [count * inputSize] ->
+    /// [count * inputSize].
     public func reconstruct(images: [Float], labels: [Int] = [], decodeLabels: [Int] = [], using generator: inout RandomGenerator?) -> [Float] {
         let width = inputSize
         let count = images.count / width
         return withoutGradients {
             let x = Tensor(shape: [count, width], scalars: images)
             let condition = condition(labels: labels, range: 0..<count)
+            if latentGroups.count > 1 && decodeLabels.isEmpty {
+                let source = generator.map { NoiseSource(generator: $0) }
+                let output = forward(x, condition: condition, sampling: source.map { .noise($0) } ?? .mean, samples: 1)
+                if let source { generator = source.generator }
+                return output.likelihood.mean.scalars
+            }
             let posterior = encode(x, condition: condition)
             var noise: Tensor? = nil
             if generator != nil { noise = Tensor.randomNormal(posterior.mean.shape, using: &generator!) }
