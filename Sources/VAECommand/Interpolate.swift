@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LatentTools
+import VAE
 
 struct Interpolate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,8 @@ struct Interpolate: ParsableCommand {
     @Option(help: "The path between the two codes.") var path: InterpolationPath = .linear
     @Option(parsing: .unconditional, help: "Enlarge each pixel this many times.") var scale = 2
     @Option(help: "The PNG file to write (default: interpolation.png in the run folder).") var out: String?
+    @Flag(help: "A hierarchical model: move every latent group between the two images' codes, not only the top one (the lower groups otherwise take their prior means).")
+    var allGroups = false
     @Option(parsing: .unconditional, help: "A conditional model decodes the whole path as this class (default: the first image's; pictures are encoded with it).")
     var label: Int?
 
@@ -56,8 +59,13 @@ struct Interpolate: ParsableCommand {
             try explorer.setLabel(given ?? endLabels[0])
             print("decoded as \(model.className(explorer.label!, for: loaded)) along the whole path")
         }
-        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], imageLabels: endLabels, steps: steps, path: path, scale: scale)
+        if allGroups && !(loaded.model is any LowerGroupDecoding) {
+            throw CommandFailure("--all-groups applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
+        }
+        let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], imageLabels: endLabels, steps: steps, path: path, scale: scale,
+                                                allGroups: allGroups)
         try write(strip, to: url)
-        print("\(fromImage ?? "test image \(from)") -> \(toImage ?? "test image \(to)"): \(steps) steps, \(path) path, inputs at both ends")
+        let groups = loaded.model is any LowerGroupDecoding ? (allGroups ? ", every latent group moved" : ", the top group moved (the lower at their prior means)") : ""
+        print("\(fromImage ?? "test image \(from)") -> \(toImage ?? "test image \(to)"): \(steps) steps, \(path) path\(groups), inputs at both ends")
     }
 }

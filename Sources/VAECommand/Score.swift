@@ -34,6 +34,8 @@ struct Score: ParsableCommand {
     @OptionGroup(title: "Sampler") var samplers: SamplerOptions
     @Option(parsing: .unconditional, help: "How many samples.") var count = 10_000
     @Option(parsing: .unconditional, help: "Temperature T of the draws (1: the sampler's density).") var temperature: Float = 1
+    @Option(help: "A hierarchical model's groups below the top: means (each at its prior's mean given the groups above) or drawn (from its prior at the temperature: ancestral samples).")
+    var lowerGroups: LowerGroupChoice = .means
     @Option(parsing: .unconditional, help: "Seed for the draws and KID's subsets.") var seed: UInt64 = 1
     @Option(help: "A feature network written by `vae classify` (default: the one shipped for the run's dataset, MNIST or Fashion-MNIST).")
     var features: String?
@@ -57,6 +59,8 @@ struct Score: ParsableCommand {
         var sampler: String
         var samples: Int
         var temperature: Float
+        /// A hierarchical model's lower groups: "means" or "drawn" (nil for a model of one group).
+        var lowerGroups: String?
         var seed: UInt64
         var featureNetwork: String
         var featureNetworkTestAccuracy: Double?
@@ -87,7 +91,14 @@ struct Score: ParsableCommand {
         var generator = RandomGenerator(seed: seed)
         let classes = loaded.model.condition.classCount
         let labels = classes > 0 ? (0..<count).map { $0 % classes } : []
-        let images = loaded.model.decode(latents: sampler.latents(count: count, temperature: temperature, using: &generator), labels: labels)
+        let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
+        let hierarchical = loaded.model as? any LowerGroupDecoding
+        if lowerGroups == .drawn && hierarchical == nil {
+            throw CommandFailure("--lower-groups drawn applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
+        }
+        let images = lowerGroups == .drawn
+            ? hierarchical!.decode(latents: latents, lowerGroups: .drawn(temperature: temperature, noise: NoiseSource(generator: RandomGenerator(seed: seed &+ 2))))
+            : loaded.model.decode(latents: latents, labels: labels)
         let sampling = lap()
         let generated = network.featuresAndPredictions(images: images)
         let realFeatures = network.featuresAndPredictions(images: real.images.pixels).features
@@ -95,7 +106,8 @@ struct Score: ParsableCommand {
         let quality = SampleQuality(real: realFeatures, generated: generated.features, dimension: network.featureSize, settings: settings, using: &generator)
         let measuring = lap()
 
-        print("\(count) samples from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)") (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
+        let lower = hierarchical == nil ? "" : lowerGroups == .drawn ? ", the lower groups drawn from their priors" : ", the lower groups at their prior means"
+        print("\(count) samples from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")\(lower) (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
         print(String(format: "Fréchet distance  %.4f", quality.frechetDistance))
         print(String(format: "KID               %.6f ± %.6f (%d subsets of %d)", quality.kernelDistance.mean, quality.kernelDistance.standardDeviation,
                      quality.kernelDistance.subsets, quality.kernelDistance.subsetSize))
@@ -120,7 +132,7 @@ struct Score: ParsableCommand {
         }
         print(String(format: "seconds: sampling %.2f, features %.2f, measures %.2f", sampling, featuring, measuring))
         let report = Report(run: model.run, modelFile: loaded.modelFile.path, sampler: samplers.sampler.rawValue, samples: count, temperature: temperature,
-                            seed: seed, featureNetwork: networkPath, featureNetworkTestAccuracy: accuracy, realImages: real.folder, quality: quality,
+                            lowerGroups: hierarchical == nil ? nil : lowerGroups.rawValue, seed: seed, featureNetwork: networkPath, featureNetworkTestAccuracy: accuracy, realImages: real.folder, quality: quality,
                             classAgreement: agreement, seconds: ["sampling": sampling, "features": featuring, "measures": measuring])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -29,6 +29,9 @@ import Testing
         #expect(means.status == 0 && means.output.contains("the lower groups at their prior means"), "\(means.output)")
         let drawn = try Tool.run(["sample", run, "--count", "4", "--lower-groups", "drawn", "--temperature", "0.8", "--out", scratch.path("drawn.png")])
         #expect(drawn.status == 0 && drawn.output.contains("the lower groups drawn from their priors at T = 0.8"), "\(drawn.output)")
+        let morph = try Tool.run(["interpolate", run, "--from", "0", "--to", "1", "--steps", "3", "--all-groups", "--data-dir", data.path,
+                                  "--out", scratch.path("morph.png")])
+        #expect(morph.status == 0 && morph.output.contains("every latent group moved"), "\(morph.output)")
         let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
         #expect(config.contains("\"kind\" : \"hierarchical\"") && config.contains("\"klBalancing\" : true"), "\(config)")
     }
@@ -74,6 +77,33 @@ import Testing
         }
         let single = try Tool.run(["sample", run, "--lower-groups", "drawn", "--out", scratch.path("s.png")])
         #expect(single.status != 0 && single.output.contains("--lower-groups drawn applies to a model with latent groups below the top"), "\(single.output)")
+        let morph = try Tool.run(["interpolate", run, "--all-groups", "--data-dir", data.path, "--out", scratch.path("s.png")])
+        #expect(morph.status != 0 && morph.output.contains("--all-groups applies to a model with latent groups below the top"), "\(morph.output)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("s.png")))
+    }
+
+    /// `vae score --lower-groups drawn` scores ancestral samples (a classifier of the tiny
+    /// dataset's own labels as the feature network; 160 test images, more than its 128 features).
+    @Test func scoresTakeAncestralSamplesWhenAsked() throws {
+        let scratch = try ScratchFolder("hierarchical-score")
+        let data = scratch.url.appendingPathComponent("data")
+        try TinyDataset.write(to: data, train: 48, test: 160)
+        let run = scratch.path("run")
+        let trained = try Tool.run(Self.arguments(data: data, out: run, epochs: 1))
+        #expect(trained.status == 0, "\(trained.output)")
+        let classifier = scratch.path("classifier.safetensors")
+        let classified = try Tool.run(["classify", "--data-dir", data.path, "--epochs", "1", "--out", classifier])
+        #expect(classified.status == 0, "\(classified.output)")
+        let score = ["score", run, "--features", classifier, "--count", "160", "--subsets", "2", "--subset-size", "80", "--data-dir", data.path]
+        let drawn = try Tool.run(score + ["--lower-groups", "drawn", "--out", scratch.path("drawn.json")])
+        #expect(drawn.status == 0 && drawn.output.contains("the lower groups drawn from their priors"), "\(drawn.output)")
+        #expect(try String(contentsOfFile: scratch.path("drawn.json"), encoding: .utf8).contains("\"lowerGroups\" : \"drawn\""))
+        let means = try Tool.run(score + ["--out", scratch.path("means.json")])
+        #expect(means.status == 0 && means.output.contains("the lower groups at their prior means"), "\(means.output)")
+        let single = scratch.path("single")
+        #expect(try Tool.run(Tool.trainArguments(data: data, out: single, epochs: 1)).status == 0)
+        let refused = try Tool.run(["score", single, "--features", classifier, "--count", "160", "--subsets", "2", "--subset-size", "80",
+                                    "--data-dir", data.path, "--lower-groups", "drawn"])
+        #expect(refused.status != 0 && refused.output.contains("--lower-groups drawn applies to a model with latent groups below the top"), "\(refused.output)")
     }
 }

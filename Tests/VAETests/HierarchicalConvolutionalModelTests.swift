@@ -127,6 +127,21 @@ import VAEModels
         #expect(reconstructed == whole && reconstructed != top)
     }
 
+    /// Decoding from every group's code is the whole pass at those codes: the codes of a pass
+    /// at z = μ decode to its reconstructions.
+    @Test func decodingEveryGroupGivesTheWholePassAtItsCodes() {
+        let model = Self.tinyModel()
+        let x = Self.images(3)
+        var none: RandomGenerator? = nil
+        let codes = model.encodeGroups(images: x.scalars)
+        #expect(codes.map(\.count) == [24, 96, 96])
+        #expect(model.decode(groupLatents: codes) == model.reconstruct(images: x.scalars, using: &none))
+        let mlp = HierarchicalModelTests.tinyModel()
+        let digits = Tensor(shape: [3, 6], scalars: (0..<18).map { Float($0 % 5) / 4 })
+        let pass = withoutGradients { mlp.forward(digits, condition: nil, sampling: .mean, samples: 1) }
+        #expect(withoutGradients { mlp.decode(groups: pass.groups.map(\.z)).mean.scalars } == pass.likelihood.mean.scalars)
+    }
+
     /// The file holds the weights and the batch normalisations' running statistics: the rebuilt
     /// model evaluates as the original after training passes moved them.
     @Test func theModelFileRebuildsTheSameModel() throws {

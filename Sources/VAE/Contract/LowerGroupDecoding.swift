@@ -17,6 +17,9 @@ public protocol LowerGroupDecoding: VariationalModel {
     /// p(x | z_top, z_below) for top-group codes z [rows, latentSize], the lower groups chosen
     /// as `lowerGroups` says. Differentiable in z and the parameters.
     func decode(_ z: Tensor, lowerGroups: LowerGroups) -> any ImageDistribution
+    /// p(x | z_top, ..., z_bottom) with every group given: `groups` top first, [rows, size_i]
+    /// each (as `latentGroups` lists them). Differentiable.
+    func decode(groups: [Tensor]) -> any ImageDistribution
 }
 
 extension LowerGroupDecoding {
@@ -36,5 +39,31 @@ extension LowerGroupDecoding {
             }
         }
         return images
+    }
+}
+
+extension LowerGroupDecoding {
+    /// Every group's code for images [count · C · H · W]: each group at its posterior's mean
+    /// given the groups above at theirs (a forward pass with z = μ), top first, one array of
+    /// [count · size_i] per group (no gradients).
+    public func encodeGroups(images: [Float]) -> [[Float]] {
+        let count = images.count / inputSize
+        precondition(count * inputSize == images.count, "\(images.count) values are not whole images of \(inputSize)")
+        return withoutGradients {
+            forward(Tensor(shape: [count, inputSize], scalars: images), condition: nil, sampling: .mean, samples: 1).groups.map(\.z.scalars)
+        }
+    }
+
+    /// Mean images [count · C · H · W] decoded from codes of every group, top first, each
+    /// [count · size_i] (no gradients).
+    public func decode(groupLatents: [[Float]]) -> [Float] {
+        let sizes = latentGroups.map(\.size)
+        precondition(groupLatents.count == sizes.count, "codes for \(groupLatents.count) groups; the model has \(sizes.count)")
+        let count = groupLatents[0].count / sizes[0]
+        let tensors = zip(groupLatents, sizes).map { latents, size in
+            precondition(latents.count == count * size, "\(latents.count) values are not \(count) codes of \(size)")
+            return Tensor(shape: [count, size], scalars: latents)
+        }
+        return withoutGradients { decode(groups: tensors).mean.scalars }
     }
 }

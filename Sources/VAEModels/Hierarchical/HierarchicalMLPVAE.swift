@@ -130,6 +130,13 @@ public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHol
         return imageDistribution(bottom: below, top: z)
     }
 
+    /// p(x | every group), the groups top first (z_L, ..., z₁): the decoder reads z₁ (and, with
+    /// skips, z₂).
+    public func decode(groups: [Tensor]) -> any ImageDistribution {
+        precondition(groups.count == latentGroups.count, "one code per group, top first: \(latentGroups.count) groups, got \(groups.count)")
+        return imageDistribution(bottom: groups[groups.count - 1], top: groups[0])
+    }
+
     /// p(x | z₁), or with skips p(x | z₁, z₂).
     func imageDistribution(bottom: Tensor, top: Tensor) -> any ImageDistribution {
         guard let decoderBranches else { return likelihood(decoder.logits(bottom)) }

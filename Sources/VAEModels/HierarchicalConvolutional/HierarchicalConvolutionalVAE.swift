@@ -241,6 +241,14 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
         return likelihood(parameters)
     }
 
+    /// p(x | every group), the groups top first.
+    public func decode(groups: [Tensor]) -> any ImageDistribution {
+        precondition(groups.count == latentGroups.count && zip(groups, latentGroups).allSatisfy { $0.shape == [groups[0].shape[0], $1.size] },
+                     "one code [rows, size] per group, top first: sizes \(latentGroups.map(\.size)), got \(groups.map(\.shape))")
+        let (_, parameters) = topDown(rows: groups[0].shape[0], features: nil) { index, _, _ in (groups[index], nil) }
+        return likelihood(parameters)
+    }
+
     /// The whole pass: the bottom-up tower once, then the top-down tower drawing each group from
     /// its posterior (residual to its prior) top first.
     public func forward(_ x: Tensor, condition: Tensor?, sampling: LatentSampling, samples: Int) -> ModelOutput {
