@@ -3,8 +3,9 @@
 (Sources/VAEModels/HierarchicalConvolutional), a small NVAE (Vahdat & Kautz 2020).
 
 Architecture, for square images of size S and latent resolutions r1 < r2 < ... (top first):
-  bottom-up  x -> 2x - 1 -> Conv2d 3x3 to C channels; from S down to r1: `cells` residual cells
-             per scale, at a latent resolution with G groups G features (one more cell between
+  bottom-up  x -> 2x - 1 -> Conv2d 3x3 to C channels; from S down to r1: residual cells per
+             scale (`cells` at and between the latent resolutions, `outer_cells` at the finer
+             scales), at a latent resolution with G groups G features (one more cell between
              them), and Conv2d 3x3 stride 2 to halve;
   cell       y = x + 0.1 SE(conv(SiLU(BN(conv(SiLU(BN(x))))))), the 3x3 convolutions
              weight-normalised (w = g v / |v| per output channel), SE = x * sigmoid(W2 relu(W1 mean_hw x))
@@ -13,8 +14,8 @@ Architecture, for square images of size S and latent resolutions r1 < r2 < ... (
              else (mu_p, log sigma_p) = conv3x3(SiLU(h)); posterior (mu, log sigma) = conv3x3(SiLU(f))
              for the top, else the prior's raw values + conv3x3(SiLU(f + conv1x1(h))); each Gaussian
              softly clamps mu and log sigma by 5 tanh(. / 5); h = conv1x1([h, z]); `cells` cells;
-             between scales: nearest x2 upsampling, conv 3x3, `cells` cells;
-  output     conv3x3(SiLU(h)) -> the discretised logistic mixture's parameters (planar layout, see
+             between scales: nearest x2 upsampling, conv 3x3, the scale's cells;
+  output     conv kxk(SiLU(h)) (k = `output_kernel`) -> the discretised logistic mixture's parameters (planar layout, see
              discretized_logistic.py).
 The loss is -log p(x | z) + sum of the groups' closed-form KLs, summed over the batch. Module and
 buffer names are the toolkit's checkpoint keys, so a `vae train` model file loads with
@@ -108,8 +109,10 @@ def halves(parameters):
 
 class HierarchicalVAE(nn.Module):
     def __init__(self, image_channels=3, size=32, channels=32, resolutions=(4, 8, 16), groups=(1, 1, 1), latent_channels=8, cells=1,
-                 components=10):
+                 outer_cells=0, output_kernel=1, components=10):
+        """The defaults are the hierarchical-colour preset's architecture."""
         super().__init__()
+        self.outer_cells = outer_cells
         self.size, self.channels, self.latent_channels, self.cells, self.components = size, channels, latent_channels, cells, components
         self.image_channels = image_channels
         self.resolutions, self.groups = list(resolutions), list(groups)
@@ -121,7 +124,8 @@ class HierarchicalVAE(nn.Module):
         count = sum(groups)
         c, l = channels, latent_channels
         self.stem = nn.Conv2d(image_channels, c, 3, padding=1)
-        self.encoderCells = nn.ModuleList([ResidualCell(c) for _ in range(cells * len(self.scales) + count - len(groups))])
+        scale_cells = sum(self.cells_at(scale) for scale in self.scales)
+        self.encoderCells = nn.ModuleList([ResidualCell(c) for _ in range(scale_cells + count - len(groups))])
         self.downsamples = nn.ModuleList([nn.Conv2d(c, c, 3, stride=2, padding=1) for _ in range(len(self.scales) - 1)])
         self.constant = nn.Parameter(torch.rand(1, c * resolutions[0] ** 2))
         self.topPosterior = nn.Conv2d(c, 2 * l, 3, padding=1)
@@ -129,17 +133,20 @@ class HierarchicalVAE(nn.Module):
         self.posteriors = nn.ModuleList([nn.Conv2d(c, 2 * l, 3, padding=1) for _ in range(count - 1)])
         self.encoderCombiners = nn.ModuleList([nn.Conv2d(c, c, 1) for _ in range(count - 1)])
         self.decoderCombiners = nn.ModuleList([nn.Conv2d(c + l, c, 1) for _ in range(count)])
-        self.decoderCells = nn.ModuleList([ResidualCell(c) for _ in range(cells * (count + len(self.scales) - 1))])
+        self.decoderCells = nn.ModuleList([ResidualCell(c) for _ in range(cells * count + scale_cells - self.cells_at(self.scales[0]))])
         self.upsamples = nn.ModuleList([nn.Conv2d(c, c, 3, padding=1) for _ in range(len(self.scales) - 1)])
         parameters = components * (1 + 2 * image_channels + image_channels * (image_channels - 1) // 2)
-        self.output = nn.Conv2d(c, parameters, 3, padding=1)
+        self.output = nn.Conv2d(c, parameters, output_kernel, padding=output_kernel // 2)
+
+    def cells_at(self, scale):
+        return self.outer_cells if scale > self.resolutions[-1] else self.cells
 
     def encoder_features(self, x):
         h = self.stem(x * 2 - 1)
         counts = dict(zip(self.resolutions, self.groups))
         features, cell = {}, 0
         for index, scale in enumerate(reversed(self.scales)):
-            for _ in range(self.cells):
+            for _ in range(self.cells_at(scale)):
                 h = self.encoderCells[cell](h)
                 cell += 1
             if scale in counts:
@@ -181,7 +188,7 @@ class HierarchicalVAE(nn.Module):
                 group += 1
             if index < len(self.scales) - 1:
                 h = self.upsamples[index](F.interpolate(h, scale_factor=2, mode="nearest"))
-                for _ in range(self.cells):
+                for _ in range(self.cells_at(self.scales[index + 1])):
                     h = self.decoderCells[cell](h)
                     cell += 1
         return self.output(F.silu(h)), groups

@@ -21,7 +21,7 @@ enum OptionNames {
         .outputConvolution: "--output-convolution", .denseSizes: "--encoder-dense/--decoder-dense", .decoderChannels: "--decoder-channels",
         .decoderHiddenSize: "--decoder-hidden-size", .klWeight: "--kl-weight", .imageFolder: "--images",
         .outputBias: "--output-bias", .klBalancing: "--kl-balancing", .hierarchyChannels: "--channels", .latentChannels: "--latent-channels",
-        .cellsPerScale: "--cells-per-scale", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
+        .cellsPerScale: "--cells-per-scale", .outerCells: "--outer-cells", .outputKernel: "--output-kernel", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if var architecture = model.architecture(as: HierarchicalConvolutionalConfiguration.self) {
             if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
-                throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): use --channels, --latent-channels, --latent-resolutions, --groups-per-resolution and --cells-per-scale")
+                throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): use --channels, --latent-channels, --latent-resolutions, --groups-per-resolution, --cells-per-scale, --outer-cells and --output-kernel")
             }
             try hierarchy.apply(to: &architecture)
             configuration.model = ModelSpecification(architecture)
@@ -513,11 +513,14 @@ struct HierarchyOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The latent groups' resolutions, top (coarsest) first, each dividing the image size by a power of two, e.g. 4,8,16.")
     var latentResolutions: String?
     @Option(parsing: .unconditional, help: "Latent groups at each resolution, e.g. 1,1,2.") var groupsPerResolution: String?
-    @Option(parsing: .unconditional, help: "Residual cells per scale and per group in both towers.") var cellsPerScale: Int?
+    @Option(parsing: .unconditional, help: "Residual cells per scale and per group in both towers, at and between the latent resolutions.") var cellsPerScale: Int?
+    @Option(parsing: .unconditional, help: "Residual cells per scale at the scales finer than the finest latent resolution, in both towers.") var outerCells: Int?
+    @Option(parsing: .unconditional, help: "The output convolution's kernel (odd: 1, 3, ...).") var outputKernel: Int?
 
     var givenOption: String? {
         [("channels", channels != nil), ("latent-channels", latentChannels != nil), ("latent-resolutions", latentResolutions != nil),
-         ("groups-per-resolution", groupsPerResolution != nil), ("cells-per-scale", cellsPerScale != nil)].first(where: \.1)?.0
+         ("groups-per-resolution", groupsPerResolution != nil), ("cells-per-scale", cellsPerScale != nil), ("outer-cells", outerCells != nil),
+         ("output-kernel", outputKernel != nil)].first(where: \.1)?.0
     }
 
     func apply(to model: inout HierarchicalConvolutionalConfiguration) throws {
@@ -526,6 +529,8 @@ struct HierarchyOptions: ParsableArguments {
         if let latentResolutions { model.latentResolutions = try parseIntegers(latentResolutions, option: "latent-resolutions") }
         if let groupsPerResolution { model.groupsPerResolution = try parseIntegers(groupsPerResolution, option: "groups-per-resolution") }
         if let cellsPerScale { model.cellsPerScale = cellsPerScale }
+        if let outerCells { model.outerCells = outerCells }
+        if let outputKernel { model.outputKernel = outputKernel }
     }
 }
 

@@ -17,7 +17,7 @@ import Testing
         let run = scratch.path("run")
         let trained = try Tool.run(Self.arguments(data: data, out: run, epochs: 1))
         #expect(trained.status == 0, "\(trained.output)")
-        #expect(trained.output.contains("hierarchical conv VAE c8 z2@3x3,6x6 cells 1 on 1x6x6 images, 2 latent groups"), "\(trained.output)")
+        #expect(trained.output.contains("hierarchical conv VAE c8 z2@3x3,6x6 cells 1 outer 0 out 1x1 on 1x6x6 images, 2 latent groups"), "\(trained.output)")
         #expect(trained.output.contains("KL warm-up over 2 epochs, KL balancing"), "\(trained.output)")
         let resumed = try Tool.run(["train", "--resume", run, "--epochs", "2", "--data-dir", data.path])
         #expect(resumed.status == 0 && resumed.output.contains("epoch   2"), "\(resumed.output)")

@@ -10,18 +10,24 @@ import VAE
 /// Latent groups sit at spatial resolutions r₁ < r₂ < ... (top first, e.g. 4, 8, 16 for 32x32
 /// images), `groupsPerResolution[i]` groups at rᵢ, each group `latentChannels` x rᵢ x rᵢ.
 /// - Bottom-up (inference) tower: x ↦ 2x − 1, a 3x3 stem convolution to `channels` channels,
-///   then from the image size down to r₁: `cellsPerScale` residual cells (`ResidualCell`) at each
-///   scale; at a latent resolution with G groups it keeps G features (one more cell between
-///   them), and a 3x3 stride-2 convolution halves the scale.
+///   then from the image size down to r₁: residual cells (`ResidualCell`) at each scale
+///   (`cellsPerScale` at the latent resolutions and between them, `outerCells` at the scales
+///   finer than the finest latent resolution); at a latent resolution with G groups it keeps G
+///   features (one more cell between them), and a 3x3 stride-2 convolution halves the scale.
 /// - Top-down (generative) tower: a learned constant h [channels, r₁, r₁]; for each group, top
 ///   first: its prior p(zᵢ | z_above) = N(μ_p, σ_p²) from a 3x3 convolution of SiLU(h) (the top
 ///   group's is N(0, I)); its posterior q(zᵢ | x, z_above) = N(μ_p + Δμ, σ_p² · e^Δ) with (Δμ, Δ)
 ///   from a 3x3 convolution of SiLU(f + conv₁ₓ₁(h)), f the encoder's feature paired with the group
 ///   (NVAE's residual posterior, §3.2); then h ← conv₁ₓ₁([h, zᵢ]) and `cellsPerScale` cells. Between
 ///   resolutions, and from r_last to the image size, each doubling is nearest upsampling, a 3x3
-///   convolution and `cellsPerScale` cells.
-/// - Output: a 3x3 convolution of SiLU(h) to the likelihood's parameter channels (by default the
-///   discretised logistic mixture of 10 components).
+///   convolution and the scale's cells (as in the bottom-up tower).
+/// - Output: an `outputKernel` x `outputKernel` convolution of SiLU(h) to the likelihood's
+///   parameter channels (by default the discretised logistic mixture of 10 components).
+///
+/// The scales finer than the finest latent group hold most of the pixels: a cell at 32x32 costs
+/// four at 16x16, and a 3x3 convolution to the mixture's 100 channels there as much as all the
+/// cells. `outerCells` 0 and a 1x1 output (the `hierarchical-colour` preset) keep the work at
+/// the latent resolutions.
 public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
     /// The images' shape (square, of a size that each latent resolution divides).
     public var imageShape: ImageShape
@@ -33,22 +39,32 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
     public var groupsPerResolution: [Int]
     /// The channels of every latent group.
     public var latentChannels: Int
-    /// Residual cells per scale and per group in both towers.
+    /// Residual cells per scale and per group in both towers, at and between the latent resolutions.
     public var cellsPerScale: Int
+    /// Residual cells per scale at the scales finer than the finest latent resolution, in both towers.
+    public var outerCells: Int
+    /// The output convolution's kernel (odd: 1 or 3 ...).
+    public var outputKernel: Int
     /// p(x | z).
     public var likelihood: Likelihood
 
     /// An architecture; see the properties. `problems` checks it.
     public init(imageShape: ImageShape = ImageShape(channels: 3, height: 32, width: 32), channels: Int = 32, latentResolutions: [Int] = [4, 8, 16],
-                groupsPerResolution: [Int] = [1, 1, 1], latentChannels: Int = 8, cellsPerScale: Int = 1,
+                groupsPerResolution: [Int] = [1, 1, 1], latentChannels: Int = 8, cellsPerScale: Int = 1, outerCells: Int = 1, outputKernel: Int = 3,
                 likelihood: Likelihood = .logisticMixture(components: Likelihood.defaultComponents)) {
         (self.imageShape, self.channels, self.latentResolutions, self.groupsPerResolution) = (imageShape, channels, latentResolutions, groupsPerResolution)
-        (self.latentChannels, self.cellsPerScale, self.likelihood) = (latentChannels, cellsPerScale, likelihood)
+        (self.latentChannels, self.cellsPerScale, self.outerCells, self.outputKernel) = (latentChannels, cellsPerScale, outerCells, outputKernel)
+        self.likelihood = likelihood
     }
 
     /// The `hierarchical-colour` preset's architecture: 32x32 colour images, 32 channels, one
-    /// group of 8 channels at each of 4x4, 8x8 and 16x16, one cell per scale, the logistic mixture.
-    public static let colour = HierarchicalConvolutionalConfiguration()
+    /// group of 8 channels at each of 4x4, 8x8 and 16x16, one cell per scale there and none at
+    /// 32x32, a 1x1 output convolution to the logistic mixture.
+    public static let colour = HierarchicalConvolutionalConfiguration(outerCells: 0, outputKernel: 1)
+
+    /// The residual cells per scale at `scale`: `outerCells` above the finest latent resolution,
+    /// `cellsPerScale` otherwise.
+    public func cells(atScale scale: Int) -> Int { scale > (latentResolutions.last ?? 0) ? outerCells : cellsPerScale }
 
     public static let kind = "hierarchical"
     public static let kindDescription = "hierarchical convolutional VAE"
@@ -81,7 +97,8 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
     /// "c32 z8@4x4,8x8,16x16 cells 1" with a group count after a resolution holding several ("8x8*2").
     public var architectureName: String {
         let groups = zip(latentResolutions, groupsPerResolution).map { "\($0)x\($0)" + ($1 == 1 ? "" : "*\($1)") }.joined(separator: ",")
-        return "c\(channels) z\(latentChannels)@\(groups) cells \(cellsPerScale)"
+        return "c\(channels) z\(latentChannels)@\(groups) cells \(cellsPerScale)" + (outerCells == cellsPerScale ? "" : " outer \(outerCells)")
+            + (outputKernel == 3 ? "" : " out \(outputKernel)x\(outputKernel)")
     }
 
     /// "hierarchical conv VAE c32 z8@4x4,8x8,16x16 cells 1 on 3x32x32 images, 3 latent groups (...), ... likelihood".
@@ -111,6 +128,25 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
     /// to its data (a preset's 32x32 is not the shape of every folder).
     public var imageShapeDependentSettings: Set<Setting> { [.imageShape, .latentResolutions] }
 
+    enum CodingKeys: String, CodingKey {
+        case imageShape, channels, latentResolutions, groupsPerResolution, latentChannels, cellsPerScale, outerCells, outputKernel, likelihood
+    }
+
+    /// Reads an architecture; `outerCells` may be absent (as many as `cellsPerScale`), and
+    /// `outputKernel` (3).
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageShape = try c.decode(ImageShape.self, forKey: .imageShape)
+        channels = try c.decode(Int.self, forKey: .channels)
+        latentResolutions = try c.decode([Int].self, forKey: .latentResolutions)
+        groupsPerResolution = try c.decode([Int].self, forKey: .groupsPerResolution)
+        latentChannels = try c.decode(Int.self, forKey: .latentChannels)
+        cellsPerScale = try c.decode(Int.self, forKey: .cellsPerScale)
+        outerCells = try c.decodeIfPresent(Int.self, forKey: .outerCells) ?? cellsPerScale
+        outputKernel = try c.decodeIfPresent(Int.self, forKey: .outputKernel) ?? 3
+        likelihood = try c.decode(Likelihood.self, forKey: .likelihood)
+    }
+
     /// Whether n is 2ᵏ for some k ≥ 0.
     static func isPowerOfTwo(_ n: Int) -> Bool { n > 0 && n & (n - 1) == 0 }
 
@@ -123,6 +159,10 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
         if !(1...1024).contains(channels) { found.append(ConfigurationProblem(.hierarchyChannels, "must be 1...1024, got \(channels)")) }
         if !(1...256).contains(latentChannels) { found.append(ConfigurationProblem(.latentChannels, "must be 1...256, got \(latentChannels)")) }
         if !(0...8).contains(cellsPerScale) { found.append(ConfigurationProblem(.cellsPerScale, "must be 0...8, got \(cellsPerScale)")) }
+        if !(0...8).contains(outerCells) { found.append(ConfigurationProblem(.outerCells, "must be 0...8, got \(outerCells)")) }
+        if !(1...7).contains(outputKernel) || outputKernel % 2 == 0 {
+            found.append(ConfigurationProblem(.outputKernel, "must be an odd size of 1...7 (the output keeps the image size), got \(outputKernel)"))
+        }
         if !(1...6).contains(latentResolutions.count) {
             found.append(ConfigurationProblem(.latentResolutions, "must list 1...6 resolutions, top (coarsest) first, got \(latentResolutions.count)"))
         }
@@ -159,12 +199,13 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
         let hidden = max(c / 16, 4).rounded(.down)
         let cell = 2 * (convolution(c, c, 3) + c) + 2 * 2 * c + (c * hidden + hidden + hidden * c + c)  // two convs (+ g), two BNs, SE
         let groups = Double(groupLayouts.count), scaleCount = Double(scales.count)
-        let encoderCells = Double(cellsPerScale) * scaleCount + Double(groupsPerResolution.reduce(0, +) - groupsPerResolution.count)
-        let decoderCells = Double(cellsPerScale) * (groups + scaleCount - 1)
+        let scaleCells = Double(scales.reduce(0) { $0 + cells(atScale: $1) })
+        let encoderCells = scaleCells + Double(groupsPerResolution.reduce(0, +) - groupsPerResolution.count)
+        let decoderCells = Double(cellsPerScale) * groups + scaleCells - Double(scales.first.map { cells(atScale: $0) } ?? 0)
         let stem = convolution(image, c, 3), downsamples = (scaleCount - 1) * convolution(c, c, 3), upsamples = (scaleCount - 1) * convolution(c, c, 3)
         let constant = c * Double(latentResolutions.first ?? 0) * Double(latentResolutions.first ?? 0)
         let heads = groups * convolution(c, 2 * l, 3) + (groups - 1) * (convolution(c, 2 * l, 3) + convolution(c, c, 1)) + groups * convolution(c + l, c, 1)
-        return stem + downsamples + upsamples + constant + heads + (encoderCells + decoderCells) * cell + convolution(c, output, 3)
+        return stem + downsamples + upsamples + constant + heads + (encoderCells + decoderCells) * cell + convolution(c, output, Double(outputKernel))
     }
 }
 
@@ -175,6 +216,10 @@ extension Setting {
     public static let latentChannels = Setting("the latent channels")
     /// Its residual cells per scale.
     public static let cellsPerScale = Setting("the cells per scale")
+    /// Its residual cells per scale above the finest latent resolution.
+    public static let outerCells = Setting("the outer cells")
+    /// Its output convolution's kernel.
+    public static let outputKernel = Setting("the output kernel")
     /// Its latent resolutions.
     public static let latentResolutions = Setting("the latent resolutions")
     /// Its groups per resolution.

@@ -61,7 +61,8 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
         }
         let groups = configuration.groupLayouts.count, scales = configuration.scales
         stem = convolution(configuration.imageShape.channels, c, kernel: 3, using: &generator)
-        let encoderCellCount = cells * scales.count + configuration.groupsPerResolution.reduce(0, +) - configuration.groupsPerResolution.count
+        let scaleCells = scales.reduce(0) { $0 + configuration.cells(atScale: $1) }
+        let encoderCellCount = scaleCells + configuration.groupsPerResolution.reduce(0, +) - configuration.groupsPerResolution.count
         encoderCells = (0..<encoderCellCount).map { _ in ResidualCell(channels: c, using: &generator) }
         downsamples = (0..<(scales.count - 1)).map { _ in convolution(c, c, kernel: 3, stride: 2, using: &generator) }
         let top = configuration.latentResolutions[0]
@@ -71,10 +72,11 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
         posteriors = (1..<max(groups, 1)).map { _ in convolution(c, 2 * l, kernel: 3, using: &generator) }
         encoderCombiners = (1..<max(groups, 1)).map { _ in convolution(c, c, kernel: 1, using: &generator) }
         decoderCombiners = (0..<groups).map { _ in convolution(c + l, c, kernel: 1, using: &generator) }
-        decoderCells = (0..<(cells * (groups + scales.count - 1))).map { _ in ResidualCell(channels: c, using: &generator) }
+        decoderCells = (0..<(cells * groups + scaleCells - configuration.cells(atScale: scales[0]))).map { _ in ResidualCell(channels: c, using: &generator) }
         upsamples = (0..<(scales.count - 1)).map { _ in convolution(c, c, kernel: 3, using: &generator) }
         likelihood = LikelihoodHead(configuration.likelihood, imageShape: configuration.imageShape)
-        output = convolution(c, configuration.likelihood.parameterChannels(imageChannels: configuration.imageShape.channels), kernel: 3, using: &generator)
+        output = convolution(c, configuration.likelihood.parameterChannels(imageChannels: configuration.imageShape.channels), kernel: configuration.outputKernel,
+                             using: &generator)
         self.configuration = configuration
     }
 
@@ -96,12 +98,12 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
     /// The bottom-up tower: for each latent resolution (keyed by r), its groups' features in
     /// top-down order (the feature of the resolution's first group to decode first).
     func encoderFeatures(_ x: Tensor) -> [Int: [Tensor]] {
-        let shape = configuration.imageShape, cells = configuration.cellsPerScale
+        let shape = configuration.imageShape
         var h = stem((x * 2 - 1).reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width]))
         var cellIndex = 0, features: [Int: [Tensor]] = [:]
         let counts = Dictionary(uniqueKeysWithValues: zip(configuration.latentResolutions, configuration.groupsPerResolution))
         for (scaleIndex, scale) in configuration.scales.reversed().enumerated() {
-            for _ in 0..<cells {
+            for _ in 0..<configuration.cells(atScale: scale) {
                 h = encoderCells[cellIndex](h)
                 cellIndex += 1
             }
@@ -197,7 +199,7 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
             }
             if scaleIndex < configuration.scales.count - 1 {
                 h = upsamples[scaleIndex](h.upsampled(by: 2, mode: .nearest))
-                for _ in 0..<cells {
+                for _ in 0..<configuration.cells(atScale: configuration.scales[scaleIndex + 1]) {
                     h = decoderCells[cellIndex](h)
                     cellIndex += 1
                 }
