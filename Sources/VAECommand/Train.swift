@@ -635,7 +635,9 @@ final class ConsoleReporter: TrainingReporter {
         if !figures.isEmpty { line += "  validation " + figures.map { String(format: "%@ %.5g", $0.name, $0.value) }.joined(separator: ", ") }
         print(line)
         let trainer = session.trainer
-        if let warning = withoutGradients({ CollapseCheck.warning(model: trainer.model, test: trainer.test, testKL: row.testKL, epoch: row.epoch) }) {
+        let groups = trainer.model.latentGroups
+        let groupKL = groups.count > 1 ? groups.compactMap { row.extra["test_kl_" + MetricsRow.columnName($0.name)] } : nil
+        if let warning = withoutGradients({ CollapseCheck.warning(model: trainer.model, test: trainer.test, testKL: row.testKL, groupKL: groupKL, epoch: row.epoch) }) {
             print(warning)
         }
         fflush(nil)  // one line per epoch, also when the output is a pipe or a file

@@ -226,6 +226,19 @@ import VAEModels
         #expect(ObjectiveSettings(kind: .iwae, samples: 5, klBalancing: true).problems.contains { $0.setting == .objective })
     }
 
+    /// A hierarchy's collapse warning judges the top group's KL per dimension, not the mean over
+    /// every group's dimensions (2,688 here, most of them the 16x16 group's).
+    @Test func theCollapseWarningOfAHierarchyJudgesItsTopGroup() {
+        let model = Self.tinyModel()
+        let test = ImageDataset(pixels: Self.images(4).scalars, shape: model.imageShape, labels: [], classNames: [])
+        let healthy = CollapseCheck.warning(model: model, test: test, testKL: 5, groupKL: [4, 0.5, 0.5], epoch: 1) ?? ""
+        #expect(!healthy.contains("nats per latent dimension"), "\(healthy)")
+        let everyDimension = CollapseCheck.warning(model: model, test: test, testKL: 5, epoch: 1) ?? ""
+        #expect(everyDimension.contains("test KL 0.069 nats per latent dimension"), "\(everyDimension)")
+        let collapsed = CollapseCheck.warning(model: model, test: test, testKL: 5, groupKL: [0.4, 2.3, 2.3], epoch: 1) ?? ""
+        #expect(collapsed.contains("top-group test KL 0.050 nats per latent dimension"), "\(collapsed)")
+    }
+
     @Test func objectiveRecordsWithoutKLBalancingReadAsOff() throws {
         let older = #"{"kind":"elbo","samples":1,"beta":1,"warmupEpochs":3,"freeBits":0}"#
         let read = try JSONDecoder().decode(ObjectiveSettings.self, from: Data(older.utf8))
