@@ -38,40 +38,29 @@ extension Tensor {
     /// shifted per channel: y = γ_c (x − μ_s) / √(σ²_s + ε) + β_c. `scale` γ and `shift` β are
     /// [C]. Differentiable in x, γ and β. Returns the statistics used (for running averages).
     public func normalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float) -> (output: Tensor, statistics: NormalizationStatistics) {
-        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, vectorised: true)
+        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, kernels: VectorNormalizationKernels.self)
     }
 
     /// `normalized(over:scale:shift:epsilon:)` through the plain reference loops (one value at a
     /// time, sums in Double), forward and backward: what the vectorised kernels are tested against.
     public func referenceNormalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float) -> (output: Tensor, statistics: NormalizationStatistics) {
-        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, vectorised: false)
+        normalized(over: sets, scale: scale, shift: shift, epsilon: epsilon, kernels: NormalizationKernels.self)
     }
 
-    func normalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float, vectorised: Bool) -> (output: Tensor, statistics: NormalizationStatistics) {
+    func normalized(over sets: NormalizationSets, scale: Tensor, shift: Tensor, epsilon: Float,
+                    kernels: any NormalizationKernelSet.Type) -> (output: Tensor, statistics: NormalizationStatistics) {
         let walk = NormalizationKernels.Walk(self, sets: sets)
         precondition(scale.shape == [walk.channels] && shift.shape == [walk.channels],
                      "scale and shift must be [\(walk.channels)], got \(scale.shape) and \(shift.shape)")
         precondition(epsilon >= 0, "epsilon must not be negative")
         var mean = [Float](repeating: 0, count: walk.sets), variance = mean
-        if vectorised {
-            VectorNormalizationKernels.statistics(pointer, walk, mean: &mean, variance: &variance)
-        } else {
-            NormalizationKernels.statistics(pointer, walk, mean: &mean, variance: &variance)
-        }
+        kernels.statistics(pointer, walk, mean: &mean, variance: &variance)
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let x = self
         let y = Tensor.result(shape: shape, inputs: [x, scale, shift]) { g in
-            if vectorised {
-                VectorNormalizationKernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
-            } else {
-                NormalizationKernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
-            }
+            kernels.backward(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
         }
-        if vectorised {
-            VectorNormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
-        } else {
-            NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
-        }
+        kernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
         return (y, NormalizationStatistics(mean: mean, variance: variance, valuesPerSet: walk.valuesPerSet))
     }
 
@@ -79,15 +68,15 @@ extension Tensor {
     /// evaluation, with the running averages): y = γ_c (x − μ_c) / √(σ²_c + ε) + β_c.
     /// Differentiable in x, γ and β.
     public func normalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float) -> Tensor {
-        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, vectorised: true)
+        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, kernels: VectorNormalizationKernels.self)
     }
 
     /// `normalized(mean:variance:scale:shift:epsilon:)` through the plain reference loops.
     public func referenceNormalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float) -> Tensor {
-        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, vectorised: false)
+        normalized(mean: mean, variance: variance, scale: scale, shift: shift, epsilon: epsilon, kernels: NormalizationKernels.self)
     }
 
-    func normalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float, vectorised: Bool) -> Tensor {
+    func normalized(mean: [Float], variance: [Float], scale: Tensor, shift: Tensor, epsilon: Float, kernels: any NormalizationKernelSet.Type) -> Tensor {
         let walk = NormalizationKernels.Walk(self, sets: .channels)
         precondition(mean.count == walk.channels && variance.count == walk.channels, "one mean and variance per channel")
         precondition(scale.shape == [walk.channels] && shift.shape == [walk.channels],
@@ -95,22 +84,31 @@ extension Tensor {
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let x = self
         let y = Tensor.result(shape: shape, inputs: [x, scale, shift]) { g in
-            if vectorised {
-                VectorNormalizationKernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean,
-                                                                       inverseDeviation: inverseDeviation)
-            } else {
-                NormalizationKernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean,
-                                                                 inverseDeviation: inverseDeviation)
-            }
+            kernels.backwardWithFixedStatistics(x: x, outputGradient: g, scale: scale, shift: shift, walk, mean: mean, inverseDeviation: inverseDeviation)
         }
-        if vectorised {
-            VectorNormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
-        } else {
-            NormalizationKernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
-        }
+        kernels.forward(pointer, y.pointer, walk, mean: mean, inverseDeviation: inverseDeviation, scale: scale.pointer, shift: shift.pointer)
         return y
     }
 }
+
+/// The four kernels a normalisation runs, as the plain loops (`NormalizationKernels`) and the
+/// vectorised ones (`VectorNormalizationKernels`) both provide them.
+protocol NormalizationKernelSet {
+    /// μ_s and the biased σ²_s.
+    static func statistics(_ x: UnsafePointer<Float>, _ walk: NormalizationKernels.Walk, mean: inout [Float], variance: inout [Float])
+    /// y = γ_c (x − μ_s) r_s + β_c.
+    static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ walk: NormalizationKernels.Walk, mean: [Float],
+                        inverseDeviation: [Float], scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)
+    /// The gradients of x, γ and β with the batch's statistics.
+    static func backward(x: Tensor, outputGradient g: UnsafePointer<Float>, scale: Tensor, shift: Tensor, _ walk: NormalizationKernels.Walk,
+                         mean: [Float], inverseDeviation: [Float])
+    /// The gradients with fixed statistics.
+    static func backwardWithFixedStatistics(x: Tensor, outputGradient g: UnsafePointer<Float>, scale: Tensor, shift: Tensor,
+                                            _ walk: NormalizationKernels.Walk, mean: [Float], inverseDeviation: [Float])
+}
+
+extension NormalizationKernels: NormalizationKernelSet {}
+extension VectorNormalizationKernels: NormalizationKernelSet {}
 
 /// The normalisation kernels as plain loops over one value at a time, sums in Double: the
 /// reference the vectorised kernels (`VectorNormalizationKernels`) are tested against.

@@ -59,9 +59,7 @@ struct Interpolate: ParsableCommand {
             try explorer.setLabel(given ?? endLabels[0])
             print("decoded as \(model.className(explorer.label!, for: loaded)) along the whole path")
         }
-        if allGroups && !(loaded.model is any LowerGroupDecoding) {
-            throw CommandFailure("--all-groups applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
-        }
+        if allGroups { _ = try hierarchicalModel(loaded.model, option: "--all-groups", run: model.run) }
         let strip = explorer.interpolationStrip(from: ends[0], to: ends[1], imageLabels: endLabels, steps: steps, path: path, scale: scale,
                                                 allGroups: allGroups)
         try write(strip, to: url)

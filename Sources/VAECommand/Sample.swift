@@ -64,19 +64,14 @@ struct Sample: ParsableCommand {
             try write(grid, to: url)
             print("\(classes) rows (one per class) of \(columns) images; each column decodes one \(distribution), seed \(seed)")
         } else if lowerGroups == .drawn {
-            guard let hierarchical = loaded.model as? any LowerGroupDecoding else {
-                throw CommandFailure("--lower-groups drawn applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
-            }
             let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
-            let noise = NoiseSource(generator: RandomGenerator(seed: seed &+ 2))
-            let images = hierarchical.decode(latents: latents, lowerGroups: .drawn(temperature: temperature, noise: noise))
+            let images = try lowerGroups.decode(latents, model: loaded.model, labels: [], temperature: temperature, seed: seed, run: model.run)
             try write(explorer.grid(explorer.split(images), columns: min(columns, count), scale: scale), to: url)
-            print("\(count) images decoded from \(distribution), the lower groups drawn from their priors\(temperature == 1 ? "" : " at T = \(temperature)"), seed \(seed)")
+            print("\(count) images decoded from \(distribution)\(lowerGroups.phrase(for: loaded.model))\(temperature == 1 ? "" : " at T = \(temperature)"), seed \(seed)")
         } else {
             let grid = explorer.sampleGrid(from: sampler, count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
             try write(grid, to: url)
-            let lower = loaded.model is any LowerGroupDecoding ? ", the lower groups at their prior means" : ""
-            print("\(count) images decoded from \(distribution)\(lower)\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
+            print("\(count) images decoded from \(distribution)\(lowerGroups.phrase(for: loaded.model))\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
         }
         if let judge { try report(judge, loaded: loaded, explorer: explorer, sampler: sampler) }
     }
@@ -130,10 +125,32 @@ struct Sample: ParsableCommand {
     }
 }
 
-/// What `vae sample` gives a hierarchical model's groups below the top.
+/// What `vae sample` and `vae score` give a hierarchical model's groups below the top.
 enum LowerGroupChoice: String, CaseIterable, ExpressibleByArgument {
     /// Each at its prior's mean given the groups above.
     case means
     /// Each drawn from its prior at the temperature.
     case drawn
+
+    /// Top-group codes decoded to mean images with the lower groups as chosen (drawn with noise
+    /// seeded `seed` + 2); refuses `drawn` for a model of a single group.
+    func decode(_ latents: [Float], model: any VariationalModel, labels: [Int], temperature: Float, seed: UInt64, run: String) throws -> [Float] {
+        guard self == .drawn else { return model.decode(latents: latents, labels: labels) }
+        let hierarchical = try hierarchicalModel(model, option: "--lower-groups drawn", run: run)
+        return hierarchical.decode(latents: latents, lowerGroups: .drawn(temperature: temperature, noise: NoiseSource(generator: RandomGenerator(seed: seed &+ 2))))
+    }
+
+    /// How the lower groups were taken, for the console ("" for a model of a single group).
+    func phrase(for model: any VariationalModel) -> String {
+        guard model is any LowerGroupDecoding else { return "" }
+        return self == .drawn ? ", the lower groups drawn from their priors" : ", the lower groups at their prior means"
+    }
+}
+
+/// `model` as a model with groups below the top, or a refusal naming `option` and `run`.
+func hierarchicalModel(_ model: any VariationalModel, option: String, run: String) throws -> any LowerGroupDecoding {
+    guard let hierarchical = model as? any LowerGroupDecoding else {
+        throw CommandFailure("\(option) applies to a model with latent groups below the top (a hierarchical kind); \(run) has a single latent group (\(model.specification.kindDescription))")
+    }
+    return hierarchical
 }

@@ -92,13 +92,7 @@ struct Score: ParsableCommand {
         let classes = loaded.model.condition.classCount
         let labels = classes > 0 ? (0..<count).map { $0 % classes } : []
         let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
-        let hierarchical = loaded.model as? any LowerGroupDecoding
-        if lowerGroups == .drawn && hierarchical == nil {
-            throw CommandFailure("--lower-groups drawn applies to a model with latent groups below the top (a hierarchical kind); \(model.run) has a single latent group (\(loaded.model.specification.kindDescription))")
-        }
-        let images = lowerGroups == .drawn
-            ? hierarchical!.decode(latents: latents, lowerGroups: .drawn(temperature: temperature, noise: NoiseSource(generator: RandomGenerator(seed: seed &+ 2))))
-            : loaded.model.decode(latents: latents, labels: labels)
+        let images = try lowerGroups.decode(latents, model: loaded.model, labels: labels, temperature: temperature, seed: seed, run: model.run)
         let sampling = lap()
         let generated = network.featuresAndPredictions(images: images)
         let realFeatures = network.featuresAndPredictions(images: real.images.pixels).features
@@ -106,8 +100,7 @@ struct Score: ParsableCommand {
         let quality = SampleQuality(real: realFeatures, generated: generated.features, dimension: network.featureSize, settings: settings, using: &generator)
         let measuring = lap()
 
-        let lower = hierarchical == nil ? "" : lowerGroups == .drawn ? ", the lower groups drawn from their priors" : ", the lower groups at their prior means"
-        print("\(count) samples from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")\(lower) (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
+        print("\(count) samples from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")\(lowerGroups.phrase(for: loaded.model)) (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
         print(String(format: "Fréchet distance  %.4f", quality.frechetDistance))
         print(String(format: "KID               %.6f ± %.6f (%d subsets of %d)", quality.kernelDistance.mean, quality.kernelDistance.standardDeviation,
                      quality.kernelDistance.subsets, quality.kernelDistance.subsetSize))
@@ -132,7 +125,7 @@ struct Score: ParsableCommand {
         }
         print(String(format: "seconds: sampling %.2f, features %.2f, measures %.2f", sampling, featuring, measuring))
         let report = Report(run: model.run, modelFile: loaded.modelFile.path, sampler: samplers.sampler.rawValue, samples: count, temperature: temperature,
-                            lowerGroups: hierarchical == nil ? nil : lowerGroups.rawValue, seed: seed, featureNetwork: networkPath, featureNetworkTestAccuracy: accuracy, realImages: real.folder, quality: quality,
+                            lowerGroups: loaded.model is any LowerGroupDecoding ? lowerGroups.rawValue : nil, seed: seed, featureNetwork: networkPath, featureNetworkTestAccuracy: accuracy, realImages: real.folder, quality: quality,
                             classAgreement: agreement, seconds: ["sampling": sampling, "features": featuring, "measures": measuring])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

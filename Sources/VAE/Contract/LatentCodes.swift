@@ -81,6 +81,13 @@ extension VariationalModel {
     /// Decodes latent vectors ([count, latentSize], row-major) to mean images in [0, 1]
     /// ([count, inputSize]), `batchSize` at a time.
     public func decode(latents: [Float], labels: [Int] = [], batchSize: Int = 1000) -> [Float] {
+        decodeInBatches(latents: latents, batchSize: batchSize) { z, rows in decode(z, condition: condition(labels: labels, range: rows)) }
+    }
+
+    /// Latent vectors ([count, latentSize], row-major) to mean images ([count, inputSize]),
+    /// `batchSize` at a time, each batch's codes [rows, latentSize] (images `rows` of the whole)
+    /// through `decodeBatch` (no gradients).
+    public func decodeInBatches(latents: [Float], batchSize: Int, _ decodeBatch: (Tensor, Range<Int>) -> any ImageDistribution) -> [Float] {
         let size = latentSize
         precondition(latents.count % size == 0, "\(latents.count) values are not whole \(size)-d latent vectors")
         let count = latents.count / size
@@ -90,7 +97,7 @@ extension VariationalModel {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = min(batchSize, count - start)
                 let z = Tensor(shape: [rows, size], scalars: Array(latents[(start * size)..<((start + rows) * size)]))
-                images += decode(z, condition: condition(labels: labels, range: start..<(start + rows))).mean.scalars
+                images += decodeBatch(z, start..<(start + rows)).mean.scalars
             }
         }
         return images

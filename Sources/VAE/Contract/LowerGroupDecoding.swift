@@ -7,6 +7,16 @@ public enum LowerGroups {
     /// Each lower group drawn from its prior given the groups above at temperature T:
     /// zᵢ = μ_p + T σ_p ε, ε from the source, top first.
     case drawn(temperature: Float, noise: NoiseSource)
+
+    /// A lower group's z given its prior p(zᵢ | z_above): the prior's mean, or μ_p + T σ_p ε
+    /// with ε [rows, dimension] from the source.
+    public func z(from prior: DiagonalGaussian) -> Tensor {
+        switch self {
+        case .priorMeans: return prior.mean
+        case let .drawn(temperature, source):
+            return prior.mean + prior.standardDeviation * (source.normal(rows: prior.rows, columns: prior.dimension) * temperature)
+        }
+    }
 }
 
 /// A model with latent groups below the top that can decode a top-group code with those groups
@@ -26,19 +36,7 @@ extension LowerGroupDecoding {
     /// Top-group codes [count · latentSize] decoded, the lower groups chosen as `lowerGroups`
     /// says, to mean images [count · C · H · W], in batches of `batchSize` (no gradients).
     public func decode(latents: [Float], lowerGroups: LowerGroups, batchSize: Int = 1000) -> [Float] {
-        let size = latentSize
-        precondition(latents.count % size == 0, "\(latents.count) values are not whole \(size)-d latent vectors")
-        let count = latents.count / size
-        var images = [Float]()
-        images.reserveCapacity(count * inputSize)
-        withoutGradients {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let rows = min(batchSize, count - start)
-                let z = Tensor(shape: [rows, size], scalars: Array(latents[(start * size)..<((start + rows) * size)]))
-                images += decode(z, lowerGroups: lowerGroups).mean.scalars
-            }
-        }
-        return images
+        decodeInBatches(latents: latents, batchSize: batchSize) { z, _ in decode(z, lowerGroups: lowerGroups) }
     }
 }
 

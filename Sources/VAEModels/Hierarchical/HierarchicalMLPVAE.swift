@@ -119,14 +119,7 @@ public final class HierarchicalMLPVAE: Module, VariationalModel, LearnedPriorHol
     /// from their priors at a temperature, top first.
     public func decode(_ z: Tensor, lowerGroups: LowerGroups) -> any ImageDistribution {
         var below = z
-        for layer in generative.reversed() {
-            let prior = layer(below)
-            switch lowerGroups {
-            case .priorMeans: below = prior.mean
-            case let .drawn(temperature, source):
-                below = prior.mean + prior.standardDeviation * (source.normal(rows: prior.rows, columns: prior.dimension) * temperature)
-            }
-        }
+        for layer in generative.reversed() { below = lowerGroups.z(from: layer(below)) }
         return imageDistribution(bottom: below, top: z)
     }
 

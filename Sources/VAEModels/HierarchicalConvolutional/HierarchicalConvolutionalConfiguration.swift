@@ -85,6 +85,9 @@ public struct HierarchicalConvolutionalConfiguration: ModelArchitecture {
         }
     }
 
+    /// The groups at each latent resolution, by resolution.
+    public var groupsByResolution: [Int: Int] { Dictionary(zip(latentResolutions, groupsPerResolution), uniquingKeysWith: +) }
+
     /// The top group's dimension, latentChannels · r₁².
     public var latentSize: Int { latentChannels * (latentResolutions.first ?? 0) * (latentResolutions.first ?? 0) }
 

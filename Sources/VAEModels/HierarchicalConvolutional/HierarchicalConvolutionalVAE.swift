@@ -101,7 +101,7 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
         let shape = configuration.imageShape
         var h = stem((x * 2 - 1).reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width]))
         var cellIndex = 0, features: [Int: [Tensor]] = [:]
-        let counts = Dictionary(uniqueKeysWithValues: zip(configuration.latentResolutions, configuration.groupsPerResolution))
+        let counts = configuration.groupsByResolution
         for (scaleIndex, scale) in configuration.scales.reversed().enumerated() {
             for _ in 0..<configuration.cells(atScale: scale) {
                 h = encoderCells[cellIndex](h)
@@ -163,7 +163,7 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
                  choose: (Int, any LatentDistribution, DiagonalGaussian?) -> (z: Tensor, noise: Tensor?)) -> (outputs: [(prior: any LatentDistribution, posterior: DiagonalGaussian?, z: Tensor, noise: Tensor?)], parameters: Tensor) {
         let cells = configuration.cellsPerScale
         let layouts = configuration.groupLayouts
-        let counts = Dictionary(uniqueKeysWithValues: zip(configuration.latentResolutions, configuration.groupsPerResolution))
+        let counts = configuration.groupsByResolution
         var h = startingState(rows: rows)
         var groupIndex = 0, cellIndex = 0
         var outputs: [(prior: any LatentDistribution, posterior: DiagonalGaussian?, z: Tensor, noise: Tensor?)] = []
@@ -231,14 +231,7 @@ public final class HierarchicalConvolutionalVAE: Module, VariationalModel, Lower
         precondition(z.rank == 2 && z.shape[1] == latentSize, "top-group codes must be [rows, \(latentSize)], got \(z.shape)")
         let rows = z.shape[0]
         let (_, parameters) = topDown(rows: rows, features: nil) { index, prior, _ in
-            if index == 0 { return (z, nil) }
-            let gaussian = prior as! DiagonalGaussian
-            switch lowerGroups {
-            case .priorMeans: return (gaussian.mean, nil)
-            case let .drawn(temperature, source):
-                let noise = source.normal(rows: rows, columns: gaussian.dimension)
-                return (gaussian.mean + gaussian.standardDeviation * (noise * temperature), nil)
-            }
+            index == 0 ? (z, nil) : (lowerGroups.z(from: prior as! DiagonalGaussian), nil)
         }
         return likelihood(parameters)
     }
