@@ -11,7 +11,9 @@
 # measured). Then, one after the other: `vae eval --samples 100`, a classifier on the folder's
 # own labels, `vae score` with it (the hierarchical model with its lower groups at their prior
 # means and drawn), reconstructions, samples and a morph between two test images. A run whose
-# model.safetensors exists is not trained again. VAE=path runs a copied binary.
+# model.safetensors exists is not trained again. VAE=path runs a copied binary. MODELS=hierarchical
+# or MODELS=conv trains and measures only that one, so that another one-thread job (the same model on
+# another folder, say) can share the machine in its place; the budget stays one thread each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 folder="$1"; name="$2"; out="${3:-runs/colour-hour}"
@@ -21,17 +23,20 @@ minutes="${MINUTES:-60}"
 mkdir -p "$out"
 data=(--images "$folder" --image-size 32 --quantize)
 hierarchical="$out/$name-hierarchical" conv="$out/$name-conv"
+models="${MODELS:-hierarchical conv}"
+case "$models" in "hierarchical conv"|hierarchical|conv) ;; *) echo "MODELS must be hierarchical or conv, not '$models'" >&2; exit 2;; esac
+runs=(); for model in $models; do runs+=("$out/$name-$model"); done
 train() {  # run folder, then train arguments
     local run="$1"; shift
     [[ -f "$run/model.safetensors" ]] && return 0
     timeout -s INT "$((minutes * 60))" "$vae" train "$@" "${data[@]}" --epochs 100000 --images-every 50 --blas-threads 1 --out "$run" > "$run.log" 2>&1 || true
 }
-train "$hierarchical" --preset hierarchical-colour --precision bf16 &
-train "$conv" --preset conv-colour --likelihood logistic-mixture &
+[[ "$models" == *hierarchical* ]] && train "$hierarchical" --preset hierarchical-colour --precision bf16 &
+[[ "$models" == *conv* ]] && train "$conv" --preset conv-colour --likelihood logistic-mixture &
 wait
 classifier="$out/$name-classifier.safetensors"
 [[ -f "$classifier" ]] || "$vae" classify "${data[@]}" --epochs 20 --seed 1 --out "$classifier" | tee "$out/$name-classifier.log"
-for run in "$hierarchical" "$conv"; do
+for run in "${runs[@]}"; do
     "$vae" eval "$run" --samples 100 --json > "$run-eval.json"
     "$vae" eval "$run" --samples 100 | tail -n 4
     "$vae" score "$run" --features "$classifier" --count 2000 --out "$run/score-means.json"
@@ -39,10 +44,12 @@ for run in "$hierarchical" "$conv"; do
     "$vae" sample "$run" --count 32 --columns 16 --out "$run/pictures/samples.png"
     "$vae" interpolate "$run" --from 0 --to 5 --steps 10 --out "$run/pictures/morph.png"
 done
-"$vae" score "$hierarchical" --features "$classifier" --count 2000 --lower-groups drawn --out "$hierarchical/score-drawn.json"
-"$vae" sample "$hierarchical" --count 32 --columns 16 --lower-groups drawn --temperature 0.8 --out "$hierarchical/pictures/samples-drawn.png"
-"$vae" interpolate "$hierarchical" --from 0 --to 5 --steps 10 --all-groups --out "$hierarchical/pictures/morph-all-groups.png"
-for run in "$hierarchical" "$conv"; do
+if [[ "$models" == *hierarchical* ]]; then
+    "$vae" score "$hierarchical" --features "$classifier" --count 2000 --lower-groups drawn --out "$hierarchical/score-drawn.json"
+    "$vae" sample "$hierarchical" --count 32 --columns 16 --lower-groups drawn --temperature 0.8 --out "$hierarchical/pictures/samples-drawn.png"
+    "$vae" interpolate "$hierarchical" --from 0 --to 5 --steps 10 --all-groups --out "$hierarchical/pictures/morph-all-groups.png"
+fi
+for run in "${runs[@]}"; do
     echo "$run: $(grep -m1 -o '[0-9]* parameters' "$run.log"), $(($(wc -l < "$run/metrics.csv") - 1)) epochs, median $(python3 -c "
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
