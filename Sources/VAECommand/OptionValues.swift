@@ -22,6 +22,8 @@ extension Binarization: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}
 extension ColourMode: ExpressibleByArgument {}
 extension ObjectiveSettings.Kind: ExpressibleByArgument {}
+extension TotalCorrelationEstimator: ExpressibleByArgument {}
+extension DIPVariant: ExpressibleByArgument {}
 extension AffineForm: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
 extension InterpolationPath: ExpressibleByArgument {}

@@ -473,19 +473,31 @@ struct LikelihoodOptions: ParsableArguments {
 
 /// What is minimised beyond the plain ELBO.
 struct ObjectiveOptions: ParsableArguments {
-    @Option(help: "elbo, or iwae (the importance-weighted bound with --samples k).") var objective: ObjectiveSettings.Kind?
+    @Option(help: "elbo, iwae (the importance-weighted bound with --samples k), beta-tcvae (the KL split into mutual information, total correlation weighted by --beta, and dimension-wise KL), dip-vae (the ELBO and DIP-VAE's covariance penalty), or annealed-vae (--beta times |KL - C|, the capacity C rising to --capacity).")
+    var objective: ObjectiveSettings.Kind?
     @Option(parsing: .unconditional, help: "Importance samples k per image for --objective iwae.") var samples: Int?
     @Option(parsing: .unconditional, help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
     @Option(parsing: .unconditional, help: "Raise the KL weight linearly from 0 to beta over this many epochs.") var warmupEpochs: Int?
     @Option(parsing: .unconditional, help: "Free bits: at least this many nats of KL per latent dimension go unpenalised (batch mean).") var freeBits: Float?
     @Flag(inversion: .prefixedNo, help: "Balance the latent groups' KLs during the warm-up (NVAE's KL balancing; needs --warmup-epochs).")
     var klBalancing: Bool?
+    @Option(parsing: .unconditional, help: "beta-tcvae: the weight of the index-code mutual information (default 1).") var alpha: Float?
+    @Option(parsing: .unconditional, help: "beta-tcvae: the weight of the dimension-wise KL (default 1).") var gamma: Float?
+    @Option(help: "beta-tcvae: how q(z) is estimated from the batch, mss (minibatch-stratified, the default) or mws (minibatch-weighted).")
+    var tcEstimator: TotalCorrelationEstimator?
+    @Option(help: "dip-vae: i (the covariance of the posterior means, the default) or ii (of the aggregate posterior).") var dipVariant: DIPVariant?
+    @Option(parsing: .unconditional, help: "dip-vae: lambda_od, the weight of the off-diagonal covariances (default 10).") var lambdaOd: Float?
+    @Option(parsing: .unconditional, help: "dip-vae: lambda_d / lambda_od (default 10).") var lambdaDFactor: Float?
+    @Option(parsing: .unconditional, help: "annealed-vae: the capacity C in nats (default 25).") var capacity: Float?
+    @Option(parsing: .unconditional, help: "annealed-vae: the epochs over which C rises from 0 (fractional; default 1).") var capacityEpochs: Double?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
     var givenOption: String? {
         [("objective", objective != nil), ("samples", samples != nil), ("beta", beta != nil), ("warmup-epochs", warmupEpochs != nil),
-         ("free-bits", freeBits != nil), ("kl-balancing", klBalancing != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
+         ("free-bits", freeBits != nil), ("kl-balancing", klBalancing != nil), ("alpha", alpha != nil), ("gamma", gamma != nil),
+         ("tc-estimator", tcEstimator != nil), ("dip-variant", dipVariant != nil), ("lambda-od", lambdaOd != nil), ("lambda-d-factor", lambdaDFactor != nil),
+         ("capacity", capacity != nil), ("capacity-epochs", capacityEpochs != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
     }
 
     func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
@@ -495,6 +507,14 @@ struct ObjectiveOptions: ParsableArguments {
         if let warmupEpochs { configuration.objective.warmupEpochs = warmupEpochs }
         if let freeBits { configuration.objective.freeBits = freeBits }
         if let klBalancing { configuration.objective.klBalancing = klBalancing }
+        if let alpha { configuration.objective.alpha = alpha }
+        if let gamma { configuration.objective.gamma = gamma }
+        if let tcEstimator { configuration.objective.estimator = tcEstimator }
+        if let dipVariant { configuration.objective.dipVariant = dipVariant }
+        if let lambdaOd { configuration.objective.lambdaOffDiagonal = lambdaOd }
+        if let lambdaDFactor { configuration.objective.lambdaDiagonalFactor = lambdaDFactor }
+        if let capacity { configuration.objective.capacity = capacity }
+        if let capacityEpochs { configuration.objective.capacityEpochs = capacityEpochs }
         if let scheduleStages {
             guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
             configuration.schedule = .iwaePaper(stages: scheduleStages)

@@ -49,6 +49,18 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let freeBits = Setting("the free bits")
     /// Whether the groups' KLs are balanced during the warm-up.
     public static let klBalancing = Setting("the KL balancing")
+    /// β-TCVAE's weight of the index-code mutual information.
+    public static let alpha = Setting("alpha (the mutual-information weight)")
+    /// β-TCVAE's weight of the dimension-wise KL.
+    public static let gamma = Setting("gamma (the dimension-wise KL weight)")
+    /// DIP-VAE's off-diagonal weight.
+    public static let lambdaOffDiagonal = Setting("lambda_od (DIP-VAE's off-diagonal weight)")
+    /// DIP-VAE's diagonal weight over its off-diagonal one.
+    public static let lambdaDiagonalFactor = Setting("the lambda_d factor (DIP-VAE's diagonal weight over lambda_od)")
+    /// AnnealedVAE's capacity.
+    public static let capacity = Setting("the capacity")
+    /// The epochs over which AnnealedVAE's capacity rises.
+    public static let capacityEpochs = Setting("the capacity epochs")
     // Every model.
     /// The images' shape.
     public static let imageShape = Setting("the image shape")

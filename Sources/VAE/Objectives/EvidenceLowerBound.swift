@@ -14,6 +14,10 @@ import TensorCore
 /// dimension d (Kingma et al. 2016), so dimensions under λ nats are not pushed to the prior.
 /// With KL balancing and w_t < 1, group i's KL enters as γᵢ · KLᵢ with the constant γ of
 /// `balancingCoefficients` (NVAE's `kl_balancer`).
+///
+/// Two variants share it: AnnealedVAE replaces w_t · Σ KL by β |Σ_n KL_n − B C_t| (the batch
+/// mean's distance to the capacity C_t, times B), and DIP-VAE adds B · `dipRegulariser` of the
+/// batch's posteriors (its name in the figures: `dip_regulariser`, the batch's value).
 public struct EvidenceLowerBound: Objective {
     /// β, the warm-up and the free bits.
     public let settings: ObjectiveSettings
@@ -24,12 +28,17 @@ public struct EvidenceLowerBound: Objective {
 
     /// The ELBO with `settings`' β, warm-up and free bits.
     public init(settings: ObjectiveSettings = .elbo, reconstruction: TermReduction = .sum, batch: TermReduction = .sum) {
-        precondition(settings.kind == .elbo, "the ELBO objective takes ELBO settings")
+        precondition([.elbo, .dipVAE, .annealedVAE].contains(settings.kind), "the ELBO objective takes ELBO, DIP-VAE or AnnealedVAE settings")
         (self.settings, self.reconstruction, self.batch) = (settings, reconstruction, batch)
     }
 
     public var summary: String { settings.summary }
     public var isSumOverImages: Bool { settings.isSumOverImages }
+
+    /// DIP-VAE needs one diagonal-Gaussian group under N(0, I); the others take any model.
+    public func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem? {
+        settings.kind == .dipVAE ? TotalCorrelationBound.oneGaussianGroupProblem("DIP-VAE", model: model, probe: probe) : nil
+    }
 
     public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
         let x = batch.images
@@ -51,8 +60,23 @@ public struct EvidenceLowerBound: Objective {
         let klTerm = klTerms.dropFirst().reduce(klTerms[0], +)
         let pixelScale: Float = reconstruction == .mean ? 1 / Float(x.shape[1]) : 1
         let batchScale: Float = self.batch == .mean ? 1 / Float(batch.batchRows) : 1
-        var loss = (reconstructionTerm * pixelScale + (weight == 1 ? klTerm : klTerm * weight)) * batchScale
         var modelTerms: [String: Double] = [:]
+        var regularised: Tensor
+        switch settings.kind {
+        case .annealedVAE:
+            let gap = klTerm - settings.capacity(afterEpochs: epochs) * Float(x.shape[0])
+            regularised = (gap.relu() + (0 - gap).relu()) * settings.beta
+            modelTerms["capacity"] = Double(settings.capacity(afterEpochs: epochs))
+        case .dipVAE:
+            let posterior = output.groups[0].posterior as! DiagonalGaussian
+            let dip = dipRegulariser(mean: posterior.mean, logVariance: posterior.logVariance, variant: settings.dipVariant,
+                                     lambdaOffDiagonal: settings.lambdaOffDiagonal, lambdaDiagonal: settings.lambdaOffDiagonal * settings.lambdaDiagonalFactor)
+            regularised = (weight == 1 ? klTerm : klTerm * weight) + dip * Float(x.shape[0])
+            modelTerms["dip_regulariser"] = Double(dip.item)
+        default:
+            regularised = weight == 1 ? klTerm : klTerm * weight
+        }
+        var loss = (reconstructionTerm * pixelScale + regularised) * batchScale
         for term in model.extraLossTerms(output, labels: batch.labels) {
             // A batch-mean term of a shard counts with the shard's share of the batch.
             loss = loss + (batch.share == 1 ? term.weighted : term.weighted * batch.share)

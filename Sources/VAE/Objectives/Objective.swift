@@ -12,6 +12,14 @@ public protocol Objective {
     /// The loss of `batch` for `model` and its named parts, `epochs` into training (fractional:
     /// 2.5 is half-way through the third epoch).
     func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms
+    /// Why this objective cannot train `model` (nil when it can), judged from `probe`, one
+    /// forward pass of a test image with z at the posterior's mean.
+    func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem?
+}
+
+extension Objective {
+    /// Any model will do.
+    public func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem? { nil }
 }
 
 /// One batch's loss and its parts.

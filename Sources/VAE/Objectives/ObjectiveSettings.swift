@@ -15,10 +15,22 @@ import Foundation
 ///   coefficients), KL̄ᵢ the batch-mean KL of the group.
 /// - `.iwae`: -log (1/k) Σ_i p(x, z_i) / q(z_i | x), z_i ~ q(z | x) (Burda et al. 2016), the
 ///   importance-weighted bound with k samples; k = 1 is the ELBO with a sampled KL.
+/// - `.betaTCVAE`: -log p(x | z) + w_t · (α MI + β TC + γ DWKL), the KL split into index-code
+///   mutual information, total correlation and dimension-wise KL (Chen et al. 2018), q(z)
+///   estimated from the batch by `estimator`; the warm-up share w_t = min(1, t / warm-up).
+/// - `.dipVAE`: the ELBO plus DIP-VAE's λ_od Σ_(i≠j) C_ij² + λ_d Σ_i (C_ii − 1)², C the batch's
+///   covariance of the posterior means (variant I) or of the aggregate posterior (II), with
+///   λ_d = `lambdaDiagonalFactor` · λ_od (Kumar et al. 2018; `dipRegulariser`).
+/// - `.annealedVAE`: −log p(x | z) + β |KL − C_t|, the capacity C_t rising linearly from 0 to
+///   `capacity` nats over `capacityEpochs` (Burgess et al. 2018, "Understanding disentangling
+///   in β-VAE"; their γ is β here).
 public struct ObjectiveSettings: Codable, Equatable, Sendable {
     /// The bound minimised.
     public enum Kind: String, Codable, CaseIterable, Sendable {
         case elbo, iwae
+        case betaTCVAE = "beta-tcvae"
+        case dipVAE = "dip-vae"
+        case annealedVAE = "annealed-vae"
     }
 
     /// The bound.
@@ -33,16 +45,40 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var freeBits: Float
     /// Whether each group's KL is balanced during the warm-up (see above).
     public var klBalancing: Bool
+    /// α, the weight of the index-code mutual information (`.betaTCVAE` only).
+    public var alpha: Float
+    /// γ, the weight of the dimension-wise KL (`.betaTCVAE` only).
+    public var gamma: Float
+    /// How q(z) is estimated from a batch (`.betaTCVAE` only).
+    public var estimator: TotalCorrelationEstimator
+    /// DIP-VAE's variant (`.dipVAE` only).
+    public var dipVariant: DIPVariant
+    /// λ_od, DIP-VAE's weight of the off-diagonal covariances (`.dipVAE` only).
+    public var lambdaOffDiagonal: Float
+    /// λ_d / λ_od, DIP-VAE's diagonal weight relative to λ_od (`.dipVAE` only).
+    public var lambdaDiagonalFactor: Float
+    /// C, the capacity in nats the KL is led to (`.annealedVAE` only).
+    public var capacity: Float
+    /// The epochs over which the capacity rises from 0 to C (`.annealedVAE` only; fractional).
+    public var capacityEpochs: Double
 
     /// An objective; the defaults are the plain ELBO.
-    public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0, klBalancing: Bool = false) {
+    public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0, klBalancing: Bool = false,
+                alpha: Float = 1, gamma: Float = 1, estimator: TotalCorrelationEstimator = .minibatchStratified,
+                dipVariant: DIPVariant = .i, lambdaOffDiagonal: Float = 10, lambdaDiagonalFactor: Float = 10,
+                capacity: Float = 25, capacityEpochs: Double = 1) {
         (self.kind, self.samples, self.beta, self.warmupEpochs, self.freeBits) = (kind, samples, beta, warmupEpochs, freeBits)
-        self.klBalancing = klBalancing
+        (self.klBalancing, self.alpha, self.gamma, self.estimator) = (klBalancing, alpha, gamma, estimator)
+        (self.dipVariant, self.lambdaOffDiagonal, self.lambdaDiagonalFactor) = (dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor)
+        (self.capacity, self.capacityEpochs) = (capacity, capacityEpochs)
     }
 
-    enum CodingKeys: String, CodingKey { case kind, samples, beta, warmupEpochs, freeBits, klBalancing }
+    enum CodingKeys: String, CodingKey {
+        case kind, samples, beta, warmupEpochs, freeBits, klBalancing, alpha, gamma, estimator
+        case dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor, capacity, capacityEpochs
+    }
 
-    /// Reads the settings; `klBalancing` may be absent (off).
+    /// Reads the settings; `klBalancing`, `alpha`, `gamma` and `estimator` may be absent (their defaults).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(Kind.self, forKey: .kind)
@@ -51,9 +87,18 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         warmupEpochs = try c.decode(Int.self, forKey: .warmupEpochs)
         freeBits = try c.decode(Float.self, forKey: .freeBits)
         klBalancing = try c.decodeIfPresent(Bool.self, forKey: .klBalancing) ?? false
+        alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? 1
+        gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? 1
+        estimator = try c.decodeIfPresent(TotalCorrelationEstimator.self, forKey: .estimator) ?? .minibatchStratified
+        dipVariant = try c.decodeIfPresent(DIPVariant.self, forKey: .dipVariant) ?? .i
+        lambdaOffDiagonal = try c.decodeIfPresent(Float.self, forKey: .lambdaOffDiagonal) ?? 10
+        lambdaDiagonalFactor = try c.decodeIfPresent(Float.self, forKey: .lambdaDiagonalFactor) ?? 10
+        capacity = try c.decodeIfPresent(Float.self, forKey: .capacity) ?? 25
+        capacityEpochs = try c.decodeIfPresent(Double.self, forKey: .capacityEpochs) ?? 1
     }
 
-    /// Writes the settings; `klBalancing` only when on, so records without it read back the same.
+    /// Writes the settings; `klBalancing` only when on, and β-TCVAE's α, γ and estimator only for
+    /// β-TCVAE, so older records read back the same.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
@@ -62,6 +107,25 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         try c.encode(warmupEpochs, forKey: .warmupEpochs)
         try c.encode(freeBits, forKey: .freeBits)
         if klBalancing { try c.encode(klBalancing, forKey: .klBalancing) }
+        if kind == .betaTCVAE {
+            try c.encode(alpha, forKey: .alpha)
+            try c.encode(gamma, forKey: .gamma)
+            try c.encode(estimator, forKey: .estimator)
+        }
+        if kind == .dipVAE {
+            try c.encode(dipVariant, forKey: .dipVariant)
+            try c.encode(lambdaOffDiagonal, forKey: .lambdaOffDiagonal)
+            try c.encode(lambdaDiagonalFactor, forKey: .lambdaDiagonalFactor)
+        }
+        if kind == .annealedVAE {
+            try c.encode(capacity, forKey: .capacity)
+            try c.encode(capacityEpochs, forKey: .capacityEpochs)
+        }
+    }
+
+    /// The capacity C_t after `progress` epochs: C · min(1, t / capacityEpochs).
+    public func capacity(afterEpochs progress: Double) -> Float {
+        capacity * Float(min(1, progress / max(capacityEpochs, 1e-9)))
     }
 
     /// The plain ELBO.
@@ -69,14 +133,29 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
 
     /// The KL weight w_t after `progress` epochs (fractional: 2.5 is half-way through the third).
     public func klWeight(afterEpochs progress: Double) -> Float {
-        guard warmupEpochs > 0 else { return beta }
-        return beta * Float(min(1, progress / Double(warmupEpochs)))
+        beta * warmUpShare(afterEpochs: progress)
+    }
+
+    /// How far the warm-up has gone after `progress` epochs, min(1, t / T) (1 without warm-up).
+    public func warmUpShare(afterEpochs progress: Double) -> Float {
+        guard warmupEpochs > 0 else { return 1 }
+        return Float(min(1, progress / Double(warmupEpochs)))
     }
 
     /// A short description, e.g. "ELBO" or "IWAE, k = 50" or "ELBO, beta 4, warm-up 10 epochs".
     public var summary: String {
         switch kind {
         case .iwae: return "IWAE, k = \(samples)"
+        case .betaTCVAE:
+            var parts = ["beta-TCVAE, beta \(beta)"]
+            if alpha != 1 || gamma != 1 { parts.append("alpha \(alpha), gamma \(gamma)") }
+            parts.append(estimator == .minibatchStratified ? "minibatch-stratified q(z)" : "minibatch-weighted q(z)")
+            if warmupEpochs > 0 { parts.append("warm-up over \(warmupEpochs) epochs") }
+            return parts.joined(separator: ", ")
+        case .dipVAE:
+            return "DIP-VAE-\(dipVariant == .i ? "I" : "II"), lambda_od \(lambdaOffDiagonal), lambda_d \(lambdaOffDiagonal * lambdaDiagonalFactor)" + (beta != 1 ? ", beta \(beta)" : "")
+        case .annealedVAE:
+            return "AnnealedVAE, gamma \(beta), capacity rising to \(capacity) nats over \(capacityEpochs) epochs"
         case .elbo:
             var parts = ["ELBO"]
             if beta != 1 { parts.append("beta \(beta)") }
@@ -91,12 +170,39 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var problems: [ConfigurationProblem] {
         var found: [ConfigurationProblem] = []
         if samples < 1 || samples > 100_000 { found.append(ConfigurationProblem(.samples, "must be 1...100000, got \(samples)")) }
-        if kind == .elbo && samples != 1 { found.append(ConfigurationProblem(.samples, "apply to the IWAE objective; the ELBO uses one sample")) }
+        if kind != .iwae && samples != 1 { found.append(ConfigurationProblem(.samples, "apply to the IWAE objective; \(kind == .elbo ? "the ELBO" : kind.rawValue) uses one sample")) }
         if !(beta >= 0 && beta.isFinite) { found.append(ConfigurationProblem(.beta, "must be a number >= 0, got \(beta)")) }
         if warmupEpochs < 0 { found.append(ConfigurationProblem(.warmupEpochs, "must be >= 0, got \(warmupEpochs)")) }
         if !(freeBits >= 0 && freeBits.isFinite) { found.append(ConfigurationProblem(.freeBits, "must be a number >= 0, got \(freeBits)")) }
         if kind == .iwae && (beta != 1 || warmupEpochs > 0 || freeBits > 0 || klBalancing) {
             found.append(ConfigurationProblem(.objective, "IWAE takes no beta, warm-up, free bits or KL balancing (they apply to the ELBO)"))
+        }
+        if kind == .betaTCVAE {
+            if !(alpha >= 0 && alpha.isFinite) { found.append(ConfigurationProblem(.alpha, "must be a number >= 0, got \(alpha)")) }
+            if !(gamma >= 0 && gamma.isFinite) { found.append(ConfigurationProblem(.gamma, "must be a number >= 0, got \(gamma)")) }
+            if freeBits > 0 || klBalancing {
+                found.append(ConfigurationProblem(.objective, "beta-TCVAE takes no free bits or KL balancing (they apply to the ELBO)"))
+            }
+        } else if alpha != 1 || gamma != 1 || estimator != .minibatchStratified {
+            found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae), not \(kind.rawValue)"))
+        }
+        if kind == .dipVAE {
+            if !(lambdaOffDiagonal >= 0 && lambdaOffDiagonal.isFinite) { found.append(ConfigurationProblem(.lambdaOffDiagonal, "must be a number >= 0, got \(lambdaOffDiagonal)")) }
+            if !(lambdaDiagonalFactor >= 0 && lambdaDiagonalFactor.isFinite) { found.append(ConfigurationProblem(.lambdaDiagonalFactor, "must be a number >= 0, got \(lambdaDiagonalFactor)")) }
+        } else if dipVariant != .i || lambdaOffDiagonal != 10 || lambdaDiagonalFactor != 10 {
+            found.append(ConfigurationProblem(.objective, "the DIP variant and its lambdas apply to DIP-VAE (--objective dip-vae), not \(kind.rawValue)"))
+        }
+        if kind == .annealedVAE {
+            if !(capacity >= 0 && capacity.isFinite) { found.append(ConfigurationProblem(.capacity, "must be a number of nats >= 0, got \(capacity)")) }
+            if !(capacityEpochs > 0 && capacityEpochs.isFinite) { found.append(ConfigurationProblem(.capacityEpochs, "must be a number of epochs > 0, got \(capacityEpochs)")) }
+            if warmupEpochs > 0 || freeBits > 0 || klBalancing {
+                found.append(ConfigurationProblem(.objective, "AnnealedVAE raises its capacity instead of a KL warm-up; it takes no warm-up, free bits or KL balancing"))
+            }
+        } else if capacity != 25 || capacityEpochs != 1 {
+            found.append(ConfigurationProblem(.objective, "the capacity applies to AnnealedVAE (--objective annealed-vae), not \(kind.rawValue)"))
+        }
+        if kind == .dipVAE && (freeBits > 0 || klBalancing) {
+            found.append(ConfigurationProblem(.objective, "DIP-VAE takes no free bits or KL balancing"))
         }
         if kind == .elbo && klBalancing && warmupEpochs == 0 {
             found.append(ConfigurationProblem(.klBalancing, "acts during the KL warm-up only: give --warmup-epochs N with N > 0"))
@@ -109,12 +215,21 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     /// whole batch) and KL balancing (coefficients from the batch's mean KL) are not.
     public var isSumOverImages: Bool { kind == .elbo && freeBits == 0 && !klBalancing }
 
+    /// Whether the objective needs the number of training images (β-TCVAE's q(z) estimate).
+    public var needsDatasetSize: Bool { kind == .betaTCVAE }
+
+    /// Whether the objective acts on one diagonal-Gaussian group's posterior under N(0, I)
+    /// (β-TCVAE, DIP-VAE).
+    public var needsOneGaussianGroup: Bool { kind == .betaTCVAE || kind == .dipVAE }
+
     /// The objective these settings describe, with the run's reductions of the reconstruction
     /// (over pixels) and of the loss (over the batch).
-    public func makeObjective(reconstruction: TermReduction, batch: TermReduction) -> any Objective {
+    /// `datasetSize`: the training images (β-TCVAE; others ignore it).
+    public func makeObjective(reconstruction: TermReduction, batch: TermReduction, datasetSize: Int = 1) -> any Objective {
         switch kind {
-        case .elbo: EvidenceLowerBound(settings: self, reconstruction: reconstruction, batch: batch)
+        case .elbo, .dipVAE, .annealedVAE: EvidenceLowerBound(settings: self, reconstruction: reconstruction, batch: batch)
         case .iwae: ImportanceWeightedBound(samples: samples, batch: batch)
+        case .betaTCVAE: TotalCorrelationBound(settings: self, datasetSize: datasetSize, reconstruction: reconstruction, batch: batch)
         }
     }
 }

@@ -153,7 +153,8 @@ public final class Trainer {
     public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset,
                 processGroup: (any ProcessGroup)? = nil, objective: (any Objective)? = nil) throws(TrainerSetupError) {
         if let problem = configuration.problems.first { throw .invalidConfiguration(problem) }
-        let objective = objective ?? configuration.makeObjective()
+        let trainingImages = train.count - Int((Double(train.count) * configuration.validationShare).rounded())
+        let objective = objective ?? configuration.makeObjective(datasetSize: trainingImages)
         if let processGroup, processGroup.size > 1, !objective.isSumOverImages {
             throw .invalidConfiguration(ConfigurationProblem(.objective, "\(objective.summary) is not a sum over images, so several processes (MPI) cannot share its batches; train it in one"))
         }
@@ -183,7 +184,17 @@ public final class Trainer {
         self.configuration = configuration
         self.objective = objective
         var generator = RandomGenerator(seed: configuration.seed)
-        do { model = try configuration.model.makeModel(using: &generator) } catch { throw .invalidConfiguration(error) }
+        let built: any VariationalModel
+        do { built = try configuration.model.makeModel(using: &generator) } catch { throw .invalidConfiguration(error) }
+        model = built
+        if test.count > 0 {
+            // One forward pass without gradients (evaluation mode: no state changes) shows the objective the model's groups.
+            let labels = test.isLabelled && built.usesLabels ? [test.labels[0]] : []
+            let probe = withoutGradients {
+                built.forward(Tensor(shape: [1, shape.count], scalars: Array(test.image(0))), condition: built.conditionTensor(labels: labels), sampling: .mean, samples: 1)
+            }
+            if let problem = objective.problem(for: built, probe: probe) { throw .invalidConfiguration(problem) }
+        }
         optimizer = Self.makeOptimizer(configuration, parameters: model.parameters)
         var kept = train, held: ImageDataset? = nil
         if configuration.validationShare > 0 {

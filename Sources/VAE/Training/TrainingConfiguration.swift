@@ -173,9 +173,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return found
     }
 
-    /// The objective the run minimises (see `ObjectiveSettings.makeObjective`).
-    public func makeObjective() -> any Objective {
-        objective.makeObjective(reconstruction: reconstructionReduction, batch: batchReduction)
+    /// The objective the run minimises (see `ObjectiveSettings.makeObjective`), for a training
+    /// set of `datasetSize` images.
+    public func makeObjective(datasetSize: Int = 1) -> any Objective {
+        objective.makeObjective(reconstruction: reconstructionReduction, batch: batchReduction, datasetSize: datasetSize)
     }
 
     /// A one-line description of the data, e.g. "mnist" or "folder /data/emoji (resize to 32x32 (area), colour)".

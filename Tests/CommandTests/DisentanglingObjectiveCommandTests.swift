@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// The disentangling objectives end to end (`--objective beta-tcvae`, `dip-vae`,
+/// `annealed-vae`): their terms in metrics.csv, and what they refuse.
+@Suite struct DisentanglingObjectiveCommandTests {
+    @Test func betaTCVAENamesItsTermsInTheMetrics() throws {
+        let scratch = try ScratchFolder("btcvae")
+        let data = try scratch.tinyDataset()
+        let run = scratch.path("run")
+        let trained = try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 2) + ["--objective", "beta-tcvae", "--beta", "6", "--tc-estimator", "mws"])
+        #expect(trained.status == 0 && trained.output.contains("objective beta-TCVAE, beta 6.0, minibatch-weighted q(z)"), "\(trained.output)")
+        let header = try String(contentsOfFile: run + "/metrics.csv", encoding: .utf8).split(separator: "\n")[0]
+        for name in ["mutual_information", "total_correlation", "dimension_wise_kl"] { #expect(header.contains(name), "\(header)") }
+        let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"estimator\" : \"mws\"") || config.contains("\"estimator\":\"mws\""), "\(config)")
+    }
+
+    @Test func betaTCVAEOptionsAndModelsItCannotSplitAreRefused() throws {
+        let scratch = try ScratchFolder("btcvae-refused")
+        let data = try scratch.tinyDataset()
+        let alpha = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("a"), epochs: 1) + ["--alpha", "2"])
+        #expect(alpha.status != 0 && alpha.output.contains("alpha, gamma and the q(z) estimator apply to beta-TCVAE"), "\(alpha.output)")
+        let mixture = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("m"), epochs: 1) + ["--objective", "beta-tcvae", "--prior", "mog", "--prior-components", "3"])
+        #expect(mixture.status != 0 && mixture.output.contains("beta-TCVAE needs a diagonal-Gaussian posterior and the N(0, I) prior"), "\(mixture.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("m") + "/metrics.csv"))
+    }
+
+    @Test func dipVAEAndAnnealedVAETrainFromTheCommandLine() throws {
+        let scratch = try ScratchFolder("dip-annealed")
+        let data = try scratch.tinyDataset()
+        let dip = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("dip"), epochs: 1) + ["--objective", "dip-vae", "--dip-variant", "ii", "--lambda-od", "5", "--lambda-d-factor", "1"])
+        #expect(dip.status == 0 && dip.output.contains("objective DIP-VAE-II, lambda_od 5.0, lambda_d 5.0"), "\(dip.output)")
+        let annealed = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("annealed"), epochs: 1) + ["--objective", "annealed-vae", "--beta", "1000", "--capacity", "25", "--capacity-epochs", "8.68"])
+        #expect(annealed.status == 0 && annealed.output.contains("objective AnnealedVAE, gamma 1000.0, capacity rising to 25.0 nats over 8.68 epochs"), "\(annealed.output)")
+        let misplaced = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("x"), epochs: 1) + ["--lambda-od", "5"])
+        #expect(misplaced.status != 0 && misplaced.output.contains("apply to DIP-VAE (--objective dip-vae)"), "\(misplaced.output)")
+    }
+}
