@@ -33,11 +33,19 @@ import VAEModels
         let trainers = members.trainers
         for trainer in trainers { trainer.overlapsCommunication = overlapping }
         let results = Results()
-        DispatchQueue.concurrentPerform(iterations: 2) { rank in
-            let trainer = members.trainers[rank]
-            while !trainer.isFinished { _ = try! trainer.trainEpoch() }
-            results.set(rank, trainer.evaluateTest(epoch: 2))
+        // One dedicated thread per member: the members wait for each other at every sum, so
+        // they must not share a pool that may run them one after another (on one CPU
+        // `concurrentPerform` does, and the first member waits for ever).
+        let done = DispatchSemaphore(value: 0)
+        for rank in 0..<2 {
+            Thread {
+                let trainer = members.trainers[rank]
+                while !trainer.isFinished { _ = try! trainer.trainEpoch() }
+                results.set(rank, trainer.evaluateTest(epoch: 2))
+                done.signal()
+            }.start()
         }
+        for _ in 0..<2 { done.wait() }
         let evaluations = results.values
         // The members hold one model (every step applied the same summed gradient)...
         #expect(zip(trainers[0].model.parameters, trainers[1].model.parameters).allSatisfy { $0.0.scalars == $0.1.scalars })
