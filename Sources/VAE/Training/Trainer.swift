@@ -165,7 +165,7 @@ public final class Trainer {
             guard batch >= processes else {
                 throw .invalidConfiguration(ConfigurationProblem(.batchSize, "\(batch) is smaller than the \(processes) processes sharing each batch; every process needs at least one image: use a batch of at least \(processes)"))
             }
-            let trainCount = train.count - Int((Double(train.count) * configuration.validationShare).rounded())
+            let trainCount = trainingImages
             let last = trainCount % batch
             if last > 0, last < processes {
                 throw .invalidConfiguration(ConfigurationProblem(.batchSize, "\(batch) leaves a last batch of \(last) of the \(trainCount) training images, fewer than the \(processes) processes sharing it; choose a batch size whose remainder is 0 or at least \(processes)"))
