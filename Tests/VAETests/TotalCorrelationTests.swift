@@ -84,6 +84,13 @@ import VAEModels
             #expect(abs(weights[i * 4 + (i + 1) % 4] - 97.0 / 300) < 1e-7)
             #expect(abs(weights[i * 4 + (i + 2) % 4] - 1.0 / 3) < 1e-7)
         }
+        // An epoch's last batch may hold one image: its code alone, at 1/N, for either estimator.
+        for estimator in TotalCorrelationEstimator.allCases {
+            #expect(TotalCorrelationTerms.logImportanceWeights(rows: 1, datasetSize: 100, estimator: estimator) == [Float(-log(100.0))])
+            let one = TotalCorrelationTerms(z: Tensor(shape: [1, 2], scalars: [0.5, -1]), mean: Tensor(shape: [1, 2], scalars: [0.2, -0.8]),
+                                            logVariance: Tensor(shape: [1, 2], scalars: [-0.5, 0.1]), datasetSize: 100, estimator: estimator)
+            #expect(one.mutualInformation.scalars[0].isFinite && one.totalCorrelation.scalars[0].isFinite)
+        }
     }
 
     @Test func betaTCVAETrainsNamesItsTermsAndItsRecordReadsBack() throws {

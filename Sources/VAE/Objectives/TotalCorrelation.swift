@@ -89,7 +89,6 @@ public struct TotalCorrelationTerms {
     /// dimension]), the minibatch standing for a training set of `datasetSize` images.
     public init(z: Tensor, mean: Tensor, logVariance: Tensor, datasetSize: Int, estimator: TotalCorrelationEstimator) {
         let (rows, dimension) = (z.shape[0], z.shape[1])
-        precondition(rows >= 2 || estimator == .minibatchWeighted, "minibatch-stratified sampling needs a batch of 2 or more")
         let logTwoPi = Float(log(2 * Double.pi))
         // log q(z_i | x_i) and log p(z_i), each summed over the dimensions.
         let logPosterior = ((logVariance + (z - mean).squared() / logVariance.exp() + logTwoPi) * -0.5).sum(alongAxis: 1)
@@ -119,8 +118,11 @@ public struct TotalCorrelationTerms {
     ///   w_ij = 1/(M − 1): the paper's weights (appendix C.2). The authors' released
     ///   `log_importance_weight_matrix` means the same but strides by M instead of M + 1, so it
     ///   fills columns instead of the diagonal (rtqichen/beta-tcvae, pull request 1).
+    ///
+    /// A batch of one image (an epoch's last, partial batch) has no other codes: both give 1/N.
     public static func logImportanceWeights(rows: Int, datasetSize: Int, estimator: TotalCorrelationEstimator) -> [Float] {
         let size = Double(max(datasetSize, rows))
+        if rows == 1 { return [Float(-log(size))] }
         switch estimator {
         case .minibatchWeighted:
             return [Float](repeating: Float(-log(size * Double(rows))), count: rows * rows)
