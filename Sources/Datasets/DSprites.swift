@@ -171,6 +171,25 @@ public enum DSprites {
 
     // MARK: - Reading
 
+    /// The images a run on dSprites evaluates on: this many of the grid's, every model trained on all of them.
+    public static let testImageCount = 10_000
+
+    /// The test images' indices among `count` images: the first `testImageCount` of a
+    /// permutation drawn by a fixed seed (a SplitMix64 Fisher–Yates shuffle), in increasing order.
+    public static func testIndices(of count: Int) -> [Int] {
+        var order = Array(0..<count)
+        var state: UInt64 = 0xD5_9817_E5
+        for position in stride(from: count - 1, to: 0, by: -1) {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            mixed ^= mixed >> 31
+            order.swapAt(position, Int(mixed % UInt64(position + 1)))
+        }
+        return order.prefix(min(testImageCount, count)).sorted()
+    }
+
     /// The dSprites file in `dataDirectory` (default `./data`) or its `dsprites` subfolder: the
     /// original file when present, else the rendered one; nil when neither is there.
     public static func locate(dataDirectory: URL? = nil) -> URL? {
@@ -272,6 +291,31 @@ public struct FactorImages: Sendable {
         }
     }
 
+    /// Every image as an `ImageDataset` of grey side x side images held one bit per pixel (no
+    /// copy of the bits beyond the array's), labelled by `labelFactor`'s class when given.
+    public func packedDataset(labelFactor: Int? = nil) -> ImageDataset {
+        ImageDataset(bits: bits, shape: .grey(height: side, width: side), labels: labelFactor.map { labels(of: $0, indices: 0..<count) } ?? [],
+                     classNames: labelFactor.map(classNames(of:)) ?? [])
+    }
+
+    /// The class names of factor `position`: the shape names for dSprites' shape, else its values.
+    func classNames(of position: Int) -> [String] {
+        factors[position].name == "shape" && factors[position].count == DSprites.shapeNames.count ? DSprites.shapeNames : factors[position].values.map { String($0) }
+    }
+
+    /// The class of factor `position` for each image of `indices`.
+    func labels(of position: Int, indices: some Collection<Int>) -> [Int] {
+        let factor = factors[position]
+        if factor.count == 1 { return [Int](repeating: 0, count: indices.count) }
+        let first = factor.values[0], step = (factor.values[factor.count - 1] - first) / Double(factor.count - 1)
+        let evenlySpaced = factor.values.indices.allSatisfy { abs(factor.values[$0] - (first + step * Double($0))) <= 1e-9 * max(1, abs(factor.values[$0])) }
+        return indices.map { index in
+            let value = values[index * factors.count + position]
+            if evenlySpaced { return min(max(Int(((value - first) / step).rounded()), 0), factor.count - 1) }
+            return factor.values.enumerated().min { abs($0.element - value) < abs($1.element - value) }!.offset
+        }
+    }
+
     /// The images at `indices` as an `ImageDataset` of grey side x side images, 0 or 1,
     /// labelled by `labelFactor`'s class when given.
     public func dataset(_ indices: some Collection<Int>, labelFactor: Int? = nil) -> ImageDataset {
@@ -280,10 +324,8 @@ public struct FactorImages: Sendable {
         pixels.withUnsafeMutableBufferPointer { target in
             for (row, index) in indices.enumerated() { copyImage(index, into: target.baseAddress! + row * size) }
         }
-        let labels = labelFactor.map { factor in indices.map { classes(ofImage: $0)[factor] } } ?? []
-        let names = labelFactor.map { factor in
-            factors[factor].name == "shape" && factors[factor].count == DSprites.shapeNames.count ? DSprites.shapeNames : factors[factor].values.map { String($0) }
-        } ?? []
-        return ImageDataset(pixels: pixels, shape: .grey(height: side, width: side), labels: labels, classNames: names)
+        let imageLabels = labelFactor.map { self.labels(of: $0, indices: indices) } ?? []
+        let names = labelFactor.map(classNames(of:)) ?? []
+        return ImageDataset(pixels: pixels, shape: .grey(height: side, width: side), labels: imageLabels, classNames: names)
     }
 }

@@ -4,12 +4,18 @@ import Foundation
 public enum DatasetName: String, CaseIterable, Sendable {
     case mnist
     case fashionMNIST = "fashion-mnist"
+    /// dSprites (see `DSprites`): one `.npz` file, not four IDX files; its images are labelled by shape.
+    case dsprites
 
-    /// The names of the ten classes, by label.
+    /// Whether the dataset is four IDX files (MNIST's form), rather than dSprites' archive.
+    public var isIDX: Bool { self != .dsprites }
+
+    /// The names of the classes, by label.
     public var classNames: [String] {
         switch self {
         case .mnist: (0...9).map(String.init)
         case .fashionMNIST: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        case .dsprites: DSprites.shapeNames
         }
     }
 
@@ -19,6 +25,7 @@ public enum DatasetName: String, CaseIterable, Sendable {
         switch self {
         case .mnist: 20
         case .fashionMNIST: 28
+        case .dsprites: DSprites.side
         }
     }
 }
@@ -93,17 +100,42 @@ public struct DatasetCatalog: Sendable {
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// The first folder that holds all four files of `name`.
+    /// The first folder that holds all four files of `name` (for dSprites, its archive).
     public func locate(_ name: DatasetName) -> URL? {
-        searchFolders(for: name).first { folder in
+        if name == .dsprites { return dspritesFile()?.deletingLastPathComponent() }
+        return searchFolders(for: name).first { folder in
             DatasetSplit.allCases.allSatisfy { split in
                 Self.file(split.fileNames.images, in: folder) != nil && Self.file(split.fileNames.labels, in: folder) != nil
             }
         }
     }
 
-    /// Reads one split of `name`.
+    /// The dSprites archive in the first of `searchFolders(for: .dsprites)` that holds one: the
+    /// original file when a folder holds both.
+    public func dspritesFile() -> URL? {
+        for folder in searchFolders(for: .dsprites) {
+            for name in [DSprites.originalFileName, DSprites.renderedFileName] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+                return folder.appendingPathComponent(name)
+            }
+        }
+        return nil
+    }
+
+    /// Reads dSprites' archive with its factors.
+    public func loadFactorImages() throws(DatasetError) -> FactorImages {
+        guard let file = dspritesFile() else {
+            throw .notFound(name: DatasetName.dsprites.rawValue, searched: searchFolders(for: .dsprites).map(\.path))
+        }
+        do { return try DSprites.read(file) } catch { throw .archive(error) }
+    }
+
+    /// Reads one split of `name`. dSprites' training split is every image, packed one bit per
+    /// pixel; its test split is `DSprites.testImageCount` of them, drawn by a fixed seed.
     public func load(_ name: DatasetName, split: DatasetSplit) throws(DatasetError) -> ImageDataset {
+        if name == .dsprites {
+            let images = try loadFactorImages()
+            return split == .train ? images.packedDataset(labelFactor: 1) : images.dataset(DSprites.testIndices(of: images.count), labelFactor: 1)
+        }
         guard let folder = locate(name) else {
             if let dataDirectory {
                 var isFolder: ObjCBool = false
@@ -135,10 +167,13 @@ public enum DatasetError: Error, LocalizedError, Equatable {
     case unknown(name: String)
     case unreadable(folder: String, reason: String)
     case folder(ImageFolderError)
+    case archive(NumpyArchiveError)
 
     /// What is missing or wrong, naming the folder or file and what was expected there.
     public var errorDescription: String? {
         switch self {
+        case let .notFound(name, searched) where name == DatasetName.dsprites.rawValue:
+            "dataset 'dsprites' not found: no folder holds \(DSprites.originalFileName) or \(DSprites.renderedFileName). Searched: \(searched.joined(separator: ", ")). Hint: `vae data --make dsprites` draws it into ./data/dsprites, or put the original file there."
         case let .notFound(name, searched):
             "dataset '\(name)' not found: no folder holds its four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]). Searched: \(searched.joined(separator: ", ")). Hint: give the folder that holds them\(name == "fashion-mnist" ? ", or install Debian's dataset-fashion-mnist package" : "")."
         case let .invalid(error):
@@ -149,6 +184,8 @@ public enum DatasetError: Error, LocalizedError, Equatable {
             "cannot read the dataset files in \(folder): \(reason)"
         case let .folder(error):
             error.message
+        case let .archive(error):
+            error.localizedDescription
         }
     }
 }
@@ -156,6 +193,15 @@ public enum DatasetError: Error, LocalizedError, Equatable {
 extension DatasetCatalog {
     /// Both splits of a named dataset, with the folder and the SHA-256 of its four files.
     public func loadSplits(_ name: DatasetName) throws(DatasetError) -> LoadedDataset {
+        if name == .dsprites {
+            let images = try loadFactorImages(), file = URL(fileURLWithPath: images.source)
+            let checksum: String
+            do { checksum = try SHA256.hex(ofFile: file) } catch { throw .unreadable(folder: file.deletingLastPathComponent().path, reason: error.localizedDescription) }
+            let test = images.dataset(DSprites.testIndices(of: images.count), labelFactor: 1)
+            return LoadedDataset(train: images.packedDataset(labelFactor: 1), test: test, folder: file.deletingLastPathComponent().path,
+                                 checksums: [file.lastPathComponent: checksum],
+                                 report: "dsprites: \(file.path) (all \(images.count) images of 64x64 train, one bit a pixel; \(test.count) of them, drawn by a fixed seed, test)")
+        }
         let train = try load(name, split: .train), test = try load(name, split: .test)
         let folder = locate(name)!
         var checksums: [String: String] = [:]

@@ -17,6 +17,7 @@ public struct DatasetDownload: Sendable {
         case .mnist: [URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!,
                       URL(string: "https://storage.googleapis.com/cvdf-datasets/mnist/")!]
         case .fashionMNIST: [URL(string: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")!]
+        case .dsprites: []  // drawn by `vae data --make dsprites`, not downloaded
         }
     }
 
@@ -35,6 +36,7 @@ public struct DatasetDownload: Sendable {
             "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
             "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
         ]
+        case .dsprites: [:]
         }
     }
 

@@ -36,6 +36,9 @@ struct Classify: ParsableCommand {
         guard (0...16).contains(shift) else { throw ValidationError("--shift must be 0...16, got \(shift)") }
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
         try data.refuseFolderOptionsWithoutAFolder()
+        if data.dataset == .dsprites && data.images == nil {
+            throw ValidationError("--dataset dsprites: the classifier learns MNIST, Fashion-MNIST or an image folder; dSprites' factors are known for every image, so its models are scored by `vae eval --disentanglement`")
+        }
     }
 
     func run() throws {

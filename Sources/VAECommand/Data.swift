@@ -32,6 +32,9 @@ struct DataCommand: ParsableCommand {
     @Option(help: "The folder to export into (it must not exist yet).") var to: String?
 
     func validate() throws {
+        if download == .dsprites {
+            throw ValidationError("dsprites is not downloaded: `vae data --make dsprites` draws it, or put the original \(DSprites.originalFileName) in data/dsprites")
+        }
         if (export == nil) != (to == nil) { throw ValidationError("--export NAME and --to FOLDER go together") }
         if make != nil, export != nil || download != nil || data.images != nil {
             throw ValidationError("--make draws a dataset; it does not go with --export, --download or --images")
@@ -42,10 +45,7 @@ struct DataCommand: ParsableCommand {
     func run() throws {
         if make != nil { return try makeDSprites() }
         if let export, let to {
-            switch export {
-            case .named(let name): return try exportDataset(name, to: URL(fileURLWithPath: to))
-            case .dsprites: return try exportDSprites(to: URL(fileURLWithPath: to))
-            }
+            return export == .dsprites ? try exportDSprites(to: URL(fileURLWithPath: to)) : try exportDataset(export, to: URL(fileURLWithPath: to))
         }
         if let folder = data.folder(seed: 1) {
             let loaded: LoadedDataset
@@ -78,6 +78,15 @@ struct DataCommand: ParsableCommand {
         let catalog = data.catalog
         var found = 0
         for name in DatasetName.allCases where data.dataset == nil || data.dataset == name {
+            if name == .dsprites {
+                if let file = catalog.dspritesFile() {
+                    print("dsprites: \(file.path) (\(DSprites.count()) images of 64x64; `vae train --dataset dsprites` trains on all of them and tests on \(DSprites.testImageCount))")
+                    found += 1
+                } else {
+                    print("dsprites: not found (`vae data --make dsprites` draws it); searched \(catalog.searchFolders(for: name).map(\.path).joined(separator: ", "))")
+                }
+                continue
+            }
             if let folder = catalog.locate(name) {
                 let test: ImageDataset
                 do { test = try catalog.load(name, split: .test) } catch { throw CommandFailure(error.localizedDescription) }
@@ -130,12 +139,9 @@ struct DataCommand: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: folder.path) else {
             throw CommandFailure("\(folder.path) already exists; choose a new folder to export into (nothing was written)")
         }
-        let dataFolder = data.dataDir.map { URL(fileURLWithPath: $0) }
-        guard let file = DSprites.locate(dataDirectory: dataFolder) else {
-            throw CommandFailure("no dSprites file in \(dataFolder?.path ?? "data")/dsprites (neither \(DSprites.originalFileName) nor \(DSprites.renderedFileName)). Hint: `vae data --make dsprites` draws it, or put the original file there.")
-        }
         let images: FactorImages
-        do { images = try DSprites.read(file) } catch { throw CommandFailure(error.localizedDescription) }
+        do { images = try data.catalog.loadFactorImages() } catch { throw CommandFailure(error.localizedDescription) }
+        let file = URL(fileURLWithPath: images.source)
         let started = Date()
         let shapeFolders = DSprites.shapeNames.map { folder.appendingPathComponent($0) }
         for shapeFolder in shapeFolders {
@@ -194,14 +200,5 @@ enum MadeDataset: String, CaseIterable, ExpressibleByArgument {
     case dsprites
 }
 
-/// What `vae data --export` writes: a named IDX dataset, or dSprites.
-enum ExportedDataset: ExpressibleByArgument {
-    case named(DatasetName)
-    case dsprites
-
-    init?(argument: String) {
-        if argument == "dsprites" { self = .dsprites } else if let name = DatasetName(rawValue: argument) { self = .named(name) } else { return nil }
-    }
-
-    static var allValueStrings: [String] { DatasetName.allCases.map(\.rawValue) + ["dsprites"] }
-}
+/// What `vae data --export` writes: a named dataset (dSprites as PNGs with its factors).
+typealias ExportedDataset = DatasetName

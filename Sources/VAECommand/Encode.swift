@@ -3,6 +3,8 @@ import Datasets
 import Foundation
 import LatentTools
 import Persistence
+import Runs
+import TensorCore
 import VAE
 
 struct Encode: ParsableCommand {
@@ -13,7 +15,13 @@ struct Encode: ParsableCommand {
         N(mu, diag exp(logvar)). PNG files of any size, colour or grey, are converted to the dataset's form first \
         (28x28 grey, light ink on dark, centred by mass), and the conversion is printed.
 
+        For a model of dSprites (or with --dataset dsprites), --count N images drawn uniformly from its 737,280 (all \
+        of them without --count; by --seed) are written instead, one row each: index, the six factor values in \
+        columns named after the factors (color, shape, scale, orientation, posX, posY), then mu_0 ... mu_{d-1}, \
+        the posterior means: what the disentanglement metrics read, for computing your own.
+
         Example: vae encode runs/pytorch-example --split test --out latents.csv
+        Example: vae encode runs/dsprites-btcvae --dataset dsprites --count 10000 --out codes.csv
         """)
 
     @OptionGroup var model: ModelArguments
@@ -21,14 +29,21 @@ struct Encode: ParsableCommand {
     @Option(parsing: .unconditional, help: "A conditional model's class to encode pictures given with --images as.") var label: Int?
     @Option(name: .customLong("image"), help: "A PNG file to encode instead (repeat for more).") var images: [String] = []
     @Option(parsing: .unconditional, help: "Images per batch.") var batchSize = 1000
-    @Option(help: "The CSV file to write (default: latents-<split>.csv or latents-images.csv in the run folder).") var out: String?
+    @Option(help: "The CSV file to write (default: latents-<split>.csv, latents-images.csv or latents-dsprites.csv in the run folder).") var out: String?
+    @Option(parsing: .unconditional, help: "dSprites: the images to encode, drawn uniformly without replacement (default: all 737,280).") var count: Int?
+    @Option(parsing: .unconditional, help: "dSprites: the seed of the draw of --count images.") var seed: UInt64 = 0
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
     }
 
     func run() throws {
         let (loaded, explorer) = try model.load()
+        if images.isEmpty && (model.dataset ?? DatasetName(rawValue: loaded.configuration.dataset)) == .dsprites && loaded.configuration.imageFolder == nil || model.dataset == .dsprites {
+            return try encodeDSprites(loaded)
+        }
+        if count != nil { throw ValidationError("--count applies to dSprites (a model of dsprites, or --dataset dsprites); a split is encoded whole") }
         let url = try outputFile(out, default: loaded.defaultOutput(images.isEmpty ? "latents-\(split.rawValue).csv" : "latents-images.csv"), extensions: ["csv"])
         let text: String
         let codes: LatentCodes
@@ -52,5 +67,47 @@ struct Encode: ParsableCommand {
         print("wrote \(url.path): \(codes.count) rows, \(codes.size) latent dimensions")
         print(String(format: "mean KL(q(z|x) || N(0, I)) %.3f nats; per dimension: ", kl.reduce(0, +))
               + kl.map { String(format: "%.2f", $0) }.joined(separator: " "))
+    }
+
+    /// Writes `--count` drawn dSprites images' factor values and posterior means.
+    func encodeDSprites(_ loaded: LoadedModel) throws {
+        if !images.isEmpty { throw ValidationError("--image does not go with dSprites' images; give one or the other") }
+        guard loaded.model.imageShape == .grey(height: DSprites.side, width: DSprites.side) else {
+            throw CommandFailure("the model in \(loaded.modelFile.path) takes \(loaded.model.imageShape) images; dSprites' are 1x64x64")
+        }
+        let factorImages: FactorImages
+        do { factorImages = try model.catalog.loadFactorImages() } catch { throw CommandFailure(error.localizedDescription) }
+        if let count, count > factorImages.count { throw ValidationError("--count \(count) is more than dSprites' \(factorImages.count) images") }
+        let url = try outputFile(out, default: loaded.defaultOutput("latents-dsprites.csv"), extensions: ["csv"])
+        var generator = RandomGenerator(seed: seed)
+        let indices = count.map { Array(generator.permutation(factorImages.count).prefix($0)).sorted() } ?? Array(0..<factorImages.count)
+        let side = factorImages.side * factorImages.side, chunk = 4096
+        var pixels = [Float](repeating: 0, count: chunk * side)
+        let factors = factorImages.factors
+        var text = "index," + factors.map(\.name).joined(separator: ",")
+        let progress = ProgressLine(total: indices.count, label: "encoding dSprites")
+        var size = 0
+        for start in stride(from: 0, to: indices.count, by: chunk) {
+            let rows = min(chunk, indices.count - start)
+            pixels.withUnsafeMutableBufferPointer { target in
+                for row in 0..<rows { factorImages.copyImage(indices[start + row], into: target.baseAddress! + row * side) }
+            }
+            let codes = loaded.model.encode(images: Array(pixels[0..<(rows * side)]), batchSize: batchSize)
+            if start == 0 {
+                size = codes.size
+                text += (0..<size).map { ",mu_\($0)" }.joined() + "\n"
+            }
+            for row in 0..<rows {
+                let index = indices[start + row]
+                text += String(index)
+                for factor in factors.indices { text += "," + String(factorImages.values[index * factors.count + factor]) }
+                for dimension in 0..<size { text += "," + String(codes.means[row * size + dimension]) }
+                text += "\n"
+            }
+            progress.update(start + rows)
+        }
+        progress.finish()
+        do { try writeAtomically(Data(text.utf8), to: url) } catch { throw CommandFailure(error.localizedDescription) }
+        print("wrote \(url.path): \(indices.count) dSprites images (\(count == nil ? "all" : "drawn by seed \(seed)")), factors \(factors.map(\.name).joined(separator: ", ")) and \(size) posterior means")
     }
 }

@@ -31,7 +31,9 @@ struct Evaluate: ParsableCommand {
     @Argument(help: ArgumentHelp("A run folder written by `vae train`, or a .safetensors model file.", valueName: "run")) var path: String
     @Option(help: "Preset giving the settings a foreign model file cannot carry (default pytorch-example).") var preset: String?
     @Flag(help: "Print the figures as one JSON object.") var json = false
-    @Option(parsing: .unconditional, help: "Importance samples k per image for the IWAE bound (0: skip it).") var samples = 5000
+    @Option(parsing: .unconditional, help: "Importance samples k per image for the IWAE bound (0: skip it; default 5000, or 0 with --disentanglement).") var samples: Int?
+    @Flag(help: "Also score the disentanglement of the posterior means over every image of the run's dataset (dsprites): the BetaVAE and FactorVAE scores, MIG, SAP, DCI and the unsupervised scores, with disentanglement_lib's default settings (seed 0).")
+    var disentanglement = false
     @Option(parsing: .unconditional, help: "Evaluate only the first N test images.") var count: Int?
     @Option(help: "A folder holding the dataset's IDX files.") var dataDir: String?
     @Option(help: "Seed for the sampled z (default: the one the run's last evaluation used, so the ELBO matches metrics.csv).")
@@ -44,7 +46,7 @@ struct Evaluate: ParsableCommand {
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
-        guard (0...100_000).contains(samples) else { throw ValidationError("--samples must be 0...100000, got \(samples)") }
+        if let samples, !(0...100_000).contains(samples) { throw ValidationError("--samples must be 0...100000, got \(samples)") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         if let preset, Preset.named(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; presets: \(Preset.all.map(\.name).joined(separator: ", "))")
@@ -53,6 +55,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
+        let samples = self.samples ?? (disentanglement ? 0 : 5000)
         let loaded: LoadedModel
         var test: ImageDataset
         let dataFolder: String
@@ -64,6 +67,9 @@ struct Evaluate: ParsableCommand {
             test = test.prefix(count)
         }
         let (model, configuration, modelURL) = (loaded.model, loaded.configuration, loaded.modelFile)
+        if disentanglement && configuration.dataset != DatasetName.dsprites.rawValue {
+            throw CommandFailure("--disentanglement needs a dataset with known generative factors (dsprites); the model in \(modelURL.path) was trained on \(configuration.datasetDescription), whose images have no factors to score against")
+        }
         let classes = model.condition.classCount
         if classes > 0 && (!test.isLabelled || test.classCount != classes) {
             throw CommandFailure("the model in \(modelURL.path) is conditioned on \(classes) classes, but the test images in \(dataFolder) have \(test.isLabelled ? "\(test.classCount) classes" : "no labels")")
@@ -149,6 +155,10 @@ struct Evaluate: ParsableCommand {
             }
         }
         let interrupted = iwae.map { $0.images < test.count } ?? false
+        var report: DisentanglementReport?
+        if disentanglement && !interrupted {
+            report = try Self.disentanglementReport(model: model, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }), quiet: json)
+        }
 
         if json {
             var object: [String: Any] = [
@@ -168,6 +178,7 @@ struct Evaluate: ParsableCommand {
                 "conditional": classes > 0, "bound_of": classes > 0 ? "log p(x | y)" : "log p(x)",
             ]
             if classes > 0 { object["condition_classes"] = classes }
+            if let report { object["disentanglement"] = report.jsonObject }
             if isDiscrete { object["elbo_bits_per_dim"] = -elbo * bitsPerNat }
             if let iwae {
                 object["iwae"] = iwae.logLikelihood
@@ -192,7 +203,23 @@ struct Evaluate: ParsableCommand {
                          interrupted ? "  over \(iwae.images) images" : ""))
         }
         print(String(format: "%.2f s (ELBO %.2f s%@)", elboSeconds + iwaeSeconds, elboSeconds, iwae == nil ? "" : String(format: ", IWAE %.1f s", iwaeSeconds)))
+        if let report {
+            for line in report.lines { print(line) }
+            print(String(format: "disentanglement metrics in %.1f s (%@)", report.seconds.values.reduce(0, +),
+                         report.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f s", $0.key, $0.value) }.joined(separator: ", ")))
+        }
         if interrupted { throw ExitCode(130) }
+    }
+
+    /// Encodes every image of dSprites (progress on standard error) and scores the posterior means.
+    static func disentanglementReport(model: any VariationalModel, catalog: DatasetCatalog, quiet: Bool) throws -> DisentanglementReport {
+        let images: FactorImages
+        do { images = try catalog.loadFactorImages() } catch { throw CommandFailure(error.localizedDescription) }
+        let progress = ProgressLine(total: images.count, label: "encoding \(images.count) dSprites images")
+        let codes = FactorCodes.encode(images, model: model) { progress.update($0) }
+        progress.finish()
+        if !quiet { print("scoring disentanglement (BetaVAE, FactorVAE, MIG, SAP, DCI, unsupervised)..."); fflush(nil) }
+        return DisentanglementReport(codes: codes)
     }
 
     static func binarizationText(_ binarization: Binarization, likelihood: Likelihood) -> String {

@@ -67,7 +67,13 @@ struct ModelArguments: ParsableArguments {
 
     /// A split of the dataset as the model saw it.
     func images(_ split: DatasetSplit, of loaded: LoadedModel) throws -> ImageDataset {
-        do { return try loaded.images(split, dataset: dataset?.rawValue, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
+        let images: ImageDataset
+        do { images = try loaded.images(split, dataset: dataset?.rawValue, catalog: catalog) } catch { throw CommandFailure(error.localizedDescription) }
+        // Packed splits are large (dSprites' training split is all 737,280 images, 12 GB as floats).
+        guard !images.isPacked || images.count <= 100_000 else {
+            throw CommandFailure("the \(split.rawValue) split holds \(images.count) bit-packed images (\(images.count * images.shape.count * 4 / 1_000_000_000) GB as floats): use --split test (\(DSprites.testImageCount) of them), or `vae encode --dataset dsprites --count N`")
+        }
+        return images.expanded()
     }
 
     /// People's PNG or JPEG files converted to the model's images (see `LoadedModel.importPicture`:

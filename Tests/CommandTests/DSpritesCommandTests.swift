@@ -7,7 +7,7 @@ import Testing
     @Test func exportingDSpritesWithoutItsFileSaysHowToMakeIt() throws {
         let scratch = try ScratchFolder("dsprites-none")
         let exported = try Tool.run(["data", "--export", "dsprites", "--data-dir", scratch.path("data"), "--to", scratch.path("out")])
-        #expect(exported.status != 0 && exported.output.contains("no dSprites file in \(scratch.path("data"))/dsprites") && exported.output.contains("vae data --make dsprites"), "\(exported.output)")
+        #expect(exported.status != 0 && exported.output.contains("dataset 'dsprites' not found: no folder holds dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz or dsprites-rendered.npz. Searched: \(scratch.path("data")), \(scratch.path("data"))/dsprites") && exported.output.contains("vae data --make dsprites"), "\(exported.output)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("out")))
     }
 
@@ -32,5 +32,31 @@ import Testing
         #expect(made.status != 0 && made.output.contains("--make draws a dataset; it does not go with --export, --download or --images"), "\(made.output)")
         let unknown = try Tool.run(["data", "--make", "shapes3d"])
         #expect(unknown.status != 0 && unknown.output.contains("dsprites"), "\(unknown.output)")
+    }
+
+    @Test func dSpritesIsDrawnNotDownloadedAndTrainingWithoutItSaysHowToMakeIt() throws {
+        let scratch = try ScratchFolder("dsprites-train-none")
+        let downloaded = try Tool.run(["data", "--download", "dsprites"])
+        #expect(downloaded.status != 0 && downloaded.output.contains("dsprites is not downloaded: `vae data --make dsprites` draws it"), "\(downloaded.output)")
+        let trained = try Tool.run(["train", "--preset", "dsprites-conv", "--dataset", "dsprites", "--data-dir", scratch.path("data"), "--out", scratch.path("run")])
+        #expect(trained.status != 0 && trained.output.contains("dataset 'dsprites' not found") && trained.output.contains("vae data --make dsprites"), "\(trained.output)")
+        let classified = try Tool.run(["classify", "--dataset", "dsprites"])
+        #expect(classified.status != 0 && classified.output.contains("vae eval --disentanglement"), "\(classified.output)")
+    }
+
+    @Test func disentanglementMetricsAndFactorCodesAreRefusedForADatasetWithoutFactors() throws {
+        let scratch = try ScratchFolder("dsprites-no-factors")
+        let data = try scratch.tinyDataset()
+        let run = scratch.path("run")
+        let trained = try Tool.run(ConvolutionalCommandTests.arguments(data: data, out: run, epochs: 1))
+        #expect(trained.status == 0, "\(trained.output)")
+        let evaluated = try Tool.run(["eval", run, "--disentanglement", "--data-dir", data.path])
+        #expect(evaluated.status != 0 && evaluated.output.contains("--disentanglement needs a dataset with known generative factors (dsprites)")
+                && evaluated.output.contains("whose images have no factors"), "\(evaluated.output)")
+        let encoded = try Tool.run(["encode", run, "--count", "5", "--data-dir", data.path])
+        #expect(encoded.status != 0 && encoded.output.contains("--count applies to dSprites"), "\(encoded.output)")
+        // A model of other images cannot encode dSprites' 64x64 ones.
+        let foreign = try Tool.run(["encode", run, "--dataset", "dsprites", "--count", "5", "--data-dir", data.path])
+        #expect(foreign.status != 0 && foreign.output.contains("dSprites' are 1x64x64"), "\(foreign.output)")
     }
 }

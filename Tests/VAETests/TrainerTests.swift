@@ -137,3 +137,24 @@ import VAEModels
         #expect(dynamic.test.pixels.allSatisfy { $0 == 0 || $0 == 1 })
     }
 }
+
+/// Training on images packed one bit per pixel (dSprites' form) is training on the same images as floats.
+@Suite struct PackedImageTrainingTests {
+    init() { StandardModelKinds.register() }
+
+    @Test func aPackedTrainingSetTrainsToTheSameNumbersAsItsFloats() throws {
+        BLAS.setThreadCount(1)
+        var values = TrainerTests.train.pixels
+        Binarization.threshold(&values)
+        let floats = TrainerTests.train.replacingPixels(values), packed = try #require(floats.packed())
+        #expect(packed.isPacked && packed.count == floats.count && packed.pixels == floats.pixels)
+        #expect(packed.meanImage == floats.meanImage && packed.subset([5, 2, 9]).pixels == floats.subset([5, 2, 9]).pixels)
+        #expect(packed.image(7) == floats.image(7))
+        let configuration = TrainerTests.configuration(epochs: 2)
+        let fromFloats = try TrainerTests.trainAll(try Trainer(configuration: configuration, train: floats, test: TrainerTests.test))
+        let fromBits = try TrainerTests.trainAll(try Trainer(configuration: configuration, train: packed, test: TrainerTests.test))
+        #expect(fromFloats.map(\.loss) == fromBits.map(\.loss) && fromFloats.map(\.loss).allSatisfy(\.isFinite))
+        // Grey values do not pack.
+        #expect(TrainerTests.train.packed() == nil)
+    }
+}

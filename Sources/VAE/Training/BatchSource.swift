@@ -63,11 +63,7 @@ struct BatchSource: Sequence, IteratorProtocol {
         let shard = processGroup?.shard(of: rows) ?? 0..<rows
         noise.shard = (rows, shard)
         let x = Tensor(shape: [shard.count, width], storage: TensorStorage(uninitializedCount: shard.count * width))
-        images.pixels.withUnsafeBufferPointer { source in
-            for (r, row) in shard.enumerated() {
-                (x.pointer + r &* width).update(from: source.baseAddress! + order[first + row] &* width, count: width)
-            }
-        }
+        for (r, row) in shard.enumerated() { images.copyImage(order[first + row], into: x.pointer + r &* width) }
         if dynamicBinarization {
             let uniforms = TensorStorage(uninitializedCount: rows * width)
             noise.generator.fillUniform(uniforms.buffer)

@@ -239,6 +239,8 @@ public final class Trainer {
     /// The images with a fixed binarisation applied (threshold, or one seeded Bernoulli draw);
     /// grey and dynamic images are left as they are.
     static func prepare(_ dataset: ImageDataset, binarization: Binarization, seed: UInt64, split: UInt64) -> ImageDataset {
+        // Packed images are 0 or 1 already: every binarisation leaves them as they are.
+        if dataset.isPacked { return dataset }
         var pixels = dataset.pixels
         switch binarization {
         case .none, .dynamic: return dataset
