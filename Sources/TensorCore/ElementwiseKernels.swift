@@ -8,6 +8,8 @@ public enum UnaryFunction: Sendable, Equatable {
     case silu
     /// ELU: x for x > 0, alpha (e^x - 1) otherwise.
     case elu(alpha: Float)
+    /// Leaky ReLU (Maas et al. 2013): x for x > 0, slope · x otherwise.
+    case leakyRelu(slope: Float)
 }
 
 /// Forward and backward kernels of the `UnaryFunction`s over contiguous buffers.
@@ -29,6 +31,12 @@ public enum ElementwiseKernels {
             map(x, y, count) { v in
                 var out = v
                 out.replace(with: alpha * VectorMath.expm1(v), where: v .<= 0)
+                return out
+            }
+        case .leakyRelu(let slope):
+            map(x, y, count) { v in
+                var out = v
+                out.replace(with: slope * v, where: v .<= 0)
                 return out
             }
         }
@@ -73,6 +81,12 @@ public enum ElementwiseKernels {
                 out.replace(with: g * (y + alpha), where: x .<= 0)
                 return out
             }
+        case .leakyRelu(let slope):
+            run { x, _, g in
+                var out = g
+                out.replace(with: slope * g, where: x .<= 0)
+                return out
+            }
         }
     }
 
@@ -97,6 +111,7 @@ public enum ElementwiseKernels {
             case .negate: y[i] = -v
             case .silu: y[i] = ReferenceMath.silu(v)
             case .elu(let alpha): y[i] = ReferenceMath.elu(v, alpha: alpha)
+            case .leakyRelu(let slope): y[i] = v > 0 ? v : slope * v
             }
         }
     }

@@ -35,6 +35,8 @@ extension Tensor {
     public func silu() -> Tensor { applying(.silu) }
     /// ELU: x for x > 0, alpha (e^x − 1) otherwise, elementwise; differentiable.
     public func elu(alpha: Float = 1) -> Tensor { applying(.elu(alpha: alpha)) }
+    /// Leaky ReLU: x for x > 0, slope · x otherwise, elementwise; differentiable.
+    public func leakyRelu(slope: Float = 0.2) -> Tensor { applying(.leakyRelu(slope: slope)) }
     /// −x, elementwise; differentiable.
     public static prefix func - (x: Tensor) -> Tensor { x.applying(.negate) }
 }

@@ -20,7 +20,7 @@ enum OptionNames {
         .hiddenSizes: "--hidden-sizes", .encoderConvolutions: "--encoder-convolutions", .decoderConvolutions: "--decoder-convolutions",
         .outputConvolution: "--output-convolution", .denseSizes: "--encoder-dense/--decoder-dense", .decoderChannels: "--decoder-channels",
         .decoderHiddenSize: "--decoder-hidden-size", .klWeight: "--kl-weight", .imageFolder: "--images",
-        .outputBias: "--output-bias", .klBalancing: "--kl-balancing", .alpha: "--alpha", .gamma: "--gamma", .lambdaOffDiagonal: "--lambda-od", .lambdaDiagonalFactor: "--lambda-d-factor", .capacity: "--capacity", .capacityEpochs: "--capacity-epochs", .hierarchyChannels: "--channels", .latentChannels: "--latent-channels",
+        .outputBias: "--output-bias", .klBalancing: "--kl-balancing", .alpha: "--alpha", .gamma: "--gamma", .lambdaOffDiagonal: "--lambda-od", .lambdaDiagonalFactor: "--lambda-d-factor", .capacity: "--capacity", .capacityEpochs: "--capacity-epochs", .discriminatorLayers: "--discriminator-layers", .discriminatorUnits: "--discriminator-units", .discriminatorLearningRate: "--discriminator-learning-rate", .hierarchyChannels: "--channels", .latentChannels: "--latent-channels",
         .cellsPerScale: "--cells-per-scale", .outerCells: "--outer-cells", .outputKernel: "--output-kernel", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
     ]
 

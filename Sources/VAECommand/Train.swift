@@ -473,7 +473,7 @@ struct LikelihoodOptions: ParsableArguments {
 
 /// What is minimised beyond the plain ELBO.
 struct ObjectiveOptions: ParsableArguments {
-    @Option(help: "elbo, iwae (the importance-weighted bound with --samples k), beta-tcvae (the KL split into mutual information, total correlation weighted by --beta, and dimension-wise KL), dip-vae (the ELBO and DIP-VAE's covariance penalty), or annealed-vae (--beta times |KL - C|, the capacity C rising to --capacity).")
+    @Option(help: "elbo, iwae (the importance-weighted bound with --samples k), beta-tcvae (the KL split into mutual information, total correlation weighted by --beta, and dimension-wise KL), dip-vae (the ELBO and DIP-VAE's covariance penalty), annealed-vae (--beta times |KL - C|, the capacity C rising to --capacity), or factor-vae (the ELBO and --gamma times a discriminator's estimate of the total correlation).")
     var objective: ObjectiveSettings.Kind?
     @Option(parsing: .unconditional, help: "Importance samples k per image for --objective iwae.") var samples: Int?
     @Option(parsing: .unconditional, help: "KL weight beta (beta-VAE); 1 is the ELBO.") var beta: Float?
@@ -482,7 +482,7 @@ struct ObjectiveOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Balance the latent groups' KLs during the warm-up (NVAE's KL balancing; needs --warmup-epochs).")
     var klBalancing: Bool?
     @Option(parsing: .unconditional, help: "beta-tcvae: the weight of the index-code mutual information (default 1).") var alpha: Float?
-    @Option(parsing: .unconditional, help: "beta-tcvae: the weight of the dimension-wise KL (default 1).") var gamma: Float?
+    @Option(parsing: .unconditional, help: "beta-tcvae: the weight of the dimension-wise KL (default 1); factor-vae: the weight of the total correlation (the paper's 35 for dSprites).") var gamma: Float?
     @Option(help: "beta-tcvae: how q(z) is estimated from the batch, mss (minibatch-stratified, the default) or mws (minibatch-weighted).")
     var tcEstimator: TotalCorrelationEstimator?
     @Option(help: "dip-vae: i (the covariance of the posterior means, the default) or ii (of the aggregate posterior).") var dipVariant: DIPVariant?
@@ -490,6 +490,9 @@ struct ObjectiveOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "dip-vae: lambda_d / lambda_od (default 10).") var lambdaDFactor: Float?
     @Option(parsing: .unconditional, help: "annealed-vae: the capacity C in nats (default 25).") var capacity: Float?
     @Option(parsing: .unconditional, help: "annealed-vae: the epochs over which C rises from 0 (fractional; default 1).") var capacityEpochs: Double?
+    @Option(parsing: .unconditional, help: "factor-vae: the discriminator's hidden layers (default 6).") var discriminatorLayers: Int?
+    @Option(parsing: .unconditional, help: "factor-vae: the discriminator's units per hidden layer (default 1000).") var discriminatorUnits: Int?
+    @Option(parsing: .unconditional, help: "factor-vae: the discriminator's Adam learning rate (default 0.0001; betas 0.5 and 0.9).") var discriminatorLearningRate: Float?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
@@ -497,7 +500,9 @@ struct ObjectiveOptions: ParsableArguments {
         [("objective", objective != nil), ("samples", samples != nil), ("beta", beta != nil), ("warmup-epochs", warmupEpochs != nil),
          ("free-bits", freeBits != nil), ("kl-balancing", klBalancing != nil), ("alpha", alpha != nil), ("gamma", gamma != nil),
          ("tc-estimator", tcEstimator != nil), ("dip-variant", dipVariant != nil), ("lambda-od", lambdaOd != nil), ("lambda-d-factor", lambdaDFactor != nil),
-         ("capacity", capacity != nil), ("capacity-epochs", capacityEpochs != nil), ("schedule-stages", scheduleStages != nil)].first(where: \.1)?.0
+         ("capacity", capacity != nil), ("capacity-epochs", capacityEpochs != nil), ("schedule-stages", scheduleStages != nil),
+         ("discriminator-layers", discriminatorLayers != nil), ("discriminator-units", discriminatorUnits != nil),
+         ("discriminator-learning-rate", discriminatorLearningRate != nil)].first(where: \.1)?.0
     }
 
     func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
@@ -515,6 +520,9 @@ struct ObjectiveOptions: ParsableArguments {
         if let lambdaDFactor { configuration.objective.lambdaDiagonalFactor = lambdaDFactor }
         if let capacity { configuration.objective.capacity = capacity }
         if let capacityEpochs { configuration.objective.capacityEpochs = capacityEpochs }
+        if let discriminatorLayers { configuration.objective.discriminatorLayers = discriminatorLayers }
+        if let discriminatorUnits { configuration.objective.discriminatorUnits = discriminatorUnits }
+        if let discriminatorLearningRate { configuration.objective.discriminatorLearningRate = discriminatorLearningRate }
         if let scheduleStages {
             guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
             configuration.schedule = .iwaePaper(stages: scheduleStages)

@@ -36,4 +36,21 @@ import Testing
         let misplaced = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("x"), epochs: 1) + ["--lambda-od", "5"])
         #expect(misplaced.status != 0 && misplaced.output.contains("apply to DIP-VAE (--objective dip-vae)"), "\(misplaced.output)")
     }
+
+    @Test func factorVAETrainsResumesAndNamesItsTermsAndItsDiscriminatorOptionsAreItsOwn() throws {
+        let scratch = try ScratchFolder("factor-vae")
+        let data = try scratch.tinyDataset()
+        let run = scratch.path("run")
+        let options = ["--objective", "factor-vae", "--gamma", "35", "--discriminator-layers", "2", "--discriminator-units", "16"]
+        let trained = try Tool.run(Tool.trainArguments(data: data, out: run, epochs: 1) + options)
+        #expect(trained.status == 0 && trained.output.contains("objective FactorVAE, gamma 35.0, discriminator 2 x 16 leaky ReLU, Adam 0.0001 (betas 0.5, 0.9)"), "\(trained.output)")
+        let header = try String(contentsOfFile: run + "/metrics.csv", encoding: .utf8).split(separator: "\n")[0]
+        #expect(header.contains("factor_vae_tc") && header.contains("discriminator_loss") && header.contains("discriminator_accuracy"), "\(header)")
+        let resumed = try Tool.run(["train", "--resume", run, "--epochs", "2", "--data-dir", data.path])
+        #expect(resumed.status == 0 && resumed.output.contains("epoch   2"), "\(resumed.output)")
+        let elsewhere = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("b"), epochs: 1) + ["--objective", "beta-tcvae", "--discriminator-units", "16"])
+        #expect(elsewhere.status != 0 && elsewhere.output.contains("the discriminator's layers, units and learning rate apply to FactorVAE (--objective factor-vae), not beta-tcvae"), "\(elsewhere.output)")
+        let bad = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("c"), epochs: 1) + ["--objective", "factor-vae", "--discriminator-learning-rate", "-1"])
+        #expect(bad.status != 0 && bad.output.contains("--discriminator-learning-rate must be a number > 0, got -1.0"), "\(bad.output)")
+    }
 }

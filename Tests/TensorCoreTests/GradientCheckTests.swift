@@ -16,7 +16,7 @@ import TensorCore
     @Test(arguments: [
         (UnaryFunction.exp, -3 as Float, 3 as Float), (.log, 0.2, 4), (.square, -2, 2), (.sqrt, 0.2, 4),
         (.sigmoid, -6, 6), (.tanh, -3, 3), (.relu, -2, 2), (.softplus, -6, 6), (.negate, -2, 2),
-        (.elu(alpha: 1), -3, 3), (.elu(alpha: 0.7), -3, 3), (.silu, -6, 6),
+        (.elu(alpha: 1), -3, 3), (.elu(alpha: 0.7), -3, 3), (.silu, -6, 6), (.leakyRelu(slope: 0.2), -3, 3),
     ])
     func unaryGradientMatchesFiniteDifferences(function: UnaryFunction, low: Float, high: Float) {
         let reference: (Double) -> Double
@@ -32,6 +32,7 @@ import TensorCore
         case .negate: reference = { -$0 }
         case .elu(let alpha): reference = { $0 > 0 ? $0 : Double(alpha) * Foundation.expm1($0) }
         case .silu: reference = { $0 / (1 + Foundation.exp(-$0)) }
+        case .leakyRelu(let slope): reference = { $0 > 0 ? $0 : Double(slope) * $0 }
         }
         let report = GradientCheck.run(inputs: [([7, 5], low...high)], engine: { $0[0].applying(function) }) { $0[0].map(reference) }
         expectPasses(report, "\(function)")

@@ -96,7 +96,7 @@ import TensorCore
         let count = 1000  // not a multiple of 16: exercises the tail
         var x = [Float](repeating: 0, count: count)
         x.withUnsafeMutableBufferPointer { generator.fillUniform($0, low: -20, high: 20) }
-        let functions: [UnaryFunction] = [.exp, .sigmoid, .tanh, .relu, .softplus, .negate, .square, .elu(alpha: 1), .elu(alpha: 0.5), .silu]
+        let functions: [UnaryFunction] = [.exp, .sigmoid, .tanh, .relu, .softplus, .negate, .square, .elu(alpha: 1), .elu(alpha: 0.5), .silu, .leakyRelu(slope: 0.2)]
         for function in functions {
             var fast = [Float](repeating: 0, count: count), slow = fast
             ElementwiseKernels.apply(function, x, &fast, count: count)

@@ -37,6 +37,15 @@ import VAEModels
         let model = try ConvolutionalVAE(configuration, using: &generator)
         #expect(model.parameterCount == 764_245)
         #expect(preset.configuration.batchSize == 64 && preset.configuration.learningRate == 1e-4 && preset.configuration.optimizer == .adam)
+        // The disentangling presets: the same model, data and optimizer, each its objective.
+        let objectives: [(String, ObjectiveSettings.Kind)] = [("dsprites-beta-vae", .elbo), ("dsprites-btcvae", .betaTCVAE), ("dsprites-factorvae", .factorVAE),
+                                                              ("dsprites-dip-vae", .dipVAE), ("dsprites-annealed", .annealedVAE)]
+        for (name, kind) in objectives {
+            let other = try #require(Preset.named(name)).configuration
+            #expect(other.model == preset.configuration.model && other.dataset == "dsprites" && other.batchSize == 64 && other.learningRate == 1e-4
+                    && other.epochs == 9 && other.objective.kind == kind, "\(name)")
+        }
+        #expect(Preset.named("dsprites-btcvae")!.configuration.objective.beta == 6 && Preset.named("dsprites-factorvae")!.configuration.objective.gamma == 35)
     }
 
     @Test func checkpointKeysAndShapesAreThoseOfTheTorchModules() {

@@ -87,7 +87,8 @@ import VAEModels
     @Test func everyPresetIsValidAndNamedAfterADesign() {
         // Each kind's presets, the kinds in their registration order.
         #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "vamp", "cvae-mnist", "keras-conv",
-                                          "keras-conv-16", "conv-mnist", "conv-colour", "dsprites-conv", "cvae-conv", "affine", "affine-small", "iwae-paper-2layer", "vamp-hvae",
+                                          "keras-conv-16", "conv-mnist", "conv-colour", "dsprites-conv", "dsprites-beta-vae", "dsprites-btcvae", "dsprites-factorvae", "dsprites-dip-vae",
+                                          "dsprites-annealed", "cvae-conv", "affine", "affine-small", "iwae-paper-2layer", "vamp-hvae",
                                           "hierarchical-colour"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)

@@ -61,6 +61,12 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let capacity = Setting("the capacity")
     /// The epochs over which AnnealedVAE's capacity rises.
     public static let capacityEpochs = Setting("the capacity epochs")
+    /// FactorVAE's discriminator's hidden layers.
+    public static let discriminatorLayers = Setting("the discriminator's layers")
+    /// FactorVAE's discriminator's units per layer.
+    public static let discriminatorUnits = Setting("the discriminator's units")
+    /// FactorVAE's discriminator's learning rate.
+    public static let discriminatorLearningRate = Setting("the discriminator's learning rate")
     // Every model.
     /// The images' shape.
     public static let imageShape = Setting("the image shape")

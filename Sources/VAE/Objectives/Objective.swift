@@ -15,11 +15,42 @@ public protocol Objective {
     /// Why this objective cannot train `model` (nil when it can), judged from `probe`, one
     /// forward pass of a test image with z at the posterior's mean.
     func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem?
+    /// Readies what the objective owns for `model` (FactorVAE sizes its discriminator to the
+    /// latent group); called once, when the trainer has built the model.
+    func prepare(for model: any VariationalModel)
+    /// Work after the optimizer's step, on what `terms` left (FactorVAE's discriminator step).
+    func finishStep()
+    /// The objective's own training state by name (FactorVAE's discriminator and its Adam), kept
+    /// in checkpoints beside the model's and the optimizer's.
+    var state: [String: [Float]] { get }
+    /// Restores `state` as `state` gave it.
+    func restore(state: [String: [Float]]) throws(ObjectiveStateError)
+}
+
+/// An objective's saved state does not fit it: the name and what was expected.
+public struct ObjectiveStateError: Error, Equatable, Sendable {
+    /// The state's name (without the checkpoint's "objective." prefix).
+    public let name: String
+    /// What is wrong.
+    public let problem: String
+
+    /// A problem with the state named `name`.
+    public init(name: String, problem: String) { (self.name, self.problem) = (name, problem) }
 }
 
 extension Objective {
     /// Any model will do.
     public func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem? { nil }
+    /// Nothing to ready.
+    public func prepare(for model: any VariationalModel) {}
+    /// Nothing after the step.
+    public func finishStep() {}
+    /// No state of its own.
+    public var state: [String: [Float]] { [:] }
+    /// No state of its own: any saved state is refused.
+    public func restore(state: [String: [Float]]) throws(ObjectiveStateError) {
+        if let name = state.keys.sorted().first { throw ObjectiveStateError(name: name, problem: "\(summary) keeps no state of its own") }
+    }
 }
 
 /// One batch's loss and its parts.

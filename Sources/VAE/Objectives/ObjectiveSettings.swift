@@ -21,6 +21,10 @@ import Foundation
 /// - `.dipVAE`: the ELBO plus DIP-VAE's λ_od Σ_(i≠j) C_ij² + λ_d Σ_i (C_ii − 1)², C the batch's
 ///   covariance of the posterior means (variant I) or of the aggregate posterior (II), with
 ///   λ_d = `lambdaDiagonalFactor` · λ_od (Kumar et al. 2018; `dipRegulariser`).
+/// - `.factorVAE`: the ELBO plus γ · Σ_i (D_0(z_i) − D_1(z_i)), the total correlation of
+///   q(z) estimated by the log-odds of a discriminator D that tells codes z ~ q(z | x) from codes
+///   whose dimensions were shuffled across the batch, trained alternately with its own Adam
+///   (Kim & Mnih 2018, "Disentangling by Factorising"; `FactorVAEBound`).
 /// - `.annealedVAE`: −log p(x | z) + β |KL − C_t|, the capacity C_t rising linearly from 0 to
 ///   `capacity` nats over `capacityEpochs` (Burgess et al. 2018, "Understanding disentangling
 ///   in β-VAE"; their γ is β here).
@@ -31,6 +35,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         case betaTCVAE = "beta-tcvae"
         case dipVAE = "dip-vae"
         case annealedVAE = "annealed-vae"
+        case factorVAE = "factor-vae"
     }
 
     /// The bound.
@@ -47,7 +52,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var klBalancing: Bool
     /// α, the weight of the index-code mutual information (`.betaTCVAE` only).
     public var alpha: Float
-    /// γ, the weight of the dimension-wise KL (`.betaTCVAE` only).
+    /// γ, the weight of the dimension-wise KL (`.betaTCVAE`), or of the total correlation (`.factorVAE`).
     public var gamma: Float
     /// How q(z) is estimated from a batch (`.betaTCVAE` only).
     public var estimator: TotalCorrelationEstimator
@@ -61,21 +66,30 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var capacity: Float
     /// The epochs over which the capacity rises from 0 to C (`.annealedVAE` only; fractional).
     public var capacityEpochs: Double
+    /// FactorVAE's discriminator: hidden layers (`.factorVAE` only).
+    public var discriminatorLayers: Int
+    /// FactorVAE's discriminator: units per hidden layer (`.factorVAE` only).
+    public var discriminatorUnits: Int
+    /// FactorVAE's discriminator: its Adam's learning rate (β₁ 0.5, β₂ 0.9, as the paper's) (`.factorVAE` only).
+    public var discriminatorLearningRate: Float
 
     /// An objective; the defaults are the plain ELBO.
     public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0, klBalancing: Bool = false,
                 alpha: Float = 1, gamma: Float = 1, estimator: TotalCorrelationEstimator = .minibatchStratified,
                 dipVariant: DIPVariant = .i, lambdaOffDiagonal: Float = 10, lambdaDiagonalFactor: Float = 10,
-                capacity: Float = 25, capacityEpochs: Double = 1) {
+                capacity: Float = 25, capacityEpochs: Double = 1, discriminatorLayers: Int = 6, discriminatorUnits: Int = 1000,
+                discriminatorLearningRate: Float = 1e-4) {
         (self.kind, self.samples, self.beta, self.warmupEpochs, self.freeBits) = (kind, samples, beta, warmupEpochs, freeBits)
         (self.klBalancing, self.alpha, self.gamma, self.estimator) = (klBalancing, alpha, gamma, estimator)
         (self.dipVariant, self.lambdaOffDiagonal, self.lambdaDiagonalFactor) = (dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor)
         (self.capacity, self.capacityEpochs) = (capacity, capacityEpochs)
+        (self.discriminatorLayers, self.discriminatorUnits, self.discriminatorLearningRate) = (discriminatorLayers, discriminatorUnits, discriminatorLearningRate)
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, samples, beta, warmupEpochs, freeBits, klBalancing, alpha, gamma, estimator
         case dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor, capacity, capacityEpochs
+        case discriminatorLayers, discriminatorUnits, discriminatorLearningRate
     }
 
     /// Reads the settings; `klBalancing`, `alpha`, `gamma` and `estimator` may be absent (their defaults).
@@ -95,6 +109,9 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         lambdaDiagonalFactor = try c.decodeIfPresent(Float.self, forKey: .lambdaDiagonalFactor) ?? 10
         capacity = try c.decodeIfPresent(Float.self, forKey: .capacity) ?? 25
         capacityEpochs = try c.decodeIfPresent(Double.self, forKey: .capacityEpochs) ?? 1
+        discriminatorLayers = try c.decodeIfPresent(Int.self, forKey: .discriminatorLayers) ?? 6
+        discriminatorUnits = try c.decodeIfPresent(Int.self, forKey: .discriminatorUnits) ?? 1000
+        discriminatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .discriminatorLearningRate) ?? 1e-4
     }
 
     /// Writes the settings; `klBalancing` only when on, and β-TCVAE's α, γ and estimator only for
@@ -120,6 +137,12 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         if kind == .annealedVAE {
             try c.encode(capacity, forKey: .capacity)
             try c.encode(capacityEpochs, forKey: .capacityEpochs)
+        }
+        if kind == .factorVAE {
+            try c.encode(gamma, forKey: .gamma)
+            try c.encode(discriminatorLayers, forKey: .discriminatorLayers)
+            try c.encode(discriminatorUnits, forKey: .discriminatorUnits)
+            try c.encode(discriminatorLearningRate, forKey: .discriminatorLearningRate)
         }
     }
 
@@ -154,6 +177,8 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
             return parts.joined(separator: ", ")
         case .dipVAE:
             return "DIP-VAE-\(dipVariant == .i ? "I" : "II"), lambda_od \(lambdaOffDiagonal), lambda_d \(lambdaOffDiagonal * lambdaDiagonalFactor)" + (beta != 1 ? ", beta \(beta)" : "")
+        case .factorVAE:
+            return "FactorVAE, gamma \(gamma), discriminator \(discriminatorLayers) x \(discriminatorUnits) leaky ReLU, Adam \(discriminatorLearningRate) (betas 0.5, 0.9)" + (beta != 1 ? ", beta \(beta)" : "")
         case .annealedVAE:
             return "AnnealedVAE, gamma \(beta), capacity rising to \(capacity) nats over \(capacityEpochs) epochs"
         case .elbo:
@@ -183,8 +208,24 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
             if freeBits > 0 || klBalancing {
                 found.append(ConfigurationProblem(.objective, "beta-TCVAE takes no free bits or KL balancing (they apply to the ELBO)"))
             }
+        } else if kind == .factorVAE {
+            if !(gamma >= 0 && gamma.isFinite) { found.append(ConfigurationProblem(.gamma, "must be a number >= 0, got \(gamma)")) }
+            if alpha != 1 || estimator != .minibatchStratified {
+                found.append(ConfigurationProblem(.objective, "alpha and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae), not factor-vae"))
+            }
+            if warmupEpochs > 0 || freeBits > 0 || klBalancing {
+                found.append(ConfigurationProblem(.objective, "FactorVAE takes no warm-up, free bits or KL balancing"))
+            }
+            if !(1...32).contains(discriminatorLayers) { found.append(ConfigurationProblem(.discriminatorLayers, "must be 1...32, got \(discriminatorLayers)")) }
+            if !(1...100_000).contains(discriminatorUnits) { found.append(ConfigurationProblem(.discriminatorUnits, "must be 1...100000, got \(discriminatorUnits)")) }
+            if !(discriminatorLearningRate > 0 && discriminatorLearningRate.isFinite) {
+                found.append(ConfigurationProblem(.discriminatorLearningRate, "must be a number > 0, got \(discriminatorLearningRate)"))
+            }
         } else if alpha != 1 || gamma != 1 || estimator != .minibatchStratified {
-            found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae), not \(kind.rawValue)"))
+            found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae; gamma also to factor-vae), not \(kind.rawValue)"))
+        }
+        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4) {
+            found.append(ConfigurationProblem(.objective, "the discriminator's layers, units and learning rate apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
         }
         if kind == .dipVAE {
             if !(lambdaOffDiagonal >= 0 && lambdaOffDiagonal.isFinite) { found.append(ConfigurationProblem(.lambdaOffDiagonal, "must be a number >= 0, got \(lambdaOffDiagonal)")) }
@@ -220,13 +261,15 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
 
     /// Whether the objective acts on one diagonal-Gaussian group's posterior under N(0, I)
     /// (β-TCVAE, DIP-VAE).
-    public var needsOneGaussianGroup: Bool { kind == .betaTCVAE || kind == .dipVAE }
+    public var needsOneGaussianGroup: Bool { kind == .betaTCVAE || kind == .dipVAE || kind == .factorVAE }
 
     /// The objective these settings describe, with the run's reductions of the reconstruction
     /// (over pixels) and of the loss (over the batch).
     /// `datasetSize`: the training images (β-TCVAE; others ignore it).
-    public func makeObjective(reconstruction: TermReduction, batch: TermReduction, datasetSize: Int = 1) -> any Objective {
+    /// `seed`: where FactorVAE's discriminator starts (others ignore it).
+    public func makeObjective(reconstruction: TermReduction, batch: TermReduction, datasetSize: Int = 1, seed: UInt64 = 0) -> any Objective {
         switch kind {
+        case .factorVAE: FactorVAEBound(settings: self, reconstruction: reconstruction, batch: batch, seed: seed)
         case .elbo, .dipVAE, .annealedVAE: EvidenceLowerBound(settings: self, reconstruction: reconstruction, batch: batch)
         case .iwae: ImportanceWeightedBound(samples: samples, batch: batch)
         case .betaTCVAE: TotalCorrelationBound(settings: self, datasetSize: datasetSize, reconstruction: reconstruction, batch: batch)

@@ -187,6 +187,7 @@ public final class Trainer {
         let built: any VariationalModel
         do { built = try configuration.model.makeModel(using: &generator) } catch { throw .invalidConfiguration(error) }
         model = built
+        objective.prepare(for: built)
         if test.count > 0 {
             // One forward pass without gradients (evaluation mode: no state changes) shows the objective the model's groups.
             let labels = test.isLabelled && built.usesLabels ? [test.labels[0]] : []
@@ -307,6 +308,7 @@ public final class Trainer {
                 timed(&communicationSeconds) { processGroup?.sumGradients(of: optimizer.parameters) }
             }
             timed(&optimizerSeconds) { optimizer.step() }
+            objective.finishStep()
             progress.add(figures, images: batch.batchRows)
             onBatch(progress.batchesDone, batchesPerEpoch, progress.runningLoss)
         }

@@ -48,6 +48,9 @@ public enum TrainingCheckpoint {
         for (name, values) in state.buffers {
             file.tensors["optimizer." + name] = .init(shape: [values.count], values: values)
         }
+        for (name, values) in trainer.objective.state {
+            file.tensors["objective." + name] = .init(shape: [values.count], values: values)
+        }
         file.metadata["optimizer_step"] = String(state.step)
         file.metadata["training_configuration"] = encodeJSON(trainer.configuration)
         file.metadata["training_progress"] = encodeJSON(trainer.progress)
@@ -125,6 +128,16 @@ public enum TrainingCheckpoint {
                 throw .invalidMetadata(file: fileName, field: key, reason: "the optimizer state holds \(entry.values[index]) at index \(index)")
             }
             buffers[String(key.dropFirst("optimizer.".count))] = entry.values
+        }
+        var objectiveState: [String: [Float]] = [:]
+        for (key, entry) in file.tensors where key.hasPrefix("objective.") {
+            if let index = entry.values.firstIndex(where: { !$0.isFinite }) {
+                throw .invalidMetadata(file: fileName, field: key, reason: "the objective's state holds \(entry.values[index]) at index \(index)")
+            }
+            objectiveState[String(key.dropFirst("objective.".count))] = entry.values
+        }
+        do { try trainer.objective.restore(state: objectiveState) } catch {
+            throw .invalidMetadata(file: fileName, field: "objective." + error.name, reason: error.problem)
         }
         do {
             try trainer.restore(progress: progress, optimizerState: OptimizerState(step: step, buffers: buffers))

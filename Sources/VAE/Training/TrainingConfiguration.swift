@@ -176,7 +176,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The objective the run minimises (see `ObjectiveSettings.makeObjective`), for a training
     /// set of `datasetSize` images.
     public func makeObjective(datasetSize: Int = 1) -> any Objective {
-        objective.makeObjective(reconstruction: reconstructionReduction, batch: batchReduction, datasetSize: datasetSize)
+        objective.makeObjective(reconstruction: reconstructionReduction, batch: batchReduction, datasetSize: datasetSize, seed: seed)
     }
 
     /// A one-line description of the data, e.g. "mnist" or "folder /data/emoji (resize to 32x32 (area), colour)".
