@@ -8,7 +8,7 @@ import PackageDescription
 //   TensorCore, NN, Optimizers, Datasets, SafeTensors -> VAE (the model contract, distributions, objectives, training, checkpoints)
 //   VAE -> VAEModels (the model kinds: MLP, convolutional, affine; their presets)
 //   VAE -> VAEEvaluation (the importance-weighted bound, classifiers as judges, the normalisation report)
-//   CPNG, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
+//   CPNG, CGif, CCairo, Datasets -> Visualization (pictures: grids, plots; knows no models)
 //   VAE, VAEModels, VAEEvaluation, Visualization -> Runs (run folders, loading models)
 //   VAE, VAEModels, VAEEvaluation, Visualization -> LatentTools (reconstructions, samples and the samplers fitted to the codes, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
@@ -42,6 +42,7 @@ let package = Package(
         ),
 
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CGif", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // Open MPI, for data-parallel training under mpirun (its handles are macros: see shim.h).
@@ -78,7 +79,7 @@ let package = Package(
                 resources: [.copy("FeatureNetworks")]),
 
         // MARK: - Pictures (knows images and plots, not models)
-        .target(name: "Visualization", dependencies: ["CPNG", "CCairo", "Datasets", "Persistence"]),
+        .target(name: "Visualization", dependencies: ["CPNG", "CGif", "CCairo", "Datasets", "Persistence"]),
 
         // MARK: - Run folders: a training run's files and pictures
         .target(name: "Runs", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
@@ -123,7 +124,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets", "CGif"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets", "SafeTensors"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),

@@ -5,7 +5,7 @@
 # Safe to run any number of times: it does nothing once everything is there.
 set -euo pipefail
 
-packages=(libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config
+packages=(libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libgif-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core libcurl4 pkg-config
           libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(chromium python3 iproute2)

@@ -55,6 +55,12 @@ import Testing
                 && evaluated.output.contains("whose images have no factors"), "\(evaluated.output)")
         let encoded = try Tool.run(["encode", run, "--count", "5", "--data-dir", data.path])
         #expect(encoded.status != 0 && encoded.output.contains("--count applies to dSprites"), "\(encoded.output)")
+        // The traversal as a GIF, one frame per step; the GIF's name goes with --animate.
+        let traversed = try Tool.run(["traverse", run, "--animate", "--steps", "5", "--data-dir", data.path, "--out", scratch.path("t.png")])
+        #expect(traversed.status == 0 && traversed.output.contains("wrote \(scratch.path("t.gif")): 5 frames") && FileManager.default.fileExists(atPath: scratch.path("t.gif")),
+                "\(traversed.output)")
+        let named = try Tool.run(["traverse", run, "--animation", scratch.path("u.gif"), "--data-dir", data.path, "--out", scratch.path("u.png")])
+        #expect(named.status != 0 && named.output.contains("--animation FILE names the GIF of --animate; add --animate"), "\(named.output)")
         // A model of other images cannot encode dSprites' 64x64 ones.
         let foreign = try Tool.run(["encode", run, "--dataset", "dsprites", "--count", "5", "--data-dir", data.path])
         #expect(foreign.status != 0 && foreign.output.contains("dSprites' are 1x64x64"), "\(foreign.output)")
