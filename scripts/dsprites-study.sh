@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The dSprites disentanglement study: beta-TCVAE (beta 6) over seeds 1-3, the plain ELBO
+# (dsprites-conv, beta 1) for one seed, FactorVAE (gamma 35) over seeds 1-3; each run 9 epochs of
+# batch 64 (103,680 steps), then `vae eval --disentanglement --json` into <run>/disentanglement.json.
+# Runs one at a time and picks up where it stopped: a run folder with a checkpoint is resumed, a
+# finished one is skipped, an evaluated one is not evaluated again. Then prints the table
+# (scripts/dsprites-table.py).
+#
+#   vae data --make dsprites
+#   VAE=.build/release/vae THREADS=2 nice bash scripts/dsprites-study.sh runs/dsprites
+set -euo pipefail
+VAE=${VAE:-.build/release/vae}
+RUNS=${1:-runs/dsprites}
+THREADS=${THREADS:-2}
+mkdir -p "$RUNS"
+for entry in "dsprites-btcvae 1" "dsprites-btcvae 2" "dsprites-btcvae 3" "dsprites-conv 1" "dsprites-factorvae 1" "dsprites-factorvae 2" "dsprites-factorvae 3"; do
+    read -r preset seed <<<"$entry"
+    folder="$RUNS/$preset-seed$seed"
+    # A finished run's metrics.csv has a header and one row per epoch (9).
+    if [[ -f "$folder/metrics.csv" && $(wc -l <"$folder/metrics.csv") -ge 10 ]]; then
+        echo "$folder: trained"
+    elif [[ -f "$folder/checkpoint.safetensors" ]]; then
+        echo "$folder: resuming"
+        "$VAE" train --resume "$folder" --blas-threads "$THREADS"
+    else
+        echo "$folder: training ($(date -u +%H:%M))"
+        "$VAE" train --preset "$preset" --seed "$seed" --blas-threads "$THREADS" --out "$folder"
+    fi
+    if [[ ! -f "$folder/disentanglement.json" ]]; then
+        "$VAE" eval "$folder" --disentanglement --json --blas-threads "$THREADS" >"$folder/disentanglement.json.tmp"
+        mv "$folder/disentanglement.json.tmp" "$folder/disentanglement.json"
+    fi
+done
+python3 "$(dirname "$0")/dsprites-table.py" "$RUNS"
