@@ -39,7 +39,7 @@ struct Encode: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, explorer) = try model.load()
+        let (loaded, _) = try model.load()
         if images.isEmpty && (model.dataset ?? DatasetName(rawValue: loaded.configuration.dataset)) == .dsprites && loaded.configuration.imageFolder == nil || model.dataset == .dsprites {
             return try encodeDSprites(loaded)
         }
