@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dSprites disentanglement study: beta-TCVAE (beta 6) over seeds 1-3, the plain ELBO
 # (dsprites-conv, beta 1) for one seed, FactorVAE (gamma 35) over seeds 1-3; each run 9 epochs of
-# batch 64 (103,680 steps), then `vae eval --disentanglement --json` into <run>/disentanglement.json.
+# batch 64 (103,680 steps), then `vae eval --disentanglement --json` into <run>/disentanglement.json,
+# and the model (config.json, model.safetensors) copied to $MODELS/<preset>-seed<seed>/ (default models/).
 # Runs one at a time and picks up where it stopped: a run folder with a checkpoint is resumed, a
 # finished one is skipped, an evaluated one is not evaluated again. Then prints the table
 # (scripts/dsprites-table.py).
@@ -12,6 +13,7 @@ set -euo pipefail
 VAE=${VAE:-.build/release/vae}
 RUNS=${1:-runs/dsprites}
 THREADS=${THREADS:-2}
+MODELS=${MODELS:-models}
 mkdir -p "$RUNS"
 for entry in "dsprites-btcvae 1" "dsprites-btcvae 2" "dsprites-btcvae 3" "dsprites-conv 1" "dsprites-factorvae 1" "dsprites-factorvae 2" "dsprites-factorvae 3"; do
     read -r preset seed <<<"$entry"
@@ -30,5 +32,7 @@ for entry in "dsprites-btcvae 1" "dsprites-btcvae 2" "dsprites-btcvae 3" "dsprit
         "$VAE" eval "$folder" --disentanglement --json --blas-threads "$THREADS" >"$folder/disentanglement.json.tmp"
         mv "$folder/disentanglement.json.tmp" "$folder/disentanglement.json"
     fi
+    mkdir -p "$MODELS/$preset-seed$seed"
+    cp "$folder/config.json" "$folder/model.safetensors" "$MODELS/$preset-seed$seed/"
 done
 python3 "$(dirname "$0")/dsprites-table.py" "$RUNS"
