@@ -284,11 +284,7 @@ public struct FactorImages: Sendable {
 
     /// Writes image `index`'s pixels, 0 or 1, into `target` (side² values).
     public func copyImage(_ index: Int, into target: UnsafeMutablePointer<Float>) {
-        let words = side * side / 64
-        for word in 0..<words {
-            let bitsOfWord = bits[index * words + word]
-            for bit in 0..<64 { target[word * 64 + bit] = Float(bitsOfWord >> UInt64(bit) & 1) }
-        }
+        ImageDataset.unpack(bits, image: index, valuesPerImage: side * side, into: target)
     }
 
     /// Every image as an `ImageDataset` of grey side x side images held one bit per pixel (no

@@ -94,13 +94,18 @@ public struct ImageDataset: Sendable {
         switch storage {
         case .values(let values):
             values.withUnsafeBufferPointer { target.update(from: $0.baseAddress! + index &* size, count: size) }
-        case .bits(let words):
-            words.withUnsafeBufferPointer { source in
-                let first = index &* (size / 64)
-                for word in 0..<(size / 64) {
-                    let bits = source[first + word], base = target + word &* 64
-                    for bit in 0..<64 { base[bit] = Float(bits >> UInt64(bit) & 1) }
-                }
+        case .bits(let words): Self.unpack(words, image: index, valuesPerImage: size, into: target)
+        }
+    }
+
+    /// Writes image `image`'s `valuesPerImage` values (0 or 1) from packed `words` (bit b of word
+    /// w is value 64 w + b) into `target`.
+    public static func unpack(_ words: [UInt64], image: Int, valuesPerImage size: Int, into target: UnsafeMutablePointer<Float>) {
+        words.withUnsafeBufferPointer { source in
+            let first = image &* (size / 64)
+            for word in 0..<(size / 64) {
+                let bits = source[first + word], base = target + word &* 64
+                for bit in 0..<64 { base[bit] = Float(bits >> UInt64(bit) & 1) }
             }
         }
     }

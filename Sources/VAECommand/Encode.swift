@@ -6,6 +6,7 @@ import Persistence
 import Runs
 import TensorCore
 import VAE
+import VAEEvaluation
 
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,30 +82,15 @@ struct Encode: ParsableCommand {
         let url = try outputFile(out, default: loaded.defaultOutput("latents-dsprites.csv"), extensions: ["csv"])
         var generator = RandomGenerator(seed: seed)
         let indices = count.map { Array(generator.permutation(factorImages.count).prefix($0)).sorted() } ?? Array(0..<factorImages.count)
-        let side = factorImages.side * factorImages.side, chunk = 4096
-        var pixels = [Float](repeating: 0, count: chunk * side)
         let factors = factorImages.factors
-        var text = "index," + factors.map(\.name).joined(separator: ",")
         let progress = ProgressLine(total: indices.count, label: "encoding dSprites")
-        var size = 0
-        for start in stride(from: 0, to: indices.count, by: chunk) {
-            let rows = min(chunk, indices.count - start)
-            pixels.withUnsafeMutableBufferPointer { target in
-                for row in 0..<rows { factorImages.copyImage(indices[start + row], into: target.baseAddress! + row * side) }
-            }
-            let codes = loaded.model.encode(images: Array(pixels[0..<(rows * side)]), batchSize: batchSize)
-            if start == 0 {
-                size = codes.size
-                text += (0..<size).map { ",mu_\($0)" }.joined() + "\n"
-            }
-            for row in 0..<rows {
-                let index = indices[start + row]
-                text += String(index)
-                for factor in factors.indices { text += "," + String(factorImages.values[index * factors.count + factor]) }
-                for dimension in 0..<size { text += "," + String(codes.means[row * size + dimension]) }
-                text += "\n"
-            }
-            progress.update(start + rows)
+        let (means, size) = factorImages.encodedMeans(indices, model: loaded.model, batchSize: batchSize) { progress.update($0) }
+        var text = "index," + factors.map(\.name).joined(separator: ",") + (0..<size).map { ",mu_\($0)" }.joined() + "\n"
+        for (row, index) in indices.enumerated() {
+            text += String(index)
+            for factor in factors.indices { text += "," + String(factorImages.values[index * factors.count + factor]) }
+            for dimension in 0..<size { text += "," + String(means[row * size + dimension]) }
+            text += "\n"
         }
         progress.finish()
         do { try writeAtomically(Data(text.utf8), to: url) } catch { throw CommandFailure(error.localizedDescription) }

@@ -120,12 +120,12 @@ struct Traverse: ParsableCommand {
         do { images = try model.catalog.loadFactorImages() } catch { throw CommandFailure(error.localizedDescription) }
         var generator = RandomGenerator(seed: 0)
         let indices = Array(generator.permutation(images.count).prefix(10_000))
-        let codes = loaded.model.encode(images: images.dataset(indices).pixels)
+        let (means, size) = images.encodedMeans(indices, model: loaded.model)
         let varying = images.factors.indices.filter { images.factors[$0].count > 1 }
         let classes = indices.map(images.classes(ofImage:))
         var columns: [[Double]] = []
-        for j in 0..<codes.size {
-            columns.append((0..<codes.count).map { (row: Int) -> Double in Double(codes.means[row * codes.size + j]) })
+        for j in 0..<size {
+            columns.append(indices.indices.map { (row: Int) -> Double in Double(means[row * size + j]) })
         }
         let factorColumns: [[Int]] = varying.map { (k: Int) -> [Int] in classes.map { $0[k] } }
         let result = MutualInformationGap.score(codes: columns, factors: factorColumns)

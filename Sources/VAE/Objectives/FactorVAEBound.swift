@@ -98,12 +98,7 @@ public final class FactorVAEBound: Objective {
     /// kept for `finishStep`.
     public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
         let x = batch.images
-        let output = model.forward(x, condition: batch.condition, sampling: .noise(batch.noise), samples: 1)
-        precondition(output.groups.count == 1, "FactorVAE needs one latent group, the model has \(output.groups.count)")
-        let group = output.groups[0]
-        guard let posterior = group.posterior as? DiagonalGaussian, group.prior is StandardNormal else {
-            preconditionFailure("FactorVAE needs a diagonal-Gaussian posterior and a N(0, I) prior")
-        }
+        let (output, group, posterior) = TotalCorrelationBound.oneGaussianGroupForward("FactorVAE", model: model, batch: batch)
         let reconstructionTerm = output.likelihood.negativeLogLikelihood(x)
         let kl = posterior.klDivergence(reduction: .sum)
         let logOdds = logits(group.z, trainable: false)

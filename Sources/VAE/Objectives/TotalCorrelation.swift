@@ -189,14 +189,23 @@ public struct TotalCorrelationBound: Objective {
         return nil
     }
 
-    public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
-        let x = batch.images
-        let output = model.forward(x, condition: batch.condition, sampling: .noise(batch.noise), samples: 1)
-        precondition(output.groups.count == 1, "β-TCVAE needs one latent group, the model has \(output.groups.count)")
+    /// One sampled forward pass of `batch` through a model of one diagonal-Gaussian group under
+    /// N(0, I) (what `oneGaussianGroupProblem` checked before training): the output, its group
+    /// and the group's posterior.
+    static func oneGaussianGroupForward(_ name: String, model: any VariationalModel, batch: Batch)
+        -> (output: ModelOutput, group: LatentGroupOutput, posterior: DiagonalGaussian) {
+        let output = model.forward(batch.images, condition: batch.condition, sampling: .noise(batch.noise), samples: 1)
+        precondition(output.groups.count == 1, "\(name) needs one latent group, the model has \(output.groups.count)")
         let group = output.groups[0]
         guard let posterior = group.posterior as? DiagonalGaussian, group.prior is StandardNormal else {
-            preconditionFailure("β-TCVAE needs a diagonal-Gaussian posterior and a N(0, I) prior")
+            preconditionFailure("\(name) needs a diagonal-Gaussian posterior and a N(0, I) prior")
         }
+        return (output, group, posterior)
+    }
+
+    public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {
+        let x = batch.images
+        let (output, group, posterior) = Self.oneGaussianGroupForward("β-TCVAE", model: model, batch: batch)
         let reconstructionTerm = output.likelihood.negativeLogLikelihood(x)
         let split = TotalCorrelationTerms(z: group.z, mean: posterior.mean, logVariance: posterior.logVariance,
                                           datasetSize: datasetSize, estimator: settings.estimator)

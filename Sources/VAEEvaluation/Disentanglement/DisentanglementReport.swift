@@ -130,28 +130,37 @@ public struct DisentanglementReport: Sendable {
     }
 }
 
-extension FactorCodes {
-    /// The posterior means of every image of `images` under `model`, encoded `chunk` images at
-    /// a time (the grid is never expanded whole); `progress` gets the images done.
-    public static func encode(_ images: FactorImages, model: any VariationalModel, chunk: Int = 4096,
-                              progress: (Int) -> Void = { _ in }) -> FactorCodes {
-        let pixelsPerImage = images.side * images.side
-        var codes: [Float] = []
+extension FactorImages {
+    /// The posterior means [indices.count, size] of the images at `indices` under `model`,
+    /// `chunk` images expanded at a time (never the whole grid); `progress` gets the images done.
+    public func encodedMeans(_ indices: [Int], model: any VariationalModel, chunk: Int = 4096, batchSize: Int = 512,
+                             progress: (Int) -> Void = { _ in }) -> (means: [Float], size: Int) {
+        let pixelsPerImage = side * side
+        var means: [Float] = []
         var size = 0
-        var pixels = [Float](repeating: 0, count: chunk * pixelsPerImage)
-        for start in stride(from: 0, to: images.count, by: chunk) {
-            let rows = min(chunk, images.count - start)
+        var pixels = [Float](repeating: 0, count: min(chunk, max(indices.count, 1)) * pixelsPerImage)
+        for start in stride(from: 0, to: indices.count, by: chunk) {
+            let rows = min(chunk, indices.count - start)
             pixels.withUnsafeMutableBufferPointer { target in
-                for row in 0..<rows { images.copyImage(start + row, into: target.baseAddress! + row * pixelsPerImage) }
+                for row in 0..<rows { copyImage(indices[start + row], into: target.baseAddress! + row * pixelsPerImage) }
             }
-            let encoded = model.encode(images: Array(pixels[0..<(rows * pixelsPerImage)]), batchSize: 512)
-            if codes.isEmpty {
+            let encoded = model.encode(images: Array(pixels[0..<(rows * pixelsPerImage)]), batchSize: batchSize)
+            if means.isEmpty {
                 size = encoded.size
-                codes.reserveCapacity(images.count * size)
+                means.reserveCapacity(indices.count * size)
             }
-            codes += encoded.means
+            means += encoded.means
             progress(start + rows)
         }
-        return FactorCodes(grid: images.factors, codes: codes, size: size)
+        return (means, size)
+    }
+}
+
+extension FactorCodes {
+    /// The posterior means of every image of `images` under `model` (see
+    /// `FactorImages.encodedMeans`).
+    public static func encode(_ images: FactorImages, model: any VariationalModel, progress: (Int) -> Void = { _ in }) -> FactorCodes {
+        let (means, size) = images.encodedMeans(Array(0..<images.count), model: model, progress: progress)
+        return FactorCodes(grid: images.factors, codes: means, size: size)
     }
 }
