@@ -340,6 +340,8 @@ public final class TrainingSession {
             }
             let evaluationStarted = Date()
             let test = trainer.evaluateTest(epoch: summary.epoch)
+            // A model of discrete codes: its reconstruction error and codebook use on the test images.
+            let codeFigures = (trainer.model as? any DiscreteLatentModel).map { model in withoutGradients { model.codeFigures(on: trainer.test) } } ?? []
             var row = MetricsRow(
                 epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
                 reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
@@ -347,6 +349,7 @@ public final class TrainingSession {
                 evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
             let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
             for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
+            for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
             if summary.groupKL.count > 1 {
                 for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
                 for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }

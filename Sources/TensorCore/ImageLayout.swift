@@ -103,9 +103,42 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Each pixel's channels as one row: images [N, C, H, W] (planar or blocked) -> [N · H · W, C],
+    /// row (n · H + h) · W + w holding pixel (h, w) of image n (PyTorch's
+    /// `x.permute(0, 2, 3, 1).reshape(-1, C)`). Differentiable; `images(fromChannelRows:)` is its
+    /// inverse. A vector quantiser reads an encoder's grid this way.
+    public func channelRows() -> Tensor {
+        let x = planarImages()
+        let size = x.imageBatchSize
+        let y = Tensor.result(shape: [size.batch * size.height * size.width, size.channels], inputs: [x]) { g in
+            x.accumulateGradient { dx, accumulate in
+                ImageLayoutKernels.unblock(UnsafePointer(g), into: dx, size: size, block: size.channels, accumulate: accumulate)
+            }
+        }
+        ImageLayoutKernels.block(UnsafePointer(x.pointer), into: y.pointer, size: size, block: size.channels)
+        return y
+    }
+
+    /// Rows of channels [N · H · W, C] back to planar images [N, C, H, W] (the inverse of
+    /// `channelRows()`), for `batch` images of `height` x `width`. Differentiable.
+    public static func images(fromChannelRows rows: Tensor, batch: Int, height: Int, width: Int) -> Tensor {
+        precondition(rows.rank == 2 && rows.shape[0] == batch * height * width,
+                     "rows of channels must be [\(batch) · \(height) · \(width), C], got \(rows.shape)")
+        let size = ImageBatchSize(batch: batch, channels: rows.shape[1], height: height, width: width)
+        let y = Tensor.result(shape: size.shape(.planar), inputs: [rows]) { g in
+            rows.accumulateGradient { dx, accumulate in
+                ImageLayoutKernels.block(UnsafePointer(g), into: dx, size: size, block: size.channels, accumulate: accumulate)
+            }
+        }
+        ImageLayoutKernels.unblock(UnsafePointer(rows.pointer), into: y.pointer, size: size, block: size.channels)
+        return y
+    }
+}
+
 /// Plain loops between the planar and blocked layouts.
 enum ImageLayoutKernels {
-    /// blocked [N, C/b, H, W, b] -> planar [N, C, H, W].
+    /// blocked [N, C/b, H, W, b] -> planar [N, C, H, W] (b = C: rows of channels, [N, H, W, C]).
     static func unblock(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, size: ImageBatchSize, block: Int,
                         accumulate: Bool = false) {
         let plane = size.height &* size.width, groups = size.channels / block

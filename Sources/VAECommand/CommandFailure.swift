@@ -22,6 +22,8 @@ enum OptionNames {
         .decoderHiddenSize: "--decoder-hidden-size", .klWeight: "--kl-weight", .imageFolder: "--images",
         .outputBias: "--output-bias", .klBalancing: "--kl-balancing", .alpha: "--alpha", .gamma: "--gamma", .lambdaOffDiagonal: "--lambda-od", .lambdaDiagonalFactor: "--lambda-d-factor", .capacity: "--capacity", .capacityEpochs: "--capacity-epochs", .discriminatorLayers: "--discriminator-layers", .discriminatorUnits: "--discriminator-units", .discriminatorLearningRate: "--discriminator-learning-rate", .hierarchyChannels: "--channels", .latentChannels: "--latent-channels",
         .cellsPerScale: "--cells-per-scale", .outerCells: "--outer-cells", .outputKernel: "--output-kernel", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
+        .codebookSize: "--codebook-size", .codeDimension: "--code-dimension", .commitment: "--commitment", .codebookDecay: "--codebook-decay",
+        .deadCodeThreshold: "--dead-code-threshold",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

@@ -19,6 +19,7 @@ extension PosteriorSettings.Kind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension OutputBiasStart: ExpressibleByArgument {}
 extension Binarization: ExpressibleByArgument {}
+extension CodebookUpdate: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}
 extension ColourMode: ExpressibleByArgument {}
 extension ObjectiveSettings.Kind: ExpressibleByArgument {}

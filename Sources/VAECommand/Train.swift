@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Objective") var objective: ObjectiveOptions
     @OptionGroup(title: "Affine-transform models (affine presets)") var affine: AffineOptions
     @OptionGroup(title: "Hierarchical conv models (hierarchical-colour)") var hierarchy: HierarchyOptions
+    @OptionGroup(title: "VQ-VAE models (vq-mnist, vq-colour)") var quantization: QuantizationOptions
     @Option(parsing: .unconditional, help: "OpenBLAS and elementwise threads (2 helps only when the other core is idle).") var blasThreads = 1
     @OptionGroup(title: "Several processes (under mpirun)") var processes: ProcessOptions
     @Option(help: "Start from the weights in this safetensors file (every parameter, the model's shapes) instead of the seed's draw.")
@@ -161,6 +162,9 @@ struct Train: ParsableCommand {
         if model.architecture(as: HierarchicalConvolutionalConfiguration.self) == nil, let option = hierarchy.givenOption {
             throw ValidationError("--\(option) applies to the hierarchical conv presets (hierarchical-colour), not to \(presetName), a \(model.kindDescription) (\(model.kind))")
         }
+        if model.architecture(as: VectorQuantizedConfiguration.self) == nil, let option = quantization.givenOption {
+            throw ValidationError("--\(option) applies to the VQ-VAE presets (vq-mnist, vq-colour), not to \(presetName), a \(model.kindDescription) (\(model.kind))")
+        }
         if var architecture = model.architecture(as: MLPConfiguration.self) {
             if let option = convolutional.givenOption { throw ValidationError("--\(option) applies to the convolutional presets, not to the MLP preset \(presetName)") }
             if let option = affine.givenOption { throw ValidationError("--\(option) applies to the affine presets (affine, affine-small), not to \(presetName)") }
@@ -194,6 +198,14 @@ struct Train: ParsableCommand {
                 throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): use --channels, --latent-channels, --latent-resolutions, --groups-per-resolution, --cells-per-scale, --outer-cells and --output-kernel")
             }
             try hierarchy.apply(to: &architecture)
+            configuration.model = ModelSpecification(architecture)
+            try objective.apply(to: &configuration, explicitEpochs: training.epochs)
+        } else if var architecture = model.architecture(as: VectorQuantizedConfiguration.self) {
+            if let option = mlp.givenOption ?? convolutional.givenDenseOption ?? affine.givenOption {
+                throw ValidationError("--\(option) does not apply to \(presetName), a \(model.kindDescription) (\(model.kind)): use --encoder-convolutions, --decoder-convolutions, --output-convolution and the VQ-VAE options")
+            }
+            try convolutional.apply(to: &architecture)
+            try quantization.apply(to: &architecture)
             configuration.model = ModelSpecification(architecture)
             try objective.apply(to: &configuration, explicitEpochs: training.epochs)
         } else if let option = mlp.givenOption ?? convolutional.givenOption ?? affine.givenOption {
@@ -357,19 +369,33 @@ struct ConvolutionalOptions: ParsableArguments {
         return sizes.map { $0! }
     }
 
+    /// An option of the dense layers and the decoder's starting grid (which a VQ-VAE has not).
+    var givenDenseOption: String? {
+        [("encoder-dense", encoderDense != nil), ("decoder-dense", decoderDense != nil), ("decoder-channels", decoderChannels != nil)].first(where: \.1)?.0
+    }
+
+    /// The convolutions of a VQ-VAE: the encoder's, the decoder's and the output's.
+    func apply(to model: inout VectorQuantizedConfiguration) throws {
+        if let encoderConvolutions { model.encoderConvolutions = try Self.layers(encoderConvolutions, option: "encoder-convolutions") }
+        if let decoderConvolutions { model.decoderConvolutions = try Self.layers(decoderConvolutions, option: "decoder-convolutions") }
+        if let outputConvolution { model.outputConvolution = try Self.outputLayer(outputConvolution, channels: model.imageShape.channels) }
+    }
+
+    static func outputLayer(_ text: String, channels: Int) throws -> ConvolutionLayer {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3, parts.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--output-convolution takes kernel:stride:padding such as 3:1:1; got '\(text)'")
+        }
+        return ConvolutionLayer(channels: channels, kernel: parts[0]!, stride: parts[1]!, padding: parts[2]!)
+    }
+
     func apply(to model: inout ConvolutionalModelConfiguration) throws {
         if let encoderConvolutions { model.encoderConvolutions = try Self.layers(encoderConvolutions, option: "encoder-convolutions") }
         if let encoderDense { model.encoderDenseSizes = try Self.sizes(encoderDense, option: "encoder-dense") }
         if let decoderDense { model.decoderDenseSizes = try Self.sizes(decoderDense, option: "decoder-dense") }
         if let decoderChannels { model.decoderChannels = decoderChannels }
         if let decoderConvolutions { model.decoderConvolutions = try Self.layers(decoderConvolutions, option: "decoder-convolutions") }
-        if let outputConvolution {
-            let parts = outputConvolution.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 3, parts.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--output-convolution takes kernel:stride:padding such as 3:1:1; got '\(outputConvolution)'")
-            }
-            model.outputConvolution = ConvolutionLayer(channels: model.imageShape.channels, kernel: parts[0]!, stride: parts[1]!, padding: parts[2]!)
-        }
+        if let outputConvolution { model.outputConvolution = try Self.outputLayer(outputConvolution, channels: model.imageShape.channels) }
     }
 }
 
@@ -559,6 +585,32 @@ struct HierarchyOptions: ParsableArguments {
         if let cellsPerScale { model.cellsPerScale = cellsPerScale }
         if let outerCells { model.outerCells = outerCells }
         if let outputKernel { model.outputKernel = outputKernel }
+    }
+}
+
+/// The VQ-VAE kind's own settings.
+struct QuantizationOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "K, the codes in the codebook.") var codebookSize: Int?
+    @Option(parsing: .unconditional, help: "D, the values per code (the channels of the encoder's grid).") var codeDimension: Int?
+    @Option(parsing: .unconditional, help: "beta, the commitment loss's weight.") var commitment: Float?
+    @Option(help: ArgumentHelp("How the codebook learns: ema (exponential moving averages of the encoder outputs assigned to each code) or loss (the codebook loss, by the optimizer).", valueName: "rule"))
+    var codebookUpdate: CodebookUpdate?
+    @Option(parsing: .unconditional, help: "The moving averages' decay, in [0, 1).") var codebookDecay: Float?
+    @Option(parsing: .unconditional, help: "Restart a code used by fewer encoder outputs per batch than this (as a moving average) at a poorly quantised output; 0 never restarts.")
+    var deadCodeThreshold: Float?
+
+    var givenOption: String? {
+        [("codebook-size", codebookSize != nil), ("code-dimension", codeDimension != nil), ("commitment", commitment != nil),
+         ("codebook-update", codebookUpdate != nil), ("codebook-decay", codebookDecay != nil), ("dead-code-threshold", deadCodeThreshold != nil)].first(where: \.1)?.0
+    }
+
+    func apply(to model: inout VectorQuantizedConfiguration) throws {
+        if let codebookSize { model.codebookSize = codebookSize }
+        if let codeDimension { model.codeDimension = codeDimension }
+        if let commitment { model.commitment = commitment }
+        if let codebookUpdate { model.codebookUpdate = codebookUpdate }
+        if let codebookDecay { model.decay = codebookDecay }
+        if let deadCodeThreshold { model.deadCodeThreshold = deadCodeThreshold }
     }
 }
 

@@ -3,7 +3,7 @@ import VAE
 
 /// The toolkit's own model kinds: the MLP VAE ("mlp"), the convolutional VAE ("conv"), the
 /// coordinate decoder with a learned affine transform ("affine"), the MLP VAE with several
-/// stochastic layers ("hierarchical-mlp") and the hierarchical convolutional VAE ("hierarchical"). A new kind of the toolkit adds
+/// stochastic layers ("hierarchical-mlp") and the hierarchical convolutional VAE ("hierarchical") and the VQ-VAE ("vq"). A new kind of the toolkit adds
 /// one line here; a kind defined in another package calls `ModelKinds.register` itself.
 public enum StandardModelKinds {
     /// The kinds, in the order `vae presets` lists their presets.
@@ -13,6 +13,7 @@ public enum StandardModelKinds {
         AffineModelConfiguration.self,
         HierarchicalMLPConfiguration.self,
         HierarchicalConvolutionalConfiguration.self,
+        VectorQuantizedConfiguration.self,
     ]
 
     private static let registered = Atomic<Bool>(false)

@@ -66,6 +66,28 @@ struct ConvolutionCase: CustomStringConvertible, Sendable {
         #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
     }
 
+    /// Sixteen channels in and 64 out at stride 1 (a VQ-VAE decoder's first layer on its code
+    /// grid), where oneDNN picks channel-blocked kernels: values and gradients match the reference.
+    @Test(arguments: [false, true])
+    func wideStrideOneConvolutionsMatchTheReference(transposed: Bool) {
+        let c = ConvolutionCase(batch: 2, channels: 16, outputChannels: 64, height: 7, width: 7, kernel: SpatialPair(3), stride: SpatialPair(1),
+                                padding: SpatialPair(1), bias: true)
+        let weightShape = transposed ? [c.channels, c.outputChannels, 3, 3] : [c.outputChannels, c.channels, 3, 3]
+        let report = GradientCheck.run(inputs: [([c.batch, c.channels, c.height, c.width], -1...1), (weightShape, -0.2...0.2), ([c.outputChannels], -1...1)],
+                                       engine: { t in
+            (transposed ? Tensor.transposedConvolution2D(t[0], weight: t[1], bias: t[2], stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+                : Tensor.convolution2D(t[0], weight: t[1], bias: t[2], stride: c.stride, padding: c.padding)).planarImages()
+        }, reference: { v in
+            transposed
+                ? ReferenceConvolution.transposed(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel, bias: v[2],
+                                                  stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+                : ReferenceConvolution.forward(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel, bias: v[2],
+                                               stride: c.stride, padding: c.padding)
+        })
+        #expect(report.forwardError < 1e-5, "\(report)")
+        #expect(report.gradientError < Self.tolerance, "\(report)")
+    }
+
     /// A chain with 16 and 32 channels, where oneDNN passes channel-blocked tensors between the
     /// layers (odd pixel counts, so blocks straddle vectors): the result, made planar, equals the
     /// references' chain, and so do the gradients.

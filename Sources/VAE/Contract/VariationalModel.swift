@@ -149,18 +149,44 @@ public struct ModelOutput {
     }
 }
 
-/// A model's own loss term beyond the ELBO (the affine kind's classifier), already weighted, for the
-/// batch (batch mean), with its unweighted value for reporting.
+/// A model's own loss term beyond the ELBO, already weighted, with its unweighted value for
+/// reporting. Either a batch mean (the affine kind's classifier), added to the loss as it is, or
+/// a sum over the batch's images (a VQ-VAE's commitment loss), which the objective scales as it
+/// scales its own terms (by 1 / B under a batch-mean objective).
 public struct ExtraLossTerm {
     /// The term's name in logs and `metrics.csv` (lower case, words joined by "_").
     public let name: String
-    /// The weighted batch mean, a scalar tensor added to the loss.
+    /// The weighted term over the batch, a scalar tensor added to the loss.
     public let weighted: Tensor
-    /// The unweighted value, for reports.
+    /// The unweighted value, for reports: the batch mean, or (summed over the images) the sum.
     public let value: Double
+    /// Whether the term is a sum over the batch's images (false: a batch mean).
+    public let isSumOverImages: Bool
 
-    /// A term `name` adding `weighted` to the loss, reported as `value`.
-    public init(name: String, weighted: Tensor, value: Double) { (self.name, self.weighted, self.value) = (name, weighted, value) }
+    /// A term `name` adding `weighted` to the loss, reported as `value`; a batch mean unless
+    /// `isSumOverImages`.
+    public init(name: String, weighted: Tensor, value: Double, isSumOverImages: Bool = false) {
+        (self.name, self.weighted, self.value, self.isSumOverImages) = (name, weighted, value, isSumOverImages)
+    }
+
+    /// `loss` plus `terms`, each reported in `figures` by name as its share of the whole batch's
+    /// mean per image (so that the processes' figures add up): a batch-mean term of a shard counts
+    /// with the shard's share of the batch, and a sum over images is scaled by `batchScale` (the
+    /// objective's 1 / B or 1) and reported divided by the batch's rows.
+    public static func adding(_ terms: [ExtraLossTerm], to loss: Tensor, figures: inout [String: Double], batchRows: Int, share: Float,
+                              batchScale: Float) -> Tensor {
+        var total = loss
+        for term in terms {
+            if term.isSumOverImages {
+                total = total + (batchScale == 1 ? term.weighted : term.weighted * batchScale)
+                figures[term.name] = term.value / Double(max(batchRows, 1))
+            } else {
+                total = total + (share == 1 ? term.weighted : term.weighted * share)
+                figures[term.name] = term.value * Double(share)
+            }
+        }
+        return total
+    }
 }
 
 /// The contract every VAE implements, one stochastic layer or several.

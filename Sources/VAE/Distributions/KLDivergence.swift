@@ -13,8 +13,12 @@ public enum KLEstimator: String, Codable, Sendable {
 public enum KLDivergence {
     /// KL(q || p) per row in closed form, or nil when the pair has none here.
     /// Pairs: a diagonal Gaussian to N(0, I) (one fused kernel), and to another diagonal
-    /// Gaussian with parameters per row.
+    /// Gaussian with parameters per row; quantised codes to the uniform prior over codes
+    /// (positions · log K).
     public static func closedForm(_ q: any LatentDistribution, _ p: any LatentDistribution) -> Tensor? {
+        if let codes = q as? QuantizedCodes, let uniform = p as? UniformCodes {
+            return Tensor(shape: [codes.rows], repeating: Float(uniform.klDivergence))
+        }
         guard let gaussian = q as? DiagonalGaussian else { return nil }
         if p is StandardNormal { return gaussian.klDivergence(reduction: .none) }
         if let prior = p as? DiagonalGaussian { return gaussian.klDivergence(to: prior) }

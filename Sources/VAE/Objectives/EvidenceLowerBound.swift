@@ -77,11 +77,8 @@ public struct EvidenceLowerBound: Objective {
             regularised = weight == 1 ? klTerm : klTerm * weight
         }
         var loss = (reconstructionTerm * pixelScale + regularised) * batchScale
-        for term in model.extraLossTerms(output, labels: batch.labels) {
-            // A batch-mean term of a shard counts with the shard's share of the batch.
-            loss = loss + (batch.share == 1 ? term.weighted : term.weighted * batch.share)
-            modelTerms[term.name] = term.value * Double(batch.share)
-        }
+        loss = ExtraLossTerm.adding(model.extraLossTerms(output, labels: batch.labels), to: loss, figures: &modelTerms, batchRows: batch.batchRows,
+                                    share: batch.share, batchScale: batchScale)
         return ObjectiveTerms(loss: loss, figures: BatchFigures(loss: Double(loss.item), reconstruction: Double(reconstructionTerm.item),
                                                                 kl: figures, modelTerms: modelTerms))
     }

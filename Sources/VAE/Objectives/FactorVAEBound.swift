@@ -109,10 +109,8 @@ public final class FactorVAEBound: Objective {
         var loss = (reconstructionTerm * pixelScale + klTerm + totalCorrelation * settings.gamma) * batchScale
         let rows = Double(max(x.shape[0], 1))
         var modelTerms = [Self.termNames.totalCorrelation: Double(totalCorrelation.item) / rows]
-        for term in model.extraLossTerms(output, labels: batch.labels) {
-            loss = loss + term.weighted
-            modelTerms[term.name] = term.value
-        }
+        loss = ExtraLossTerm.adding(model.extraLossTerms(output, labels: batch.labels), to: loss, figures: &modelTerms, batchRows: batch.batchRows,
+                                    share: batch.share, batchScale: batchScale)
         let (discriminatorLoss, accuracy) = prepareDiscriminatorStep(codes: group.z.detached(), using: &batch.noise.generator)
         modelTerms[Self.termNames.discriminatorLoss] = discriminatorLoss
         modelTerms[Self.termNames.discriminatorAccuracy] = accuracy

@@ -23,6 +23,13 @@ public struct ImportanceWeightedBound: Objective {
     public var summary: String { "IWAE, k = \(samples)" }
     public var isSumOverImages: Bool { false }
 
+    /// A model of discrete codes has nothing to weight: its posterior is one-hot, and its own
+    /// terms (a VQ-VAE's commitment loss) belong to the ELBO objective.
+    public func problem(for model: any VariationalModel, probe: ModelOutput) -> ConfigurationProblem? {
+        guard model is any DiscreteLatentModel else { return nil }
+        return ConfigurationProblem(.objective, "cannot be the importance-weighted bound for a \(model.specification.kindDescription): its posterior is one-hot on the nearest codes, so every sample is the same; train it with the ELBO objective (its loss is the VQ-VAE paper's)")
+    }
+
     /// The loss, and as figures the k-sample means of −log p(x | z_i) and of log q − log p per
     /// group (their sum is the k-sample ELBO estimate).
     public func terms(_ model: any VariationalModel, _ batch: Batch, epochs: Double) -> ObjectiveTerms {

@@ -218,10 +218,8 @@ public struct TotalCorrelationBound: Objective {
         let rows = Double(max(x.shape[0], 1))
         var modelTerms = [Self.termNames.mutualInformation: Double(mi.item) / rows, Self.termNames.totalCorrelation: Double(tc.item) / rows,
                           Self.termNames.dimensionWiseKL: Double(dwkl.item) / rows]
-        for term in model.extraLossTerms(output, labels: batch.labels) {
-            loss = loss + term.weighted
-            modelTerms[term.name] = term.value
-        }
+        loss = ExtraLossTerm.adding(model.extraLossTerms(output, labels: batch.labels), to: loss, figures: &modelTerms, batchRows: batch.batchRows,
+                                    share: batch.share, batchScale: batchScale)
         let kl = posterior.klDivergence(reduction: .sum)
         return ObjectiveTerms(loss: loss, figures: BatchFigures(loss: Double(loss.item), reconstruction: Double(reconstructionTerm.item),
                                                                 kl: [.init(name: group.group.name, value: Double(kl.item), estimator: .closedForm)],

@@ -18,7 +18,9 @@ public enum CollapseCheck {
     /// The warning for `model` after `epoch` with a test KL of `testKL` nats per image (every
     /// group; `groupKL` per group, top first, for a model of several groups), counting the active
     /// units on the first `imagesEncoded` of `test`; nil when neither sign shows.
+    /// A model of discrete codes (a VQ-VAE) has a constant KL and is never warned about.
     public static func warning(model: any VariationalModel, test: ImageDataset, testKL: Double, groupKL: [Double]? = nil, epoch: Int) -> String? {
+        if model is any DiscreteLatentModel { return nil }
         let groups = model.latentGroups
         let topOnly = groups.count > 1 && groupKL?.count == groups.count
         let dimensions = topOnly ? groups[0].size : groups.reduce(0) { $0 + $1.size }

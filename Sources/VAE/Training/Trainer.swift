@@ -187,6 +187,9 @@ public final class Trainer {
         let built: any VariationalModel
         do { built = try configuration.model.makeModel(using: &generator) } catch { throw .invalidConfiguration(error) }
         model = built
+        if self.processGroup != nil, built is any DiscreteLatentModel {
+            throw .invalidConfiguration(ConfigurationProblem(.objective, "a \(configuration.model.kindDescription) keeps its codebook's usage averages and restarts in each process, so several processes (MPI) would drift apart; train it in one"))
+        }
         objective.prepare(for: built)
         if test.count > 0 {
             // One forward pass without gradients (evaluation mode: no state changes) shows the objective the model's groups.

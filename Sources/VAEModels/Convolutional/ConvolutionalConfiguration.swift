@@ -39,6 +39,24 @@ public struct ConvolutionLayer: Codable, Equatable, Hashable, Sendable, CustomSt
     }
 }
 
+extension ConvolutionLayer {
+    /// The grid after each of `layers` (channels, height, width) applied from `input`, or the
+    /// problem with the first layer that does not fit (a problem of the encoder convolutions).
+    public static func grids(_ layers: [ConvolutionLayer], from input: ImageShape) -> Result<[ImageShape], ConfigurationProblem> {
+        var grids: [ImageShape] = []
+        var (height, width) = (input.height, input.width)
+        for (index, layer) in layers.enumerated() {
+            guard let h = convolutionOutputLength(input: height, kernel: layer.kernel, stride: layer.stride, padding: layer.padding),
+                  let w = convolutionOutputLength(input: width, kernel: layer.kernel, stride: layer.stride, padding: layer.padding) else {
+                return .failure(ConfigurationProblem(.encoderConvolutions, "do not fit: convolution \(index + 1) (\(layer)) does not fit its \(height)x\(width) input"))
+            }
+            (height, width) = (h, w)
+            grids.append(ImageShape(channels: layer.channels, height: h, width: w))
+        }
+        return .success(grids)
+    }
+}
+
 /// One transposed layer of the decoder as built: its input grid and the output padding that
 /// lands it exactly on the next grid.
 public struct DecoderStage: Equatable, Sendable {
@@ -50,6 +68,31 @@ public struct DecoderStage: Equatable, Sendable {
     public var inputWidth: Int
     /// The output padding that lands it on the next grid.
     public var outputPadding: SpatialPair
+}
+
+extension DecoderStage {
+    /// Transposed layers (`hidden`, then `output`) with their input grids and output paddings,
+    /// found by running them backwards from the image's `height` x `width`: a layer of kernel k,
+    /// stride s and padding p reaching n pixels takes ⌊(n + 2p − k) / s⌋ + 1 and pads its output
+    /// by (n + 2p − k) mod s. The problem names the first layer that cannot produce its grid.
+    public static func stages(_ hidden: [ConvolutionLayer], output: ConvolutionLayer, height: Int, width: Int) -> Result<[DecoderStage], ConfigurationProblem> {
+        let layers = hidden + [output]
+        var stages: [DecoderStage] = []
+        var (height, width) = (height, width)
+        for (index, layer) in layers.enumerated().reversed() {
+            let spanHeight = height + 2 * layer.padding - layer.kernel, spanWidth = width + 2 * layer.padding - layer.kernel
+            let isOutput = index == layers.count - 1
+            guard spanHeight >= 0, spanWidth >= 0, layer.stride > 0 else {
+                return .failure(isOutput ? ConfigurationProblem(.outputConvolution, "(\(layer)) cannot produce \(height)x\(width) pixels")
+                    : ConfigurationProblem(.decoderConvolutions, "do not fit: convolution \(index + 1) (\(layer)) cannot produce \(height)x\(width) pixels"))
+            }
+            let stage = DecoderStage(layer: layer, inputHeight: spanHeight / layer.stride + 1, inputWidth: spanWidth / layer.stride + 1,
+                                     outputPadding: SpatialPair(spanHeight % layer.stride, spanWidth % layer.stride))
+            stages.insert(stage, at: 0)
+            (height, width) = (stage.inputHeight, stage.inputWidth)
+        }
+        return .success(stages)
+    }
 }
 
 /// The architecture of a convolutional VAE.
@@ -137,21 +180,9 @@ public struct ConvolutionalModelConfiguration: ConfigurableArchitecture {
         try ConvolutionalVAE(self, using: &generator)
     }
 
-    /// The grid after each encoder convolution (channels, height, width), or nil with the first
-    /// layer that does not fit.
-    public var encoderGrids: Result<[ImageShape], ConfigurationProblem> {
-        var grids: [ImageShape] = []
-        var (height, width) = (imageShape.height, imageShape.width)
-        for (index, layer) in encoderConvolutions.enumerated() {
-            guard let h = convolutionOutputLength(input: height, kernel: layer.kernel, stride: layer.stride, padding: layer.padding),
-                  let w = convolutionOutputLength(input: width, kernel: layer.kernel, stride: layer.stride, padding: layer.padding) else {
-                return .failure(ConfigurationProblem(.encoderConvolutions, "do not fit: convolution \(index + 1) (\(layer)) does not fit its \(height)x\(width) input"))
-            }
-            (height, width) = (h, w)
-            grids.append(ImageShape(channels: layer.channels, height: h, width: w))
-        }
-        return .success(grids)
-    }
+    /// The grid after each encoder convolution (channels, height, width), or the problem with
+    /// the first layer that does not fit.
+    public var encoderGrids: Result<[ImageShape], ConfigurationProblem> { ConvolutionLayer.grids(encoderConvolutions, from: imageShape) }
 
     /// The values per image entering the encoder's dense layers.
     public var flattenedSize: Int? {
@@ -160,26 +191,9 @@ public struct ConvolutionalModelConfiguration: ConfigurableArchitecture {
     }
 
     /// The decoder's transposed layers (hidden ones, then the output) with their input grids and
-    /// output paddings, found by running them backwards from the image size: a layer of kernel
-    /// k, stride s and padding p reaching n pixels takes ⌊(n + 2p − k) / s⌋ + 1 and pads its
-    /// output by (n + 2p − k) mod s.
+    /// output paddings (see `DecoderStage.stages`).
     public var decoderStages: Result<[DecoderStage], ConfigurationProblem> {
-        let layers = decoderConvolutions + [outputConvolution]
-        var stages: [DecoderStage] = []
-        var (height, width) = (imageShape.height, imageShape.width)
-        for (index, layer) in layers.enumerated().reversed() {
-            let spanHeight = height + 2 * layer.padding - layer.kernel, spanWidth = width + 2 * layer.padding - layer.kernel
-            let isOutput = index == layers.count - 1
-            guard spanHeight >= 0, spanWidth >= 0, layer.stride > 0 else {
-                return .failure(isOutput ? ConfigurationProblem(.outputConvolution, "(\(layer)) cannot produce \(height)x\(width) pixels")
-                    : ConfigurationProblem(.decoderConvolutions, "do not fit: convolution \(index + 1) (\(layer)) cannot produce \(height)x\(width) pixels"))
-            }
-            let stage = DecoderStage(layer: layer, inputHeight: spanHeight / layer.stride + 1, inputWidth: spanWidth / layer.stride + 1,
-                                     outputPadding: SpatialPair(spanHeight % layer.stride, spanWidth % layer.stride))
-            stages.insert(stage, at: 0)
-            (height, width) = (stage.inputHeight, stage.inputWidth)
-        }
-        return .success(stages)
+        DecoderStage.stages(decoderConvolutions, output: outputConvolution, height: imageShape.height, width: imageShape.width)
     }
 
     /// The grid the decoder's dense layer is reshaped to: `decoderChannels` x h x w.
