@@ -36,7 +36,9 @@ public final class MaskedConv2D: Module {
     public let bias: Tensor
     /// The taps kept.
     public let mask: CausalMask
-    let maskValues: Tensor
+    /// The mask [out, in, kH, kW], held in a struct so that it is neither a parameter nor saved.
+    let maskValues: Constant
+    struct Constant { let tensor: Tensor }
 
     /// A masked convolution from `inputChannels` to `outputChannels` with a `kernel` of odd sides
     /// (1 x k for a horizontal mask), drawn as PyTorch's `Conv2d` draws its weights.
@@ -48,7 +50,7 @@ public final class MaskedConv2D: Module {
             fanIn: inputChannels * kernel.height * kernel.width, fanOut: outputChannels * kernel.height * kernel.width, using: &generator)
         (self.weight, self.bias, self.mask) = (weight, bias, mask)
         let taps = mask.values(kernel: kernel)
-        maskValues = Tensor(shape: weight.shape, scalars: (0..<(outputChannels * inputChannels)).flatMap { _ in taps })
+        maskValues = Constant(tensor: Tensor(shape: weight.shape, scalars: (0..<(outputChannels * inputChannels)).flatMap { _ in taps }))
     }
 
     /// The kernel's height and width.
@@ -57,6 +59,6 @@ public final class MaskedConv2D: Module {
     /// [N, in, H, W] -> [N, out, H, W] (planar), with the masked weight.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let kernel = self.kernel
-        return Tensor.convolution2D(x, weight: weight * maskValues, bias: bias, padding: SpatialPair(kernel.height / 2, kernel.width / 2)).planarImages()
+        return Tensor.convolution2D(x, weight: weight * maskValues.tensor, bias: bias, padding: SpatialPair(kernel.height / 2, kernel.width / 2)).planarImages()
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LatentTools
+import NN
 import Persistence
 import Runs
 import TensorCore
@@ -45,6 +46,7 @@ struct Encode: ParsableCommand {
             return try encodeDSprites(loaded)
         }
         if count != nil { throw ValidationError("--count applies to dSprites (a model of dsprites, or --dataset dsprites); a split is encoded whole") }
+        if let discrete = loaded.model as? any DiscreteLatentModel { return try encodeCodes(discrete, loaded: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput(images.isEmpty ? "latents-\(split.rawValue).csv" : "latents-images.csv"), extensions: ["csv"])
         let text: String
         let codes: LatentCodes
@@ -68,6 +70,26 @@ struct Encode: ParsableCommand {
         print("wrote \(url.path): \(codes.count) rows, \(codes.size) latent dimensions")
         print(String(format: "mean KL(q(z|x) || N(0, I)) %.3f nats; per dimension: ", kl.reduce(0, +))
               + kl.map { String(format: "%.2f", $0) }.joined(separator: " "))
+    }
+
+    /// A VQ-VAE's code indices: index, label, then c_0 ... c_{h·w−1}, the nearest code of each grid
+    /// position in raster order.
+    func encodeCodes(_ discrete: any DiscreteLatentModel, loaded: LoadedModel) throws {
+        if !images.isEmpty || label != nil { throw ValidationError("--image and --label do not apply to a VQ-VAE's codes; a dataset split is encoded") }
+        let dataset = try model.images(split, of: loaded)
+        let url = try outputFile(out, default: loaded.defaultOutput("codes-\(split.rawValue).csv"), extensions: ["csv"])
+        let grids = CodeGrids(model: discrete, images: dataset, batchSize: batchSize)
+        let positions = discrete.codePositions
+        var text = "index,label," + (0..<positions).map { "c_\($0)" }.joined(separator: ",") + "\n"
+        for row in 0..<grids.count {
+            text += "\(row),\(dataset.isLabelled ? String(dataset.labels[row]) : ""),"
+            text += grids.codes[(row * positions)..<((row + 1) * positions)].map { String($0) }.joined(separator: ",") + "\n"
+        }
+        do { try writeAtomically(Data(text.utf8), to: url) } catch { throw CommandFailure(error.localizedDescription) }
+        var counts = [Int](repeating: 0, count: discrete.codebookSize)
+        for code in grids.codes { counts[Int(code)] += 1 }
+        print("wrote \(url.path): \(grids.count) rows of \(discrete.codeGrid.height)x\(discrete.codeGrid.width) code indices (0...\(discrete.codebookSize - 1))")
+        print(String(format: "codes used %d of %d, perplexity %.2f", counts.filter { $0 > 0 }.count, discrete.codebookSize, VectorQuantizer.perplexity(counts: counts)))
     }
 
     /// Writes `--count` drawn dSprites images' factor values and posterior means.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import NN
 import Runs
 import SafeTensors
 import TensorCore
@@ -53,6 +54,45 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    /// A VQ-VAE's figures: what applies to a model of discrete codes. Its posterior is one-hot, so
+    /// the importance-weighted bound has nothing to weight; its reconstruction error, its codebook's
+    /// use and (once `vae train-prior` has fitted one) its prior's test bits per code are reported.
+    func evaluateCodes(_ model: any DiscreteLatentModel, loaded: LoadedModel, test: ImageDataset) throws {
+        if disentanglement { throw CommandFailure("--disentanglement scores continuous codes; \(path) is a VQ-VAE") }
+        let figures = withoutGradients { model.codeFigures(on: test) }.filter { $0.name != "codes restarted" }
+        var prior: (network: GatedPixelCNN, settings: CodePriorSettings)? = nil
+        if let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) {
+            do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
+        }
+        var bitsPerCode: Double? = nil
+        if let prior {
+            let grids = CodeGrids(model: model, images: test)
+            if prior.settings.network.classes != nil && grids.labels.isEmpty { throw CommandFailure("the code prior is conditional; the test images have no labels") }
+            bitsPerCode = CodePriorTraining.bitsPerCode(prior.network, grids)
+        }
+        let note = "the importance-weighted bound does not apply to a VQ-VAE: its posterior is one-hot on the nearest codes, so every sample is the same and there is nothing to weight; what applies is the reconstruction error, the codebook's use and the prior's bits per code"
+        if json {
+            var object: [String: Any] = ["model": loaded.modelFile.path, "test_images": test.count, "kind": model.specification.kind, "iwae_bound": NSNull(), "note": note]
+            for figure in figures { object[figure.name.replacingOccurrences(of: " ", with: "_").lowercased()] = figure.value }
+            object["prior_bits_per_code"] = bitsPerCode ?? NSNull()
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("model \(loaded.modelFile.path): \(model.specification.summary)")
+        print("test images \(test.count), codes at the nearest codebook vectors")
+        for figure in figures {
+            print(figure.name == "reconstruction MSE" ? String(format: "  reconstruction MSE  %.6f per value", figure.value)
+                  : String(format: "  %@  %@", figure.name.padding(toLength: 18, withPad: " ", startingAt: 0), figure.value == figure.value.rounded() ? String(Int(figure.value)) : String(format: "%.2f", figure.value)))
+        }
+        if let bitsPerCode {
+            print(String(format: "  prior               %.4f bits per code (the PixelCNN's test negative log-likelihood, %d codes a grid)", bitsPerCode, model.codePositions))
+        } else {
+            print("  prior               none yet: fit one with `vae train-prior \(path)` for its bits per code and for `vae sample`")
+        }
+        print("note: \(note)")
+    }
+
     func run() throws {
         BLAS.setThreadCount(blasThreads)
         let samples = self.samples ?? (disentanglement ? 0 : 5000)
@@ -67,6 +107,7 @@ struct Evaluate: ParsableCommand {
             test = test.prefix(count)
         }
         let (model, configuration, modelURL) = (loaded.model, loaded.configuration, loaded.modelFile)
+        if let discrete = model as? any DiscreteLatentModel { return try evaluateCodes(discrete, loaded: loaded, test: test) }
         if disentanglement && configuration.dataset != DatasetName.dsprites.rawValue {
             throw CommandFailure("--disentanglement needs a dataset with known generative factors (dsprites); the model in \(modelURL.path) was trained on \(configuration.datasetDescription), whose images have no factors to score against")
         }

@@ -38,6 +38,7 @@ struct Explore: ParsableCommand {
 
     func run() throws {
         let (loaded, _) = try model.load()
+        try model.refuseDiscreteCodes(loaded, command: "explore")
         let test = try model.images(.test, of: loaded)
         let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
         let service: LatentSpaceService

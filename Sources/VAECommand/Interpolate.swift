@@ -36,6 +36,7 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
+        try model.refuseDiscreteCodes(loaded, command: "interpolate")
         let conditional = loaded.model.condition != .none
         let given = try model.checkedLabel(label, for: loaded, required: fromImage != nil || toImage != nil,
                                            purpose: " (pictures have no label to encode them with)")

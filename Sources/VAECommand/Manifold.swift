@@ -33,6 +33,7 @@ struct Manifold: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
+        try model.refuseDiscreteCodes(loaded, command: "manifold")
         try explorer.setLabel(model.checkedLabel(label, for: loaded, required: true))
         let pair = try parseIntegers(dimensions, option: "dimensions")
         try checkDimensions(pair, latentSize: explorer.latentSize, option: "dimensions")

@@ -34,6 +34,13 @@ struct ModelArguments: ParsableArguments {
         return (loaded, try LatentExplorer(model: loaded.model))
     }
 
+    /// Refuses a model of discrete codes (a VQ-VAE) for `command`, which moves through a
+    /// continuous latent space.
+    func refuseDiscreteCodes(_ loaded: LoadedModel, command: String) throws {
+        guard loaded.model is any DiscreteLatentModel else { return }
+        throw CommandFailure("`vae \(command)` moves through a continuous latent space; \(run) is a VQ-VAE, whose latent is a grid of discrete codes. For it: `vae reconstruct`, `vae encode` (the code indices), `vae sample` (from its PixelCNN prior, after `vae train-prior`) and `vae eval` (the explorer's code-grid editor is not built yet)")
+    }
+
     /// `--label` checked against the model: a class 0..<K of a conditional model (needed when
     /// `required`), nothing for an unconditional one.
     func checkedLabel(_ label: Int?, for loaded: LoadedModel, required: Bool, option: String = "label", purpose: String = "") throws -> Int? {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatentTools
+import NN
 import Runs
 import TensorCore
 import VAE
@@ -51,6 +52,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         if pseudoInputs { return try drawPseudoInputs() }
         var (loaded, explorer) = try model.load()
+        if let discrete = loaded.model as? any DiscreteLatentModel { return try sampleCodes(discrete, loaded: loaded, explorer: explorer) }
         try explorer.setLabel(model.checkedLabel(label, for: loaded, required: false))
         let judge = try classifier.map { try loadClassifier($0, for: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
@@ -98,6 +100,56 @@ struct Sample: ParsableCommand {
         }
     }
 
+    /// A VQ-VAE's samples: code grids drawn from its PixelCNN prior (`vae train-prior`), decoded;
+    /// for a conditional prior, of class --label or one row per class.
+    func sampleCodes(_ discrete: any DiscreteLatentModel, loaded: LoadedModel, explorer: LatentExplorer) throws {
+        if samplers.sampler != .prior || lowerGroups != .means {
+            throw CommandFailure("a VQ-VAE draws its codes from its PixelCNN prior; --sampler and --lower-groups do not apply to \(model.run)")
+        }
+        guard let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) else {
+            throw CommandFailure("\(model.run) is a VQ-VAE without a code prior: fit one first with `vae train-prior \(model.run)` (add --conditional to draw chosen classes)")
+        }
+        let prior: (network: GatedPixelCNN, settings: CodePriorSettings)
+        do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
+        guard prior.settings.network.codes == discrete.codebookSize, prior.settings.network.height == discrete.codeGrid.height,
+              prior.settings.network.width == discrete.codeGrid.width else {
+            throw CommandFailure("\(folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) models \(prior.settings.network.height)x\(prior.settings.network.width) grids of \(prior.settings.network.codes) codes; the run's model has \(discrete.codeGrid.height)x\(discrete.codeGrid.width) grids of \(discrete.codebookSize)")
+        }
+        let classes = prior.settings.network.classes
+        if let label, classes == nil { throw CommandFailure("--label needs a conditional prior; \(model.run)'s was trained without --conditional (train one with `vae train-prior --conditional`)") }
+        if let label, let classes, !(0..<classes).contains(label) { throw CommandFailure("--label must be 0...\(classes - 1), got \(label)") }
+        let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
+        var generator = RandomGenerator(seed: seed)
+        let labels: [Int]? = classes.map { classes in label.map { Array(repeating: $0, count: count) } ?? (0..<classes).flatMap { Array(repeating: $0, count: columns) } }
+        let drawn = labels?.count ?? count
+        let codes = prior.network.sample(count: drawn, labels: labels, temperature: temperature, using: &generator)
+        let images = withoutGradients { discrete.decode(codes: codes, count: drawn).mean.scalars }
+        try write(explorer.grid(explorer.split(images), columns: min(columns, drawn), scale: scale), to: url)
+        let temperatureText = temperature == 1 ? "" : " at T = \(temperature)"
+        if let classes, label == nil {
+            print("\(classes) rows (one per class) of \(columns) images, codes drawn from the PixelCNN prior\(temperatureText), seed \(seed)")
+        } else {
+            print("\(drawn) images decoded from codes drawn from the PixelCNN prior\(label.map { " given class \(model.className($0, for: loaded))" } ?? "")\(temperatureText), seed \(seed)")
+        }
+        if let classifier {
+            guard let classes else { throw CommandFailure("--classifier judges samples by their class; \(model.run)'s prior is unconditional") }
+            let judge = try loadClassifier(classifier, for: loaded, classes: classes)
+            var generator = RandomGenerator(seed: seed &+ 1)
+            print("classifier: share of \(self.judge) samples per class assigned to the class they were drawn for")
+            var shares: [Double] = []
+            for label in self.label.map({ [$0] }) ?? Array(0..<classes) {
+                let codes = prior.network.sample(count: self.judge, labels: Array(repeating: label, count: self.judge), temperature: temperature, using: &generator)
+                let images = withoutGradients { discrete.decode(codes: codes, count: self.judge).mean.scalars }
+                let share = Double(judge.predict(images: images).filter { $0 == label }.count) / Double(self.judge)
+                shares.append(share)
+                print(String(format: "  class %@: %.1f%%", model.className(label, for: loaded), 100 * share))
+            }
+            if shares.count > 1 {
+                print(String(format: "  lowest %.1f%%, mean %.1f%%", 100 * shares.min()!, 100 * shares.reduce(0, +) / Double(shares.count)))
+            }
+        }
+    }
+
     /// The VampPrior's pseudo-inputs u_k (clamped to [0, 1]) as a grid.
     func drawPseudoInputs() throws {
         let (loaded, explorer) = try model.load()
@@ -112,14 +164,15 @@ struct Sample: ParsableCommand {
         print("\(shown) of the \(prior.settings.components) pseudo-inputs of the VampPrior")
     }
 
-    func loadClassifier(_ path: String, for loaded: LoadedModel) throws -> ImageClassifier {
+    func loadClassifier(_ path: String, for loaded: LoadedModel, classes: Int? = nil) throws -> ImageClassifier {
         let classifier: ImageClassifier
         do { classifier = try ImageClassifier.load(from: URL(fileURLWithPath: path)).classifier } catch { throw CommandFailure(error.description) }
         guard classifier.imageShape == loaded.model.imageShape else {
             throw CommandFailure("\(path) classifies \(classifier.imageShape) images; the model draws \(loaded.model.imageShape)")
         }
-        guard classifier.classCount == loaded.model.condition.classCount else {
-            throw CommandFailure("\(path) knows \(classifier.classCount) classes; the model is conditioned on \(loaded.model.condition.classCount)")
+        let expected = classes ?? loaded.model.condition.classCount
+        guard classifier.classCount == expected else {
+            throw CommandFailure("\(path) knows \(classifier.classCount) classes; the model is conditioned on \(expected)")
         }
         return classifier
     }

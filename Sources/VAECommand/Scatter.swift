@@ -31,6 +31,7 @@ struct Scatter: ParsableCommand {
 
     func run() throws {
         let (loaded, explorer) = try model.load()
+        try model.refuseDiscreteCodes(loaded, command: "scatter")
         let latentSize = explorer.latentSize
         let projection: LatentProjection
         if let dimensions {

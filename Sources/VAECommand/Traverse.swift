@@ -51,6 +51,7 @@ struct Traverse: ParsableCommand {
 
     func run() throws {
         var (loaded, explorer) = try model.load()
+        try model.refuseDiscreteCodes(loaded, command: "traverse")
         let conditional = loaded.model.condition != .none
         let given = try model.checkedLabel(label, for: loaded, required: image != nil, purpose: " (a picture has no label to encode it with)")
         let chosen = try dimensions.map { try parseIntegers($0, option: "dimensions") } ?? Array(0..<explorer.latentSize)

@@ -21,7 +21,7 @@ struct VAETool: ParsableCommand {
         abstract: "Train, evaluate and inspect variational autoencoders on the CPU.",
         version: ToolVersion.current,
         subcommands: [
-            Train.self, Evaluate.self, Score.self, Reconstruct.self, Sample.self, Encode.self, Scatter.self, Manifold.self,
+            Train.self, TrainPrior.self, Evaluate.self, Score.self, Reconstruct.self, Sample.self, Encode.self, Scatter.self, Manifold.self,
             Interpolate.self, Traverse.self, Explore.self, Curves.self, Normalize.self, Classify.self, Presets.self, DataCommand.self, Bench.self, Demo.self,
         ]
     )
