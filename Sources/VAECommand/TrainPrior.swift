@@ -69,8 +69,8 @@ struct TrainPrior: ParsableCommand {
             if let clash = given.first(where: { $0.1 != nil && $0.1 != $0.2 }) {
                 throw CommandFailure("--resume continues the prior as it was trained: \(clash.0) \(clash.1!) contradicts its \(clash.2); leave it out")
             }
-            if conditional != (settings.network.classes != nil) {
-                throw CommandFailure("--resume continues the prior as it was trained, \(settings.network.classes == nil ? "unconditional" : "conditional"); \(conditional ? "leave out --conditional" : "give --conditional")")
+            if conditional && settings.network.classes == nil {
+                throw CommandFailure("--resume continues the prior as it was trained, unconditional; leave out --conditional")
             }
             if let epochs { settings.epochs = epochs }
         } else {
@@ -83,6 +83,9 @@ struct TrainPrior: ParsableCommand {
             settings = CodePriorSettings(network: network, epochs: epochs ?? 20, batchSize: batchSize ?? 64, learningRate: learningRate ?? 1e-3, seed: seed ?? 1)
         }
         if let problem = settings.problems.first { throw CommandFailure("invalid prior settings: \(problem)") }
+        if settings.network.classes != nil && (!train.isLabelled || !test.isLabelled) {
+            throw CommandFailure("a conditional prior (--conditional) needs labelled images; the run's dataset has none")
+        }
         if let classes = settings.network.classes, train.classCount > classes || test.classCount > classes {
             throw CommandFailure("the prior is conditioned on \(classes) classes; the images have \(max(train.classCount, test.classCount))")
         }

@@ -7,7 +7,7 @@ import Testing
 /// with `VAE_RECORD_HELP=1 swift test -c release --filter HelpSnapshotTests`.
 @Suite struct HelpSnapshotTests {
     static let commands: [[String]] = [
-        [], ["train"], ["eval"], ["score"], ["reconstruct"], ["sample"], ["encode"], ["scatter"], ["manifold"], ["interpolate"], ["traverse"], ["explore"],
+        [], ["train"], ["train-prior"], ["eval"], ["score"], ["reconstruct"], ["sample"], ["encode"], ["scatter"], ["manifold"], ["interpolate"], ["traverse"], ["explore"],
         ["curves"], ["normalize"], ["classify"], ["presets"], ["data"], ["bench"], ["bench", "kernels"], ["bench", "train"],
         ["bench", "affine"], ["bench", "conv"], ["bench", "pytorch"], ["bench", "allreduce"], ["demo"],
     ]
