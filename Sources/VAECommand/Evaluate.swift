@@ -62,7 +62,7 @@ struct Evaluate: ParsableCommand {
         let figures = withoutGradients { model.codeFigures(on: test) }.filter { $0.name != "codes restarted" }
         var prior: (network: GatedPixelCNN, settings: CodePriorSettings)? = nil
         if let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) {
-            do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
+            prior = try codePrior(of: model, loaded: loaded, run: path)
         }
         var bitsPerCode: Double? = nil
         if let prior {

@@ -106,15 +106,7 @@ struct Sample: ParsableCommand {
         if samplers.sampler != .prior || lowerGroups != .means {
             throw CommandFailure("a VQ-VAE draws its codes from its PixelCNN prior; --sampler and --lower-groups do not apply to \(model.run)")
         }
-        guard let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) else {
-            throw CommandFailure("\(model.run) is a VQ-VAE without a code prior: fit one first with `vae train-prior \(model.run)` (add --conditional to draw chosen classes)")
-        }
-        let prior: (network: GatedPixelCNN, settings: CodePriorSettings)
-        do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
-        guard prior.settings.network.codes == discrete.codebookSize, prior.settings.network.height == discrete.codeGrid.height,
-              prior.settings.network.width == discrete.codeGrid.width else {
-            throw CommandFailure("\(folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) models \(prior.settings.network.height)x\(prior.settings.network.width) grids of \(prior.settings.network.codes) codes; the run's model has \(discrete.codeGrid.height)x\(discrete.codeGrid.width) grids of \(discrete.codebookSize)")
-        }
+        let prior = try codePrior(of: discrete, loaded: loaded, run: model.run)
         let classes = prior.settings.network.classes
         if let label, classes == nil { throw CommandFailure("--label needs a conditional prior; \(model.run)'s was trained without --conditional (train one with `vae train-prior --conditional`)") }
         if let label, let classes, !(0..<classes).contains(label) { throw CommandFailure("--label must be 0...\(classes - 1), got \(label)") }
@@ -176,6 +168,21 @@ struct Sample: ParsableCommand {
         }
         return classifier
     }
+}
+
+/// The code prior `vae train-prior` fitted in a VQ-VAE's run folder, checked against the model;
+/// the error names `vae train-prior` when there is none.
+func codePrior(of discrete: any DiscreteLatentModel, loaded: LoadedModel, run: String) throws -> (network: GatedPixelCNN, settings: CodePriorSettings) {
+    guard let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) else {
+        throw CommandFailure("\(run) is a VQ-VAE without a code prior: fit one first with `vae train-prior \(run)` (add --conditional to draw chosen classes)")
+    }
+    let prior: (network: GatedPixelCNN, settings: CodePriorSettings)
+    do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
+    guard prior.settings.network.codes == discrete.codebookSize, prior.settings.network.height == discrete.codeGrid.height,
+          prior.settings.network.width == discrete.codeGrid.width else {
+        throw CommandFailure("\(folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) models \(prior.settings.network.height)x\(prior.settings.network.width) grids of \(prior.settings.network.codes) codes; the run's model has \(discrete.codeGrid.height)x\(discrete.codeGrid.width) grids of \(discrete.codebookSize)")
+    }
+    return prior
 }
 
 /// What `vae sample` and `vae score` give a hierarchical model's groups below the top.

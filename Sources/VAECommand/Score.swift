@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LatentTools
+import NN
 import Persistence
 import Runs
 import TensorCore
@@ -83,16 +84,27 @@ struct Score: ParsableCommand {
         if let problem = settings.problem(generated: count, real: real.images.count, dimension: network.featureSize) {
             throw CommandFailure("--count \(count) against \(real.images.count) test images: \(problem)")
         }
-        let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
+        let discrete = loaded.model as? any DiscreteLatentModel
+        let prior = try discrete.map { try codePrior(of: $0, loaded: loaded, run: model.run) }
+        if discrete != nil && (samplers.sampler != .prior || lowerGroups != .means) {
+            throw CommandFailure("a VQ-VAE's samples come from its PixelCNN prior; --sampler and --lower-groups do not apply to \(model.run)")
+        }
+        let sampler = discrete == nil ? try samplers.sampler(for: loaded, arguments: model) { print($0) } : nil
         print("feature network: \(networkPath) (\(network.featureSize) features\(accuracy.map { String(format: ", test accuracy %.2f%%", 100 * $0) } ?? ""))")
 
         var clock = Date()
         func lap() -> Double { defer { clock = Date() }; return Date().timeIntervalSince(clock) }
         var generator = RandomGenerator(seed: seed)
-        let classes = loaded.model.condition.classCount
+        let classes = prior.map { $0.settings.network.classes ?? 0 } ?? loaded.model.condition.classCount
         let labels = classes > 0 ? (0..<count).map { $0 % classes } : []
-        let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
-        let images = try lowerGroups.decode(latents, model: loaded.model, labels: labels, temperature: temperature, seed: seed, run: model.run)
+        let images: [Float]
+        if let discrete, let prior {
+            let codes = prior.network.sample(count: count, labels: classes > 0 ? labels : nil, temperature: temperature, using: &generator)
+            images = withoutGradients { discrete.decode(codes: codes, count: count).mean.scalars }
+        } else {
+            let latents = sampler!.latents(count: count, temperature: temperature, using: &generator)
+            images = try lowerGroups.decode(latents, model: loaded.model, labels: labels, temperature: temperature, seed: seed, run: model.run)
+        }
         let sampling = lap()
         let generated = network.featuresAndPredictions(images: images)
         let realFeatures = network.featuresAndPredictions(images: real.images.pixels).features
@@ -100,7 +112,7 @@ struct Score: ParsableCommand {
         let quality = SampleQuality(real: realFeatures, generated: generated.features, dimension: network.featureSize, settings: settings, using: &generator)
         let measuring = lap()
 
-        print("\(count) samples from \(samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")\(lowerGroups.phrase(for: loaded.model)) (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
+        print("\(count) samples from \(discrete != nil ? "the PixelCNN code prior" : samplers.sampler.summary)\(temperature == 1 ? "" : " at T = \(temperature)")\(lowerGroups.phrase(for: loaded.model)) (seed \(seed)) against \(real.images.count) test images (\(real.folder))")
         print(String(format: "Fréchet distance  %.4f", quality.frechetDistance))
         print(String(format: "KID               %.6f ± %.6f (%d subsets of %d)", quality.kernelDistance.mean, quality.kernelDistance.standardDeviation,
                      quality.kernelDistance.subsets, quality.kernelDistance.subsetSize))
