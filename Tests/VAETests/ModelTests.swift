@@ -89,7 +89,7 @@ import VAEModels
         #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "vamp", "cvae-mnist", "keras-conv",
                                           "keras-conv-16", "conv-mnist", "conv-colour", "dsprites-conv", "dsprites-beta-vae", "dsprites-btcvae", "dsprites-factorvae", "dsprites-dip-vae",
                                           "dsprites-annealed", "cvae-conv", "affine", "affine-small", "iwae-paper-2layer", "vamp-hvae",
-                                          "hierarchical-colour", "vq-mnist"])
+                                          "hierarchical-colour", "vq-mnist", "vq-colour"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
         #expect(Preset.named("cvae-mnist")?.configuration.model.conditionClasses == 10)

@@ -8,6 +8,10 @@ enum VectorQuantizedPresets {
             Preset(name: "vq-mnist",
                    summary: "a VQ-VAE for 28x28 digits: conv 32 and 64 (4x4, stride 2) and 64 (3x3), a 1x1 conv to a 7x7 grid of 16-dimensional codes from a codebook of 128 (moving averages, decay 0.99; commitment 0.25; dead codes restarted); deconv 64 and 32 (4x4, stride 2), deconv 1 (3x3); ReLU, Gaussian (squared error) on the grey levels, Adam 1e-3, batch 128, 30 epochs; then `vae train-prior` fits its PixelCNN prior",
                    configuration: TrainingConfiguration(preset: "vq-mnist", model: ModelSpecification(VectorQuantizedConfiguration.digits), epochs: 30)),
+            Preset(name: "vq-colour",
+                   summary: "a VQ-VAE for colour images of 32x32 (--images FOLDER): conv 64 and 128 (4x4, stride 2) and 128 (3x3), a 1x1 conv to an 8x8 grid of 32-dimensional codes from a codebook of 256 (moving averages, decay 0.99; commitment 0.25; dead codes restarted); deconv 128 and 64 (4x4, stride 2), deconv 3 (3x3); ReLU, Gaussian (squared error) on the colour levels, Adam 1e-3, batch 32, 30 epochs",
+                   configuration: TrainingConfiguration(preset: "vq-colour", model: ModelSpecification(VectorQuantizedConfiguration.colour), batchSize: 32,
+                                                        epochs: 30, evaluationBatchSize: 250)),
         ]
     }
 }
@@ -24,4 +28,13 @@ extension VectorQuantizedConfiguration {
             + [ConvolutionLayer(channels: 64, kernel: 3, stride: 1, padding: 1)],
         codeDimension: 16, codebookSize: 128,
         decoderConvolutions: [64, 32].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) })
+
+    /// The `vq-colour` preset's architecture for 3x32x32 images: `digits` widened (64 and 128
+    /// channels) to an 8x8 grid of 32-dimensional codes from 256.
+    public static let colour = VectorQuantizedConfiguration(
+        imageShape: ImageShape(channels: 3, height: 32, width: 32),
+        encoderConvolutions: [64, 128].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) }
+            + [ConvolutionLayer(channels: 128, kernel: 3, stride: 1, padding: 1)],
+        codeDimension: 32, codebookSize: 256,
+        decoderConvolutions: [128, 64].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) })
 }
