@@ -21,8 +21,8 @@ extension VectorQuantizedConfiguration {
     /// at stride 2, a 1x1 conv to 16 channels, a codebook of 128 on the 7x7 grid, and the mirror)
     /// with 4x4 kernels as the conv kind's `conv-mnist` has them, and one more 3x3 convolution
     /// before the projection. That layer widens each code's view of the image (10 to 18 pixels),
-    /// so fewer codes see only blank background: after one epoch the test perplexity is 99 of 128
-    /// against 31 without it.
+    /// so fewer codes see only blank background: after one epoch (seed 1) the test perplexity is
+    /// 96 of 128 against 74 without it, at about the same squared error (0.0047 and 0.0048).
     public static let digits = VectorQuantizedConfiguration(
         encoderConvolutions: [32, 64].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) }
             + [ConvolutionLayer(channels: 64, kernel: 3, stride: 1, padding: 1)],
