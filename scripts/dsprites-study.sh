@@ -7,6 +7,9 @@
 # finished one is skipped, an evaluated one is not evaluated again. Then prints the table
 # (scripts/dsprites-table.py).
 #
+# ENTRIES picks the runs ("preset seed" pairs, comma-separated; default all seven), e.g. to run
+# only what a machine has time for: ENTRIES="dsprites-btcvae 3,dsprites-conv 1".
+#
 #   vae data --make dsprites
 #   VAE=.build/release/vae THREADS=2 nice bash scripts/dsprites-study.sh runs/dsprites
 set -euo pipefail
@@ -15,7 +18,9 @@ RUNS=${1:-runs/dsprites}
 THREADS=${THREADS:-2}
 MODELS=${MODELS:-models}
 mkdir -p "$RUNS"
-for entry in "dsprites-btcvae 1" "dsprites-btcvae 2" "dsprites-btcvae 3" "dsprites-conv 1" "dsprites-factorvae 1" "dsprites-factorvae 2" "dsprites-factorvae 3"; do
+ENTRIES=${ENTRIES:-"dsprites-btcvae 1,dsprites-btcvae 2,dsprites-btcvae 3,dsprites-conv 1,dsprites-factorvae 1,dsprites-factorvae 2,dsprites-factorvae 3"}
+IFS=, read -r -a entries <<<"$ENTRIES"
+for entry in "${entries[@]}"; do
     read -r preset seed <<<"$entry"
     folder="$RUNS/$preset-seed$seed"
     # A finished run's metrics.csv has a header and one row per epoch (9).

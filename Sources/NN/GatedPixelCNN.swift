@@ -24,7 +24,7 @@ public struct GatedPixelCNNConfiguration: Codable, Equatable, Sendable {
     public var outputChannels: Int
 
     /// A PixelCNN over `height` x `width` grids of `codes` values; see the properties.
-    public init(codes: Int, height: Int, width: Int, classes: Int? = nil, channels: Int = 64, layers: Int = 10, kernel: Int = 3, outputChannels: Int = 256) {
+    public init(codes: Int, height: Int, width: Int, classes: Int? = nil, channels: Int = 64, layers: Int = 8, kernel: Int = 3, outputChannels: Int = 256) {
         (self.codes, self.height, self.width, self.classes) = (codes, height, width, classes)
         (self.channels, self.layers, self.kernel, self.outputChannels) = (channels, layers, kernel, outputChannels)
     }

@@ -22,7 +22,7 @@ public struct CodePriorSettings: Codable, Equatable, Sendable {
     public var seed: UInt64
 
     /// Settings for `network`; see the properties.
-    public init(network: GatedPixelCNNConfiguration, epochs: Int = 20, batchSize: Int = 64, learningRate: Float = 1e-3, seed: UInt64 = 1) {
+    public init(network: GatedPixelCNNConfiguration, epochs: Int = 15, batchSize: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 1) {
         (self.network, self.epochs, self.batchSize, self.learningRate, self.seed) = (network, epochs, batchSize, learningRate, seed)
     }
 

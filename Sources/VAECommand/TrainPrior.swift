@@ -23,13 +23,13 @@ struct TrainPrior: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelArguments
-    @Option(parsing: .unconditional, help: "Passes over the training set's codes.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Grids per step.") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Adam's step size.") var learningRate: Float?
-    @Option(parsing: .unconditional, help: "Gated layers.") var layers: Int?
-    @Option(parsing: .unconditional, help: "Channels of both stacks.") var channels: Int?
-    @Option(parsing: .unconditional, help: "The kernel's side k (odd): k x k masked in the vertical stack, 1 x k in the horizontal one.") var kernel: Int?
-    @Option(parsing: .unconditional, help: "Seed of the prior's weights and shuffles.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Passes over the training set's codes (default 15).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Grids per step (default 128).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Adam's step size (default 0.001).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Gated layers (default 8: with kernel 3 each position sees every earlier one of an 8x8 grid).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Channels of both stacks (default 64).") var channels: Int?
+    @Option(parsing: .unconditional, help: "The kernel's side k, odd (default 3): k x k masked in the vertical stack, 1 x k in the horizontal one.") var kernel: Int?
+    @Option(parsing: .unconditional, help: "Seed of the prior's weights and shuffles (default 1).") var seed: UInt64?
     @Flag(help: "Condition the prior on the images' classes (then `vae sample --label` draws a class).") var conditional = false
     @Flag(help: "Continue the prior in the run folder from its last finished epoch.") var resume = false
 
@@ -78,9 +78,9 @@ struct TrainPrior: ParsableCommand {
                 throw CommandFailure("\(folder.url.path) already holds a code prior (\(CodePriorTraining.checkpointFile)); continue it with --resume, or remove \(CodePriorTraining.modelFile), \(CodePriorTraining.metricsFile) and \(CodePriorTraining.checkpointFile) to start again")
             }
             let network = GatedPixelCNNConfiguration(codes: discrete.codebookSize, height: grid.height, width: grid.width,
-                                                     classes: conditional ? train.classCount : nil, channels: channels ?? 64, layers: layers ?? 10,
+                                                     classes: conditional ? train.classCount : nil, channels: channels ?? 64, layers: layers ?? 8,
                                                      kernel: kernel ?? 3)
-            settings = CodePriorSettings(network: network, epochs: epochs ?? 20, batchSize: batchSize ?? 64, learningRate: learningRate ?? 1e-3, seed: seed ?? 1)
+            settings = CodePriorSettings(network: network, epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: learningRate ?? 1e-3, seed: seed ?? 1)
         }
         if let problem = settings.problems.first { throw CommandFailure("invalid prior settings: \(problem)") }
         if settings.network.classes != nil && (!train.isLabelled || !test.isLabelled) {
