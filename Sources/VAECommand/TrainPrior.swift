@@ -98,11 +98,13 @@ struct TrainPrior: ParsableCommand {
                      discrete.codebookSize, Date().timeIntervalSince(started)))
         print("prior: gated PixelCNN, \(settings.network.layers) layers of \(settings.network.channels) channels, kernel \(settings.network.kernel)\(settings.network.classes.map { ", conditioned on \($0) classes" } ?? ""), \(training.network.parameterCount) parameters; adam lr \(settings.learningRate), batch \(settings.batchSize), \(settings.epochs) epochs, seed \(settings.seed)")
         if training.isFinished { print("the prior has its \(settings.epochs) epochs already; raise --epochs to train further") }
+        fflush(nil)
         stopOnSignals()
         while !training.isFinished {
             let figures = training.trainEpoch()
             do { try training.write(to: folder.url) } catch { throw CommandFailure("cannot write the prior into \(folder.url.path): \(error.localizedDescription)") }
             print(String(format: "epoch %3d  train %.4f  test %.4f bits per code  %.1f s", figures.epoch, figures.trainBitsPerCode, figures.testBitsPerCode, figures.seconds))
+            fflush(nil)
             if interruptRequested.load(ordering: .relaxed) && !training.isFinished {
                 print("stopped after epoch \(figures.epoch); continue with: vae train-prior \(model.run) --resume")
                 throw ExitCode(130)
