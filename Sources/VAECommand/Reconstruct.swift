@@ -57,6 +57,10 @@ struct Reconstruct: ParsableCommand {
         var generator: RandomGenerator? = mean ? nil : RandomGenerator(seed: seed)
         let grid = explorer.reconstructionGrid(images: pixels, imageLabels: imageLabels, columns: columns, scale: scale, using: &generator)
         try write(grid, to: url)
-        print(mean ? "reconstructions decoded from z = mu" : "reconstructions decoded from one sampled z per image (seed \(seed))")
+        if loaded.model is any DiscreteLatentModel {
+            print("reconstructions decoded from each image's nearest codes")
+        } else {
+            print(mean ? "reconstructions decoded from z = mu" : "reconstructions decoded from one sampled z per image (seed \(seed))")
+        }
     }
 }
