@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import LatentTools
 import TensorCore
+import VAE
 
 struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
