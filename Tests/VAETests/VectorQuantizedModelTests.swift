@@ -106,6 +106,14 @@ import VAEModels
         #expect(problem?.setting == .decoderConvolutions && problem!.message.contains("4x4 grid of codes"), "\(String(describing: problem))")
     }
 
+    /// The codebook's averages and restarts live in each process, so a process group is refused.
+    @Test func severalProcessesAreRefused() {
+        let group = LocalProcessGroup.make(size: 2)
+        let configuration = TrainingConfiguration(preset: "test-vq", model: ModelSpecification(Self.tinyConfiguration), batchSize: 16, epochs: 1)
+        #expect { try Trainer(configuration: configuration, train: SyntheticDigits.make(count: 32, seed: 1), test: SyntheticDigits.make(count: 8, seed: 2),
+                              processGroup: group[0]) } throws: { error in "\(error)".contains("would drift apart; train it in one") }
+    }
+
     @Test func theImportanceWeightedObjectiveIsRefused() {
         var configuration = TrainingConfiguration(preset: "test-vq", model: ModelSpecification(Self.tinyConfiguration), batchSize: 16, epochs: 1)
         configuration.objective = ObjectiveSettings(kind: .iwae, samples: 5)
