@@ -66,11 +66,11 @@ struct ConvolutionCase: CustomStringConvertible, Sendable {
         #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
     }
 
-    /// Sixteen channels in and 64 out at stride 1 (a VQ-VAE decoder's first layer on its code
+    /// Sixteen channels in and out at stride 1 (as a VQ-VAE decoder's first layer on its code
     /// grid), where oneDNN picks channel-blocked kernels: values and gradients match the reference.
     @Test(arguments: [false, true])
     func wideStrideOneConvolutionsMatchTheReference(transposed: Bool) {
-        let c = ConvolutionCase(batch: 2, channels: 16, outputChannels: 64, height: 7, width: 7, kernel: SpatialPair(3), stride: SpatialPair(1),
+        let c = ConvolutionCase(batch: 1, channels: 16, outputChannels: 16, height: 4, width: 4, kernel: SpatialPair(3), stride: SpatialPair(1),
                                 padding: SpatialPair(1), bias: true)
         let weightShape = transposed ? [c.channels, c.outputChannels, 3, 3] : [c.outputChannels, c.channels, 3, 3]
         let report = GradientCheck.run(inputs: [([c.batch, c.channels, c.height, c.width], -1...1), (weightShape, -0.2...0.2), ([c.outputChannels], -1...1)],
