@@ -40,6 +40,31 @@ public struct ConvolutionLayer: Codable, Equatable, Hashable, Sendable, CustomSt
 }
 
 extension ConvolutionLayer {
+    /// The weights and biases of `layers` applied one after another from `channels` channels.
+    public static func parameterCount(_ layers: [ConvolutionLayer], from channels: Int) -> Double {
+        var total = 0.0, previous = channels
+        for layer in layers {
+            total += Double(previous) * Double(layer.channels) * Double(layer.kernel) * Double(layer.kernel) + Double(layer.channels)
+            previous = layer.channels
+        }
+        return total
+    }
+
+    /// The problems of a conv encoder's and decoder's layers taken one at a time (sizes out of range).
+    public static func problems(encoder: [ConvolutionLayer], decoder: [ConvolutionLayer], output: ConvolutionLayer) -> [ConfigurationProblem] {
+        var found: [ConfigurationProblem] = []
+        for (setting, layers) in [(Setting.encoderConvolutions, encoder), (.decoderConvolutions, decoder), (.outputConvolution, [output])] {
+            for layer in layers {
+                if layer.channels <= 0 || layer.kernel <= 0 || layer.stride <= 0 || layer.padding < 0 {
+                    found.append(ConfigurationProblem(setting, "need positive channels, kernel and stride and a padding >= 0, got \(layer)"))
+                } else if layer.channels > 4096 || layer.kernel > 64 || layer.stride > 64 || layer.padding >= layer.kernel {
+                    found.append(ConfigurationProblem(setting, "allow at most 4096 channels, a kernel and stride of at most 64 and a padding below the kernel, got \(layer)"))
+                }
+            }
+        }
+        return found
+    }
+
     /// The grid after each of `layers` (channels, height, width) applied from `input`, or the
     /// problem with the first layer that does not fit (a problem of the encoder convolutions).
     public static func grids(_ layers: [ConvolutionLayer], from input: ImageShape) -> Result<[ImageShape], ConfigurationProblem> {
@@ -216,15 +241,7 @@ public struct ConvolutionalModelConfiguration: ConfigurableArchitecture {
         var found: [ConfigurationProblem] = []
         if !imageShape.isValid { found.append(ConfigurationProblem(.imageShape, "must be 1 or 3 channels of 1...4096 pixels each way, got \(imageShape)")) }
         if latentSize <= 0 { found.append(ConfigurationProblem(.latentSize, "must be positive, got \(latentSize)")) }
-        for (setting, layers) in [(Setting.encoderConvolutions, encoderConvolutions), (.decoderConvolutions, decoderConvolutions), (.outputConvolution, [outputConvolution])] {
-            for layer in layers {
-                if layer.channels <= 0 || layer.kernel <= 0 || layer.stride <= 0 || layer.padding < 0 {
-                    found.append(ConfigurationProblem(setting, "need positive channels, kernel and stride and a padding >= 0, got \(layer)"))
-                } else if layer.channels > 4096 || layer.kernel > 64 || layer.stride > 64 || layer.padding >= layer.kernel {
-                    found.append(ConfigurationProblem(setting, "allow at most 4096 channels, a kernel and stride of at most 64 and a padding below the kernel, got \(layer)"))
-                }
-            }
-        }
+        found += ConvolutionLayer.problems(encoder: encoderConvolutions, decoder: decoderConvolutions, output: outputConvolution)
         if encoderConvolutions.isEmpty { found.append(ConfigurationProblem(.encoderConvolutions, "need at least one convolution")) }
         if (encoderDenseSizes + decoderDenseSizes).contains(where: { $0 <= 0 }) {
             found.append(ConfigurationProblem(.denseSizes, "must all be positive, got encoder \(encoderDenseSizes), decoder \(decoderDenseSizes)"))
@@ -247,22 +264,14 @@ public struct ConvolutionalModelConfiguration: ConfigurableArchitecture {
     /// About how many weights and biases the model has (in floating point, so absurd sizes cannot overflow).
     public var approximateParameterCount: Double {
         func dense(_ sizes: [Int]) -> Double { zip(sizes, sizes.dropFirst()).reduce(0) { $0 + Double($1.0) * Double($1.1) + Double($1.1) } }
-        func convolutions(_ layers: [ConvolutionLayer], from channels: Int) -> Double {
-            var total = 0.0, previous = channels
-            for layer in layers {
-                total += Double(previous) * Double(layer.channels) * Double(layer.kernel) * Double(layer.kernel) + Double(layer.channels)
-                previous = layer.channels
-            }
-            return total
-        }
         let flattened = Double(flattenedSize ?? 0), grid = Double(decoderGrid?.count ?? 0)
         let encoderDense = dense([Int(min(flattened, 1e15))] + encoderDenseSizes)
         let heads = 2 * (Double(encoderDenseSizes.last.map { $0 } ?? Int(min(flattened, 1e15))) * Double(latentSize) + Double(latentSize))
         let decoderDense = dense([latentSize] + decoderDenseSizes) + Double(decoderDenseSizes.last ?? latentSize) * grid + grid
         var output = outputConvolution
         output.channels = outputChannels
-        return convolutions(encoderConvolutions, from: imageShape.channels) + encoderDense + heads + decoderDense
-            + convolutions(decoderConvolutions + [output], from: decoderChannels)
+        return ConvolutionLayer.parameterCount(encoderConvolutions, from: imageShape.channels) + encoderDense + heads + decoderDense
+            + ConvolutionLayer.parameterCount(decoderConvolutions + [output], from: decoderChannels)
     }
 }
 

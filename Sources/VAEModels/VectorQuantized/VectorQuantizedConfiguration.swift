@@ -126,15 +126,7 @@ public struct VectorQuantizedConfiguration: ModelArchitecture {
         if !(deadCodeThreshold >= 0 && deadCodeThreshold <= 1e6) {
             found.append(ConfigurationProblem(.deadCodeThreshold, "must be a number of uses per batch in [0, 1e6], got \(deadCodeThreshold)"))
         }
-        for (setting, layers) in [(Setting.encoderConvolutions, encoderConvolutions), (.decoderConvolutions, decoderConvolutions), (.outputConvolution, [outputConvolution])] {
-            for layer in layers {
-                if layer.channels <= 0 || layer.kernel <= 0 || layer.stride <= 0 || layer.padding < 0 {
-                    found.append(ConfigurationProblem(setting, "need positive channels, kernel and stride and a padding >= 0, got \(layer)"))
-                } else if layer.channels > 4096 || layer.kernel > 64 || layer.stride > 64 || layer.padding >= layer.kernel {
-                    found.append(ConfigurationProblem(setting, "allow at most 4096 channels, a kernel and stride of at most 64 and a padding below the kernel, got \(layer)"))
-                }
-            }
-        }
+        found += ConvolutionLayer.problems(encoder: encoderConvolutions, decoder: decoderConvolutions, output: outputConvolution)
         if encoderConvolutions.isEmpty { found.append(ConfigurationProblem(.encoderConvolutions, "need at least one convolution")) }
         if outputConvolution.channels != imageShape.channels {
             found.append(ConfigurationProblem(.outputConvolution, "must give the image's \(imageShape.channels) channels, not \(outputConvolution.channels)"))
@@ -152,19 +144,11 @@ public struct VectorQuantizedConfiguration: ModelArchitecture {
 
     /// About how many weights, biases and codebook values the model has.
     public var approximateParameterCount: Double {
-        func convolutions(_ layers: [ConvolutionLayer], from channels: Int) -> Double {
-            var total = 0.0, previous = channels
-            for layer in layers {
-                total += Double(previous) * Double(layer.channels) * Double(layer.kernel) * Double(layer.kernel) + Double(layer.channels)
-                previous = layer.channels
-            }
-            return total
-        }
         var output = outputConvolution
         output.channels = outputChannels
         let last = encoderConvolutions.last?.channels ?? imageShape.channels
-        return convolutions(encoderConvolutions, from: imageShape.channels) + Double(last + 1) * Double(codeDimension)
-            + Double(codebookSize) * Double(codeDimension) + convolutions(decoderConvolutions + [output], from: codeDimension)
+        return ConvolutionLayer.parameterCount(encoderConvolutions, from: imageShape.channels) + Double(last + 1) * Double(codeDimension)
+            + Double(codebookSize) * Double(codeDimension) + ConvolutionLayer.parameterCount(decoderConvolutions + [output], from: codeDimension)
     }
 
 }
