@@ -69,6 +69,30 @@ extension Tensor {
         return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
     }
 
+    /// A stride-1 2-d convolution padded unevenly: `before` zero rows and columns above and left
+    /// of the image, `after` below and right, so H' = H + before + after − kH + 1 (likewise W').
+    /// A causal convolution keeps only the taps above or left of its centre this way, with no
+    /// masked taps to multiply (a 2x3 kernel padded (1, 1) before and (0, 1) after sees the row
+    /// above and its own row).
+    public static func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, paddingBefore before: SpatialPair, paddingAfter after: SpatialPair) -> Tensor {
+        let size = x.imageBatchSize
+        precondition(weight.rank == 4 && weight.shape[1] == size.channels,
+                     "convolution weight must be [out, \(size.channels), kH, kW] for \(size.channels) input channels, got \(weight.shape)")
+        let outputChannels = weight.shape[0], kernel = SpatialPair(weight.shape[2], weight.shape[3])
+        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        precondition(before.height >= 0 && before.width >= 0 && after.height >= 0 && after.width >= 0,
+                     "padding must be non-negative, got \(before) before and \(after) after")
+        let height = size.height + before.height + after.height - kernel.height + 1, width = size.width + before.width + after.width - kernel.width + 1
+        precondition(height >= 1 && width >= 1, "a \(kernel) kernel padded \(before) before and \(after) after does not fit \(size.height)x\(size.width) images")
+        OneDNN.adoptThreads()
+        let key = ConvolutionPrimitives.Key(
+            transposed: false, batch: size.batch, sourceChannels: size.channels, destinationChannels: outputChannels,
+            source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width), kernel: kernel, stride: SpatialPair(1),
+            paddingBefore: before, paddingAfter: after,
+            hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
+        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
+    }
+
     /// A 2-d transposed convolution (PyTorch's ConvTranspose2d). See the shapes above.
     /// `outputPadding` (below the stride) adds rows and columns at the bottom and right.
     public static func transposedConvolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),

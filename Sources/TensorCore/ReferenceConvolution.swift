@@ -9,8 +9,19 @@ public enum ReferenceConvolution {
         _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,
         stride: SpatialPair, padding: SpatialPair
     ) -> [T] {
-        let outputHeight = convolutionOutputLength(input: size.height, kernel: kernel.height, stride: stride.height, padding: padding.height)!
-        let outputWidth = convolutionOutputLength(input: size.width, kernel: kernel.width, stride: stride.width, padding: padding.width)!
+        forward(x, size: size, weight: weight, outputChannels: outputChannels, kernel: kernel, bias: bias, stride: stride,
+                paddingBefore: padding, paddingAfter: padding)
+    }
+
+    /// The same with `paddingBefore` rows and columns above and left of the image and
+    /// `paddingAfter` below and right: H' = ⌊(H + before + after − kH) / s⌋ + 1.
+    public static func forward<T: BinaryFloatingPoint>(
+        _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,
+        stride: SpatialPair, paddingBefore padding: SpatialPair, paddingAfter: SpatialPair
+    ) -> [T] {
+        let outputHeight = (size.height + padding.height + paddingAfter.height - kernel.height) / stride.height + 1
+        let outputWidth = (size.width + padding.width + paddingAfter.width - kernel.width) / stride.width + 1
+        precondition(outputHeight >= 1 && outputWidth >= 1, "the kernel does not fit the padded image")
         let channels = size.channels
         var y = [T](repeating: 0, count: size.batch * outputChannels * outputHeight * outputWidth)
         for n in 0..<size.batch {

@@ -50,6 +50,22 @@ struct ConvolutionCase: CustomStringConvertible, Sendable {
         #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
     }
 
+    /// Uneven padding (a causal convolution's: rows above only, columns left only or both
+    /// sides): values and gradients match the reference padded the same way.
+    @Test(arguments: [(SpatialPair(2, 3), SpatialPair(1, 1), SpatialPair(0, 1)), (SpatialPair(1, 3), SpatialPair(0, 2), SpatialPair(0, 0)),
+                      (SpatialPair(3, 2), SpatialPair(2, 0), SpatialPair(1, 1))])
+    func unevenlyPaddedConvolutionGradientsMatchCentralDifferencesOfTheReference(kernel: SpatialPair, before: SpatialPair, after: SpatialPair) {
+        let size = ImageBatchSize(batch: 2, channels: 3, height: 4, width: 5)
+        let report = GradientCheck.run(inputs: [([2, 3, 4, 5], -1...1), ([2, 3, kernel.height, kernel.width], -1...1), ([2], -1...1)], engine: { t in
+            Tensor.convolution2D(t[0], weight: t[1], bias: t[2], paddingBefore: before, paddingAfter: after).planarImages()
+        }, reference: { v in
+            ReferenceConvolution.forward(v[0], size: size, weight: v[1], outputChannels: 2, kernel: kernel, bias: v[2], stride: SpatialPair(1),
+                                         paddingBefore: before, paddingAfter: after)
+        })
+        #expect(report.forwardError < 1e-5, "\(report)")
+        #expect(report.gradientError < Self.tolerance, "\(report)")
+    }
+
     @Test(arguments: ConvolutionCase.grid)
     func transposedConvolutionGradientsMatchCentralDifferencesOfTheReference(_ c: ConvolutionCase) {
         let inputs: [(shape: [Int], range: ClosedRange<Float>)] = [
