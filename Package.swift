@@ -96,12 +96,12 @@ let package = Package(
 
         // MARK: - The latent-space explorer's web server (thin: routes, validation, the page)
         .target(name: "ExplorerServer", dependencies: [
-            "Runs", "LatentTools", "VAE", "VAEEvaluation", "Visualization", "Datasets", "TensorCore",
+            "Runs", "LatentTools", "NN", "VAE", "VAEEvaluation", "Visualization", "Datasets", "TensorCore",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // MARK: - Measurement and the command-line tool
-        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE", "VAEModels"]),
+        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE", "VAEModels", "Runs"]),
         .executableTarget(
             name: "VAECommand",
             dependencies: [
@@ -130,10 +130,10 @@ let package = Package(
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
-            "ExplorerServer", "Runs", "VAE", "VAEModels", "Datasets", "TensorCore", "LatentTools",
+            "ExplorerServer", "Runs", "NN", "VAE", "VAEModels", "Datasets", "TensorCore", "LatentTools",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "NN", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
     ]
 )

@@ -43,7 +43,8 @@ public struct GatedPixelCNNConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-/// One gated layer of both stacks. With f and g the filter and gate halves,
+/// One gated layer of both stacks. With each convolution computing the filter f and the gate g
+/// as the two halves of its 2C output channels (`Tensor.gatedTanh`),
 ///
 ///     v' = tanh(V_f ∗ v + c_f) ⊙ σ(V_g ∗ v + c_g)                        (vertical, k x k upper half)
 ///     u  = tanh(H_f ∗ h + U_f shift(v') + c_f) ⊙ σ(H_g ∗ h + U_g shift(v') + c_g)   (horizontal, 1 x k left half)
@@ -53,46 +54,39 @@ public struct GatedPixelCNNConfiguration: Codable, Equatable, Sendable {
 /// above i only), U and R are 1x1 convolutions, and c = C y is the class's bias (zero without a
 /// class). The first layer's horizontal kernel leaves out its centre.
 public final class GatedPixelCNNLayer: Module {
-    /// The vertical stack's filter and gate convolutions.
-    public let verticalFilter: MaskedConv2D, verticalGate: MaskedConv2D
-    /// The horizontal stack's filter and gate convolutions.
-    public let horizontalFilter: MaskedConv2D, horizontalGate: MaskedConv2D
-    /// The vertical stack's (shifted) contributions to the horizontal filter and gate.
-    public let verticalToHorizontalFilter: Conv2D, verticalToHorizontalGate: Conv2D
-    /// The horizontal stack's 1x1 output.
+    /// The vertical stack's convolution to its filter and gate, C -> 2C.
+    public let vertical: MaskedConv2D
+    /// The horizontal stack's convolution to its filter and gate, C -> 2C.
+    public let horizontal: MaskedConv2D
+    /// The vertical stack's (shifted) contribution to the horizontal filter and gate, 1x1, C -> 2C.
+    public let verticalToHorizontal: Conv2D
+    /// The horizontal stack's 1x1 output, C -> C.
     public let residual: Conv2D
-    /// The class's biases to the filter and gate (nil without classes): 1x1 convolutions of the one-hot planes.
-    public let conditionFilter: Conv2D?, conditionGate: Conv2D?
+    /// The class's biases to the filter and gate (nil without classes): a 1x1 convolution of the
+    /// one-hot planes, classes -> 2C.
+    public let condition: Conv2D?
     let isFirst: Bool
 
     init(channels: Int, kernel: Int, classes: Int?, isFirst: Bool, using generator: inout RandomGenerator) {
-        let square = SpatialPair(kernel), row = SpatialPair(1, kernel)
-        verticalFilter = MaskedConv2D(inputChannels: channels, outputChannels: channels, kernel: square, mask: .vertical, using: &generator)
-        verticalGate = MaskedConv2D(inputChannels: channels, outputChannels: channels, kernel: square, mask: .vertical, using: &generator)
-        horizontalFilter = MaskedConv2D(inputChannels: channels, outputChannels: channels, kernel: row, mask: .horizontal(includesCentre: !isFirst), using: &generator)
-        horizontalGate = MaskedConv2D(inputChannels: channels, outputChannels: channels, kernel: row, mask: .horizontal(includesCentre: !isFirst), using: &generator)
-        verticalToHorizontalFilter = Conv2D(inputChannels: channels, outputChannels: channels, kernel: SpatialPair(1), using: &generator)
-        verticalToHorizontalGate = Conv2D(inputChannels: channels, outputChannels: channels, kernel: SpatialPair(1), using: &generator)
+        vertical = MaskedConv2D(inputChannels: channels, outputChannels: 2 * channels, kernel: SpatialPair(kernel), mask: .vertical, using: &generator)
+        horizontal = MaskedConv2D(inputChannels: channels, outputChannels: 2 * channels, kernel: SpatialPair(1, kernel),
+                                  mask: .horizontal(includesCentre: !isFirst), using: &generator)
+        verticalToHorizontal = Conv2D(inputChannels: channels, outputChannels: 2 * channels, kernel: SpatialPair(1), using: &generator)
         residual = Conv2D(inputChannels: channels, outputChannels: channels, kernel: SpatialPair(1), using: &generator)
-        conditionFilter = classes.map { Conv2D(inputChannels: $0, outputChannels: channels, kernel: SpatialPair(1), bias: false, using: &generator) }
-        conditionGate = classes.map { Conv2D(inputChannels: $0, outputChannels: channels, kernel: SpatialPair(1), bias: false, using: &generator) }
+        condition = classes.map { Conv2D(inputChannels: $0, outputChannels: 2 * channels, kernel: SpatialPair(1), bias: false, using: &generator) }
         self.isFirst = isFirst
     }
 
     /// (v, h) -> (v', h'), images [N, C, H, W]; `classPlanes` the one-hot class [N, classes, H, W] or nil.
     func callAsFunction(vertical v: Tensor, horizontal h: Tensor, classPlanes: Tensor?) -> (vertical: Tensor, horizontal: Tensor) {
-        var biasFilter: Tensor? = nil, biasGate: Tensor? = nil
-        if let classPlanes, let conditionFilter, let conditionGate {
-            (biasFilter, biasGate) = (conditionFilter(classPlanes).planarImages(), conditionGate(classPlanes).planarImages())
-        }
+        var bias: Tensor? = nil
+        if let classPlanes, let condition { bias = condition(classPlanes).planarImages() }
         func add(_ x: Tensor, _ bias: Tensor?) -> Tensor { bias.map { x + $0 } ?? x }
-        let vertical = add(verticalFilter(v), biasFilter).tanh() * add(verticalGate(v), biasGate).sigmoid()
-        let above = vertical.shiftedDown()
-        let filter = horizontalFilter(h) + verticalToHorizontalFilter(above).planarImages()
-        let gate = horizontalGate(h) + verticalToHorizontalGate(above).planarImages()
-        let gated = add(filter, biasFilter).tanh() * add(gate, biasGate).sigmoid()
+        let verticalOutput = add(vertical(v), bias).gatedTanh()
+        let above = verticalOutput.shiftedDown()
+        let gated = add(horizontal(h) + verticalToHorizontal(above).planarImages(), bias).gatedTanh()
         let output = residual(gated).planarImages()
-        return (vertical, isFirst ? output : output + h)
+        return (verticalOutput, isFirst ? output : output + h)
     }
 }
 

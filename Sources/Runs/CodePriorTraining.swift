@@ -45,6 +45,12 @@ public struct CodeGrids: Sendable {
     /// The grids.
     public let count: Int
 
+    /// Grids given as they are: `codes` [count · positions] and one label per grid (or none).
+    public init(codes: [Int32], labels: [Int], count: Int) {
+        precondition(count >= 0 && codes.count % max(count, 1) == 0 && (labels.isEmpty || labels.count == count), "grids and labels do not agree")
+        (self.codes, self.labels, self.count) = (codes, labels, count)
+    }
+
     /// The codes of every image of `images` (without moving the codebook's averages), in batches.
     public init(model: any DiscreteLatentModel, images: ImageDataset, batchSize: Int = 500) {
         let width = images.shape.count
@@ -93,6 +99,10 @@ public final class CodePriorTraining {
     public private(set) var history: [CodePriorEpoch] = []
     let train: CodeGrids, test: CodeGrids
 
+    /// The format named in a prior's metadata: 2 since a layer's filter and gate come from one
+    /// convolution whose weight is the kept block of the masked kernel.
+    public static let format = "vae-toolkit-prior/2"
+
     /// The file names in a run folder.
     public static let modelFile = "prior.safetensors", checkpointFile = "prior-checkpoint.safetensors", metricsFile = "prior-metrics.csv"
 
@@ -119,19 +129,24 @@ public final class CodePriorTraining {
         let started = Date()
         var total = 0.0
         for start in stride(from: 0, to: train.count, by: settings.batchSize) {
-            let batch = Array(order[start..<min(start + settings.batchSize, train.count)])
-            let (codes, labels) = grids(batch, of: train)
-            optimizer.zeroGradients()
-            let loss = network.negativeLogLikelihood(codes: codes, count: batch.count, labels: labels)
-            total += Double(loss.item)
-            (loss * (1 / Float(batch.count))).backward()
-            optimizer.step()
+            total += trainStep(Array(order[start..<min(start + settings.batchSize, train.count)]))
         }
         let seconds = Date().timeIntervalSince(started)
         let figures = CodePriorEpoch(epoch: epoch, trainBitsPerCode: total / Double(train.count * positions) / log(2.0),
                                      testBitsPerCode: bitsPerCode(test), seconds: seconds)
         history.append(figures)
         return figures
+    }
+
+    /// One Adam step on the mean negative log-likelihood of the training grids `batch` (their
+    /// indices); returns their summed negative log-likelihood in nats.
+    public func trainStep(_ batch: [Int]) -> Double {
+        let (codes, labels) = grids(batch, of: train)
+        optimizer.zeroGradients()
+        let loss = network.negativeLogLikelihood(codes: codes, count: batch.count, labels: labels)
+        (loss * (1 / Float(batch.count))).backward()
+        optimizer.step()
+        return Double(loss.item)
     }
 
     /// The mean −log₂ p(c_i | c_<i, y) per position over `grids`.
@@ -171,7 +186,7 @@ public final class CodePriorTraining {
 
     /// The network with its settings in the metadata.
     public var modelFile: SafeTensorsFile {
-        network.stateDictionary(metadata: ["format": "vae-toolkit-prior/1", "prior_settings": Self.json(settings)])
+        network.stateDictionary(metadata: ["format": Self.format, "prior_settings": Self.json(settings)])
     }
 
     /// The network, Adam's moments and step, and the figures of the epochs done.
@@ -220,8 +235,11 @@ public final class CodePriorTraining {
 
     /// The settings saved in a prior's file.
     public static func settings(in file: SafeTensorsFile, fileName: String) throws(CodePriorError) -> CodePriorSettings {
-        guard file.metadata["format"] == "vae-toolkit-prior/1", let text = file.metadata["prior_settings"] else {
-            throw .invalid(file: fileName, reason: "it is not a code prior of this tool (its metadata has no format vae-toolkit-prior/1 and prior_settings)")
+        if file.metadata["format"] == "vae-toolkit-prior/1" {
+            throw .incompatible(file: fileName, reason: "it holds an earlier layout of the PixelCNN (separate filter and gate convolutions, whole masked kernels); fit the prior again with `vae train-prior RUN`")
+        }
+        guard file.metadata["format"] == format, let text = file.metadata["prior_settings"] else {
+            throw .invalid(file: fileName, reason: "it is not a code prior of this tool (its metadata has no format \(format) and prior_settings)")
         }
         let settings: CodePriorSettings
         do { settings = try JSONDecoder().decode(CodePriorSettings.self, from: Data(text.utf8)) } catch {

@@ -61,9 +61,35 @@ import _TestSupport
         #expect(report.forwardError == 0 && report.gradientError < 1e-3, "\(report)")
     }
 
+    /// A masked convolution (its kept block run padded unevenly) equals the full k x k (or 1 x k)
+    /// convolution with "same" padding whose weight is the block with zeros at the masked taps.
+    @Test(arguments: [(CausalMask.vertical, SpatialPair(3)), (.vertical, SpatialPair(5, 3)), (.horizontal(includesCentre: true), SpatialPair(1, 5)),
+                      (.horizontal(includesCentre: false), SpatialPair(1, 3))])
+    func aMaskedConvolutionIsTheFullConvolutionWithItsMaskedWeight(mask: CausalMask, kernel: SpatialPair) {
+        var generator = RandomGenerator(seed: 11)
+        let convolution = MaskedConv2D(inputChannels: 3, outputChannels: 4, kernel: kernel, mask: mask, using: &generator)
+        let kept = mask.keptKernel(of: kernel)
+        #expect(convolution.weight.shape == [4, 3, kept.height, kept.width])
+        let taps = mask.values(kernel: kernel)
+        var full = [Double](repeating: 0, count: 4 * 3 * kernel.height * kernel.width)
+        for filter in 0..<12 { for u in 0..<kept.height { for v in 0..<kept.width {
+            let tap = u * kernel.width + v
+            full[filter * kernel.height * kernel.width + tap] = Double(convolution.weight.scalars[(filter * kept.height + u) * kept.width + v]) * Double(taps[tap])
+        } } }
+        let size = ImageBatchSize(batch: 2, channels: 3, height: 5, width: 6)
+        let x = Tensor.randomUniform([2, 3, 5, 6], low: -1, high: 1, using: &generator)
+        let expected = ReferenceConvolution.forward(x.scalars.map(Double.init), size: size, weight: full, outputChannels: 4, kernel: kernel,
+                                                    bias: convolution.bias.scalars.map(Double.init), stride: SpatialPair(1),
+                                                    padding: SpatialPair(kernel.height / 2, kernel.width / 2))
+        let output = withoutGradients { convolution(x) }
+        #expect(output.shape == [2, 4, 5, 6])
+        let error = zip(output.scalars, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(error < 1e-5, "largest difference \(error)")
+    }
+
     /// The loss is Σ −log softmax(logits)[value], and its gradient matches central differences for
-    /// a masked weight (the masked taps get none).
-    @Test func theLikelihoodIsTheSoftmaxCrossEntropyAndItsGradientIsMasked() {
+    /// a weight; the first layer's horizontal centre column (masked) gets no gradient.
+    @Test func theLikelihoodIsTheSoftmaxCrossEntropyAndItsGradientMatchesDifferences() {
         let network = Self.network(classes: 2)
         let codes: [Int32] = (0..<20).map { Int32($0 % 5) }
         let loss = network.negativeLogLikelihood(codes: codes, count: 1, labels: [1])
@@ -76,19 +102,21 @@ import _TestSupport
         }
         #expect(abs(Double(loss.item) - expected) < 1e-4 * expected)
         loss.backward()
-        let weight = network.layers[1].verticalFilter.weight
-        let gradient = weight.gradient!
-        // Kernel rows below the centre (taps 6, 7, 8 of each 3x3) get no gradient.
-        for (index, value) in gradient.enumerated() where index % 9 >= 6 { #expect(value == 0) }
-        let probe = 4  // an unmasked tap
-        let h: Float = 1e-2
-        let original = weight.pointer[probe]
-        weight.pointer[probe] = original + h
-        let plus = withoutGradients { network.negativeLogLikelihood(codes: codes, count: 1, labels: [1]).item }
-        weight.pointer[probe] = original - h
-        let minus = withoutGradients { network.negativeLogLikelihood(codes: codes, count: 1, labels: [1]).item }
-        weight.pointer[probe] = original
-        #expect(abs(Double((plus - minus) / (2 * h)) - Double(gradient[probe])) < 2e-2 * max(1, abs(Double(gradient[probe]))))
+        let first = network.layers[0].horizontal.weight.gradient!
+        for (index, value) in first.enumerated() where index % 2 == 1 { #expect(value == 0) }  // 1 x 2 blocks: the centre is column 1
+        #expect(first.contains { $0 != 0 })
+        for weight in [network.layers[1].vertical.weight, network.layers[2].verticalToHorizontal.weight, network.layers[1].condition!.weight] {
+            let gradient = weight.gradient!
+            let probe = 4
+            let h: Float = 1e-2
+            let original = weight.pointer[probe]
+            weight.pointer[probe] = original + h
+            let plus = withoutGradients { network.negativeLogLikelihood(codes: codes, count: 1, labels: [1]).item }
+            weight.pointer[probe] = original - h
+            let minus = withoutGradients { network.negativeLogLikelihood(codes: codes, count: 1, labels: [1]).item }
+            weight.pointer[probe] = original
+            #expect(abs(Double((plus - minus) / (2 * h)) - Double(gradient[probe])) < 2e-2 * max(1, abs(Double(gradient[probe]))))
+        }
     }
 
     /// At a low temperature the sampler takes each position's most likely value given those drawn;
