@@ -3,6 +3,8 @@ import Benchmarks
 import Datasets
 import Foundation
 import MessagePassing
+import NN
+import Runs
 import TensorCore
 import VAE
 import VAEModels
@@ -159,9 +161,19 @@ extension Bench {
         var precision: Precision = .fp32
         @Option(help: "The Python interpreter for --pytorch.") var python = "python3"
         @Option(help: "The PyTorch side of the comparison (its folder holds the other reference scripts).") var pytorchScript = "reference/keras_conv_vae.py"
+        @Option(help: "VQ-VAE presets whose training step and code prior's step are timed, with the quantiser's and the masked convolutions' shares (comma-separated; 'none' for none).")
+        var vectorQuantized = "vq-mnist"
 
         func run() throws {
             let counts = try Bench.threadCounts(threads)
+            var quantized: [(String, TrainingConfiguration, VectorQuantizedConfiguration)] = []
+            for name in vectorQuantized.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where name != "none" {
+                guard let preset = Preset.named(name), let model = preset.configuration.model.architecture(as: VectorQuantizedConfiguration.self) else {
+                    let names = Preset.all.filter { $0.configuration.model.kind == VectorQuantizedConfiguration.kind }.map(\.name)
+                    throw ValidationError("--vector-quantized takes VQ-VAE presets (\(names.joined(separator: ", "))) or 'none'; got '\(name)'")
+                }
+                quantized.append((name, preset.configuration, model))
+            }
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
             var chosen: [(String, TrainingConfiguration, ConvolutionalModelConfiguration)] = []
             for name in presets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -204,8 +216,31 @@ extension Bench {
                     print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% |", name, step, step * epochSteps,
                                  Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix)))
                 }
+                if !quantized.isEmpty { try timeCodeModels(quantized) }
                 if verbose { OneDNN.convolutionReport.forEach { print("  " + $0) } }
                 if pytorch { try comparePyTorch(threads: count) }
+            }
+        }
+
+        /// Each VQ-VAE preset's step with its quantiser's share, and its class-conditional code
+        /// prior's step (the default `vae train-prior` network and batch) with its masked
+        /// convolutions' share (`CodeModelBenchmark`), in the configured precision.
+        func timeCodeModels(_ presets: [(String, TrainingConfiguration, VectorQuantizedConfiguration)]) throws {
+            print("\nVQ-VAE steps and their code priors' steps (the part timed alone on the step's shapes):")
+            print("| preset | step | s/step (median) | s/epoch (60,000 images) | part | its share |")
+            print("|---|---|---|---|---|---|")
+            for (name, preset, model) in presets {
+                var configuration = preset
+                configuration.precision = precision
+                let epochSteps = Bench.epochSteps(batchSize: configuration.batchSize)
+                let vq = try CodeModelBenchmark.vectorQuantizedStep(configuration, steps: steps, rounds: rounds)
+                print(String(format: "| %@ | VQ-VAE | %.4f | %.1f | the quantiser | %.1f%% |", name, vq.step, vq.step * epochSteps, 100 * vq.fraction))
+                let grid = model.codeGrid!
+                let network = GatedPixelCNNConfiguration(codes: model.codebookSize, height: grid.height, width: grid.width, classes: 10)
+                let batch = CodePriorSettings(network: network).batchSize
+                let prior = withPrecision(precision) { CodeModelBenchmark.priorStep(network, batch: batch, steps: steps, rounds: rounds) }
+                print(String(format: "| %@ | code prior (%d layers of %d channels, batch %d) | %.4f | %.1f | the masked convolutions | %.1f%% |", name, network.layers,
+                             network.channels, batch, prior.step, prior.step * Bench.epochSteps(batchSize: batch), 100 * prior.fraction))
             }
         }
 
