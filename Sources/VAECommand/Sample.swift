@@ -24,6 +24,9 @@ struct Sample: ParsableCommand {
         Examples: vae sample runs/pytorch-example --count 64 --temperature 0.8 --out samples.png
                   vae sample runs/conv-mnist --sampler gmm --out samples-gmm.png
                   vae sample runs/cvae-conv --label 3 --classifier runs/classifier.safetensors
+
+        A VQ-VAE draws its code grids from its PixelCNN prior (`vae train-prior`); --codes FILE decodes the grids of a \
+        table written by `vae encode` instead (edit a cell to see what one code changes).
         """)
 
     @OptionGroup var model: ModelArguments
@@ -40,6 +43,8 @@ struct Sample: ParsableCommand {
     @Option(help: "A classifier written by `vae classify`: report the share of samples it assigns to their class.") var classifier: String?
     @Option(parsing: .unconditional, help: "Samples per class the classifier judges.") var judge = 1000
     @Flag(help: "Draw a VampPrior's learned pseudo-inputs (the first --count of them) instead of samples.") var pseudoInputs = false
+    @Option(help: "A VQ-VAE: decode the code grids of this CSV file (as `vae encode` writes them, edited or not) instead of drawing them from the prior.")
+    var codes: String?
 
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000, got \(count)") }
@@ -53,6 +58,7 @@ struct Sample: ParsableCommand {
         if pseudoInputs { return try drawPseudoInputs() }
         var (loaded, explorer) = try model.load()
         if let discrete = loaded.model as? any DiscreteLatentModel { return try sampleCodes(discrete, loaded: loaded, explorer: explorer) }
+        if codes != nil { throw CommandFailure("--codes decodes a VQ-VAE's code grids; \(model.run) has a continuous latent") }
         try explorer.setLabel(model.checkedLabel(label, for: loaded, required: false))
         let judge = try classifier.map { try loadClassifier($0, for: loaded) }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
@@ -100,12 +106,32 @@ struct Sample: ParsableCommand {
         }
     }
 
+    /// The grids of a code table (`CodeGridTable`), decoded into a picture grid of --columns.
+    func decodeTable(_ path: String, _ discrete: any DiscreteLatentModel, loaded: LoadedModel, explorer: LatentExplorer) throws {
+        if label != nil || classifier != nil || temperature != 1 {
+            throw CommandFailure("--label, --classifier and --temperature choose draws from the prior; --codes decodes the grids it is given")
+        }
+        let table: CodeGridTable
+        do { table = try CodeGridTable.read(from: URL(fileURLWithPath: path), positions: discrete.codePositions, codebookSize: discrete.codebookSize) } catch {
+            throw CommandFailure(error.localizedDescription)
+        }
+        let url = try outputFile(out, default: loaded.defaultOutput("decoded-codes.png"), extensions: ["png"])
+        let positions = discrete.codePositions
+        let images = stride(from: 0, to: table.count, by: 500).flatMap { start in
+            let grids = min(500, table.count - start)
+            return withoutGradients { discrete.decode(codes: Array(table.codes[(start * positions)..<((start + grids) * positions)]), count: grids).mean.scalars }
+        }
+        try write(explorer.grid(explorer.split(images), columns: min(columns, table.count), scale: scale), to: url)
+        print("\(table.count) images decoded from the code grids of \(path)")
+    }
+
     /// A VQ-VAE's samples: code grids drawn from its PixelCNN prior (`vae train-prior`), decoded;
     /// for a conditional prior, of class --label or one row per class.
     func sampleCodes(_ discrete: any DiscreteLatentModel, loaded: LoadedModel, explorer: LatentExplorer) throws {
         if samplers.sampler != .prior || lowerGroups != .means {
             throw CommandFailure("a VQ-VAE draws its codes from its PixelCNN prior; --sampler and --lower-groups do not apply to \(model.run)")
         }
+        if let codes { return try decodeTable(codes, discrete, loaded: loaded, explorer: explorer) }
         let prior = try codePrior(of: discrete, loaded: loaded, run: model.run)
         let classes = prior.settings.network.classes
         if let label, classes == nil { throw CommandFailure("--label needs a conditional prior; \(model.run)'s was trained without --conditional (train one with `vae train-prior --conditional`)") }
