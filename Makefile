@@ -32,6 +32,7 @@ FUZZ_SECONDS ?= 15
 test: test-dependencies
 	$(SWIFT) test -c release --disable-xctest
 	bash scripts/browser-test.sh
+	bash scripts/browser-test.sh models/vq-mnist
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 	$(MAKE) examples VAE_BUILT=1
 	$(MAKE) docs

@@ -6,7 +6,8 @@
 #     changes the decoded picture, and it times 50 decodes page to picture;
 #   - optionally (SCREENSHOT=file.png) takes a screenshot of the page started from test image 7;
 #   - stops the server with SIGINT (Ctrl-C): it must exit 0 and say "stopped".
-# Usage: bash scripts/browser-test.sh [RUN]   (RUN: an existing run folder; default: train one)
+# Usage: bash scripts/browser-test.sh [RUN]   (RUN: an existing run or model folder; default: train
+# one with the gmm sampler; `make test` also runs it on models/vq-mnist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vae=.build/release/vae
@@ -18,11 +19,13 @@ fail() { echo "browser test: FAIL: $*" >&2; [[ -f "$work/server.log" ]] && sed '
 
 command -v chromium >/dev/null || fail "chromium is not installed (bash scripts/install-dependencies.sh --test)"
 run=${1:-}
+sampler=()
 if [[ -z "$run" ]]; then
     run="$work/run"
     "$vae" train --preset pytorch-example --epochs 1 --hidden-sizes 64 --out "$run" > /dev/null
+    sampler=(--sampler gmm)
 fi
-"$vae" explore "$run" --port 0 --test-images 2000 --sampler gmm > "$work/server.log" 2>&1 &
+"$vae" explore "$run" --port 0 --test-images 2000 "${sampler[@]}" > "$work/server.log" 2>&1 &
 server=$!
 url=""
 for _ in $(seq 1 150); do

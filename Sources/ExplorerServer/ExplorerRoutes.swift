@@ -57,19 +57,81 @@ public enum ExplorerRoutes {
             return data(service.testImagePNG(index), type: "image/png")
         }
         router.post("/api/encode") { request, _ in
-            // A declared length over the limit is refused before anything else, and before any of the body is read.
-            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > LatentSpaceService.maximumUploadBytes {
-                throw HTTPError(.contentTooLarge, message: "body: \(declared) bytes declared; at most \(LatentSpaceService.maximumUploadBytes) are accepted")
-            }
+            try refuseDeclaredOversize(request)
             let label = try answer { try service.label(request.uri.queryParameters.get("label")) }
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: LatentSpaceService.maximumUploadBytes) } catch {
-                throw HTTPError(.contentTooLarge, message: "body: at most \(LatentSpaceService.maximumUploadBytes) bytes are accepted")
-            }
-            let json = try answer { try service.encodeUpload(Data(buffer: body), label: label) }
+            let body = try await uploadedBody(request)
+            let json = try answer { try service.encodeUpload(body, label: label) }
             return data(json, type: "application/json")
         }
         return router
+    }
+
+    /// The router serving a run whose latent is a grid of codes (`CodeGridService`):
+    ///
+    ///     GET  /                      the code-grid page (HTML, script and style inline)
+    ///     GET  /api/model             the run: kind, image shape, grid, codebook size, class names, its prior
+    ///     GET  /api/decode-codes?codes=i,j,…
+    ///                                 the picture decoded from h · w code indices, row by row (PNG)
+    ///     GET  /api/draw?seed=N[&label=K]
+    ///                                 a grid drawn from the run's code prior (JSON {"codes"})
+    ///     GET  /api/test?index=N      test image N's code grid and label (JSON)
+    ///     GET  /api/test-image?index=N
+    ///                                 test image N itself (PNG)
+    ///     POST /api/encode            a PNG or JPEG picture (the body, at most 4 MiB) to its code grid (JSON)
+    ///
+    /// `/api/decode` (a continuous latent vector) is answered 400, naming `/api/decode-codes`.
+    public static func router(_ service: CodeGridService, concurrencyLimit: Int = maximumConcurrentRequests) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ConcurrencyLimit(limit: concurrencyLimit))
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: CodeGridPage.html)))
+        }
+        router.get("/api/model") { _, _ in data(service.overview, type: "application/json") }
+        router.get("/api/decode-codes") { request, _ in
+            let codes = try answer { try service.codes(request.uri.queryParameters.get("codes")) }
+            return data(service.decodePNG(codes), type: "image/png")
+        }
+        router.get("/api/decode") { _, _ -> Response in
+            throw HTTPError(.badRequest, message: "z: this run's latent is a grid of codes, not a vector: decode one with /api/decode-codes?codes=…")
+        }
+        router.get("/api/draw") { request, _ in
+            let query = request.uri.queryParameters
+            let json = try answer {
+                let seed = try LatentSpaceService.seed(query.get("seed"))
+                return try service.draw(seed: seed, label: try service.priorLabel(query.get("label")))
+            }
+            return data(json, type: "application/json")
+        }
+        router.get("/api/test") { request, _ in
+            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
+            return data(service.testCodes(index), type: "application/json")
+        }
+        router.get("/api/test-image") { request, _ in
+            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
+            return data(service.testImagePNG(index), type: "image/png")
+        }
+        router.post("/api/encode") { request, _ in
+            try refuseDeclaredOversize(request)
+            let body = try await uploadedBody(request)
+            let json = try answer { try service.encodeUpload(body) }
+            return data(json, type: "application/json")
+        }
+        return router
+    }
+
+    /// Refuses a declared length over the upload limit before anything else, and before any of the body is read.
+    static func refuseDeclaredOversize(_ request: Request) throws {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > LatentSpaceService.maximumUploadBytes {
+            throw HTTPError(.contentTooLarge, message: "body: \(declared) bytes declared; at most \(LatentSpaceService.maximumUploadBytes) are accepted")
+        }
+    }
+
+    /// The request's body, at most the upload limit (413 beyond it).
+    static func uploadedBody(_ request: Request) async throws -> Data {
+        do { return Data(buffer: try await request.body.collect(upTo: LatentSpaceService.maximumUploadBytes)) } catch {
+            throw HTTPError(.contentTooLarge, message: "body: at most \(LatentSpaceService.maximumUploadBytes) bytes are accepted")
+        }
     }
 
     /// The server for `service` on `host`:`port` (0: any free port): HTTP/1.1, idle connections
@@ -77,9 +139,27 @@ public enum ExplorerRoutes {
     /// warnings and errors only.
     public static func application(_ service: LatentSpaceService, host: String, port: Int, idleSeconds: Int64 = 30,
                                    onRunning: @escaping @Sendable (_ host: String, _ port: Int) -> Void) -> some ApplicationProtocol {
+        application(.latentSpace(service), host: host, port: port, idleSeconds: idleSeconds, onRunning: onRunning)
+    }
+
+    /// What an explorer serves: a continuous latent space, or a grid of codes.
+    public enum Subject: Sendable {
+        /// A run with a continuous latent (`LatentSpaceService`).
+        case latentSpace(LatentSpaceService)
+        /// A run whose latent is a grid of codes (`CodeGridService`).
+        case codeGrid(CodeGridService)
+    }
+
+    /// The server for `subject`, as above.
+    public static func application(_ subject: Subject, host: String, port: Int, idleSeconds: Int64 = 30,
+                                   onRunning: @escaping @Sendable (_ host: String, _ port: Int) -> Void) -> some ApplicationProtocol {
+        let router = switch subject {
+        case let .latentSpace(service): router(service)
+        case let .codeGrid(service): router(service)
+        }
         var logger = Logger(label: "vae-explore")
         logger.logLevel = .warning
-        return Application(router: router(service), server: .http1(configuration: .init(idleTimeout: .seconds(idleSeconds))),
+        return Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(idleSeconds))),
                     configuration: .init(address: .hostname(host, port: port), serverName: "vae"),
                     onServerRunning: { channel in
                         let address = channel.localAddress

@@ -171,7 +171,10 @@ public final class LatentSpaceService: @unchecked Sendable {
     }
 
     /// A draw's seed: a whole number 0...2⁵³.
-    public func seed(_ text: String?) throws(ExplorerRequestError) -> UInt64 {
+    public func seed(_ text: String?) throws(ExplorerRequestError) -> UInt64 { try Self.seed(text) }
+
+    /// A draw's seed: a whole number 0...2⁵³.
+    public static func seed(_ text: String?) throws(ExplorerRequestError) -> UInt64 {
         guard let text, let value = UInt64(text), value <= 1 << 53 else {
             throw ExplorerRequestError(parameter: "seed", problem: "must be a whole number 0...\(UInt64(1) << 53), got '\((text ?? "nothing").prefix(20))'")
         }

@@ -2,7 +2,10 @@ import ArgumentParser
 import Datasets
 import ExplorerServer
 import Foundation
+import NN
+import Runs
 import Synchronization
+import VAE
 
 struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +16,9 @@ struct Explore: ParsableCommand {
         two dimensions at once, the test set's latent means as a scatter plot (click a point to start from its \
         code), test images and your own PNG or JPEG pictures as starting points, interpolation between two \
         points, a class selector for a conditional model, and design B's transform switch and render size. \
+        For a VQ-VAE the page is its code grid instead: a test image's (or your picture's) grid of code indices, \
+        one editable cell per position, decoded as you edit it beside the original; with a code prior in the run \
+        (`vae train-prior`) it also draws grids from the prior, of a chosen class when the prior is conditional. \
         Every picture is decoded by the server with the run's model as the sliders move. "random z" draws from \
         --sampler: the prior, or a Gaussian mixture or second-stage VAE fitted to the training set's codes (as \
         `vae sample` and `vae score` fit and save them).
@@ -38,20 +44,33 @@ struct Explore: ParsableCommand {
 
     func run() throws {
         let (loaded, _) = try model.load()
-        try model.refuseDiscreteCodes(loaded, command: "explore")
         let test = try model.images(.test, of: loaded)
-        let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
-        let service: LatentSpaceService
-        do {
-            service = try LatentSpaceService(loaded: loaded, test: test, maximumImages: testImages, sampler: sampler, samplerName: samplers.sampler.rawValue)
-        } catch {
-            throw CommandFailure("\(model.run): \(error.problem)")
+        let subject: ExplorerRoutes.Subject
+        if let discrete = loaded.model as? any DiscreteLatentModel {
+            guard samplers.sampler == .prior else {
+                throw CommandFailure("--sampler \(samplers.sampler.rawValue): \(model.run) is a VQ-VAE; its grids are drawn from its code prior (`vae train-prior`), not from a fitted sampler")
+            }
+            var prior: GatedPixelCNN? = nil
+            if let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) {
+                prior = try codePrior(of: discrete, loaded: loaded, run: model.run).network
+            }
+            do { subject = .codeGrid(try CodeGridService(loaded: loaded, test: test, maximumImages: testImages, prior: prior)) } catch {
+                throw CommandFailure("\(model.run): \(error.problem)")
+            }
+        } else {
+            let sampler = try samplers.sampler(for: loaded, arguments: model) { print($0) }
+            do {
+                subject = .latentSpace(try LatentSpaceService(loaded: loaded, test: test, maximumImages: testImages, sampler: sampler,
+                                                                      samplerName: samplers.sampler.rawValue))
+            } catch {
+                throw CommandFailure("\(model.run): \(error.problem)")
+            }
         }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
             FileHandle.standardError.write(Data("warning: listening on \(host), not loopback: anyone who can reach this machine can use the explorer\n".utf8))
         }
         let run = model.run
-        let app = ExplorerRoutes.application(service, host: host, port: port) { boundHost, boundPort in
+        let app = ExplorerRoutes.application(subject, host: host, port: port) { boundHost, boundPort in
             print("exploring \(run) at http://\(boundHost.contains(":") ? "[\(boundHost)]" : boundHost):\(boundPort)/ (Ctrl-C stops)")
             fflush(nil)
         }

@@ -50,6 +50,20 @@ import Testing
         #expect(codes.count == 17 && codes[0] == "index,label,c_0,c_1,c_2,c_3,c_4,c_5,c_6,c_7,c_8", "\(codes.prefix(2))")
         #expect(codes[1].split(separator: ",", omittingEmptySubsequences: false).dropFirst(2).allSatisfy { Int($0).map { (0..<8).contains($0) } ?? false })
 
+        // The table decodes as written; an edited cell outside the codebook is refused naming its line and column.
+        let decoded = try Tool.run(["sample", run, "--codes", scratch.path("codes.csv"), "--columns", "4", "--out", scratch.path("decoded.png")])
+        #expect(decoded.status == 0 && decoded.output.contains("16 images decoded from the code grids of"), "\(decoded.output)")
+        var lines = codes.map(String.init)
+        var fields = lines[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[2 + 4] = "8"
+        lines[2] = fields.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: scratch.path("edited.csv"), atomically: true, encoding: .utf8)
+        let edited = try Tool.run(["sample", run, "--codes", scratch.path("edited.csv"), "--out", scratch.path("edited.png")])
+        #expect(edited.status != 0 && edited.output.contains("edited.csv line 3: c_4 is 8, outside the codebook: each code must be 0...7"), "\(edited.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("edited.png")))
+        let explored = try Tool.run(["explore", run, "--data-dir", data.path, "--sampler", "gmm", "--port", "0"])
+        #expect(explored.status != 0 && explored.output.contains("its grids are drawn from its code prior"), "\(explored.output)")
+
         let traverse = try Tool.run(["traverse", run, "--data-dir", data.path, "--out", scratch.path("t.png")])
         #expect(traverse.status != 0 && traverse.output.contains("`vae traverse` moves through a continuous latent space"), "\(traverse.output)")
     }
