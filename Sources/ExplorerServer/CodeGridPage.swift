@@ -11,16 +11,7 @@
 /// and the title.
 enum CodeGridPage {
     static let html = #"""
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>vae explore</title>
-<style>
-body { font: 14px system-ui, sans-serif; margin: 16px; color: #222; background: #fafafa; }
-h1 { font-size: 18px; margin: 0 0 4px; } .sub { color: #666; margin-bottom: 12px; }
-.row { display: flex; gap: 20px; flex-wrap: wrap; align-items: flex-start; }
-.box { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px; }
+\#(ExplorerPage.head)
 .picture { width: 224px; height: 224px; image-rendering: pixelated; background: #000; display: block; }
 .caption { font-size: 12px; color: #555; text-align: center; margin-top: 4px; }
 #grid { border-collapse: collapse; }
@@ -58,12 +49,7 @@ button { margin: 2px; } .small { font-size: 12px; color: #555; } .error { color:
 </div>
 <pre id="selftestLog" class="small"></pre>
 <script>
-"use strict";
-const errors = [];
-window.addEventListener("error", e => errors.push("error: " + e.message));
-window.addEventListener("unhandledrejection", e => errors.push("rejection: " + (e.reason && e.reason.message || e.reason)));
-const originalConsoleError = console.error;
-console.error = (...args) => { errors.push("console: " + args.join(" ")); originalConsoleError(...args); };
+\#(ExplorerPage.errorRecorder)
 
 const $ = id => document.getElementById(id);
 let info = null, start = [], cells = [], seed = 1;

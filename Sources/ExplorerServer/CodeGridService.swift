@@ -139,16 +139,7 @@ public final class CodeGridService: @unchecked Sendable {
     /// A person's PNG or JPEG picture converted to the model's input, and its code grid, as JSON:
     /// {"codes", "conversion"}.
     public func encodeUpload(_ data: Data) throws(ExplorerRequestError) -> Data {
-        guard !data.isEmpty else { throw ExplorerRequestError(parameter: "body", problem: "empty: send a PNG or JPEG picture") }
-        guard data.count <= LatentSpaceService.maximumUploadBytes else {
-            throw ExplorerRequestError(parameter: "body", problem: "\(data.count) bytes; at most \(LatentSpaceService.maximumUploadBytes) are accepted")
-        }
-        let imported: TransformedImage
-        uploadSlots.wait()
-        defer { uploadSlots.signal() }
-        do { imported = try loaded.importPicture(data, path: "the upload", maximumPixels: LatentSpaceService.maximumUploadPixels) } catch {
-            throw ExplorerRequestError(parameter: "body", problem: error.localizedDescription)
-        }
+        let imported = try LatentSpaceService.importUpload(data, for: loaded, slots: uploadSlots)
         let codes = lock.withLock { model.codes(Tensor(shape: [1, model.imageShape.count], scalars: imported.values)) }
         return LatentSpaceService.json(["codes": codes.map(Int.init), "conversion": imported.description])
     }

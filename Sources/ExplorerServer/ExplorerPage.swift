@@ -8,7 +8,9 @@
 /// errors, moves the first slider, waits for the new picture, and writes "pass" or "fail: why"
 /// into `<body data-selftest>` and the title.
 enum ExplorerPage {
-    static let html = #"""
+    /// The start of both explorer pages: the document's head up to the shared style rules (the
+    /// page adds its own rules and closes the style).
+    static let head = #"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -19,6 +21,21 @@ body { font: 14px system-ui, sans-serif; margin: 16px; color: #222; background: 
 h1 { font-size: 18px; margin: 0 0 4px; } .sub { color: #666; margin-bottom: 12px; }
 .row { display: flex; gap: 20px; flex-wrap: wrap; align-items: flex-start; }
 .box { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px; }
+"""#
+
+    /// The first lines of both pages' scripts: script errors, rejected promises and
+    /// `console.error` calls are recorded in `errors`, which the self-tests report.
+    static let errorRecorder = #"""
+"use strict";
+const errors = [];
+window.addEventListener("error", e => errors.push("error: " + e.message));
+window.addEventListener("unhandledrejection", e => errors.push("rejection: " + (e.reason && e.reason.message || e.reason)));
+const originalConsoleError = console.error;
+console.error = (...args) => { errors.push("console: " + args.join(" ")); originalConsoleError(...args); };
+"""#
+
+    static let html = #"""
+\#(ExplorerPage.head)
 #picture { width: 224px; height: 224px; image-rendering: pixelated; background: #000; display: block; }
 .slider { display: grid; grid-template-columns: 110px 180px 50px; align-items: center; gap: 6px; font-size: 12px; }
 #pad, #scatter { cursor: crosshair; border: 1px solid #ccc; display: block; }
@@ -71,12 +88,7 @@ button { margin: 2px; } label { margin-right: 8px; } .small { font-size: 12px; c
 </div>
 <pre id="selftestLog" class="small"></pre>
 <script>
-"use strict";
-const errors = [];
-window.addEventListener("error", e => errors.push("error: " + e.message));
-window.addEventListener("unhandledrejection", e => errors.push("rejection: " + (e.reason && e.reason.message || e.reason)));
-const originalConsoleError = console.error;
-console.error = (...args) => { errors.push("console: " + args.join(" ")); originalConsoleError(...args); };
+\#(ExplorerPage.errorRecorder)
 
 const $ = id => document.getElementById(id);
 const colours = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];

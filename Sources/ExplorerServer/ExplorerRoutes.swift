@@ -48,14 +48,7 @@ public enum ExplorerRoutes {
             let seed = try answer { try service.seed(request.uri.queryParameters.get("seed")) }
             return data(service.draw(seed: seed), type: "application/json")
         }
-        router.get("/api/test") { request, _ in
-            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
-            return data(service.testCode(index), type: "application/json")
-        }
-        router.get("/api/test-image") { request, _ in
-            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
-            return data(service.testImagePNG(index), type: "image/png")
-        }
+        addTestImageRoutes(to: router, index: service.testIndex, code: service.testCode, picture: service.testImagePNG)
         router.post("/api/encode") { request, _ in
             try refuseDeclaredOversize(request)
             let label = try answer { try service.label(request.uri.queryParameters.get("label")) }
@@ -103,14 +96,7 @@ public enum ExplorerRoutes {
             }
             return data(json, type: "application/json")
         }
-        router.get("/api/test") { request, _ in
-            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
-            return data(service.testCodes(index), type: "application/json")
-        }
-        router.get("/api/test-image") { request, _ in
-            let index = try answer { try service.testIndex(request.uri.queryParameters.get("index")) }
-            return data(service.testImagePNG(index), type: "image/png")
-        }
+        addTestImageRoutes(to: router, index: service.testIndex, code: service.testCodes, picture: service.testImagePNG)
         router.post("/api/encode") { request, _ in
             try refuseDeclaredOversize(request)
             let body = try await uploadedBody(request)
@@ -118,6 +104,18 @@ public enum ExplorerRoutes {
             return data(json, type: "application/json")
         }
         return router
+    }
+
+    /// `/api/test?index=N` (test image N's code as JSON, from `code`) and `/api/test-image?index=N`
+    /// (its PNG, from `picture`), the index checked by `index`.
+    static func addTestImageRoutes(to router: Router<BasicRequestContext>, index: @escaping @Sendable (String?) throws(ExplorerRequestError) -> Int,
+                                   code: @escaping @Sendable (Int) -> Data, picture: @escaping @Sendable (Int) -> Data) {
+        router.get("/api/test") { request, _ in
+            data(code(try answer { try index(request.uri.queryParameters.get("index")) }), type: "application/json")
+        }
+        router.get("/api/test-image") { request, _ in
+            data(picture(try answer { try index(request.uri.queryParameters.get("index")) }), type: "image/png")
+        }
     }
 
     /// Refuses a declared length over the upload limit before anything else, and before any of the body is read.

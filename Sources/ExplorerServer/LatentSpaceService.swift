@@ -242,6 +242,20 @@ public final class LatentSpaceService: @unchecked Sendable {
         return Self.png(picture)
     }
 
+    /// An uploaded PNG or JPEG picture (`data`, at most `maximumUploadBytes`) converted to
+    /// `loaded`'s input, decoding at most `slots`' count of uploads at once.
+    static func importUpload(_ data: Data, for loaded: LoadedModel, slots: DispatchSemaphore) throws(ExplorerRequestError) -> TransformedImage {
+        guard !data.isEmpty else { throw ExplorerRequestError(parameter: "body", problem: "empty: send a PNG or JPEG picture") }
+        guard data.count <= maximumUploadBytes else {
+            throw ExplorerRequestError(parameter: "body", problem: "\(data.count) bytes; at most \(maximumUploadBytes) are accepted")
+        }
+        slots.wait()
+        defer { slots.signal() }
+        do { return try loaded.importPicture(data, path: "the upload", maximumPixels: maximumUploadPixels) } catch {
+            throw ExplorerRequestError(parameter: "body", problem: error.localizedDescription)
+        }
+    }
+
     /// Test image `index` as PNG bytes.
     public func testImagePNG(_ index: Int) -> Data { Self.png(Picture(values: Array(test.image(index)), shape: test.shape)) }
 
@@ -264,16 +278,7 @@ public final class LatentSpaceService: @unchecked Sendable {
     /// A person's PNG or JPEG picture converted to the model's input and encoded (with `label`
     /// for a conditional model), as JSON: {"z": the posterior mean, "conversion": how}.
     public func encodeUpload(_ data: Data, label: Int?) throws(ExplorerRequestError) -> Data {
-        guard !data.isEmpty else { throw ExplorerRequestError(parameter: "body", problem: "empty: send a PNG or JPEG picture") }
-        guard data.count <= Self.maximumUploadBytes else {
-            throw ExplorerRequestError(parameter: "body", problem: "\(data.count) bytes; at most \(Self.maximumUploadBytes) are accepted")
-        }
-        let imported: TransformedImage
-        uploadSlots.wait()
-        defer { uploadSlots.signal() }
-        do { imported = try loaded.importPicture(data, path: "the upload", maximumPixels: Self.maximumUploadPixels) } catch {
-            throw ExplorerRequestError(parameter: "body", problem: error.localizedDescription)
-        }
+        let imported = try Self.importUpload(data, for: loaded, slots: uploadSlots)
         let mean: [Float] = lock.withLock { _ in
             withoutGradients { loaded.model.encode(images: imported.values, labels: label.map { [$0] } ?? []).mean(0) }
         }

@@ -49,11 +49,7 @@ extension Tensor {
     /// A 2-d convolution (cross-correlation, as PyTorch's Conv2d). See the shapes above.
     public static func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),
                                      padding: SpatialPair = SpatialPair(0)) -> Tensor {
-        let size = x.imageBatchSize
-        precondition(weight.rank == 4 && weight.shape[1] == size.channels,
-                     "convolution weight must be [out, \(size.channels), kH, kW] for \(size.channels) input channels, got \(weight.shape)")
-        let outputChannels = weight.shape[0], kernel = SpatialPair(weight.shape[2], weight.shape[3])
-        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        let (size, outputChannels, kernel) = checkedOperands(x, weight: weight, bias: bias)
         precondition(stride.height >= 1 && stride.width >= 1 && padding.height >= 0 && padding.width >= 0,
                      "stride must be positive and padding non-negative, got \(stride) and \(padding)")
         guard let height = convolutionOutputLength(input: size.height, kernel: kernel.height, stride: stride.height, padding: padding.height),
@@ -75,11 +71,7 @@ extension Tensor {
     /// masked taps to multiply (a 2x3 kernel padded (1, 1) before and (0, 1) after sees the row
     /// above and its own row).
     public static func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, paddingBefore before: SpatialPair, paddingAfter after: SpatialPair) -> Tensor {
-        let size = x.imageBatchSize
-        precondition(weight.rank == 4 && weight.shape[1] == size.channels,
-                     "convolution weight must be [out, \(size.channels), kH, kW] for \(size.channels) input channels, got \(weight.shape)")
-        let outputChannels = weight.shape[0], kernel = SpatialPair(weight.shape[2], weight.shape[3])
-        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        let (size, outputChannels, kernel) = checkedOperands(x, weight: weight, bias: bias)
         precondition(before.height >= 0 && before.width >= 0 && after.height >= 0 && after.width >= 0,
                      "padding must be non-negative, got \(before) before and \(after) after")
         let height = size.height + before.height + after.height - kernel.height + 1, width = size.width + before.width + after.width - kernel.width + 1
@@ -120,6 +112,17 @@ extension Tensor {
             paddingAfter: trailingPadding(source: source, destination: destination, kernel: kernel, stride: stride, before: padding),
             hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
         return ConvolutionPrimitives.shared(key).transposedConvolve(x, weight: weight, bias: bias)
+    }
+
+    /// The images' sizes, the output channels and the kernel of a convolution of `x` by `weight`
+    /// [out, in, kH, kW] (and `bias` [out]), checked to fit one another.
+    private static func checkedOperands(_ x: Tensor, weight: Tensor, bias: Tensor?) -> (size: ImageBatchSize, outputChannels: Int, kernel: SpatialPair) {
+        let size = x.imageBatchSize
+        precondition(weight.rank == 4 && weight.shape[1] == size.channels,
+                     "convolution weight must be [out, \(size.channels), kH, kW] for \(size.channels) input channels, got \(weight.shape)")
+        let outputChannels = weight.shape[0], kernel = SpatialPair(weight.shape[2], weight.shape[3])
+        if let bias { precondition(bias.shape == [outputChannels], "bias must be [\(outputChannels)], got \(bias.shape)") }
+        return (size, outputChannels, kernel)
     }
 
     /// The padding after the image that makes a convolution from `source` to `destination` exact:

@@ -9,9 +9,12 @@ enum VectorQuantizedPresets {
                    summary: "a VQ-VAE for 28x28 digits: conv 32 and 64 (4x4, stride 2) and 64 (3x3), a 1x1 conv to a 7x7 grid of 16-dimensional codes from a codebook of 128 (moving averages, decay 0.99; commitment 0.25; dead codes restarted); deconv 64 and 32 (4x4, stride 2), deconv 1 (3x3); ReLU, Gaussian (squared error) on the grey levels, Adam 1e-3, batch 128, 30 epochs; then `vae train-prior` fits its PixelCNN prior",
                    configuration: TrainingConfiguration(preset: "vq-mnist", model: ModelSpecification(VectorQuantizedConfiguration.digits), epochs: 30)),
             Preset(name: "vq-colour",
-                   summary: "a VQ-VAE for colour images of 32x32 (--images FOLDER): conv 64 and 128 (4x4, stride 2) and 128 (3x3), a 1x1 conv to an 8x8 grid of 32-dimensional codes from a codebook of 256 (moving averages, decay 0.99; commitment 0.25; dead codes restarted); deconv 128 and 64 (4x4, stride 2), deconv 3 (3x3); ReLU, Gaussian (squared error) on the colour levels, Adam 1e-3, batch 32, 30 epochs",
-                   configuration: TrainingConfiguration(preset: "vq-colour", model: ModelSpecification(VectorQuantizedConfiguration.colour), batchSize: 32,
-                                                        epochs: 30, evaluationBatchSize: 250)),
+                   summary: "a VQ-VAE for colour images of 32x32 (--images FOLDER): conv 64 and 128 (4x4, stride 2) and 128 (3x3), a 1x1 conv to an 8x8 grid of 32-dimensional codes from a codebook of 256 (moving averages, decay 0.99; commitment 0.25; dead codes restarted); deconv 128 and 64 (4x4, stride 2), deconv 3 (3x3); ReLU, Gaussian (squared error) on the colour levels, Adam 2e-4 (the paper's), batch 32, 30 epochs",
+                   // At Adam's 1e-3 the decoder's ReLUs all die within the first epoch on the emoji (its
+                   // output turns constant: test MSE 0.0758 from then on); at the paper's 2e-4 the test
+                   // MSE is 0.021 after 3 epochs (seed 1).
+                   configuration: TrainingConfiguration(preset: "vq-colour", model: ModelSpecification(VectorQuantizedConfiguration.colour), learningRate: 2e-4,
+                                                        batchSize: 32, epochs: 30, evaluationBatchSize: 250)),
         ]
     }
 }
