@@ -27,13 +27,7 @@ public enum ExplorerRoutes {
 
     /// The router serving `service`, refusing requests beyond `concurrencyLimit` in progress.
     public static func router(_ service: LatentSpaceService, concurrencyLimit: Int = maximumConcurrentRequests) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: ConcurrencyLimit(limit: concurrencyLimit))
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: ExplorerPage.html)))
-        }
-        router.get("/api/model") { _, _ in data(service.overview, type: "application/json") }
+        let router = pageRouter(page: ExplorerPage.html, overview: service.overview, concurrencyLimit: concurrencyLimit)
         router.get("/api/decode") { request, _ in
             let query = request.uri.queryParameters
             let png = try answer {
@@ -74,13 +68,7 @@ public enum ExplorerRoutes {
     ///
     /// `/api/decode` (a continuous latent vector) is answered 400, naming `/api/decode-codes`.
     public static func router(_ service: CodeGridService, concurrencyLimit: Int = maximumConcurrentRequests) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: ConcurrencyLimit(limit: concurrencyLimit))
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: CodeGridPage.html)))
-        }
-        router.get("/api/model") { _, _ in data(service.overview, type: "application/json") }
+        let router = pageRouter(page: CodeGridPage.html, overview: service.overview, concurrencyLimit: concurrencyLimit)
         router.get("/api/decode-codes") { request, _ in
             let codes = try answer { try service.codes(request.uri.queryParameters.get("codes")) }
             return data(service.decodePNG(codes), type: "image/png")
@@ -103,6 +91,19 @@ public enum ExplorerRoutes {
             let json = try answer { try service.encodeUpload(body) }
             return data(json, type: "application/json")
         }
+        return router
+    }
+
+    /// A router refusing requests beyond `concurrencyLimit` in progress, serving `page` at `/` and
+    /// `overview` (JSON) at `/api/model`.
+    static func pageRouter(page: String, overview: Data, concurrencyLimit: Int) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ConcurrencyLimit(limit: concurrencyLimit))
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        router.get("/api/model") { _, _ in data(overview, type: "application/json") }
         return router
     }
 
