@@ -87,12 +87,7 @@ public final class CodeGridService: @unchecked Sendable {
     }
 
     /// A test image's index, 0..<testCount.
-    public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int {
-        guard let text, let index = Int(text), (0..<test.count).contains(index) else {
-            throw ExplorerRequestError(parameter: "index", problem: "must be a test image 0...\(test.count - 1), got '\((text ?? "nothing").prefix(20))'")
-        }
-        return index
-    }
+    public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int { try LatentSpaceService.testIndex(text, count: test.count) }
 
     /// The class a conditional prior draws: required for one (0..<classes), refused otherwise;
     /// nil without a prior (the draw itself is then refused).

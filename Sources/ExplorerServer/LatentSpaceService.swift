@@ -182,9 +182,12 @@ public final class LatentSpaceService: @unchecked Sendable {
     }
 
     /// A test image's index, 0..<testCount.
-    public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int {
-        guard let text, let index = Int(text), (0..<test.count).contains(index) else {
-            throw ExplorerRequestError(parameter: "index", problem: "must be a test image 0...\(test.count - 1), got '\((text ?? "nothing").prefix(20))'")
+    public func testIndex(_ text: String?) throws(ExplorerRequestError) -> Int { try Self.testIndex(text, count: test.count) }
+
+    /// A test image's index from its text, 0..<count.
+    static func testIndex(_ text: String?, count: Int) throws(ExplorerRequestError) -> Int {
+        guard let text, let index = Int(text), (0..<count).contains(index) else {
+            throw ExplorerRequestError(parameter: "index", problem: "must be a test image 0...\(count - 1), got '\((text ?? "nothing").prefix(20))'")
         }
         return index
     }

@@ -50,10 +50,7 @@ struct Explore: ParsableCommand {
             guard samplers.sampler == .prior else {
                 throw CommandFailure("--sampler \(samplers.sampler.rawValue): \(model.run) is a VQ-VAE; its grids are drawn from its code prior (`vae train-prior`), not from a fitted sampler")
             }
-            var prior: GatedPixelCNN? = nil
-            if let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) {
-                prior = try codePrior(of: discrete, loaded: loaded, run: model.run).network
-            }
+            let prior = try existingCodePrior(of: discrete, loaded: loaded, run: model.run)?.network
             do { subject = .codeGrid(try CodeGridService(loaded: loaded, test: test, maximumImages: testImages, prior: prior)) } catch {
                 throw CommandFailure("\(model.run): \(error.problem)")
             }

@@ -38,7 +38,7 @@ struct ModelArguments: ParsableArguments {
     /// continuous latent space.
     func refuseDiscreteCodes(_ loaded: LoadedModel, command: String) throws {
         guard loaded.model is any DiscreteLatentModel else { return }
-        throw CommandFailure("`vae \(command)` moves through a continuous latent space; \(run) is a VQ-VAE, whose latent is a grid of discrete codes. For it: `vae reconstruct`, `vae encode` (the code indices), `vae sample` (from its PixelCNN prior, after `vae train-prior`) and `vae eval` (the explorer's code-grid editor is not built yet)")
+        throw CommandFailure("`vae \(command)` moves through a continuous latent space; \(run) is a VQ-VAE, whose latent is a grid of discrete codes. For it: `vae reconstruct`, `vae encode` (the code indices), `vae sample` (from its PixelCNN prior, after `vae train-prior`), `vae eval` and `vae explore` (its code grid, cell by cell)")
     }
 
     /// `--label` checked against the model: a class 0..<K of a conditional model (needed when

@@ -199,8 +199,16 @@ struct Sample: ParsableCommand {
 /// The code prior `vae train-prior` fitted in a VQ-VAE's run folder, checked against the model;
 /// the error names `vae train-prior` when there is none.
 func codePrior(of discrete: any DiscreteLatentModel, loaded: LoadedModel, run: String) throws -> (network: GatedPixelCNN, settings: CodePriorSettings) {
-    guard let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) else {
+    guard let prior = try existingCodePrior(of: discrete, loaded: loaded, run: run) else {
         throw CommandFailure("\(run) is a VQ-VAE without a code prior: fit one first with `vae train-prior \(run)` (add --conditional to draw chosen classes)")
+    }
+    return prior
+}
+
+/// The run's code prior when it has one (nil when its folder holds no prior file), checked as `codePrior` checks it.
+func existingCodePrior(of discrete: any DiscreteLatentModel, loaded: LoadedModel, run: String) throws -> (network: GatedPixelCNN, settings: CodePriorSettings)? {
+    guard let folder = loaded.run, FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(CodePriorTraining.modelFile).path) else {
+        return nil
     }
     let prior: (network: GatedPixelCNN, settings: CodePriorSettings)
     do { prior = try CodePriorTraining.load(from: folder.url) } catch { throw CommandFailure(error.localizedDescription) }
