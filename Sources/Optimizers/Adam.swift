@@ -4,6 +4,10 @@ import TensorCore
 /// m ← β₁ m + (1 - β₁) g;  v ← β₂ v + (1 - β₂) g²;
 /// p ← p - (η / (1 - β₁ᵗ)) · m / (√v / √(1 - β₂ᵗ) + ε).
 /// Defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (PyTorch's and Keras's).
+///
+/// With a weight decay λ > 0 it is AdamW (Loshchilov & Hutter 2019, PyTorch's `AdamW`): each
+/// step first scales every parameter, p ← p (1 − η λ), then applies the update above; the decay
+/// never enters the moments.
 public final class Adam: Optimizer {
     /// The packed parameters.
     public let parameters: ParameterPack
@@ -15,12 +19,19 @@ public final class Adam: Optimizer {
     public let beta2: Float
     /// ε.
     public let epsilon: Float
+    /// λ, the decoupled weight decay (0: plain Adam).
+    public let weightDecay: Float
+    /// PyTorch's `AdamW` default λ.
+    public static let defaultWeightDecay: Float = 0.01
     private let firstMoment: StateBuffer
     private let secondMoment: StateBuffer
     private var steps = 0
 
-    /// An optimizer over `parameters` (packed into one buffer).
-    public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    /// An optimizer over `parameters` (packed into one buffer); AdamW when `weightDecay` > 0.
+    public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0) {
+        precondition(weightDecay >= 0 && weightDecay.isFinite, "a weight decay is a finite number >= 0")
+        self.weightDecay = weightDecay
         self.parameters = ParameterPack(parameters)
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -42,7 +53,9 @@ public final class Adam: Optimizer {
         parameters.settleGradients()
         let p = parameters.values, g = parameters.gradients, m = firstMoment.pointer, v = secondMoment.pointer
         let wide = AVX512Kernels.isAvailable
+        let decayFactor = 1 - learningRate * weightDecay
         ParallelLoop.shared.run(count: parameters.count, grain: 1 << 14) { start, end in
+            if decayFactor != 1 { Self.scale(p + start, count: end - start, by: decayFactor) }
             if wide {
                 AVX512Kernels.adamUpdate(values: p + start, gradients: g + start, firstMoment: m + start, secondMoment: v + start,
                                          count: end - start, beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
@@ -51,6 +64,19 @@ public final class Adam: Optimizer {
                 Self.update(p + start, g + start, m + start, v + start, count: end - start, coefficients)
             }
         }
+    }
+
+    /// p ← p · factor over one contiguous range (AdamW's decay).
+    @inline(__always)
+    static func scale(_ p: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        var i = 0
+        let vectorFactor = SIMD8<Float>(repeating: factor)
+        while i &+ 8 <= count {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) * vectorFactor, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count { p[i] *= factor; i &+= 1 }
     }
 
     /// The scalars of one update, with the bias corrections folded in: the step size η / (1 − β₁ᵗ)

@@ -57,10 +57,11 @@ public struct MetricsRow: Equatable, Sendable {
     /// The fixed columns' header line.
     public static let header = "epoch,train_loss,test_loss,test_loss_mean,recon,kl,test_recon,test_kl,seconds,images_per_second,eval_seconds"
 
-    var csvLine: String {
+    /// The row's line with the extra `columns` in that order (a column the row lacks is left empty).
+    func csvLine(columns: [String]) -> String {
         let losses = [trainLoss, testLoss, testLossMean, reconstruction, kl, testReconstruction, testKL].map { String(format: "%.4f", $0) }
         let timings = [String(format: "%.3f", seconds), String(format: "%.0f", imagesPerSecond), String(format: "%.3f", evaluationSeconds)]
-        return ([String(epoch)] + losses + timings + extra.keys.sorted().map { String(format: "%.6g", extra[$0]!) }).joined(separator: ",")
+        return ([String(epoch)] + losses + timings + columns.map { extra[$0].map { String(format: "%.6g", $0) } ?? "" }).joined(separator: ",")
     }
 
     /// "classifier cross-entropy" -> "classifier_cross_entropy".
@@ -71,11 +72,12 @@ public struct MetricsRow: Equatable, Sendable {
 
 /// `metrics.csv`: a header and one line per finished epoch, rewritten atomically after each.
 public enum MetricsTable {
-    /// The file's text: the header (with the extra columns' names) and one line per row.
+    /// The file's text: the header (with every row's extra columns, in name order) and one line
+    /// per row, an extra column a row lacks left empty (a run resumed by a version that adds one).
     public static func encode(_ rows: [MetricsRow]) -> String {
-        let extra = rows.last.map { $0.extra.keys.sorted() } ?? []
+        let extra = Set(rows.flatMap(\.extra.keys)).sorted()
         let header = ([MetricsRow.header] + extra).joined(separator: ",")
-        return ([header] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
+        return ([header] + rows.map { $0.csvLine(columns: extra) }).joined(separator: "\n") + "\n"
     }
 
     /// Writes `rows` to `url` atomically.
@@ -105,17 +107,19 @@ public enum MetricsTable {
             guard let epoch = Int(fields[0]), epoch == (rows.last?.epoch ?? 0) + 1 else {
                 throw MetricsTableError(line: index + 1, reason: "expected epoch \((rows.last?.epoch ?? 0) + 1) in the first field, found '\(fields[0])'")
             }
-            var values: [Double] = []
+            var values: [Double?] = []
             for (column, field) in fields.enumerated().dropFirst() {
+                if field.isEmpty && column >= 11 { values.append(nil); continue }  // an extra column this row lacks
                 guard let value = Double(field) else {
                     throw MetricsTableError(line: index + 1, reason: "field \(column + 1) ('\(field)') is not a number")
                 }
                 values.append(value)
             }
-            rows.append(MetricsRow(epoch: epoch, trainLoss: values[0], testLoss: values[1], testLossMean: values[2],
-                                   reconstruction: values[3], kl: values[4], testReconstruction: values[5], testKL: values[6],
-                                   seconds: values[7], imagesPerSecond: values[8], evaluationSeconds: values[9],
-                                   extra: Dictionary(uniqueKeysWithValues: zip(extra, values[10...]))))
+            let fixed = values[..<10].map { $0! }
+            rows.append(MetricsRow(epoch: epoch, trainLoss: fixed[0], testLoss: fixed[1], testLossMean: fixed[2],
+                                   reconstruction: fixed[3], kl: fixed[4], testReconstruction: fixed[5], testKL: fixed[6],
+                                   seconds: fixed[7], imagesPerSecond: fixed[8], evaluationSeconds: fixed[9],
+                                   extra: Dictionary(uniqueKeysWithValues: zip(extra, values[10...]).compactMap { name, value in value.map { (name, $0) } })))
         }
         return rows
     }

@@ -51,6 +51,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
 ///     metrics.csv                 one line per epoch (see `MetricsRow`)
 ///     model.safetensors           the weights (PyTorch names for one hidden layer)
 ///     checkpoint.safetensors      weights + optimizer state + progress, for --resume
+///     best.safetensors            with a validation share: the weights of the epoch of lowest
+///                                 validation loss (its epoch and loss in the metadata)
 ///     reconstructions/epoch-N.png 8 test digits (top) above their reconstructions (z = μ)
 ///     learning-curves.png/.svg    loss per epoch (train, test) and its two terms
 ///     .lock                       held (flock) by the one process writing the folder; its id
@@ -69,6 +71,8 @@ public struct RunFolder: Sendable {
     public var model: URL { url.appendingPathComponent("model.safetensors") }
     /// `checkpoint.safetensors`.
     public var checkpoint: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    /// `best.safetensors`.
+    public var best: URL { url.appendingPathComponent("best.safetensors") }
     /// `reconstructions/`.
     public var reconstructions: URL { url.appendingPathComponent("reconstructions") }
     /// `learning-curves.png`.

@@ -49,6 +49,9 @@ public final class TrainingSession {
     /// How `run` ended.
     public enum Outcome: Equatable {
         case finished
+        /// Early stopping ended the run after `epoch`: no lower validation loss for the patience's
+        /// epochs; the best model (of `bestEpoch`) is in `best.safetensors`.
+        case stoppedEarly(epoch: Int, bestEpoch: Int)
         /// Stopped between batches; the checkpoint holds the position.
         case interrupted(epoch: Int, batch: Int)
     }
@@ -183,6 +186,9 @@ public final class TrainingSession {
             guard epochs > 0 else { throw .invalidConfiguration(ConfigurationProblem(.epochs, "must be positive, got \(epochs)")) }
             guard epochs >= record.configuration.epochs else {
                 throw .invalidConfiguration(ConfigurationProblem(.epochs, "of the run in \(folder.url.path) was set to \(record.configuration.epochs) epoch\(record.configuration.epochs == 1 ? "" : "s"); resuming can keep or raise that count, not lower it to \(epochs) (nothing was changed)"))
+            }
+            if epochs != record.configuration.epochs && record.configuration.schedule.dependsOnEpochCount {
+                throw .invalidConfiguration(ConfigurationProblem(.epochs, "of the run in \(folder.url.path) fixes its \(record.configuration.schedule.summary) schedule's length (\(record.configuration.epochs) epochs); raising it would change the rates of the steps still to come (nothing was changed)"))
             }
             record.configuration.epochs = epochs
             if let problem = record.configuration.problems.first { throw .invalidConfiguration(problem) }
@@ -348,6 +354,14 @@ public final class TrainingSession {
                 seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
                 evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
             let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
+            let validation = trainer.evaluateValidation(epoch: summary.epoch)
+            let verdict = trainer.recordEpoch(summary, validationLoss: validation?.loss)
+            row.extra["learning_rate"] = summary.learningRate
+            if let validation { row.extra["validation_loss"] = validation.loss }
+            if let clipping = summary.gradientClipping {
+                row.extra["gradient_norm"] = clipping.meanNorm
+                row.extra["clipped_share"] = clipping.clippedShare
+            }
             for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
             for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
             if summary.groupKL.count > 1 {
@@ -360,9 +374,12 @@ public final class TrainingSession {
             }
             for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
             rows.append(row)
+            if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
             try writeEpochFiles(epoch: summary.epoch)
             reporter.epochFinished(row, figures: figures, session: self)
         }
+        let monitor = trainer.monitor
+        if monitor.stoppedEarly, let best = monitor.bestEpoch { return .stoppedEarly(epoch: trainer.progress.completedEpochs, bestEpoch: best) }
         return .finished
     }
 
@@ -378,6 +395,20 @@ public final class TrainingSession {
             try file.write(to: folder.checkpoint)
         } catch {
             throw .cannotWrite(path: folder.checkpoint.path, reason: plainDescription(of: error))
+        }
+    }
+
+    /// `best.safetensors`: the model as it is after `epoch`, the best by validation loss so far,
+    /// with the epoch and the loss in its metadata. Written before the epoch's checkpoint, so a
+    /// checkpoint never names a best epoch whose weights are not on disk (a run killed between
+    /// the two trains the epoch again and writes the same file).
+    func writeBestModel(epoch: Int, validationLoss: Double) throws(RunError) {
+        guard isWriter else { return }
+        let extra = ["epoch": String(epoch), "validation_loss": String(validationLoss)]
+        do {
+            try TrainingCheckpoint.modelFile(trainer.model, extra: extra).write(to: folder.best)
+        } catch {
+            throw .cannotWrite(path: folder.best.path, reason: plainDescription(of: error))
         }
     }
 

@@ -56,6 +56,44 @@ public final class ParameterPack {
     /// before reading `gradients`.
     public func settleGradients() { settleGradients(of: tensors.indices) }
 
+    /// The L2 norm of every gradient together, √(Σ g²) (settled first; summed in Double, 16
+    /// lanes at a time, so the same gradients give the same norm).
+    public func gradientNorm() -> Float {
+        settleGradients()
+        let g = gradients
+        var total = 0.0
+        var i = 0
+        while i < count {
+            let end = min(i + 4096, count)
+            var lanes = SIMD16<Float>()
+            var j = i
+            while j &+ 16 <= end {
+                let value = UnsafeRawPointer(g + j).loadUnaligned(as: SIMD16<Float>.self)
+                lanes = lanes.addingProduct(value, value)
+                j &+= 16
+            }
+            var partial = Double(lanes.sum())
+            while j < end { partial += Double(g[j] * g[j]); j &+= 1 }
+            total += partial
+            i = end
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Clips the gradients by their joint norm, as PyTorch's `clip_grad_norm_`: when
+    /// n = `gradientNorm()` exceeds `maximum`, every gradient is multiplied by maximum / (n + 10⁻⁶).
+    /// Returns n, the norm before clipping.
+    @discardableResult
+    public func clipGradientNorm(to maximum: Float) -> Float {
+        precondition(maximum > 0, "a clipping norm is positive")
+        let norm = gradientNorm()
+        guard norm > maximum else { return norm }
+        let factor = maximum / (norm + 1e-6)
+        let g = gradients
+        for i in 0..<count { g[i] *= factor }
+        return norm
+    }
+
     /// `settleGradients()` for the tensors at `indices` only (a contiguous slice of `gradients`).
     public func settleGradients(of indices: Range<Int>) {
         for index in indices where !tensors[index].gradientIsSet {

@@ -24,6 +24,9 @@ enum OptionNames {
         .cellsPerScale: "--cells-per-scale", .outerCells: "--outer-cells", .outputKernel: "--output-kernel", .latentResolutions: "--latent-resolutions", .groupsPerResolution: "--groups-per-resolution",
         .codebookSize: "--codebook-size", .codeDimension: "--code-dimension", .commitment: "--commitment", .codebookDecay: "--codebook-decay",
         .deadCodeThreshold: "--dead-code-threshold",
+        .scheduleStep: "--schedule-step", .scheduleFactor: "--schedule-factor", .schedulePatience: "--schedule-patience",
+        .learningRateWarmup: "--learning-rate-warmup", .minimumLearningRate: "--minimum-learning-rate", .patience: "--patience",
+        .gradientClipNorm: "--clip-gradient-norm", .weightDecay: "--weight-decay", .validationShare: "--validation-share",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

@@ -17,6 +17,7 @@ extension LearnedVariance: ExpressibleByArgument {}
 extension PriorSettings.Kind: ExpressibleByArgument {}
 extension PosteriorSettings.Kind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension OutputBiasStart: ExpressibleByArgument {}
 extension Binarization: ExpressibleByArgument {}
 extension CodebookUpdate: ExpressibleByArgument {}

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import MessagePassing
 import NN
+import Optimizers
 import Runs
 import Persistence
 import Synchronization
@@ -84,6 +85,8 @@ struct Train: ParsableCommand {
             configuration.dataset = "folder"
         }
         try applyModelOptions(to: &configuration)
+        configuration.schedule = try training.schedule(from: configuration.schedule, stagesGiven: objective.scheduleStages != nil)
+        if configuration.optimizer == .adamw && configuration.weightDecay == nil { configuration.weightDecay = Adam.defaultWeightDecay }
         do {
             if let chosen = try likelihood.chosen() { configuration.model = try configuration.model.withLikelihood(chosen) }
             if training.conditional && configuration.model.conditionClasses == nil {
@@ -126,6 +129,14 @@ struct Train: ParsableCommand {
         check("--images-every", training.imagesEvery, recorded.imagesEvery)
         check("--precision", training.precision?.rawValue, recorded.precision.rawValue)
         check("--output-bias", training.outputBias?.rawValue, recorded.outputBias.rawValue)
+        check("--validation-share", training.validationShare, recorded.validationShare)
+        if let patience = training.patience, patience != recorded.patience { found.append(.init("--patience", "\(patience)", recorded.patience.map(String.init) ?? "none")) }
+        if let norm = training.clipGradientNorm, norm != recorded.gradientClipNorm {
+            found.append(.init("--clip-gradient-norm", "\(norm)", recorded.gradientClipNorm.map { "\($0)" } ?? "none"))
+        }
+        if let decay = training.weightDecay, decay != recorded.weightDecay {
+            found.append(.init("--weight-decay", "\(decay)", recorded.weightDecay.map { "\($0)" } ?? "none"))
+        }
         if training.conditional && recorded.model.conditionClasses == nil { found.append(.init("--conditional", "on", "an unconditional model")) }
         found += data.contradictions(with: recorded)
         if let initialWeights, initialWeights != recorded.initialWeights?.path {
@@ -144,6 +155,9 @@ struct Train: ParsableCommand {
         if applied.objective != recorded.objective || applied.schedule != recorded.schedule {
             let option = objective.givenOption ?? affine.givenOption ?? "objective"
             found.append(.init("--\(option)", "(a different objective)", "\(recorded.makeObjective().summary), learning-rate schedule \(recorded.schedule.summary)"))
+        } else if let option = training.givenScheduleOption,
+                  try training.schedule(from: recorded.schedule, stagesGiven: objective.scheduleStages != nil) != recorded.schedule {
+            found.append(.init("--\(option)", "(a different learning-rate schedule)", recorded.schedule.summary))
         }
         return found
     }
@@ -296,6 +310,13 @@ struct Train: ParsableCommand {
             print("  reconstructions \(folder.reconstructions.path)/")
             print("  learning curves \(folder.learningCurves.path)")
             try Normalize.finishTraining(session)
+        case let .stoppedEarly(epoch, bestEpoch):
+            let patience = session.trainer.configuration.patience ?? 0
+            print("stopped early after epoch \(epoch): no lower validation loss for \(patience) epoch\(patience == 1 ? "" : "s")")
+            print("  best model      \(folder.best.path) (epoch \(bestEpoch))")
+            print("  last model      \(folder.model.path)")
+            print("  metrics         \(folder.metrics.path)")
+            try Normalize.finishTraining(session)
         case let .interrupted(epoch, batch):
             print("interrupted in epoch \(epoch) after batch \(batch); checkpoint written to \(folder.checkpoint.path)")
             print("continue with: vae train --resume \(folder.url.path)")
@@ -319,8 +340,61 @@ struct TrainingOptions: ParsableArguments {
     var conditional = false
     @Option(help: "How the decoder's last bias starts: drawn (by the initializer), or data-mean (the logits of the mean training image, clipped to [0.001, 0.999], as the IWAE paper's code starts it).")
     var outputBias: OutputBiasStart?
+    @Option(parsing: .unconditional, help: "Hold out this share of the training images (a seeded draw) as a validation set: its loss is in metrics.csv each epoch, and the epoch of lowest validation loss is kept as best.safetensors.")
+    var validationShare: Double?
+    @Option(parsing: .unconditional, help: "Early stopping: end training after N epochs in a row without a lower validation loss (needs --validation-share).")
+    var patience: Int?
+    @Option(parsing: .unconditional, help: "Scale each step's gradient down to this L2 norm (over every parameter) when it is larger.")
+    var clipGradientNorm: Float?
+    @Option(parsing: .unconditional, help: "AdamW's decoupled weight decay (with --optimizer adamw; default 0.01).")
+    var weightDecay: Float?
+    @Option(help: ArgumentHelp("The learning-rate schedule: constant; step (x --schedule-factor every --schedule-step epochs); cosine (a linear warm-up over --learning-rate-warmup epochs, then half a cosine down to --minimum-learning-rate); plateau (x --schedule-factor after more than --schedule-patience epochs without a lower validation loss, or training loss without --validation-share); iwae-paper (with --schedule-stages).", valueName: "schedule"))
+    var schedule: LearningRateSchedule.Kind?
+    @Option(parsing: .unconditional, help: "step: the epochs between reductions (default 10).") var scheduleStep: Int?
+    @Option(parsing: .unconditional, help: "step and plateau: what the rate is multiplied by (default 0.1, PyTorch's).") var scheduleFactor: Double?
+    @Option(parsing: .unconditional, help: "plateau: the epochs without improvement tolerated before a reduction (default 10, PyTorch's).") var schedulePatience: Int?
+    @Option(parsing: .unconditional, help: "cosine: the epochs (fractional) of the linear warm-up from 0 (default 0).") var learningRateWarmup: Double?
+    @Option(parsing: .unconditional, help: "cosine and plateau: the lowest rate (default 0).") var minimumLearningRate: Float?
+
+    /// The schedule options given, by name.
+    var givenScheduleOption: String? {
+        [("schedule", schedule != nil), ("schedule-step", scheduleStep != nil), ("schedule-factor", scheduleFactor != nil),
+         ("schedule-patience", schedulePatience != nil), ("learning-rate-warmup", learningRateWarmup != nil),
+         ("minimum-learning-rate", minimumLearningRate != nil)].first(where: \.1)?.0
+    }
+
+    /// The schedule the options make of `current` (the preset's or the record's, perhaps the IWAE
+    /// paper's from --schedule-stages): --schedule picks a kind (its settings at their defaults
+    /// unless given); a kind's own settings alone change `current` when it is of that kind.
+    func schedule(from current: LearningRateSchedule, stagesGiven: Bool) throws -> LearningRateSchedule {
+        let kind = schedule ?? current.kind
+        if stagesGiven && kind != .iwaePaper { throw ValidationError("--schedule-stages sets the IWAE paper's schedule; leave out --schedule \(kind.rawValue)") }
+        let owners: [(String, Bool, [LearningRateSchedule.Kind])] = [
+            ("schedule-step", scheduleStep != nil, [.step]), ("schedule-factor", scheduleFactor != nil, [.step, .plateau]),
+            ("schedule-patience", schedulePatience != nil, [.plateau]), ("learning-rate-warmup", learningRateWarmup != nil, [.cosine]),
+            ("minimum-learning-rate", minimumLearningRate != nil, [.cosine, .plateau])]
+        for (option, given, kinds) in owners where given && !kinds.contains(kind) {
+            throw ValidationError("--\(option) applies to --schedule \(kinds.map(\.rawValue).joined(separator: " or ")), not to the \(kind.rawValue) schedule")
+        }
+        switch (kind, current) {
+        case (.constant, _): return .constant
+        case (.iwaePaper, .iwaePaper): return current
+        case (.iwaePaper, _): throw ValidationError("--schedule iwae-paper takes its length from --schedule-stages N (1...8)")
+        case let (.step, .step(every, factor)): return .step(every: scheduleStep ?? every, factor: scheduleFactor ?? factor)
+        case (.step, _): return .step(every: scheduleStep ?? 10, factor: scheduleFactor ?? 0.1)
+        case let (.cosine, .cosine(warmup, minimum)): return .cosine(warmupEpochs: learningRateWarmup ?? warmup, minimum: minimumLearningRate ?? minimum)
+        case (.cosine, _): return .cosine(warmupEpochs: learningRateWarmup ?? 0, minimum: minimumLearningRate ?? 0)
+        case let (.plateau, .plateau(factor, patience, minimum)):
+            return .plateau(factor: scheduleFactor ?? factor, patience: schedulePatience ?? patience, minimum: minimumLearningRate ?? minimum)
+        case (.plateau, _): return .plateau(factor: scheduleFactor ?? 0.1, patience: schedulePatience ?? 10, minimum: minimumLearningRate ?? 0)
+        }
+    }
 
     func apply(to configuration: inout TrainingConfiguration) {
+        if let validationShare { configuration.validationShare = validationShare }
+        if let patience { configuration.patience = patience }
+        if let clipGradientNorm { configuration.gradientClipNorm = clipGradientNorm }
+        if let weightDecay { configuration.weightDecay = weightDecay }
         if let epochs { configuration.epochs = epochs }
         if let seed { configuration.seed = seed }
         if let batchSize { configuration.batchSize = batchSize }
@@ -712,7 +786,15 @@ final class ConsoleReporter: TrainingReporter {
         finishLine()
         var line = String(format: "epoch %3d  train %.2f  test %.2f (z = mu %.2f)  recon %.2f  kl %.2f  %.2f s  %.0f images/s",
                           row.epoch, row.trainLoss, row.testLoss, row.testLossMean, row.reconstruction, row.kl, row.seconds, row.imagesPerSecond)
+        if let loss = row.extra["validation_loss"] {
+            line += String(format: "  validation %.2f", loss)
+            if session.trainer.monitor.bestEpoch == row.epoch { line += " (best)" }
+        }
         if !figures.isEmpty { line += "  validation " + figures.map { String(format: "%@ %.5g", $0.name, $0.value) }.joined(separator: ", ") }
+        if session.trainer.configuration.schedule != .constant, let rate = row.extra["learning_rate"] { line += String(format: "  lr %.3g", rate) }
+        if let norm = row.extra["gradient_norm"], let share = row.extra["clipped_share"] {
+            line += String(format: "  gradient norm %.3g (%.0f%% clipped)", norm, share * 100)
+        }
         print(line)
         let trainer = session.trainer
         let groups = trainer.model.latentGroups

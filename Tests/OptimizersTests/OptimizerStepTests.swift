@@ -81,3 +81,41 @@ extension Tensor {
     /// A fresh parameter with this tensor's values.
     func detachedParameter() -> Tensor { Tensor(shape: shape, scalars: scalars, requiresGradient: true) }
 }
+
+/// AdamW's decoupled decay and the gradient norm clipping, by hand.
+@Suite struct DecayAndClippingTests {
+    @Test func adamWithDecoupledWeightDecayMatchesHandComputedAdamWUpdates() {
+        // p <- p (1 - lr wd), then Adam's step (PyTorch's AdamW), lr 0.1, wd 0.1.
+        OptimizerStepTests().expectClose(OptimizerStepTests().run { Adam(parameters: $0, learningRate: 0.1, weightDecay: 0.1) },
+                                         [[0.890000002, -0.3950000005], [0.9177103542205653, -0.33379654332395553], [0.9193003700904834, -0.2960984112334159]])
+    }
+
+    func pack(gradients: [[Float]]) -> ParameterPack {
+        let tensors = gradients.map { Tensor(shape: [$0.count], scalars: [Float](repeating: 1, count: $0.count), requiresGradient: true) }
+        let pack = ParameterPack(tensors)
+        var offset = 0
+        for g in gradients {
+            for (i, value) in g.enumerated() { pack.gradients[offset + i] = value }
+            offset += g.count
+        }
+        return pack
+    }
+
+    @Test func clippingScalesEveryGradientToTheMaximumNormAsPyTorchDoes() {
+        // Norm of (3, 4, 0, 12, ...) over two tensors: 13; clipped to 6.5 by 6.5 / (13 + 1e-6).
+        let large = pack(gradients: [[3, 4], [0, 12]])
+        #expect(large.clipGradientNorm(to: 6.5) == 13)
+        let factor = 6.5 / (13 + 1e-6)
+        for (i, g) in [3.0, 4, 0, 12].enumerated() { #expect(abs(Double(large.gradients[i]) - g * factor) < 1e-6) }
+        #expect(abs(large.gradientNorm() - 6.5) < 1e-5)
+        // Below the maximum nothing changes.
+        let small = pack(gradients: [[0.3, 0.4]])
+        #expect(small.clipGradientNorm(to: 1) == 0.5 && small.gradients[0] == 0.3 && small.gradients[1] == 0.4)
+    }
+
+    @Test func theGradientNormCoversEveryValuePastTheVectorLanes() {
+        // 37 values (two 16-lane blocks and a tail of 5), each 2: norm 2 sqrt(37).
+        let pack = pack(gradients: [[Float](repeating: 2, count: 20), [Float](repeating: 2, count: 17)])
+        #expect(abs(Double(pack.gradientNorm()) - 2 * 37.0.squareRoot()) < 1e-5)
+    }
+}

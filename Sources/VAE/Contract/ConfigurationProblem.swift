@@ -32,6 +32,22 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let optimizerEpsilon = Setting("the optimizer epsilon")
     /// How the learning rate changes over epochs.
     public static let schedule = Setting("the learning-rate schedule")
+    /// The epochs between a step schedule's reductions.
+    public static let scheduleStep = Setting("the schedule's step (epochs)")
+    /// What a step or plateau schedule multiplies the rate by.
+    public static let scheduleFactor = Setting("the schedule's factor")
+    /// The epochs without improvement a plateau schedule waits.
+    public static let schedulePatience = Setting("the schedule's patience (epochs)")
+    /// The epochs of a cosine schedule's linear warm-up.
+    public static let learningRateWarmup = Setting("the learning-rate warm-up (epochs)")
+    /// The rate a cosine or plateau schedule ends at or stays above.
+    public static let minimumLearningRate = Setting("the minimum learning rate")
+    /// The epochs without a better validation loss before training stops.
+    public static let patience = Setting("the early-stopping patience (epochs)")
+    /// The largest gradient norm a step applies.
+    public static let gradientClipNorm = Setting("the gradient clipping norm")
+    /// AdamW's decoupled weight decay.
+    public static let weightDecay = Setting("the weight decay")
     /// How grey levels become binary pixels.
     public static let binarization = Setting("the binarisation")
     /// The folder of images and how it is read.

@@ -66,6 +66,13 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var extraSums: [String: Double]?
     /// Running sums of each latent group's KL, by name (a model of several groups only).
     public var groupKLSums: [String: Double]?
+    /// With gradient clipping: the sum of the steps' gradient norms (before clipping) so far.
+    public var gradientNormSum: Double?
+    /// With gradient clipping: the steps whose gradient was scaled down so far.
+    public var clippedSteps: Int?
+    /// The best epoch, early stopping and the plateau schedule's state (nil: before the first
+    /// epoch ended, or a checkpoint written before monitors existed).
+    public var monitor: TrainingMonitor?
 
     /// Adds one batch's figures (summed over every process) for `images` images.
     mutating func add(_ figures: BatchFigures, images: Int) {
@@ -102,6 +109,11 @@ public struct EpochSummary: Sendable {
     public let imagesPerSecond: Double
     /// The model's own loss terms (unweighted), mean per batch, by name (the affine kind's classifier).
     public let extraTerms: [String: Double]
+    /// The learning rate of the epoch's last step.
+    public let learningRate: Double
+    /// With gradient clipping: the mean gradient norm (before clipping) and the share of the
+    /// steps that were clipped.
+    public let gradientClipping: (meanNorm: Double, clippedShare: Double)?
 }
 
 /// Trains any `VariationalModel` by minibatch gradient descent on an `Objective`, one epoch at a
@@ -119,8 +131,10 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// Training images as the model sees them (already binarised unless binarisation is dynamic).
     public let train: ImageDataset
-    /// The held-out share of the training images (nil without a validation share).
+    /// The held-out share of the training images (nil without a validation share), as read.
     public let validation: ImageDataset?
+    /// The held-out images as evaluated: binarised as the test images are.
+    public let validationEvaluated: ImageDataset?
     /// Test images as evaluated (binarised once, with a fixed draw for dynamic binarisation).
     public let test: ImageDataset
     /// Where training stands (epochs, batches, generator), as a checkpoint saves it.
@@ -209,6 +223,7 @@ public final class Trainer {
             held = train.subset(order[(train.count - heldCount)...])
         }
         validation = held
+        validationEvaluated = held.map { Self.testImages($0, configuration: configuration) }
         self.train = Self.prepare(kept, binarization: configuration.binarization, seed: configuration.seed, split: 1)
         self.test = Self.testImages(test, configuration: configuration)
         if configuration.outputBias == .dataMean {
@@ -225,6 +240,9 @@ public final class Trainer {
     static func makeOptimizer(_ configuration: TrainingConfiguration, parameters: [Tensor]) -> any Optimizer {
         switch configuration.optimizer {
         case .adam: Adam(parameters: parameters, learningRate: configuration.learningRate, epsilon: configuration.optimizerEpsilon ?? 1e-8)
+        case .adamw:
+            Adam(parameters: parameters, learningRate: configuration.learningRate, epsilon: configuration.optimizerEpsilon ?? 1e-8,
+                 weightDecay: configuration.weightDecay ?? Adam.defaultWeightDecay)
         case .rmsprop: RMSprop(parameters: parameters, learningRate: configuration.learningRate, epsilon: configuration.optimizerEpsilon ?? 1e-8)
         case .rmspropKeras: RMSprop.keras(parameters: parameters, learningRate: configuration.learningRate)
         case .sgd: SGD(parameters: parameters, learningRate: configuration.learningRate)
@@ -262,8 +280,16 @@ public final class Trainer {
 
     /// Batches per epoch, the last one partial when the images do not divide evenly.
     public var batchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
-    /// Whether every configured epoch is done.
-    public var isFinished: Bool { progress.completedEpochs >= configuration.epochs }
+    /// Whether training is over: every configured epoch done, or stopped early.
+    public var isFinished: Bool { progress.completedEpochs >= configuration.epochs || monitor.stoppedEarly }
+    /// The best epoch, early stopping and the plateau schedule's state.
+    public var monitor: TrainingMonitor { progress.monitor ?? TrainingMonitor() }
+
+    /// The learning rate of the next step: the schedule's at the run's position.
+    public var currentLearningRate: Float {
+        configuration.schedule.learningRate(base: configuration.learningRate, step: progress.completedEpochs * batchesPerEpoch + progress.batchesDone,
+                                            stepsPerEpoch: batchesPerEpoch, epochs: configuration.epochs, plateauScale: monitor.plateauScale)
+    }
 
     /// Continues the epoch in progress until it ends (returns its summary) or `shouldStop`
     /// returns true between batches (returns nil; `progress` then says where to resume).
@@ -287,7 +313,8 @@ public final class Trainer {
     }
 
     /// The training step, batch after batch: the objective's terms, backward, the gradients
-    /// summed over the processes, the optimizer's step, the figures added.
+    /// summed over the processes and clipped, the scheduled rate, the optimizer's step, the
+    /// figures added.
     private func trainBatches(shouldStop: () -> Bool,
                               onBatch: (_ done: Int, _ total: Int, _ loss: Double) -> Void) throws(NonFiniteLossError) -> EpochSummary? {
         precondition(!isFinished, "training already ran its \(configuration.epochs) epochs")
@@ -310,6 +337,12 @@ public final class Trainer {
                 terms.loss.backward()
                 timed(&communicationSeconds) { processGroup?.sumGradients(of: optimizer.parameters) }
             }
+            if let maximum = configuration.gradientClipNorm {
+                let norm = optimizer.parameters.clipGradientNorm(to: maximum)
+                progress.gradientNormSum = (progress.gradientNormSum ?? 0) + Double(norm)
+                progress.clippedSteps = (progress.clippedSteps ?? 0) + (norm > maximum ? 1 : 0)
+            }
+            optimizer.learningRate = currentLearningRate
             timed(&optimizerSeconds) { optimizer.step() }
             objective.finishStep()
             progress.add(figures, images: batch.batchRows)
@@ -322,12 +355,11 @@ public final class Trainer {
 
     /// The epoch's batches from where training stands: at an epoch's start the shuffle is drawn
     /// from the run's generator (its state kept as the epoch's start); a resumed epoch draws it
-    /// again from that state. Sets the epoch's learning rate.
+    /// again from that state.
     private func epochBatches() -> BatchSource {
         if progress.batchesDone == 0 { progress.epochStartGenerator = noise.generator.stateWords }
         var start = RandomGenerator(state: progress.epochStartGenerator)
         let order = progress.batchesDone == 0 ? noise.generator.permutation(train.count) : start.permutation(train.count)
-        optimizer.learningRate = configuration.schedule.learningRate(base: configuration.learningRate, epoch: progress.completedEpochs + 1)
         return BatchSource(images: train, order: order, batchSize: configuration.batchSize, from: progress.batchesDone,
                            dynamicBinarization: configuration.binarization == .dynamic, model: model, processGroup: processGroup, noise: noise)
     }
@@ -342,9 +374,11 @@ public final class Trainer {
             epoch: progress.completedEpochs + 1, loss: progress.runningLoss,
             reconstruction: progress.reconstructionSum / n, kl: progress.klSum / n, groupKL: (progress.groupKLSums ?? [:]).mapValues { $0 / n },
             seconds: progress.secondsSoFar, imagesPerSecond: n / max(progress.secondsSoFar, 1e-9),
-            extraTerms: (progress.extraSums ?? [:]).mapValues { $0 / Double(batchesPerEpoch) })
+            extraTerms: (progress.extraSums ?? [:]).mapValues { $0 / Double(batchesPerEpoch) },
+            learningRate: Double(optimizer.learningRate),
+            gradientClipping: progress.gradientNormSum.map { ($0 / Double(batchesPerEpoch), Double(progress.clippedSteps ?? 0) / Double(batchesPerEpoch)) })
         progress = TrainingProgress(completedEpochs: progress.completedEpochs + 1,
-                                    epochStartGenerator: noise.generator.stateWords, generator: noise.generator.stateWords)
+                                    epochStartGenerator: noise.generator.stateWords, generator: noise.generator.stateWords, monitor: progress.monitor)
         return summary
     }
 
@@ -374,6 +408,33 @@ public final class Trainer {
                            shard: shard, using: &evaluationGenerator)
         }
         return part.combined(over: processGroup)
+    }
+
+    /// The held-out images' figures after `epoch` epochs (nil without a validation share), as
+    /// `evaluateTest` computes the test set's, with noise of its own.
+    public func evaluateValidation(epoch: Int) -> EvaluationResult? {
+        guard let validationEvaluated else { return nil }
+        var generator = RandomGenerator(seed: configuration.seed ^ (0x7A11_0000 &+ UInt64(epoch)))
+        let shard = processGroup.map { (index: $0.rank, count: $0.size) } ?? (0, 1)
+        let part = withPrecision(configuration.precision) {
+            model.evaluate(images: validationEvaluated.pixels, targets: validationEvaluated.pixels, labels: validationEvaluated.labels,
+                           batchSize: configuration.evaluationBatchSize, shard: shard, using: &generator)
+        }
+        return part.combined(over: processGroup)
+    }
+
+    /// Records the figures of the epoch that just finished (its training loss and, with a
+    /// validation share, the validation loss) in the monitor: the best epoch, early stopping
+    /// (`configuration.patience`), the plateau schedule's scale (see `TrainingMonitor`).
+    /// Call once per epoch, after `trainEpoch` returned its summary and before the checkpoint.
+    @discardableResult
+    public func recordEpoch(_ summary: EpochSummary, validationLoss: Double?) -> TrainingMonitor.Verdict {
+        precondition(summary.epoch == progress.completedEpochs && progress.batchesDone == 0, "record the epoch that just finished")
+        var monitor = self.monitor
+        let verdict = monitor.record(epoch: summary.epoch, validationLoss: validationLoss, trainingLoss: summary.loss,
+                                     patience: configuration.patience, schedule: configuration.schedule, base: configuration.learningRate)
+        progress.monitor = monitor
+        return verdict
     }
 
     /// The generator of the test evaluation after `epoch` epochs of a run with `seed` (also used
@@ -417,6 +478,14 @@ public final class Trainer {
             + (progress.groupKLSums ?? [:]).sorted { $0.key < $1.key }.map { ("groupKLSums." + $0.key, $0.value) }
         if let (name, value) = sums.first(where: { !$0.1.isFinite }) { return (name, "expected a finite number, got \(value)") }
         if progress.secondsSoFar < 0 { return ("secondsSoFar", "expected a number >= 0, got \(progress.secondsSoFar)") }
+        if let sum = progress.gradientNormSum, !(sum.isFinite && sum >= 0) { return ("gradientNormSum", "expected a finite number >= 0, got \(sum)") }
+        if let clipped = progress.clippedSteps, !(0...progress.batchesDone).contains(clipped) {
+            return ("clippedSteps", "expected 0...\(progress.batchesDone) (the batches done), got \(clipped)")
+        }
+        if let monitor = progress.monitor {
+            if let (field, text) = monitor.problem(completedEpochs: progress.completedEpochs) { return ("monitor.\(field)", text) }
+            if monitor.stoppedEarly && progress.batchesDone != 0 { return ("batchesDone", "a run that stopped early is at batch 0, got \(progress.batchesDone)") }
+        }
         return nil
     }
 }

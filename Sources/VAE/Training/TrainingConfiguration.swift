@@ -6,6 +6,9 @@ import TensorCore
 public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
     /// Adam, β = (0.9, 0.999), ε = 1e-8 (PyTorch's and Keras's defaults).
     case adam
+    /// AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay λ, each step first
+    /// scaling every parameter by 1 − η λ (PyTorch's `AdamW`; λ = 0.01 by default).
+    case adamw
     /// RMSprop with PyTorch's defaults (α = 0.99, ε = 1e-8).
     case rmsprop
     /// RMSprop with Keras's defaults (ρ = 0.9, ε = 1e-7), as design E trains.
@@ -70,6 +73,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// How the decoder's last bias starts: drawn by the initializer, or at the mean training
     /// image (`OutputBiasStart`). Runs written before it existed are drawn.
     public var outputBias: OutputBiasStart = .drawn
+    /// Early stopping: training ends after this many epochs in a row without a lower validation
+    /// loss (needs a validation share; nil: never). See `TrainingMonitor`.
+    public var patience: Int? = nil
+    /// Gradient clipping: a step whose gradient's L2 norm (over every parameter) exceeds this is
+    /// scaled to it (PyTorch's `clip_grad_norm_`; nil: none).
+    public var gradientClipNorm: Float? = nil
+    /// AdamW's decoupled weight decay λ (nil: AdamW's default 0.01; applies to adamw alone).
+    public var weightDecay: Float? = nil
 
     /// A configuration; the defaults are the PyTorch example's. `validate()` checks it.
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
@@ -124,6 +135,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         initialWeights = try c.decodeIfPresent(InitialWeights.self, forKey: .initialWeights)
         precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
         outputBias = try c.decodeIfPresent(OutputBiasStart.self, forKey: .outputBias) ?? .drawn
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        gradientClipNorm = try c.decodeIfPresent(Float.self, forKey: .gradientClipNorm)
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
     }
 
     /// Problems with the settings, one each (empty when valid), naming the setting at fault
@@ -149,14 +163,22 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if objective.kind == .iwae && reconstructionReduction == .mean {
             found.append(ConfigurationProblem(.objective, "IWAE is a log-likelihood bound; it needs the reconstruction summed over pixels, not averaged"))
         }
-        if optimizerEpsilon != nil && !(optimizer == .adam || optimizer == .rmsprop) {
-            found.append(ConfigurationProblem(.optimizerEpsilon, "applies to adam and rmsprop, not \(optimizer.rawValue)"))
+        if optimizerEpsilon != nil && !(optimizer == .adam || optimizer == .adamw || optimizer == .rmsprop) {
+            found.append(ConfigurationProblem(.optimizerEpsilon, "applies to adam, adamw and rmsprop, not \(optimizer.rawValue)"))
         }
-        if case let .iwaePaper(stages) = schedule {
-            if !(1...8).contains(stages) { found.append(ConfigurationProblem(.schedule, "of the IWAE paper takes 1...8 stages, got \(stages)")) }
-            else if epochs != schedule.epochs {
-                found.append(ConfigurationProblem(.schedule, "of the IWAE paper with \(stages) stages takes \(schedule.epochs!) epochs, not \(epochs); shorten it with fewer stages instead"))
+        found += schedule.problems(epochs: epochs, base: learningRate)
+        if let patience {
+            if patience < 1 { found.append(ConfigurationProblem(.patience, "must be at least 1 epoch, got \(patience)")) }
+            else if validationShare == 0 {
+                found.append(ConfigurationProblem(.patience, "stops on the validation loss, which needs a validation share (held-out training images); give one"))
             }
+        }
+        if let gradientClipNorm, !(gradientClipNorm > 0 && gradientClipNorm.isFinite) {
+            found.append(ConfigurationProblem(.gradientClipNorm, "must be a positive number, got \(gradientClipNorm)"))
+        }
+        if let weightDecay {
+            if optimizer != .adamw { found.append(ConfigurationProblem(.weightDecay, "is AdamW's decoupled decay; it applies to the optimizer adamw, not \(optimizer.rawValue)")) }
+            else if !(weightDecay >= 0 && weightDecay.isFinite) { found.append(ConfigurationProblem(.weightDecay, "must be a number >= 0, got \(weightDecay)")) }
         }
         if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) {
             found.append(ConfigurationProblem(.optimizerEpsilon, "must be positive, got \(optimizerEpsilon)"))
