@@ -41,7 +41,7 @@ test: test-dependencies
 # module's doc comments, combined, into .build/docs (a static site: serve it with
 # `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
 # symbol link is an error.
-DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools
+DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools TensorBoard
 docs: dependencies
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
 		--enable-experimental-combined-documentation $(addprefix --target ,$(DOC_TARGETS)) \

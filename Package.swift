@@ -82,14 +82,17 @@ let package = Package(
         .target(name: "Visualization", dependencies: ["CPNG", "CGif", "CCairo", "Datasets", "Persistence"]),
 
         // MARK: - Run folders: a training run's files and pictures
-        .target(name: "Runs", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers"]),
+        .target(name: "Runs", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "Datasets", "SafeTensors", "Persistence", "TensorCore", "Optimizers", "TensorBoard"]),
+
+        // MARK: - TensorBoard's event files (TFRecords of Event protocol buffers), written without TensorFlow
+        .target(name: "TensorBoard"),
 
         // MARK: - Latent-space pictures and tables
         .target(name: "LatentTools", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Visualization", "TensorCore", "NN", "Optimizers", "SafeTensors", "Datasets"]),
 
         // MARK: - The library's one import: re-exports every public module
         .target(name: "VAEToolkit", dependencies: ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE",
-                                                   "VAEModels", "VAEEvaluation", "Visualization", "Runs", "LatentTools"]),
+                                                   "VAEModels", "VAEEvaluation", "Visualization", "Runs", "LatentTools", "TensorBoard"]),
 
         // MARK: - Data-parallel training over MPI: the ProcessGroup of an mpirun job
         .target(name: "MessagePassing", dependencies: ["CMPI", "TensorCore", "VAE"]),
@@ -121,6 +124,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optimizers", "TensorCore", "SafeTensors", "_TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "TensorCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Persistence"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"],
                     exclude: ["Fixtures"]),
@@ -134,6 +138,6 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "NN", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "NN", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools", "_TestSupport"]),
     ]
 )

@@ -8,7 +8,7 @@ import Persistence
 /// in PyTorch's example); `test_loss` uses one sampled z per test image, `test_loss_mean` z = μ.
 /// `recon` and `kl` are the training epoch's two terms; `seconds` and `images_per_second` time
 /// the training part of the epoch alone; `eval_seconds` the test evaluation. A model with its
-/// own loss terms or figures adds columns after these, in name order (design B:
+/// own loss terms or figures adds columns after these, in name order (the affine kind:
 /// `train_classifier_cross_entropy`, `validation_accuracy`, `validation_reconstruction_mse`).
 public struct MetricsRow: Equatable, Sendable {
     /// The epoch, from 1.
@@ -56,6 +56,14 @@ public struct MetricsRow: Equatable, Sendable {
 
     /// The fixed columns' header line.
     public static let header = "epoch,train_loss,test_loss,test_loss_mean,recon,kl,test_recon,test_kl,seconds,images_per_second,eval_seconds"
+
+    /// Every column's name and value, as `metrics.csv` has them: the fixed ones, then the extra
+    /// ones in name order.
+    public var columns: [(name: String, value: Double)] {
+        let fixed = [Double(epoch), trainLoss, testLoss, testLossMean, reconstruction, kl, testReconstruction, testKL, seconds, imagesPerSecond, evaluationSeconds]
+        return zip(Self.header.split(separator: ",").map(String.init), fixed).map { (name: $0.0, value: $0.1) }
+            + extra.keys.sorted().map { (name: $0, value: extra[$0]!) }
+    }
 
     /// The row's line with the extra `columns` in that order (a column the row lacks is left empty).
     func csvLine(columns: [String]) -> String {

@@ -15,7 +15,7 @@ public protocol TrainingReporter: AnyObject {
     /// loss per image so far.
     func batch(epoch: Int, done: Int, total: Int, runningLoss: Double)
     /// An epoch finished, was evaluated and written: its line of `metrics.csv`.
-    /// `figures`: the model's own figures on the validation images (design B's accuracy), if any.
+    /// `figures`: the model's own figures on the validation images (the affine kind's classifier accuracy), if any.
     func epochFinished(_ row: MetricsRow, figures: [(name: String, value: Double)], session: TrainingSession)
 }
 
@@ -45,6 +45,11 @@ public final class TrainingSession {
     public let processGroup: (any ProcessGroup)?
     /// Whether this process writes the run folder: rank 0 of a group, or the only process.
     public var isWriter: Bool { (processGroup?.rank ?? 0) == 0 }
+    /// Draws the samples picture logged to TensorBoard beside the reconstructions (nil: none),
+    /// given the model; the command sets it (prior samples need the latent tools).
+    public var samplePicture: ((any VariationalModel) -> Picture?)?
+    /// This session's TensorBoard log (nil before `run` or in a process that does not write).
+    public private(set) var eventLog: RunEventLog?
 
     /// How `run` ended.
     public enum Outcome: Equatable {
@@ -70,7 +75,7 @@ public final class TrainingSession {
     }
 
     /// A new run in `folder` (created; it must be absent or empty). The model is fitted to the
-    /// dataset's image shape (an MLP takes any C x H x W; design B any grey H x W). The session
+    /// dataset's image shape (an MLP takes any C x H x W; the affine kind any grey H x W). The session
     /// holds the folder's lock until it goes away; a second writer gets `.inUse`.
     ///
     /// With a `processGroup`, this is rank 0's call; the other ranks call `joinGroup`.
@@ -295,7 +300,7 @@ public final class TrainingSession {
         let epoch = progress.completedEpochs
         let configuration = trainer.configuration
         let picture = folder.reconstruction(epoch: epoch)
-        let due = epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs
+        let due = epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs || trainer.isFinished
         do {
             if due && !FileManager.default.fileExists(atPath: picture.path) { try reconstructionPicture().writePNG(to: picture) }
             if !FileManager.default.fileExists(atPath: folder.learningCurves.path) || !FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path) {
@@ -328,19 +333,25 @@ public final class TrainingSession {
     /// Trains until the configured epoch count or until `shouldStop()` returns true between
     /// batches (then the checkpoint records the position and `.interrupted` comes back).
     public func run(reporter: TrainingReporter, shouldStop: () -> Bool) throws(RunError) -> Outcome {
+        // A finished run (resumed to look at it) logs nothing: no new event file.
+        let events = trainer.isFinished ? nil : try openEventLog()
         reporter.started(self)
         while !trainer.isFinished {
             let epoch = trainer.progress.completedEpochs + 1
             let summary: EpochSummary?
             do {
                 summary = try trainer.trainEpoch(shouldStop: shouldStop) { done, total, loss in
+                    events?.step(trainer.lastStep)
                     reporter.batch(epoch: epoch, done: done, total: total, runningLoss: loss)
                 }
             } catch {
+                events?.finish(.failure, step: trainer.lastStep.step)
+                try flush(events)
                 let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path) ? folder.checkpoint.path : nil
                 throw .nonFiniteLoss(error, keptCheckpoint: kept)
             }
             guard let summary else {
+                try flush(events)
                 try writeCheckpoint()
                 return .interrupted(epoch: epoch, batch: trainer.progress.batchesDone)
             }
@@ -374,13 +385,47 @@ public final class TrainingSession {
             }
             for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
             rows.append(row)
+            let configuration = trainer.configuration
+            let picture = isWriter && (summary.epoch % configuration.imagesEvery == 0 || summary.epoch == configuration.epochs || trainer.isFinished)
+                ? reconstructionPicture() : nil
+            if let events {
+                let step = trainer.progress.completedEpochs * trainer.batchesPerEpoch
+                events.epoch(row, step: step)
+                do {
+                    if let picture { try events.picture("reconstructions", picture, step: step) }
+                    if picture != nil, let samples = samplePicture?(trainer.model) { try events.picture("samples", samples, step: step) }
+                } catch {
+                    throw .cannotWrite(path: events.url.path, reason: plainDescription(of: error))
+                }
+                if trainer.isFinished { events.finish(.success, step: step) }
+                // Before the checkpoint: a run killed between the two logs this epoch again on
+                // resume, after a START that drops the first copy.
+                try flush(events)
+            }
             if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
-            try writeEpochFiles(epoch: summary.epoch)
+            try writeEpochFiles(epoch: summary.epoch, picture: picture)
             reporter.epochFinished(row, figures: figures, session: self)
         }
         let monitor = trainer.monitor
         if monitor.stoppedEarly, let best = monitor.bestEpoch { return .stoppedEarly(epoch: trainer.progress.completedEpochs, bestEpoch: best) }
         return .finished
+    }
+
+    /// Opens this session's event log (the writer alone): a new file, resuming at the run's step.
+    func openEventLog() throws(RunError) -> RunEventLog? {
+        guard isWriter else { return nil }
+        let progress = trainer.progress
+        do {
+            eventLog = try RunEventLog(folder: folder.url, record: record,
+                                       resumedAfter: resumedFrom.map { _ in progress.completedEpochs * trainer.batchesPerEpoch + progress.batchesDone })
+        } catch {
+            throw .cannotWrite(path: error.path, reason: error.reason)
+        }
+        return eventLog
+    }
+
+    func flush(_ events: RunEventLog?) throws(RunError) {
+        do { try events?.flush() } catch { throw .cannotWrite(path: error.path, reason: error.reason) }
     }
 
     /// The checkpoint's metadata entry holding the finished epochs' metrics table, so that a
@@ -415,7 +460,7 @@ public final class TrainingSession {
     /// An epoch's files, in the order that keeps the folder consistent after any failed write:
     /// the model, the checkpoint (holding the metrics table too), then metrics.csv, so
     /// metrics.csv never runs ahead of the model and checkpoint; then the pictures.
-    func writeEpochFiles(epoch: Int) throws(RunError) {
+    func writeEpochFiles(epoch: Int, picture: Picture?) throws(RunError) {
         guard isWriter else { return }
         do {
             try TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(epoch)]).write(to: folder.model)
@@ -428,11 +473,8 @@ public final class TrainingSession {
         } catch {
             throw .cannotWrite(path: folder.metrics.path, reason: error.reason)
         }
-        let configuration = trainer.configuration
         do {
-            if epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs {
-                try reconstructionPicture().writePNG(to: folder.reconstruction(epoch: epoch))
-            }
+            if let picture { try picture.writePNG(to: folder.reconstruction(epoch: epoch)) }
             let curves = learningCurves()
             try curves.write(to: folder.learningCurves)
             try curves.write(to: folder.learningCurvesSVG)

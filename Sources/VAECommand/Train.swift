@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import LatentTools
 import MessagePassing
 import NN
 import Optimizers
@@ -10,6 +11,7 @@ import Synchronization
 import TensorCore
 import VAE
 import VAEModels
+import Visualization
 
 /// Set by SIGINT or SIGTERM (see `stopOnSignals`); long loops check it between their steps.
 let interruptRequested = Atomic<Bool>(false)
@@ -85,7 +87,7 @@ struct Train: ParsableCommand {
             configuration.dataset = "folder"
         }
         try applyModelOptions(to: &configuration)
-        configuration.schedule = try training.schedule(from: configuration.schedule, stagesGiven: objective.scheduleStages != nil)
+        configuration.schedule = try training.resolvedSchedule(from: configuration.schedule, stagesGiven: objective.scheduleStages != nil)
         if configuration.optimizer == .adamw && configuration.weightDecay == nil { configuration.weightDecay = Adam.defaultWeightDecay }
         do {
             if let chosen = try likelihood.chosen() { configuration.model = try configuration.model.withLikelihood(chosen) }
@@ -156,7 +158,7 @@ struct Train: ParsableCommand {
             let option = objective.givenOption ?? affine.givenOption ?? "objective"
             found.append(.init("--\(option)", "(a different objective)", "\(recorded.makeObjective().summary), learning-rate schedule \(recorded.schedule.summary)"))
         } else if let option = training.givenScheduleOption,
-                  try training.schedule(from: recorded.schedule, stagesGiven: objective.scheduleStages != nil) != recorded.schedule {
+                  try training.resolvedSchedule(from: recorded.schedule, stagesGiven: objective.scheduleStages != nil) != recorded.schedule {
             found.append(.init("--\(option)", "(a different learning-rate schedule)", recorded.schedule.summary))
         }
         return found
@@ -249,6 +251,16 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The samples TensorBoard shows beside the reconstructions: 32 decoded prior draws (a
+    /// conditional model's class grid), the same draws every epoch; none for a VQ-VAE, whose
+    /// prior is fitted after training.
+    static func samplePicture(_ model: any VariationalModel) -> Picture? {
+        guard !(model is any DiscreteLatentModel), let explorer = try? LatentExplorer(model: model) else { return nil }
+        var generator = RandomGenerator(seed: 1)
+        if case .classes = model.condition { return explorer.classSampleGrid(columns: 8, temperature: 1, scale: 2, using: &generator) }
+        return explorer.priorSampleGrid(count: 32, temperature: 1, columns: 8, scale: 2, using: &generator)
+    }
+
     func train(group: MPIProcessGroup?) throws {
         BLAS.setThreadCount(blasThreads)
         let catalog = data.catalog
@@ -281,6 +293,7 @@ struct Train: ParsableCommand {
             throw CommandFailure(commandMessage(for: error))
         }
         if let group { session.trainer.overlapsCommunication = processes.overlaps(in: group) }
+        session.samplePicture = Self.samplePicture
         // A stop signal ends the run at the next batch with a checkpoint.
         stopOnSignals()
         for note in session.notes { print("note: \(note)") }
@@ -366,7 +379,7 @@ struct TrainingOptions: ParsableArguments {
     /// The schedule the options make of `current` (the preset's or the record's, perhaps the IWAE
     /// paper's from --schedule-stages): --schedule picks a kind (its settings at their defaults
     /// unless given); a kind's own settings alone change `current` when it is of that kind.
-    func schedule(from current: LearningRateSchedule, stagesGiven: Bool) throws -> LearningRateSchedule {
+    func resolvedSchedule(from current: LearningRateSchedule, stagesGiven: Bool) throws -> LearningRateSchedule {
         let kind = schedule ?? current.kind
         if stagesGiven && kind != .iwaePaper { throw ValidationError("--schedule-stages sets the IWAE paper's schedule; leave out --schedule \(kind.rawValue)") }
         let owners: [(String, Bool, [LearningRateSchedule.Kind])] = [

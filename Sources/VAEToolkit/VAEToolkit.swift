@@ -8,6 +8,7 @@
 @_exported import Persistence
 @_exported import Runs
 @_exported import SafeTensors
+@_exported import TensorBoard
 @_exported import TensorCore
 @_exported import VAE
 @_exported import VAEEvaluation

@@ -38,7 +38,7 @@ import VAEModels
         #expect(try resumed.run(reporter: SilentReporter()) { false } == .finished)
         #expect(try Data(contentsOf: whole.model) == Data(contentsOf: parts.model))
         let metrics = try whole.readMetrics()
-        #expect(metrics.count == 2 && metrics[1].extra.keys.sorted() == ["train_classifier_cross_entropy", "validation_accuracy", "validation_reconstruction_mse"])
+        #expect(metrics.count == 2 && metrics[1].extra.keys.sorted() == ["learning_rate", "train_classifier_cross_entropy", "validation_accuracy", "validation_loss", "validation_reconstruction_mse"])
         #expect(try whole.readRecord().classNames == (0...9).map(String.init))
         // The run loads as any run does, for evaluation and every latent tool.
         let loaded = try LoadedModel.load(path: whole.url.path, preset: Preset.named("affine-small")!.configuration)

@@ -10,7 +10,7 @@ import VAEToolkit
 /// `init(from:)`, `==`, `hash(into:)`).
 @Suite struct DocumentationCoverageTests {
     static let modules = ["TensorCore", "NN", "Optimizers", "SafeTensors", "Persistence", "Datasets", "VAE", "Visualization",
-                          "Runs", "LatentTools", "VAEToolkit", "ExplorerServer", "MessagePassing"]
+                          "Runs", "LatentTools", "VAEToolkit", "ExplorerServer", "MessagePassing", "TensorBoard"]
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources")
     static let standardRequirements = ["var description: String", "var errorDescription: String?", "func encode(to encoder:",

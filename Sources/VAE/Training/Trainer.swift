@@ -153,6 +153,20 @@ public final class Trainer {
     public var overlapsCommunication = true
     /// The gradient buckets of a process group (nil without one).
     public private(set) var gradientBuckets: GradientBuckets?
+    /// The figures of the last optimizer step (for a per-step log).
+    public private(set) var lastStep = StepFigures()
+
+    /// One optimizer step's figures.
+    public struct StepFigures: Equatable, Sendable {
+        /// The step's number over the whole run, from 1.
+        public var step = 0
+        /// The batch's mean loss per image (reconstruction + KL), as `train_loss` averages it.
+        public var loss = 0.0
+        /// The learning rate the step used.
+        public var learningRate: Float = 0
+        /// The gradient's norm before clipping (nil without clipping).
+        public var gradientNorm: Float?
+    }
 
     /// A fresh model from the configuration's seed. `train` and `test` hold values in [0, 1] of
     /// the model's image shape (labelled, for a conditional model). Throws when the configuration
@@ -337,8 +351,10 @@ public final class Trainer {
                 terms.loss.backward()
                 timed(&communicationSeconds) { processGroup?.sumGradients(of: optimizer.parameters) }
             }
+            lastStep.gradientNorm = nil
             if let maximum = configuration.gradientClipNorm {
                 let norm = optimizer.parameters.clipGradientNorm(to: maximum)
+                lastStep.gradientNorm = norm
                 progress.gradientNormSum = (progress.gradientNormSum ?? 0) + Double(norm)
                 progress.clippedSteps = (progress.clippedSteps ?? 0) + (norm > maximum ? 1 : 0)
             }
@@ -346,6 +362,9 @@ public final class Trainer {
             timed(&optimizerSeconds) { optimizer.step() }
             objective.finishStep()
             progress.add(figures, images: batch.batchRows)
+            lastStep.step = progress.completedEpochs * batchesPerEpoch + progress.batchesDone
+            lastStep.loss = (figures.reconstruction + figures.totalKL) / Double(batch.batchRows)
+            lastStep.learningRate = optimizer.learningRate
             onBatch(progress.batchesDone, batchesPerEpoch, progress.runningLoss)
         }
         progress.secondsSoFar = secondsBefore + Date().timeIntervalSince(started)
