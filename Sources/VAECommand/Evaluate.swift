@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import NN
+import Persistence
 import Runs
 import SafeTensors
 import TensorCore
@@ -92,6 +93,9 @@ struct Evaluate: ParsableCommand {
         }
         print("note: \(note)")
     }
+
+    /// The file in a run folder holding its last evaluation (the JSON of --json).
+    static let evaluationFile = "evaluation.json"
 
     func run() throws {
         BLAS.setThreadCount(blasThreads)
@@ -201,7 +205,7 @@ struct Evaluate: ParsableCommand {
             report = try Self.disentanglementReport(model: model, catalog: DatasetCatalog(dataDirectory: dataDir.map { URL(fileURLWithPath: $0) }), quiet: json)
         }
 
-        if json {
+        do {
             var object: [String: Any] = [
                 "model": modelURL.path, "data_folder": dataFolder, "architecture": configuration.model.architectureName,
                 "likelihood": configuration.model.likelihood.description, "binarization": configuration.binarization.rawValue,
@@ -230,10 +234,20 @@ struct Evaluate: ParsableCommand {
                 object["elbo_k_sample_average"] = iwae.elbo
                 object["iwae_seconds"] = iwaeSeconds
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            if interrupted { throw ExitCode(130) }
-            return
+            // A run's evaluation of its whole test set is kept beside it, for `vae compare`.
+            if let run = loaded.run, count == nil, !interrupted {
+                let file = run.url.appendingPathComponent(Self.evaluationFile)
+                do { try writeAtomically(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), to: file) } catch {
+                    throw CommandFailure("\(file.path): \(plainDescription(of: error))")
+                }
+                if !json { print("wrote \(file.path)") }
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                if interrupted { throw ExitCode(130) }
+                return
+            }
         }
         if let iwae {
             if interrupted {

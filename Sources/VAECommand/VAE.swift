@@ -22,7 +22,7 @@ struct VAETool: ParsableCommand {
         version: ToolVersion.current,
         subcommands: [
             Train.self, TrainPrior.self, Evaluate.self, Score.self, Reconstruct.self, Sample.self, Encode.self, Scatter.self, Manifold.self,
-            Interpolate.self, Traverse.self, Explore.self, Curves.self, Normalize.self, Classify.self, Presets.self, DataCommand.self, Bench.self, Demo.self,
+            Interpolate.self, Traverse.self, Explore.self, Curves.self, Compare.self, Sweep.self, Normalize.self, Classify.self, Presets.self, DataCommand.self, Bench.self, Demo.self,
         ]
     )
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands: [[String]] = [
         [], ["train"], ["train-prior"], ["eval"], ["score"], ["reconstruct"], ["sample"], ["encode"], ["scatter"], ["manifold"], ["interpolate"], ["traverse"], ["explore"],
-        ["curves"], ["normalize"], ["classify"], ["presets"], ["data"], ["bench"], ["bench", "kernels"], ["bench", "train"],
+        ["curves"], ["compare"], ["sweep"], ["normalize"], ["classify"], ["presets"], ["data"], ["bench"], ["bench", "kernels"], ["bench", "train"],
         ["bench", "affine"], ["bench", "conv"], ["bench", "pytorch"], ["bench", "allreduce"], ["demo"],
     ]
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Help")
