@@ -48,7 +48,7 @@ button { margin: 2px; } label { margin-right: 8px; } .small { font-size: 12px; c
 <div class="sub" id="subtitle">loading…</div>
 <div class="row">
   <div class="box">
-    <img id="picture" alt="the decoded picture">
+    <img id="picture" alt="the decoded picture" src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='112' height='112'%3E%3Crect width='112' height='112' fill='%23eee'/%3E%3Ctext x='56' y='60' font-size='12' text-anchor='middle' fill='%23888' font-family='sans-serif'%3Edecoding…%3C/text%3E%3C/svg%3E">
     <div id="conditionBox" hidden><label>class <select id="label"></select></label></div>
     <div id="renderingBox" hidden>
       <label id="transformLabel" hidden><input type="checkbox" id="transform" checked> learned transform</label>
@@ -94,6 +94,7 @@ const $ = id => document.getElementById(id);
 const colours = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
 let info = null, z = [], sliders = [], pointA = null, pointB = null;
 let inFlight = false, pending = false, decodes = 0, lastBytes = null, pictureURL = null, roundTrips = [];
+const placeholderAtLoad = $("picture").getAttribute("src").startsWith("data:image/svg");
 
 function decodeURLFor(vector) {
   const q = new URLSearchParams({ z: vector.map(v => v.toFixed(4)).join(",") });
@@ -238,10 +239,15 @@ async function start() {
   shown.forEach(d => makeSlider(d, $("sliders")));
   if (rest.length) { $("moreBox").hidden = false; rest.forEach(d => makeSlider(d, $("moreSliders"))); }
   info.order.forEach(d => { option($("padX"), d, "z" + d); option($("padY"), d, "z" + d); });
-  if (info.order.length > 1) $("padY").value = info.order[1];
+  // The pad takes the scatter plot's axes where it plots dimensions as they are (x = z0, y = z1);
+  // otherwise the two most informative dimensions.
+  const padAxes = info.scatter.axes && info.scatter.axes.length ? info.scatter.axes : info.order.slice(0, 2);
+  $("padX").value = padAxes[0];
+  if (padAxes.length > 1) $("padY").value = padAxes[1];
   if (info.condition) {
     $("conditionBox").hidden = false;
-    info.condition.names.forEach((name, k) => option($("label"), k, k + " " + name));
+    // A class named by its own index (MNIST's "0" ... "9") is shown once, not as "0 0".
+    info.condition.names.forEach((name, k) => option($("label"), k, name === String(k) ? name : k + " " + name));
     $("label").addEventListener("change", redraw);
   }
   if (info.rendering) {
@@ -284,6 +290,10 @@ async function selftest() {
   const waitFor = async (condition, ms) => { const end = performance.now() + ms; while (!condition() && performance.now() < end) await new Promise(r => setTimeout(r, 20)); return condition(); };
   try {
     await start();
+    if (!placeholderAtLoad) throw new Error("the picture had no placeholder before the first decode");
+    if (info.condition && [...$("label").options].some(o => /^(\S+) \1$/.test(o.textContent))) throw new Error("a class is named twice in the class menu");
+    const axes = info.scatter.axes || [];
+    if (axes.length === 2 && (+$("padX").value !== axes[0] || +$("padY").value !== axes[1])) throw new Error("the pad's axes are not the scatter plot's");
     if (!(await waitFor(() => decodes >= 1 && !inFlight, 5000))) throw new Error("the first picture never arrived");
     const before = checksum(lastBytes), decodedBefore = decodes;
     const slider = sliders[0].input;

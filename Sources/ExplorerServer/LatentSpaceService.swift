@@ -112,6 +112,9 @@ public final class LatentSpaceService: @unchecked Sendable {
             "classNames": classNames,
             "scatter": [
                 "projection": projection,
+                // The latent dimensions on the scatter plot's x and y when it shows them as they are
+                // (a model of one or two), so the pad is drawn with the same axes; none for a PCA.
+                "axes": size <= 2 ? Array(0..<size) : [],
                 "points": (0..<shown).map { [($0 < xs.count ? (xs[$0] * 1000).rounded() / 1000 : 0), (ys[$0] * 1000).rounded() / 1000,
                                              test.isLabelled ? Double(test.labels[$0]) : 0] },
             ] as [String: Any],

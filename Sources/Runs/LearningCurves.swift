@@ -14,13 +14,13 @@ public enum LearningCurves {
             series("train", \.trainLoss, colour: 0),
             series("test (sampled z)", \.testLoss, colour: 1),
             series("test (z = mu)", \.testLossMean, colour: 2, dashed: true),
-        ])
+        ], integerX: true)
         let terms = LinePlot(title: "the two terms", xLabel: "epoch", yLabel: "nats per image", series: [
             series("reconstruction, train", \.reconstruction, colour: 0),
             series("reconstruction, test", \.testReconstruction, colour: 1),
             series("KL, train", \.kl, colour: 0, dashed: true),
             series("KL, test", \.testKL, colour: 1, dashed: true),
-        ])
+        ], integerX: true)
         return PlotRow([loss, terms])
     }
 }

@@ -6,6 +6,7 @@ import Runs
 import TensorCore
 import VAE
 import VAEEvaluation
+import Visualization
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,14 @@ struct Sample: ParsableCommand {
     @OptionGroup var model: ModelArguments
     @OptionGroup(title: "Sampler") var samplers: SamplerOptions
     @Option(parsing: .unconditional, help: "How many images.") var count = 64
-    @Option(parsing: .unconditional, help: "Images per row.") var columns = 8
+    @Option(name: .customLong("columns"), parsing: .unconditional, help: "Images per row (default: 8 for a class grid; else near 8, dividing the count so that every row is full).")
+    var columnsGiven: Int?
+
+    /// A class grid's columns: the draws per class.
+    var columns: Int { columnsGiven ?? 8 }
+
+    /// Columns for a grid of `count` images: as given, or near 8 with every row full.
+    func gridColumns(for count: Int) -> Int { columnsGiven.map { min($0, count) } ?? ImageGrid.balancedColumns(count: count, preferred: 8) }
     @Option(parsing: .unconditional, help: "Temperature T > 0: z = T eps (for a hierarchical model's drawn lower groups too).") var temperature: Float = 1
     @Option(help: "A hierarchical model's groups below the top: means (each at its prior's mean given the groups above) or drawn (from its prior at the temperature).")
     var lowerGroups: LowerGroupChoice = .means
@@ -48,7 +56,7 @@ struct Sample: ParsableCommand {
 
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000, got \(count)") }
-        guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
+        if let columnsGiven, columnsGiven < 1 { throw ValidationError("--columns must be at least 1, got \(columnsGiven)") }
         guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature must be a number > 0, got \(temperature)") }
         guard (1...16).contains(scale) else { throw ValidationError("--scale must be 1...16, got \(scale)") }
         guard (1...100_000).contains(judge) else { throw ValidationError("--judge must be 1...100000, got \(judge)") }
@@ -74,10 +82,10 @@ struct Sample: ParsableCommand {
         } else if lowerGroups == .drawn {
             let latents = sampler.latents(count: count, temperature: temperature, using: &generator)
             let images = try lowerGroups.decode(latents, model: loaded.model, labels: [], temperature: temperature, seed: seed, run: model.run)
-            try write(explorer.grid(explorer.split(images), columns: min(columns, count), scale: scale), to: url)
+            try write(explorer.grid(explorer.split(images), columns: gridColumns(for: count), scale: scale), to: url)
             print("\(count) images decoded from \(distribution)\(lowerGroups.phrase(for: loaded.model))\(temperature == 1 ? "" : " at T = \(temperature)"), seed \(seed)")
         } else {
-            let grid = explorer.sampleGrid(from: sampler, count: count, temperature: temperature, columns: columns, scale: scale, using: &generator)
+            let grid = explorer.sampleGrid(from: sampler, count: count, temperature: temperature, columns: gridColumns(for: count), scale: scale, using: &generator)
             try write(grid, to: url)
             print("\(count) images decoded from \(distribution)\(lowerGroups.phrase(for: loaded.model))\(explorer.label.map { " with label \(model.className($0, for: loaded))" } ?? ""), seed \(seed)")
         }
@@ -121,7 +129,7 @@ struct Sample: ParsableCommand {
             let grids = min(500, table.count - start)
             return withoutGradients { discrete.decode(codes: Array(table.codes[(start * positions)..<((start + grids) * positions)]), count: grids).mean.scalars }
         }
-        try write(explorer.grid(explorer.split(images), columns: min(columns, table.count), scale: scale), to: url)
+        try write(explorer.grid(explorer.split(images), columns: gridColumns(for: table.count), scale: scale), to: url)
         print("\(table.count) images decoded from the code grids of \(path)")
     }
 
@@ -142,7 +150,7 @@ struct Sample: ParsableCommand {
         let drawn = labels?.count ?? count
         let codes = prior.network.sample(count: drawn, labels: labels, temperature: temperature, using: &generator)
         let images = withoutGradients { discrete.decode(codes: codes, count: drawn).mean.scalars }
-        try write(explorer.grid(explorer.split(images), columns: min(columns, drawn), scale: scale), to: url)
+        try write(explorer.grid(explorer.split(images), columns: classes != nil && label == nil ? columns : gridColumns(for: drawn), scale: scale), to: url)
         let temperatureText = temperature == 1 ? "" : " at T = \(temperature)"
         if let classes, label == nil {
             print("\(classes) rows (one per class) of \(columns) images, codes drawn from the PixelCNN prior\(temperatureText), seed \(seed)")
@@ -178,7 +186,7 @@ struct Sample: ParsableCommand {
         let shown = min(count, prior.settings.components)
         let values = withoutGradients { Array(images.scalars.prefix(shown * loaded.model.inputSize)) }
         let url = try outputFile(out, default: loaded.defaultOutput("pseudo-inputs.png"), extensions: ["png"])
-        try write(explorer.grid(explorer.split(values), columns: min(columns, shown), scale: scale), to: url)
+        try write(explorer.grid(explorer.split(values), columns: gridColumns(for: shown), scale: scale), to: url)
         print("\(shown) of the \(prior.settings.components) pseudo-inputs of the VampPrior")
     }
 

@@ -61,6 +61,26 @@ func showText(_ cr: OpaquePointer, _ string: String, x: Double, y: Double, align
     cairo_show_text(cr, string)
 }
 
+/// Shows `string` centred at x, its top at y, in the largest size from `size` down to 9 points
+/// whose width fits `maximumWidth`; at 9 points a string still too wide loses characters from
+/// its end, replaced by an ellipsis.
+func showFittedText(_ cr: OpaquePointer, _ string: String, x: Double, y: Double, maximumWidth: Double, size: Double) {
+    var extents = cairo_text_extents_t()
+    var fontSize = size
+    while true {
+        cairo_set_font_size(cr, fontSize)
+        cairo_text_extents(cr, string, &extents)
+        if extents.x_advance <= maximumWidth || fontSize <= 9 { break }
+        fontSize -= 0.5
+    }
+    var shown = string
+    while extents.x_advance > maximumWidth && shown.count > 1 {
+        shown = String(shown.dropLast(2)) + "…"
+        cairo_text_extents(cr, shown, &extents)
+    }
+    showText(cr, shown, x: x, y: y, alignX: 0.5, alignY: 0)
+}
+
 func setColour(_ cr: OpaquePointer, _ colour: Colour, alpha: Double = 1) {
     if alpha < 1 {
         cairo_set_source_rgba(cr, colour.red, colour.green, colour.blue, alpha)

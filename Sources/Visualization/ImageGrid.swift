@@ -25,6 +25,15 @@ public enum ImageGrid {
         return draw(cells, shape: shape, rows: (cells.count + columns - 1) / columns, columns: columns, gap: gap, gapLevel: gapLevel, scale: scale)
     }
 
+    /// Columns for `count` images that fill every row: the divisor of `count` nearest `preferred`
+    /// between half and twice it (the smaller on a tie); `preferred` (capped at `count`) when
+    /// there is none, and the last row stays partial.
+    public static func balancedColumns(count: Int, preferred: Int) -> Int {
+        precondition(count > 0 && preferred > 0, "a grid of \(count) images in rows of \(preferred)")
+        let candidates = ((preferred + 1) / 2...(2 * preferred)).filter { count % $0 == 0 }
+        return candidates.min { abs($0 - preferred) < abs($1 - preferred) } ?? min(preferred, count)
+    }
+
     static func draw(_ cells: [[Float]?], shape: ImageShape, rows: Int, columns: Int, gap: Int, gapLevel: UInt8, scale: Int) -> Picture {
         let (imageWidth, imageHeight, channels) = (shape.width, shape.height, shape.channels)
         let width = columns * imageWidth + (columns + 1) * gap, height = rows * imageHeight + (rows + 1) * gap

@@ -33,8 +33,12 @@ public struct LinePlot: Sendable, CairoPicture {
     public var height = 420.0
 
     /// A plot of `series`; the axes cover every point.
-    public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
-        (self.title, self.xLabel, self.yLabel, self.series) = (title, xLabel, yLabel, series)
+    /// Whether x counts something (epochs): ticks at whole numbers only.
+    public var integerX = false
+
+    /// A plot of `series`; `integerX` for an x axis of counts, such as epochs.
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], integerX: Bool = false) {
+        (self.title, self.xLabel, self.yLabel, self.series, self.integerX) = (title, xLabel, yLabel, series, integerX)
     }
 
     /// The plot as PNG bytes.
@@ -49,7 +53,8 @@ public struct LinePlot: Sendable, CairoPicture {
     func draw(_ cr: OpaquePointer) {
         let frame = PlotFrame.draw(
             cr, width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
-            xRange: .covering(series.flatMap { $0.points.map(\.x) }), yRange: .covering(series.flatMap { $0.points.map(\.y) }))
+            xRange: .covering(series.flatMap { $0.points.map(\.x) }), yRange: .covering(series.flatMap { $0.points.map(\.y) }),
+            integerX: integerX)
 
         // Lines, clipped to the plot area.
         frame.clip(cr)

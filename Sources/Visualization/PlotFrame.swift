@@ -9,16 +9,16 @@ struct PlotFrame {
     let xTicks, yTicks: [Double]
 
     /// Draws the frame for data spanning `xRange` and `yRange` on a `width` x `height` page,
-    /// leaving `legendWidth` points free on the right.
+    /// leaving `legendWidth` points free on the right; `integerX`: whole-number ticks on x.
     static func draw(_ cr: OpaquePointer, width: Double, height: Double, title: String, xLabel: String, yLabel: String,
-                     xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, legendWidth: Double = 0) -> PlotFrame {
+                     xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, legendWidth: Double = 0, integerX: Bool = false) -> PlotFrame {
         cairo_set_source_rgb(cr, 1, 1, 1)
         cairo_rectangle(cr, 0, 0, width, height)
         cairo_fill(cr)
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
         let frame = PlotFrame(
             left: 70, right: width - 20 - legendWidth, top: 40, bottom: height - 50,
-            xTicks: Axis.ticks(low: xRange.lowerBound, high: xRange.upperBound),
+            xTicks: Axis.ticks(low: xRange.lowerBound, high: xRange.upperBound, integers: integerX),
             yTicks: Axis.ticks(low: yRange.lowerBound, high: yRange.upperBound))
         let (left, right, top, bottom) = (frame.left, frame.right, frame.top, frame.bottom)
 
@@ -48,8 +48,7 @@ struct PlotFrame {
         cairo_rotate(cr, -Double.pi / 2)
         showText(cr, yLabel, x: 0, y: 0, alignX: 0.5, alignY: 0.5)
         cairo_restore(cr)
-        cairo_set_font_size(cr, 14)
-        showText(cr, title, x: width / 2, y: 12, alignX: 0.5, alignY: 0)
+        showFittedText(cr, title, x: width / 2, y: 12, maximumWidth: width - 16, size: 14)
         return frame
     }
 
