@@ -3,7 +3,7 @@ import Foundation
 /// How grey pixels in [0, 1] become the targets (and inputs) of a Bernoulli likelihood.
 ///
 /// - `none`: the grey values themselves (the PyTorch and Keras designs).
-/// - `threshold`: 1 where the pixel is at least 0.5, else 0 (design C).
+/// - `threshold`: 1 where the pixel is at least 0.5, else 0 (as NNabla's VAE example binarises MNIST).
 /// - `dynamic`: a fresh Bernoulli draw with p = pixel every time an image is used
 ///   (each epoch sees a new sample; the IWAE paper's setting).
 /// - `static`: one Bernoulli draw per pixel, made once from the run's seed and kept.

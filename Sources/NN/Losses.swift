@@ -199,7 +199,7 @@ public func gaussianKLDivergence(mean: Tensor, logVariance: Tensor, reduction: R
 
 /// The same KL from the standard deviation σ (for example a softplus head):
 /// KL = -½ Σ_j (1 + log σ_j² - μ_j² - σ_j²);  dKL/dσ = σ - 1/σ. Written with log σ², so an
-/// unconstrained head (design E's linear σ, which may go negative) gives the same value as |σ|.
+/// unconstrained head (a Keras example's linear σ, which may go negative) gives the same value as |σ|.
 public func gaussianKLDivergence(mean: Tensor, standardDeviation: Tensor, reduction: Reduction = .mean) -> Tensor {
     gaussianKL(mean: mean, spread: standardDeviation, isLogVariance: false, reduction: reduction)
 }

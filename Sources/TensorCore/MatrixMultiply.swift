@@ -43,7 +43,7 @@ public struct MatrixOperand {
 }
 
 /// Products of operands in either precision, for the ops below and for fused kernels that keep
-/// their own buffers (design B's coordinate decoder).
+/// their own buffers (the affine kind's coordinate decoder).
 public enum MatrixMultiply {
     /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C;
     /// `relu` makes C = max(op(A) · op(B) + bias, 0) (in oneDNN's epilogue, or one pass after

@@ -44,6 +44,6 @@ extension ModelSpecification {
     public static func mlp(_ configuration: MLPConfiguration) -> ModelSpecification { ModelSpecification(configuration) }
     /// A convolutional VAE of `configuration`.
     public static func convolutional(_ configuration: ConvolutionalModelConfiguration) -> ModelSpecification { ModelSpecification(configuration) }
-    /// Design B of `configuration`.
+    /// The affine kind (a coordinate decoder that learns an affine transform) of `configuration`.
     public static func affine(_ configuration: AffineModelConfiguration) -> ModelSpecification { ModelSpecification(configuration) }
 }

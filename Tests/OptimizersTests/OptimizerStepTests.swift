@@ -85,7 +85,7 @@ extension Tensor {
 /// AdamW's decoupled decay and the gradient norm clipping, by hand.
 @Suite struct DecayAndClippingTests {
     @Test func adamWithDecoupledWeightDecayMatchesHandComputedAdamWUpdates() {
-        // p <- p (1 - lr wd), then Adam's step (PyTorch's AdamW), lr 0.1, wd 0.1.
+        // p <- p (1 - lr wd), then Adam's step, lr 0.1, wd 0.1: by hand, and what PyTorch's AdamW gives (reference/schedules.py).
         OptimizerStepTests().expectClose(OptimizerStepTests().run { Adam(parameters: $0, learningRate: 0.1, weightDecay: 0.1) },
                                          [[0.890000002, -0.3950000005], [0.9177103542205653, -0.33379654332395553], [0.9193003700904834, -0.2960984112334159]])
     }
@@ -102,7 +102,8 @@ extension Tensor {
     }
 
     @Test func clippingScalesEveryGradientToTheMaximumNormAsPyTorchDoes() {
-        // Norm of (3, 4, 0, 12, ...) over two tensors: 13; clipped to 6.5 by 6.5 / (13 + 1e-6).
+        // Norm of (3, 4, 0, 12) over two tensors: 13; clipped to 6.5 by 6.5 / (13 + 1e-6), as PyTorch's
+        // clip_grad_norm_ gives it (reference/schedules.py).
         let large = pack(gradients: [[3, 4], [0, 12]])
         #expect(large.clipGradientNorm(to: 6.5) == 13)
         let factor = 6.5 / (13 + 1e-6)

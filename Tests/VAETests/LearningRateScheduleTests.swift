@@ -70,6 +70,7 @@ import VAE
 
     @Test func aPlateauScheduleReducesTheRateAsPyTorchsReduceLROnPlateauDoes() {
         // factor 0.5, patience 1, minimum 0.3 of a base rate 1; no validation share: the training loss.
+        // PyTorch gives these rates for these losses (reference/schedules.py).
         let schedule = LearningRateSchedule.plateau(factor: 0.5, patience: 1, minimum: 0.3)
         var monitor = TrainingMonitor()
         var scales: [Double] = [], reduced: [Bool] = []

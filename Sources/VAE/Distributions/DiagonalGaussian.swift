@@ -8,7 +8,7 @@ public enum VarianceHead: String, Codable, CaseIterable, Sendable {
     case logVariance = "log-variance"
     /// The head outputs s; σ = softplus(s) = log(1 + eˢ) (the affine kind's encoder).
     case softplusStandardDeviation = "softplus-std"
-    /// The head outputs σ itself, unconstrained; the KL uses log σ² (design E's linear z_sigma).
+    /// The head outputs σ itself, unconstrained; the KL uses log σ² (a Keras example's linear z_sigma).
     case standardDeviation = "std"
     /// The head outputs u; log σ² = hardtanh(u) = min(max(u, −6), 2), so σ stays in [e⁻³, e]
     /// (the VampPrior paper's `Hardtanh(min_val=-6, max_val=2)` log-variance heads).

@@ -7,7 +7,7 @@ import TensorCore
 ///     loss = s_b · (s_p · Σ_n −log p(x_n | z_n) + w_t · Σ_n Σ_i KL(q(z_i | ·) || p(z_i | ·))) + model terms
 ///
 /// with one z per image drawn by reparameterisation, s_b = 1 (batch sum) or 1/B (batch mean),
-/// s_p = 1 (pixel sum) or 1/D (pixel mean, design E), and the KL weight w_t = β · min(1, t / T)
+/// s_p = 1 (pixel sum) or 1/D (pixel mean, as Keras's example), and the KL weight w_t = β · min(1, t / T)
 /// after t of T warm-up epochs (Bowman et al. 2016; Sønderby et al. 2016). Each group's KL is
 /// taken in closed form where there is one, by Monte Carlo otherwise. With free bits λ, a group
 /// whose KL factorises over dimensions enters as B · Σ_d max(λ, KL̄_d), KL̄_d the batch mean of

@@ -30,7 +30,15 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
 
     /// The schedules by the names the command gives them.
     public enum Kind: String, CaseIterable, Sendable {
-        case constant, step, cosine, plateau
+        /// `constant`.
+        case constant
+        /// `step`.
+        case step
+        /// `cosine`.
+        case cosine
+        /// `plateau`.
+        case plateau
+        /// `iwae-paper`.
         case iwaePaper = "iwae-paper"
     }
 

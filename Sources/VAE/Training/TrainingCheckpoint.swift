@@ -67,7 +67,7 @@ public enum TrainingCheckpoint {
     }
 
     /// The kind and architecture saved with a model file (also as written by earlier versions:
-    /// `model_configuration` for an MLP, `affine_configuration` for design B), validated; nil
+    /// `model_configuration` for an MLP, `affine_configuration` for the affine kind), validated; nil
     /// when it has none (a file made elsewhere).
     public static func modelSpecification(in file: SafeTensorsFile, fileName: String) throws(CheckpointError) -> ModelSpecification? {
         try checkFormat(file, fileName: fileName)

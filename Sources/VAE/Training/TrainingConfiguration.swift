@@ -11,7 +11,7 @@ public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
     case adamw
     /// RMSprop with PyTorch's defaults (α = 0.99, ε = 1e-8).
     case rmsprop
-    /// RMSprop with Keras's defaults (ρ = 0.9, ε = 1e-7), as design E trains.
+    /// RMSprop with Keras's defaults (ρ = 0.9, ε = 1e-7), as Keras's VAE example trains.
     case rmspropKeras = "rmsprop-keras"
     /// Plain SGD.
     case sgd
@@ -47,7 +47,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// The training objective per image is
     /// `reconstructionWeight(pixels) · (-log p(x|z)) + KL`, where `.mean` divides the
-    /// reconstruction by the number of pixels (design E's per-pixel BCE mean).
+    /// reconstruction by the number of pixels (Keras's per-pixel BCE mean).
     public var reconstructionReduction: TermReduction
     /// `.sum`: the batch loss is the sum over images (PyTorch example); `.mean`: the mean (Keras, NNabla).
     public var batchReduction: TermReduction
@@ -62,7 +62,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The optimizer's ε when not its default (the IWAE paper's Adam uses 1e-4).
     public var optimizerEpsilon: Float?
     /// The share of the training images held out (from one seeded permutation) as a validation
-    /// set, on which the model's own figures are reported each epoch (design B: 2%; 0: none).
+    /// set, on which the model's own figures are reported each epoch (the affine presets: 2%; 0: none).
     public var validationShare: Double
     /// Weights the model starts from instead of its seed's draw (for example PyTorch's
     /// initialisation of the same architecture, to compare two frameworks from one start).

@@ -1,6 +1,6 @@
 import VAE
 
-/// The affine kind's presets (design B).
+/// The affine kind's presets (a coordinate decoder that learns an affine transform).
 enum AffinePresets {
     static let all: [Preset] = [
         Preset(name: "affine",
@@ -15,7 +15,7 @@ enum AffinePresets {
 }
 
 extension TrainingConfiguration {
-    /// Design B's training: per batch, loss = a · CE(labels) (batch mean) + MSE(image) (mean over
+    /// The affine kind's training: per batch, loss = a · CE(labels) (batch mean) + MSE(image) (mean over
     /// values and batch) + w · KL (mean over the batch and the latent dimensions), which is the
     /// ELBO with the reconstruction averaged over values and the batch, β = w / latent size, and
     /// the model's classifier term a · CE. `klWeight` w is per latent element (the design's code
@@ -27,6 +27,6 @@ extension TrainingConfiguration {
                               objective: ObjectiveSettings(beta: klWeight / Float(model.latentSize)), validationShare: 0.02)
     }
 
-    /// The per-element KL weight w of design B's loss (β times the latent size).
+    /// The per-element KL weight w of the affine kind's loss (β times the latent size).
     public var klWeightPerElement: Float { objective.beta * Float(model.latentSize) }
 }

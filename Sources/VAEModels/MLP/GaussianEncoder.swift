@@ -3,7 +3,7 @@ import TensorCore
 import VAE
 
 /// q(z | x) = N(μ(x), diag σ(x)²): an MLP trunk with two linear heads, the mean and the spread.
-/// Shapes: x [batch, input] -> mean, spread [batch, latent]. Usable alone (design D's encoder).
+/// Shapes: x [batch, input] -> mean, spread [batch, latent]. Usable alone (a Keras VAE's encoder).
 public final class GaussianEncoder: Module {
     /// The trunk's layers, first to last.
     public let hidden: [Linear]

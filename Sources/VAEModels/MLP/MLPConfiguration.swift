@@ -146,7 +146,7 @@ public struct MLPConfiguration: ConfigurableArchitecture {
         if posterior != .gaussian { try c.encode(posterior, forKey: .posterior) }
     }
 
-    /// The `cvae-mnist` preset: design A (784-512-2, ReLU) conditioned on MNIST's 10 digits. The
+    /// The `cvae-mnist` preset: the 784-512-2 ReLU MLP of `design-a` conditioned on MNIST's 10 digits. The
     /// 2-d latent leaves the digit's identity to the label: with 8 or 20 dimensions the encoder
     /// writes the identity into z as well, and prior samples follow z more than the label (the
     /// classifier then finds 80% and 54% of a class's samples in it at worst, against 96% here).
