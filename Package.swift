@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "CPNG", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "VAEModels", "VAEEvaluation", "Datasets", "NN", "TensorCore", "SafeTensors", "Optimizers", "_TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets", "CGif"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets", "CGif"], exclude: ["Fixtures"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets", "SafeTensors"]),
         .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),

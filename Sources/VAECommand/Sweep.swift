@@ -146,7 +146,7 @@ struct Sweep: ParsableCommand {
 
     /// Starts this tool with `arguments`, its output into `log`.
     func start(_ arguments: [String], log: URL, appending: Bool) throws -> Process {
-        if !appending || !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !appending || !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         guard let handle = try? FileHandle(forWritingTo: log) else { throw CommandFailure("\(log.path): cannot write the run's log") }
         _ = try? handle.seekToEnd()
         let process = Process()

@@ -50,12 +50,8 @@ import _TestSupport
         BLAS.setThreadCount(1)
         let workspace = Workspace()
         let whole = try workspace.finishedRun("whole", epochs: 3)
-        let parted = workspace.folder("parted")
-        var calls = 0
-        let first = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: parted, catalog: workspace.catalog, blasThreads: 1)
-        #expect(try first.run(reporter: SilentReporter()) { calls += 1; return calls > 12 } == .interrupted(epoch: 2, batch: 3))
-        first.close()
-        _ = try TrainingSession.resume(folder: parted, catalog: workspace.catalog, epochs: nil, blasThreads: 1).run(reporter: SilentReporter()) { false }
+        let (parted, stopped) = try workspace.interruptedThenResumed("parted", configuration: Workspace.configuration(epochs: 3), stopAfter: 12)
+        #expect(stopped == .interrupted(epoch: 2, batch: 3))
         let files = try FileManager.default.contentsOfDirectory(atPath: parted.url.path).filter { $0.contains("tfevents") }
         #expect(files.count == 2)
 

@@ -57,6 +57,20 @@ final class Workspace {
         return folder
     }
 
+    /// The folder `name` after a run of `configuration` that stopped when its stop check was asked
+    /// for the (`stopAfter` + 1)th time (before every batch and at each epoch's start), closed, and
+    /// was resumed to its end; with where the first session stopped.
+    func interruptedThenResumed(_ name: String, configuration: TrainingConfiguration, stopAfter calls: Int) throws
+        -> (folder: RunFolder, stopped: TrainingSession.Outcome) {
+        let folder = folder(name)
+        var asked = 0
+        let first = try TrainingSession.start(configuration: configuration, folder: folder, catalog: catalog, blasThreads: 1)
+        let stopped = try first.run(reporter: SilentReporter()) { asked += 1; return asked > calls }
+        first.close()
+        _ = try TrainingSession.resume(folder: folder, catalog: catalog, epochs: nil, blasThreads: 1).run(reporter: SilentReporter()) { false }
+        return (folder, stopped)
+    }
+
     static func configuration(epochs: Int) -> TrainingConfiguration {
         TrainingConfiguration(preset: "test", model: .mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [16], latentSize: 2)),
                               learningRate: 3e-3, batchSize: 32, epochs: epochs, seed: 9, imagesEvery: 2, evaluationBatchSize: 20)

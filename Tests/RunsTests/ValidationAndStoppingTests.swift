@@ -68,12 +68,8 @@ import VAE
         let whole = workspace.folder("whole")
         _ = try TrainingSession.start(configuration: configuration, folder: whole, catalog: workspace.catalog, blasThreads: 1)
             .run(reporter: SilentReporter()) { false }
-        let parted = workspace.folder("parted")
-        var calls = 0
-        let first = try TrainingSession.start(configuration: configuration, folder: parted, catalog: workspace.catalog, blasThreads: 1)
-        #expect(try first.run(reporter: SilentReporter()) { calls += 1; return calls > 14 } == .interrupted(epoch: 3, batch: 1))
-        first.close()
-        _ = try TrainingSession.resume(folder: parted, catalog: workspace.catalog, epochs: nil, blasThreads: 1).run(reporter: SilentReporter()) { false }
+        let (parted, stopped) = try workspace.interruptedThenResumed("parted", configuration: configuration, stopAfter: 14)
+        #expect(stopped == .interrupted(epoch: 3, batch: 1))
 
         let expected = try whole.readMetrics(), found = try parted.readMetrics()
         let rates = expected.map { $0.extra["learning_rate"]! }
