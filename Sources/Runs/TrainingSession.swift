@@ -48,8 +48,6 @@ public final class TrainingSession {
     /// Draws the samples picture logged to TensorBoard beside the reconstructions (nil: none),
     /// given the model; the command sets it (prior samples need the latent tools).
     public var samplePicture: ((any VariationalModel) -> Picture?)?
-    /// This session's TensorBoard log (nil before `run` or in a process that does not write).
-    public private(set) var eventLog: RunEventLog?
 
     /// How `run` ended.
     public enum Outcome: Equatable {
@@ -298,11 +296,9 @@ public final class TrainingSession {
         let progress = trainer.progress
         guard progress.batchesDone == 0, progress.completedEpochs > 0 else { return }
         let epoch = progress.completedEpochs
-        let configuration = trainer.configuration
         let picture = folder.reconstruction(epoch: epoch)
-        let due = epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs || trainer.isFinished
         do {
-            if due && !FileManager.default.fileExists(atPath: picture.path) { try reconstructionPicture().writePNG(to: picture) }
+            if picturesDue(after: epoch) && !FileManager.default.fileExists(atPath: picture.path) { try reconstructionPicture().writePNG(to: picture) }
             if !FileManager.default.fileExists(atPath: folder.learningCurves.path) || !FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path) {
                 let curves = learningCurves()
                 try curves.write(to: folder.learningCurves)
@@ -385,11 +381,9 @@ public final class TrainingSession {
             }
             for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
             rows.append(row)
-            let configuration = trainer.configuration
-            let picture = isWriter && (summary.epoch % configuration.imagesEvery == 0 || summary.epoch == configuration.epochs || trainer.isFinished)
-                ? reconstructionPicture() : nil
+            let picture = isWriter && picturesDue(after: summary.epoch) ? reconstructionPicture() : nil
             if let events {
-                let step = trainer.progress.completedEpochs * trainer.batchesPerEpoch
+                let step = trainer.stepsDone
                 events.epoch(row, step: step)
                 do {
                     if let picture { try events.picture("reconstructions", picture, step: step) }
@@ -411,17 +405,21 @@ public final class TrainingSession {
         return .finished
     }
 
+    /// Whether the reconstruction picture of `epoch` is drawn: every `imagesEvery` epochs and
+    /// after the last (the configured last, or the one early stopping ended on).
+    func picturesDue(after epoch: Int) -> Bool {
+        let configuration = trainer.configuration
+        return epoch % configuration.imagesEvery == 0 || epoch == configuration.epochs || trainer.isFinished
+    }
+
     /// Opens this session's event log (the writer alone): a new file, resuming at the run's step.
     func openEventLog() throws(RunError) -> RunEventLog? {
         guard isWriter else { return nil }
-        let progress = trainer.progress
         do {
-            eventLog = try RunEventLog(folder: folder.url, record: record,
-                                       resumedAfter: resumedFrom.map { _ in progress.completedEpochs * trainer.batchesPerEpoch + progress.batchesDone })
+            return try RunEventLog(folder: folder.url, record: record, resumedAfter: resumedFrom.map { _ in trainer.stepsDone })
         } catch {
             throw .cannotWrite(path: error.path, reason: error.reason)
         }
-        return eventLog
     }
 
     func flush(_ events: RunEventLog?) throws(RunError) {
@@ -449,11 +447,15 @@ public final class TrainingSession {
     /// the two trains the epoch again and writes the same file).
     func writeBestModel(epoch: Int, validationLoss: Double) throws(RunError) {
         guard isWriter else { return }
-        let extra = ["epoch": String(epoch), "validation_loss": String(validationLoss)]
+        try writeModel(to: folder.best, extra: ["epoch": String(epoch), "validation_loss": String(validationLoss)])
+    }
+
+    /// The model's file (weights and specification, `extra` in the metadata) at `url`.
+    func writeModel(to url: URL, extra: [String: String]) throws(RunError) {
         do {
-            try TrainingCheckpoint.modelFile(trainer.model, extra: extra).write(to: folder.best)
+            try TrainingCheckpoint.modelFile(trainer.model, extra: extra).write(to: url)
         } catch {
-            throw .cannotWrite(path: folder.best.path, reason: plainDescription(of: error))
+            throw .cannotWrite(path: url.path, reason: plainDescription(of: error))
         }
     }
 
@@ -462,11 +464,7 @@ public final class TrainingSession {
     /// metrics.csv never runs ahead of the model and checkpoint; then the pictures.
     func writeEpochFiles(epoch: Int, picture: Picture?) throws(RunError) {
         guard isWriter else { return }
-        do {
-            try TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(epoch)]).write(to: folder.model)
-        } catch {
-            throw .cannotWrite(path: folder.model.path, reason: plainDescription(of: error))
-        }
+        try writeModel(to: folder.model, extra: ["epoch": String(epoch)])
         try writeCheckpoint()
         do {
             try MetricsTable.write(rows, to: folder.metrics)

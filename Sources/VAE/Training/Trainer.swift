@@ -299,9 +299,12 @@ public final class Trainer {
     /// The best epoch, early stopping and the plateau schedule's state.
     public var monitor: TrainingMonitor { progress.monitor ?? TrainingMonitor() }
 
+    /// Optimizer steps done over the whole run.
+    public var stepsDone: Int { progress.completedEpochs * batchesPerEpoch + progress.batchesDone }
+
     /// The learning rate of the next step: the schedule's at the run's position.
     public var currentLearningRate: Float {
-        configuration.schedule.learningRate(base: configuration.learningRate, step: progress.completedEpochs * batchesPerEpoch + progress.batchesDone,
+        configuration.schedule.learningRate(base: configuration.learningRate, step: stepsDone,
                                             stepsPerEpoch: batchesPerEpoch, epochs: configuration.epochs, plateauScale: monitor.plateauScale)
     }
 
@@ -362,7 +365,7 @@ public final class Trainer {
             timed(&optimizerSeconds) { optimizer.step() }
             objective.finishStep()
             progress.add(figures, images: batch.batchRows)
-            lastStep.step = progress.completedEpochs * batchesPerEpoch + progress.batchesDone
+            lastStep.step = stepsDone
             lastStep.loss = (figures.reconstruction + figures.totalKL) / Double(batch.batchRows)
             lastStep.learningRate = optimizer.learningRate
             onBatch(progress.batchesDone, batchesPerEpoch, progress.runningLoss)
@@ -421,10 +424,16 @@ public final class Trainer {
     /// are combined (every process gets the same result).
     public func evaluateTest(epoch: Int) -> EvaluationResult {
         var evaluationGenerator = Self.evaluationGenerator(seed: configuration.seed, epoch: epoch)
+        return evaluate(test, using: &evaluationGenerator)
+    }
+
+    /// The model's figures on `images` in the run's precision, each process of a group taking
+    /// its share of the batches and the figures combined.
+    private func evaluate(_ images: ImageDataset, using generator: inout RandomGenerator) -> EvaluationResult {
         let shard = processGroup.map { (index: $0.rank, count: $0.size) } ?? (0, 1)
         let part = withPrecision(configuration.precision) {
-            model.evaluate(images: test.pixels, targets: test.pixels, labels: test.labels, batchSize: configuration.evaluationBatchSize,
-                           shard: shard, using: &evaluationGenerator)
+            model.evaluate(images: images.pixels, targets: images.pixels, labels: images.labels, batchSize: configuration.evaluationBatchSize,
+                           shard: shard, using: &generator)
         }
         return part.combined(over: processGroup)
     }
@@ -434,12 +443,7 @@ public final class Trainer {
     public func evaluateValidation(epoch: Int) -> EvaluationResult? {
         guard let validationEvaluated else { return nil }
         var generator = RandomGenerator(seed: configuration.seed ^ (0x7A11_0000 &+ UInt64(epoch)))
-        let shard = processGroup.map { (index: $0.rank, count: $0.size) } ?? (0, 1)
-        let part = withPrecision(configuration.precision) {
-            model.evaluate(images: validationEvaluated.pixels, targets: validationEvaluated.pixels, labels: validationEvaluated.labels,
-                           batchSize: configuration.evaluationBatchSize, shard: shard, using: &generator)
-        }
-        return part.combined(over: processGroup)
+        return evaluate(validationEvaluated, using: &generator)
     }
 
     /// Records the figures of the epoch that just finished (its training loss and, with a
