@@ -40,12 +40,15 @@ test: test-dependencies
 # API documentation: the DocC catalog (Sources/VAEToolkit/VAEToolkit.docc) and every public
 # module's doc comments, combined, into .build/docs (a static site: serve it with
 # `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
-# symbol link is an error.
+# symbol or article link is an error, and so (scripts/check-docs.py) are a public symbol that no
+# module page curates, a relative link or picture that names no file, and a tutorial whose last
+# step differs from the example program it teaches.
 DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools TensorBoard
 docs: dependencies
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
 		--enable-experimental-combined-documentation $(addprefix --target ,$(DOC_TARGETS)) \
 		--output-path .build/docs --transform-for-static-hosting --warnings-as-errors
+	python3 scripts/check-docs.py .build/docs "$(filter-out VAEToolkit,$(DOC_TARGETS))"
 	@echo "documentation: .build/docs (python3 -m http.server --directory .build/docs, then /documentation/vaetoolkit)"
 
 # The example packages depend on the toolkit by path, as a user's package would; each is built
@@ -54,7 +57,12 @@ docs: dependencies
 # again would compile everything a second time, with other flags.)
 examples: dependencies
 	$(if $(VAE_BUILT),,$(SWIFT) build -c release --product vae)
+	rm -f Examples/Package.resolved
 	$(SWIFT) build -c release --package-path Examples
+	@# A package that depends on the library resolves none of the tool's packages (Hummingbird,
+	@# NIO, ArgumentParser): the `vae` executable is not a product (see Package.swift).
+	@pins=$$(grep -c '"identity"' Examples/Package.resolved 2>/dev/null || true); \
+	if [ "$${pins:-0}" != 0 ]; then echo "Examples pins $$pins packages; a library user should pin none" >&2; exit 1; fi
 	cd Examples && .build/release/TrainAndSample 2000
 	rm -rf Examples/.build/example-run
 	.build/release/vae train --preset pytorch-example --epochs 1 --hidden-sizes 64 --out Examples/.build/example-run > /dev/null

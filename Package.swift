@@ -13,14 +13,13 @@ import PackageDescription
 //   VAE, VAEModels, VAEEvaluation, Visualization -> LatentTools (reconstructions, samples and the samplers fitted to the codes, scatter, manifold, interpolation, traversal)
 //   Runs, LatentTools, Hummingbird -> ExplorerServer (`vae explore`: the latent space in the browser)
 //   CMPI (Open MPI), VAE -> MessagePassing (the ProcessGroup of an mpirun job: data-parallel training)
-//   Runs, LatentTools, ExplorerServer, MessagePassing -> VAECommand (the `vae` tool)
+//   Runs, LatentTools, ExplorerServer, MessagePassing -> vae (Sources/VAECommand: the `vae` tool, not a product)
 //   every public module -> VAEToolkit (the library product's one import)
 let package = Package(
     name: "VAEToolkit",
     products: [
         // One import for users of the library (`import VAEToolkit`); the modules stay importable one by one.
         .library(name: "VAEToolkit", targets: ["VAEToolkit"]),
-        .executable(name: "vae", targets: ["VAECommand"]),
         .executable(name: "vae-fuzz", targets: ["FuzzCommand"]),
     ],
     dependencies: [
@@ -105,13 +104,16 @@ let package = Package(
 
         // MARK: - Measurement and the command-line tool
         .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE", "VAEModels", "Runs"]),
+        // Named `vae` so that its synthesized product is the `vae` executable; not declared as a
+        // product, so that a package depending on the library resolves none of its dependencies.
         .executableTarget(
-            name: "VAECommand",
+            name: "vae",
             dependencies: [
                 "TensorCore", "NN", "Optimizers", "Benchmarks", "Datasets", "VAE", "VAEModels", "VAEEvaluation", "Runs", "Visualization", "LatentTools", "Persistence",
                 "ExplorerServer", "MessagePassing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            path: "Sources/VAECommand"
         ),
 
         // MARK: - Fuzzing: the readers of untrusted input as libFuzzer targets (scripts/fuzz.sh)
@@ -130,7 +132,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Datasets", "CGif"], exclude: ["Fixtures"]),
         .testTarget(name: "LatentToolsTests", dependencies: ["LatentTools", "VAE", "VAEModels", "Visualization", "TensorCore", "Datasets", "SafeTensors"]),
-        .testTarget(name: "CommandTests", dependencies: ["VAECommand", "SafeTensors"]),
+        .testTarget(name: "CommandTests", dependencies: ["vae", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [

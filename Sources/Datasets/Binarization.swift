@@ -28,7 +28,7 @@ public enum Binarization: String, CaseIterable, Sendable, Codable {
 
     /// Replaces each pixel p by 1 with probability p and 0 otherwise, given uniforms in [0, 1).
     /// `uniforms` must hold `count` values; a pixel is 1 when uniform < p.
-    public static func sample(_ pixels: UnsafeMutablePointer<Float>, uniforms: UnsafePointer<Float>, count: Int) {
+    package static func sample(_ pixels: UnsafeMutablePointer<Float>, uniforms: UnsafePointer<Float>, count: Int) {
         for index in 0..<count { pixels[index] = uniforms[index] < pixels[index] ? 1 : 0 }
     }
 }

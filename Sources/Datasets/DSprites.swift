@@ -114,7 +114,7 @@ public enum DSprites {
     /// row, top first): 1 where a pixel's centre lies inside the shape, 0 elsewhere. The shape
     /// is scaled by its scale, turned counter-clockwise by its orientation (as seen, y up), and
     /// centred at (`centre(posX)`, `centre(posY)`), y counted down from the top row.
-    public static func render(classes: [Int], grid: [Factor] = factors, into pixels: UnsafeMutablePointer<UInt8>) {
+    package static func render(classes: [Int], grid: [Factor] = factors, into pixels: UnsafeMutablePointer<UInt8>) {
         let shape = Int(grid[1].values[classes[1]]) - 1
         let scale = grid[2].values[classes[2]], angle = grid[3].values[classes[3]]
         let (centreX, centreY) = (centre(grid[4].values[classes[4]]), centre(grid[5].values[classes[5]]))
@@ -283,7 +283,7 @@ public struct FactorImages: Sendable {
     }
 
     /// Writes image `index`'s pixels, 0 or 1, into `target` (side² values).
-    public func copyImage(_ index: Int, into target: UnsafeMutablePointer<Float>) {
+    package func copyImage(_ index: Int, into target: UnsafeMutablePointer<Float>) {
         ImageDataset.unpack(bits, image: index, valuesPerImage: side * side, into: target)
     }
 

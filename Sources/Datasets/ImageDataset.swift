@@ -88,7 +88,7 @@ public struct ImageDataset: Sendable {
     }
 
     /// Writes image `index`'s `shape.count` values into `target`.
-    public func copyImage(_ index: Int, into target: UnsafeMutablePointer<Float>) {
+    package func copyImage(_ index: Int, into target: UnsafeMutablePointer<Float>) {
         precondition((0..<count).contains(index), "image \(index) of \(count)")
         let size = shape.count
         switch storage {
@@ -100,7 +100,7 @@ public struct ImageDataset: Sendable {
 
     /// Writes image `image`'s `valuesPerImage` values (0 or 1) from packed `words` (bit b of word
     /// w is value 64 w + b) into `target`.
-    public static func unpack(_ words: [UInt64], image: Int, valuesPerImage size: Int, into target: UnsafeMutablePointer<Float>) {
+    package static func unpack(_ words: [UInt64], image: Int, valuesPerImage size: Int, into target: UnsafeMutablePointer<Float>) {
         words.withUnsafeBufferPointer { source in
             let first = image &* (size / 64)
             for word in 0..<(size / 64) {

@@ -93,7 +93,7 @@ public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduc
 /// Σ ℓ(x, t) over `count` elements in Swift, 16 lanes at a time: the reference for the AVX-512
 /// kernel (`AVX512Kernels.binaryCrossEntropyLogits`) and the path on other processors. Writes each
 /// term to `values` and dℓ/dx = σ(x) - t to `derivative` when given.
-public func binaryCrossEntropyLogitsTerms(logits x0: UnsafePointer<Float>, targets t0: UnsafePointer<Float>,
+package func binaryCrossEntropyLogitsTerms(logits x0: UnsafePointer<Float>, targets t0: UnsafePointer<Float>,
                                           derivative d0: UnsafeMutablePointer<Float>?, values v0: UnsafeMutablePointer<Float>?,
                                           count: Int) -> Float {
     sumOfTerms(count: count, values: v0) { i, n in

@@ -97,7 +97,7 @@ public final class Adam: Optimizer {
     /// correction (relative error ~1e-10 before rounding). v below 1e-30 is treated as 1e-30:
     /// √ is then 1e-15, under one ulp of ε = 1e-8 in the denominator.
     @inline(__always)
-    public static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    package static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                        _ v: UnsafeMutablePointer<Float>, count: Int, _ c: Coefficients) {
         typealias Vector = SIMD8<Float>
         let (b1, b2) = (Vector(repeating: c.beta1), Vector(repeating: c.beta2))

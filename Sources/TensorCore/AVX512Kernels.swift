@@ -11,7 +11,7 @@ import Glibc
 /// cross-entropy on logits, about 0.75 of 1.0 s per MNIST epoch). Each has a Swift version (the
 /// reference the tests compare against, and the path on every other processor); `isAvailable`
 /// says which one runs.
-public enum AVX512Kernels {
+package enum AVX512Kernels {
     /// Whether the processor has AVX-512 (F, VL, BW, DQ) and the operating system saves its
     /// registers, so the kernels below may run. `VAE_NO_AVX512=1` in the environment turns them off
     /// (for comparisons and for reproducing a run from a processor without them).

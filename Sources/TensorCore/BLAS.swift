@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The OpenBLAS library behind matrix multiply.
-public enum BLAS {
+package enum BLAS {
     /// Sets OpenBLAS's thread count (after `tuneForProcessor()`), the elementwise kernels'
     /// (`ParallelLoop.shared`, at most 2) and oneDNN's (OpenMP, adopted by every thread that calls it) for the
     /// convolutions. One thread is the default, also for a program that never calls this (see

@@ -58,7 +58,7 @@ public struct PixelGrid: Equatable, Sendable {
 /// update fused with the ReLU. The H x H layer is one matrix product over all B · h · w pixel
 /// rows, and the output layer is fused with its ReLU and dot product; the backward pass is two
 /// more large products plus fused passes.
-public enum CoordinateRendering {
+package enum CoordinateRendering {
     /// The fused computation (see the type's description). `layers` are W1 [H, 2 + C], b1 [H],
     /// W2 [H, H], b2 [H], W3 [1, H], b3 [1].
     public static func render(_ z: Tensor, contentSize: Int,

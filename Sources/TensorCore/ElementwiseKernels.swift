@@ -13,7 +13,7 @@ public enum UnaryFunction: Sendable, Equatable {
 }
 
 /// Forward and backward kernels of the `UnaryFunction`s over contiguous buffers.
-public enum ElementwiseKernels {
+package enum ElementwiseKernels {
     /// y = f(x).
     public static func apply(_ function: UnaryFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch function {

@@ -17,7 +17,7 @@ import Foundation
 /// bf16 copy made once (so two products that read the same values convert them once). It
 /// keeps whatever memory it points at alive (a backward pass may run long after the forward
 /// pass that made it).
-public struct MatrixOperand {
+package struct MatrixOperand {
     let pointer: UnsafeRawPointer
     private let owner: AnyObject?
 
@@ -44,7 +44,7 @@ public struct MatrixOperand {
 
 /// Products of operands in either precision, for the ops below and for fused kernels that keep
 /// their own buffers (the affine kind's coordinate decoder).
-public enum MatrixMultiply {
+package enum MatrixMultiply {
     /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C;
     /// `relu` makes C = max(op(A) · op(B) + bias, 0) (in oneDNN's epilogue, or one pass after
     /// sgemm). Both operands must have been made for `precision`.
@@ -80,7 +80,7 @@ public enum MatrixMultiply {
 /// timing taken at run time: the two libraries round differently, and a choice that flipped
 /// between runs would break "same seed, same numbers". `VAE_FP32_MATRIX=openblas` (or `onednn`)
 /// in the environment overrides it, for comparisons.
-public enum MatrixLibrary: String, Sendable {
+package enum MatrixLibrary: String, Sendable {
     case openBLAS = "OpenBLAS"
     case oneDNN = "oneDNN"
 

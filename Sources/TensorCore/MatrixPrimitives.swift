@@ -8,7 +8,7 @@ import CDNNL
 
 /// A bfloat16 copy of fp32 values: the upper 16 bits of each fp32, rounded to nearest (ties to
 /// even), in pooled memory (half as many floats as values, so the buffer pool serves it).
-public struct BFloat16Buffer {
+package struct BFloat16Buffer {
     /// Pooled memory holding the bfloat16 values two per float.
     public let storage: TensorStorage
     /// How many bfloat16 values it holds.

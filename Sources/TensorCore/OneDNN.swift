@@ -8,7 +8,7 @@ import Synchronization
 /// kept (`ConvolutionPrimitives`); every creation and every execution happens under `lock`, so
 /// callers on several threads take turns, as with OpenBLAS. Layers never see this type: they
 /// call `Tensor.convolution2D` and `Tensor.transposedConvolution2D`.
-public enum OneDNN {
+package enum OneDNN {
     /// Held around primitive creation and execution (recursive: an op's helpers nest).
     static let lock = NSRecursiveLock()
 

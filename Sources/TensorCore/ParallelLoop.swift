@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// `threadCount` is 1 (no helper: everything on the caller) or 2. `BLAS.setThreadCount` sets it
 /// too: with the other core busy, one thread is faster for both.
-public final class ParallelLoop: @unchecked Sendable {
+package final class ParallelLoop: @unchecked Sendable {
     /// The process's one loop (one helper thread at most).
     public static let shared = ParallelLoop()
 

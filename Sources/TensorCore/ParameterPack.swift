@@ -14,10 +14,10 @@ public final class ParameterPack {
     private let gradientStorage: TensorStorage
 
     /// All the parameters' values, one contiguous buffer in `tensors`' order.
-    public var values: UnsafeMutablePointer<Float> { valueStorage.pointer }
+    package var values: UnsafeMutablePointer<Float> { valueStorage.pointer }
     /// All the parameters' gradients, laid out as `values`. Parameters marked unset by
     /// `zeroGradients()` hold stale values until `settleGradients()`.
-    public var gradients: UnsafeMutablePointer<Float> { gradientStorage.pointer }
+    package var gradients: UnsafeMutablePointer<Float> { gradientStorage.pointer }
 
     /// Moves `tensors`' values into one contiguous buffer (and their gradients into another) and makes
     /// each tensor a view into it. Each tensor must appear once.

@@ -56,13 +56,13 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     }
 
     /// Uniform in [low, high).
-    public mutating func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, low: Float = 0, high: Float = 1) {
+    package mutating func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, low: Float = 0, high: Float = 1) {
         let width = high - low
         for i in buffer.indices { buffer[i] = low + width * nextUniform() }
     }
 
     /// Normal(mean, std) by Box-Muller: two uniforms give two independent normals.
-    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, mean: Float = 0, standardDeviation: Float = 1) {
+    package mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, mean: Float = 0, standardDeviation: Float = 1) {
         var i = 0
         while i < buffer.count {
             let u1 = 1 - nextUniform()  // (0, 1]: log is finite

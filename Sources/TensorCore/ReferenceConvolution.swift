@@ -3,7 +3,7 @@
 ///
 /// Shapes as in `Tensor.convolution2D` and `Tensor.transposedConvolution2D`: x [N, C, H, W];
 /// convolution weight [O, C, kH, kW]; transposed weight [C, O, kH, kW]; bias [O].
-public enum ReferenceConvolution {
+package enum ReferenceConvolution {
     /// y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, c, s·i − p + u, s·j − p + v].
     public static func forward<T: BinaryFloatingPoint>(
         _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,

@@ -2,7 +2,7 @@ import Foundation
 
 /// Plain scalar implementations of the vectorised functions, written from the definitions
 /// with the C library. They are the oracle the fast kernels are tested against.
-public enum ReferenceMath {
+package enum ReferenceMath {
     /// e^x.
     public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     /// e^x − 1, accurate near 0.

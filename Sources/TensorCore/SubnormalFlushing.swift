@@ -6,7 +6,7 @@ import CFloatingPoint
 /// runs a body with the processor flushing them to zero (flush-to-zero and denormals-are-zero,
 /// as `torch.set_flush_denormal(True)`), then restores the previous mode. `ParallelLoop`'s
 /// helper copies the caller's mode for each job, so results do not depend on the thread count.
-public enum SubnormalFlushing {
+package enum SubnormalFlushing {
     /// The calling thread's floating-point control word.
     static var currentMode: UInt32 { vae_floating_point_control() }
 

@@ -4,7 +4,7 @@ import Foundation
 /// eigendecomposition (cyclic Jacobi), the Cholesky factor, and what the statistics built on
 /// them need (principal components, Fréchet distances, Gaussian mixtures). Exact to rounding for
 /// the dimensions of latent spaces and feature vectors (up to a few hundred); deterministic.
-public enum SymmetricMatrix {
+package enum SymmetricMatrix {
     /// The eigenvalues and eigenvectors of the symmetric `matrix` [n · n]: A = V diag(λ) Vᵀ, with
     /// eigenvector k in column k of `vectors` (vectors[i · n + k]). Unsorted. Cyclic Jacobi
     /// rotations until the off-diagonal mass is below 1e-30 of the whole (Golub & Van Loan §8.5).

@@ -11,7 +11,7 @@ public final class Tensor {
     /// The number of elements, the product of `shape`.
     public let count: Int
     /// The values. Parameters packed by `ParameterPack` are views into one flat buffer.
-    public internal(set) var storage: TensorStorage
+    package internal(set) var storage: TensorStorage
     /// Whether gradients flow to (and accumulate in) this tensor.
     public let requiresGradient: Bool
 
@@ -26,7 +26,7 @@ public final class Tensor {
     var backwardFunction: ((_ outputGradient: UnsafePointer<Float>) -> Void)?
 
     /// A tensor over existing storage.
-    public init(shape: [Int], storage: TensorStorage, requiresGradient: Bool = false) {
+    package init(shape: [Int], storage: TensorStorage, requiresGradient: Bool = false) {
         let count = shape.reduce(1, *)
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         precondition(storage.count == count, "storage holds \(storage.count) values, shape \(shape) needs \(count)")
@@ -141,7 +141,7 @@ public final class Tensor {
     }
 
     /// The gradient pointer when one has been accumulated (for kernels and optimizers).
-    public var gradientPointer: UnsafeMutablePointer<Float>? {
+    package var gradientPointer: UnsafeMutablePointer<Float>? {
         gradientIsSet ? gradientStorage?.pointer : nil
     }
 }

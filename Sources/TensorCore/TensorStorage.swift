@@ -6,7 +6,7 @@ import Foundation
 /// so a training loop that builds the same graph every step allocates nothing in steady state.
 /// A view storage points into memory that another object owns (for example one slice of a
 /// `ParameterPack`'s flat buffer) and keeps that owner alive.
-public final class TensorStorage: @unchecked Sendable {
+package final class TensorStorage: @unchecked Sendable {
     /// The first of `count` floats.
     public let pointer: UnsafeMutablePointer<Float>
     /// How many floats the storage holds.
@@ -50,7 +50,7 @@ public final class TensorStorage: @unchecked Sendable {
 /// Training builds the same graph each step, so the lengths asked for repeat and every request
 /// after the first step is served from the list. Buffers are 64-byte aligned (one cache line,
 /// one AVX-512 register). The pool keeps at most `retainedLimitBytes` of idle memory.
-public final class BufferPool: @unchecked Sendable {
+package final class BufferPool: @unchecked Sendable {
     /// The process's one pool.
     public static let shared = BufferPool()
 

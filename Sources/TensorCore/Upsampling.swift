@@ -40,7 +40,7 @@ extension Tensor {
 }
 
 /// The upsampling kernels over [outer, H, W, inner] buffers.
-public enum UpsamplingKernels {
+package enum UpsamplingKernels {
     /// The input's sizes read as [outer, H, W, inner], and the factor.
     public struct Geometry: Sendable {
         /// N · C (planar) or N · C / b (blocked).

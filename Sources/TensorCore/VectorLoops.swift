@@ -7,7 +7,7 @@
 /// Calls `body(offset, lanes)` for each 16-float block of `0..<count`: `lanes` is 16 except for
 /// the last, partial block (count % 16 floats), which comes through the same body.
 @inlinable @inline(__always)
-public func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
+package func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
     var offset = 0
     while offset &+ 16 <= count {
         body(offset, 16)
@@ -18,7 +18,7 @@ public func forEachVector(_ count: Int, _ body: (_ offset: Int, _ lanes: Int) ->
 
 /// Loads `pointer[offset..<offset+lanes]` into a vector; lanes past `lanes` are zero.
 @inlinable @inline(__always)
-public func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+package func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
     if lanes == 16 { return UnsafeRawPointer(pointer + offset).loadUnaligned(as: FloatVector.self) }
     var vector = FloatVector(repeating: 0)
     for lane in 0..<lanes { vector[lane] = pointer[offset &+ lane] }
@@ -27,13 +27,13 @@ public func loadVector(_ pointer: UnsafePointer<Float>, _ offset: Int, _ lanes: 
 
 /// Loads `pointer[offset..<offset+lanes]` into a vector; lanes past `lanes` are zero.
 @inlinable @inline(__always)
-public func loadVector(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
+package func loadVector(_ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int) -> FloatVector {
     loadVector(UnsafePointer(pointer), offset, lanes)
 }
 
 /// Writes `vector` to `pointer[offset..<offset+lanes]`, adding to what is there when `accumulate`.
 @inlinable @inline(__always)
-public func storeVector(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int, accumulate: Bool = false) {
+package func storeVector(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<Float>, _ offset: Int, _ lanes: Int, accumulate: Bool = false) {
     let value = accumulate ? vector + loadVector(pointer, offset, lanes) : vector
     if lanes == 16 {
         UnsafeMutableRawPointer(pointer + offset).storeBytes(of: value, as: FloatVector.self)
@@ -44,7 +44,7 @@ public func storeVector(_ vector: FloatVector, _ pointer: UnsafeMutablePointer<F
 
 /// Sum of `count` floats with a vector accumulator (a scalar loop would not vectorise).
 @inlinable
-public func vectorSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
+package func vectorSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
     var accumulator = FloatVector(repeating: 0)
     forEachVector(count) { offset, lanes in accumulator += loadVector(pointer, offset, lanes) }
     return accumulator.sum()

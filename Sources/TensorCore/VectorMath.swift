@@ -7,12 +7,12 @@
 
 /// The vector the kernels compute on: 16 floats, one AVX-512 register (four SSE registers in a
 /// baseline build).
-public typealias FloatVector = SIMD16<Float>
+@usableFromInline package typealias FloatVector = SIMD16<Float>
 /// 16 32-bit integers, for bit manipulation beside `FloatVector`.
-public typealias IntVector = SIMD16<Int32>
+@usableFromInline package typealias IntVector = SIMD16<Int32>
 
 /// Vectorised elementary functions on `FloatVector`, each checked against `ReferenceMath`.
-public enum VectorMath {
+package enum VectorMath {
     @usableFromInline static let log2e: Float = 1.442_695_04
     @usableFromInline static let ln2High: Float = 0.693_359_375  // 9 bits: n * ln2High is exact
     @usableFromInline static let ln2Low: Float = -2.121_944_4e-4

@@ -13,6 +13,9 @@ let trainingImages = arguments.first.flatMap { Int($0) } ?? 60_000
 let dataFolder = arguments.dropFirst().first.map { URL(fileURLWithPath: $0) }
 
 do {
+    // One engine thread (OpenBLAS, oneDNN, the elementwise loops): the default, said aloud.
+    ComputeThreads.set(1)
+
     // The data: MNIST's two splits as [count, 1 x 28 x 28] values in [0, 1], with labels.
     let data = try DatasetCatalog(dataDirectory: dataFolder).loadSplits(.mnist)
     print(data.report)
