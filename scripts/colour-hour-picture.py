@@ -4,7 +4,7 @@ samples (the hierarchical model's with the lower groups drawn at temperature 0.8
 morphs (the hierarchical model's moving every group), each row labelled.
 
     python3 scripts/colour-hour-picture.py OUT.png RUNS NAME [NAME ...]
-    e.g. python3 scripts/colour-hour-picture.py docs/pictures/hierarchical-colour-hour.png runs/colour-hour emoji icons
+    e.g. python3 scripts/colour-hour-picture.py Sources/VAEToolkit/VAEToolkit.docc/Resources/hierarchical-colour-hour.png runs/colour-hour emoji icons
 
 Needs Pillow (pip install pillow) and the DejaVu fonts (Debian's fonts-dejavu-core).
 """

@@ -2,7 +2,7 @@
 that factor stepped over its values while the others stay at a middle value, each image
 labelled with the value it shows.
 
-    python3 scripts/dsprites-picture.py data/dsprites/dsprites-rendered.npz docs/pictures/dsprites-factors.png
+    python3 scripts/dsprites-picture.py data/dsprites/dsprites-rendered.npz Sources/VAEToolkit/VAEToolkit.docc/Resources/dsprites-factors.png
 
 Needs NumPy and Pillow (pip install numpy pillow) and the DejaVu fonts (fonts-dejavu-core).
 """
