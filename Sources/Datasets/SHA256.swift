@@ -2,7 +2,7 @@ import Foundation
 
 /// SHA-256 (FIPS 180-4), for verifying downloaded dataset files and recording which data a run
 /// used. Streaming: `update` any number of times, then `finalize`.
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
@@ -21,10 +21,10 @@ public struct SHA256: Sendable {
     ]
 
     /// A hash of nothing yet.
-    public init() {}
+    package init() {}
 
     /// Adds `bytes` to the message hashed so far.
-    public mutating func update(_ bytes: some Collection<UInt8>) {
+    package mutating func update(_ bytes: some Collection<UInt8>) {
         length &+= UInt64(bytes.count)
         pending.append(contentsOf: bytes)
         let whole = pending.count / 64 * 64
@@ -36,7 +36,7 @@ public struct SHA256: Sendable {
     }
 
     /// The 32-byte digest.
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -73,14 +73,14 @@ public struct SHA256: Sendable {
     private func rotateRight(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 
     /// The hex digest of `bytes`.
-    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+    package static func hex(_ bytes: some Collection<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
         return hexDigits(hasher.finalize())
     }
 
     /// Bytes written as lower-case hex, two digits each (a digest from `finalize()` as text).
-    public static func hexDigits(_ bytes: [UInt8]) -> String {
+    package static func hexDigits(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(2 * bytes.count)
@@ -89,7 +89,7 @@ public struct SHA256: Sendable {
     }
 
     /// The hex digest of a file's bytes, read in 1 MiB chunks.
-    public static func hex(ofFile url: URL) throws -> String {
+    package static func hex(ofFile url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -148,7 +148,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    nonisolated(unsafe) static let small = SmallRun()
+    static let small = SmallRun()
 
     static func png(width: Int, height: Int, channels: Int) -> Data {
         var image = png_image()

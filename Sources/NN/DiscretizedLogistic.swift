@@ -289,7 +289,7 @@ public func discretizedLogisticMean(parameters: Tensor, layout: DiscretizedLogis
 /// The same log-likelihood written plainly in Double, term by term as PixelCNN++ writes it (the
 /// reference the fast kernel is tested against). Shapes as `discretizedLogisticLogLikelihood`,
 /// flattened row-major.
-public func discretizedLogisticLogLikelihoodReference(parameters: [Double], targets: [Double], batch: Int,
+package func discretizedLogisticLogLikelihoodReference(parameters: [Double], targets: [Double], batch: Int,
                                                       layout: DiscretizedLogisticLayout) -> [Double] {
     let perImageTargets = targets.count / batch, pixels = perImageTargets / layout.channels
     let perImage = layout.parameterChannels * pixels

@@ -15,13 +15,13 @@ package enum AVX512Kernels {
     /// Whether the processor has AVX-512 (F, VL, BW, DQ) and the operating system saves its
     /// registers, so the kernels below may run. `VAE_NO_AVX512=1` in the environment turns them off
     /// (for comparisons and for reproducing a run from a processor without them).
-    public static let isAvailable: Bool = {
+    package static let isAvailable: Bool = {
         if let value = getenv("VAE_NO_AVX512"), String(cString: value) == "1" { return false }
         return vae_kernels_have_avx512() == 1
     }()
 
     /// One Adam step over `count` packed values (see `Adam`). Requires `isAvailable`.
-    public static func adamUpdate(values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+    package static func adamUpdate(values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                                   firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>, count: Int,
                                   beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, inverseRootCorrection2: Float) {
         precondition(isAvailable, "the AVX-512 Adam kernel needs AVX-512")
@@ -31,7 +31,7 @@ package enum AVX512Kernels {
 
     /// Σ ℓ(x, t) over `count` elements, ℓ(x, t) = max(x, 0) - x t + log(1 + e^-|x|), writing each
     /// term to `values` and dℓ/dx = σ(x) - t to `derivative` when given. Requires `isAvailable`.
-    public static func binaryCrossEntropyLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+    package static func binaryCrossEntropyLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>,
                                                 derivative: UnsafeMutablePointer<Float>?, values: UnsafeMutablePointer<Float>?,
                                                 count: Int) -> Float {
         precondition(isAvailable, "the AVX-512 cross-entropy kernel needs AVX-512")

@@ -12,7 +12,7 @@ package enum BLAS {
     /// convolutions. One thread is the default, also for a program that never calls this (see
     /// `threadsChosen`): two help only when the other core is idle (see the platform notes). The
     /// two never run at once: each call returns before the next starts.
-    public static func setThreadCount(_ count: Int) {
+    package static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
         threadsChosen.store(true, ordering: .sequentiallyConsistent)
         library.withLock { tuned in
@@ -31,7 +31,7 @@ package enum BLAS {
     private static let library = Mutex<Bool>(false)  // true once tuned
 
     /// The number of threads OpenBLAS uses now.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    package static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// Makes OpenBLAS fit this processor and this program, once, before the first multiply.
     /// Both changes are skipped when the user set the environment variable in question.
@@ -49,7 +49,7 @@ package enum BLAS {
     /// `blas_thread_shutdown_`), looked up at run time; with a build that lacks them nothing
     /// changes. Returns a line saying what was done.
     @discardableResult
-    public static func tuneForProcessor() -> String {
+    package static func tuneForProcessor() -> String {
         library.withLock { tuned in
             tuned = true
             return tuneLocked()
@@ -119,17 +119,17 @@ package enum BLAS {
     }
 
     /// The OpenBLAS kernel in use (for example "Cooperlake").
-    public static var coreName: String { String(cString: openblas_get_corename()) }
+    package static var coreName: String { String(cString: openblas_get_corename()) }
 
     /// Time accounting for benchmarks: while `isTiming` is on, every `gemm` adds its wall time
     /// to `timedSeconds` and counts itself in `timedCalls`. Not thread-safe: for the benchmark's
     /// single calling thread only.
-    nonisolated(unsafe) public static var isTiming = false
-    nonisolated(unsafe) public static var timedSeconds = 0.0
-    nonisolated(unsafe) public static var timedCalls = 0
+    nonisolated(unsafe) package static var isTiming = false
+    nonisolated(unsafe) package static var timedSeconds = 0.0
+    nonisolated(unsafe) package static var timedCalls = 0
 
     /// Monotonic seconds.
-    public static func now() -> Double {
+    package static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
@@ -138,7 +138,7 @@ package enum BLAS {
     /// C = alpha * op(A) * op(B) + beta * C, row-major, through `cblas_sgemm`.
     /// op(A) is [m, k], op(B) is [k, n], C is [m, n]; A is stored [m, k] or, transposed, [k, m].
     @inline(__always)
-    public static func gemm(
+    package static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         beta: Float, c: UnsafeMutablePointer<Float>

@@ -22,12 +22,12 @@ package struct MatrixOperand {
     private let owner: AnyObject?
 
     /// A tensor's values as a factor.
-    public init(_ tensor: Tensor, precision: Precision) {
+    package init(_ tensor: Tensor, precision: Precision) {
         self.init(tensor.pointer, count: tensor.count, owner: tensor.storage, precision: precision)
     }
 
     /// `count` values at `values` (valid while `owner` lives, or for the current call when nil).
-    public init(_ values: UnsafePointer<Float>, count: Int, owner: AnyObject? = nil, precision: Precision) {
+    package init(_ values: UnsafePointer<Float>, count: Int, owner: AnyObject? = nil, precision: Precision) {
         switch precision {
         case .fp32:
             pointer = UnsafeRawPointer(values)
@@ -48,7 +48,7 @@ package enum MatrixMultiply {
     /// C (+)= op(A) · op(B) (+ bias, broadcast over rows) in `precision`; `accumulate` adds to C;
     /// `relu` makes C = max(op(A) · op(B) + bias, 0) (in oneDNN's epilogue, or one pass after
     /// sgemm). Both operands must have been made for `precision`.
-    public static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    package static func multiply(_ precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                 a: MatrixOperand, b: MatrixOperand, bias: UnsafePointer<Float>? = nil, accumulate: Bool,
                                 relu: Bool = false, c: UnsafeMutablePointer<Float>) {
         precondition(!(relu && accumulate), "a rectified product is a fresh one")
@@ -85,7 +85,7 @@ package enum MatrixLibrary: String, Sendable {
     case oneDNN = "oneDNN"
 
     /// The library fp32 products use in this process.
-    public static let fp32: MatrixLibrary = {
+    package static let fp32: MatrixLibrary = {
         switch ProcessInfo.processInfo.environment["VAE_FP32_MATRIX"]?.lowercased() {
         case "openblas": return .openBLAS
         case "onednn": return .oneDNN

@@ -10,16 +10,16 @@ import CDNNL
 /// even), in pooled memory (half as many floats as values, so the buffer pool serves it).
 package struct BFloat16Buffer {
     /// Pooled memory holding the bfloat16 values two per float.
-    public let storage: TensorStorage
+    package let storage: TensorStorage
     /// How many bfloat16 values it holds.
-    public let count: Int
+    package let count: Int
 
     /// The values of `source` rounded to bf16 by oneDNN's reorder (its `vcvtneps2bf16` kernel
     /// where the processor has AVX512-BF16): about 0.07 ns per value, five times a Swift loop.
     /// That instruction treats fp32 subnormals (|x| < 1.18e-38) as zeros of their sign, as
     /// training's flush-to-zero mode does; otherwise the rounding is `ReferenceMath.bfloat16Bits`.
     /// Below a million values the conversion runs on one thread (see `OneDNN.withThreads`).
-    public init(converting source: UnsafePointer<Float>, count: Int) {
+    package init(converting source: UnsafePointer<Float>, count: Int) {
         self.count = count
         storage = TensorStorage(uninitializedCount: (count + 1) / 2)
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
@@ -31,10 +31,10 @@ package struct BFloat16Buffer {
     }
 
     /// The first bfloat16 value (16-bit words), for oneDNN.
-    public var pointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
+    package var pointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
 
     /// The values as bf16 bit patterns (for tests and references).
-    public var bitPatterns: [UInt16] {
+    package var bitPatterns: [UInt16] {
         Array(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt16.self), count: count))
     }
 }
@@ -150,7 +150,7 @@ extension OneDNN {
     /// A product of under 16 MFLOP runs on one thread (see `withThreads`; at two threads the
     /// MLP's 80-MFLOP layers gain 1.3-1.4x, its 1-2 MFLOP ones lose 4x).
     /// With `relu`, C = max(op(A) · op(B) + bias, 0) in the same pass (oneDNN's eltwise post-op).
-    public static func matmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision,
+    package static func matmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision,
                               a: UnsafeRawPointer, b: UnsafeRawPointer, bias: UnsafePointer<Float>? = nil,
                               accumulate: Bool, relu: Bool = false, c: UnsafeMutablePointer<Float>) {
         lock.lock(); defer { lock.unlock() }
@@ -164,7 +164,7 @@ extension OneDNN {
     }
 
     /// The implementation oneDNN picks for a matmul of this shape (e.g. "brg:avx512_core_bf16").
-    public static func matmulImplementation(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision) -> String {
+    package static func matmulImplementation(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, operands precision: Precision) -> String {
         lock.lock(); defer { lock.unlock() }
         adoptThreads()
         let key = MatrixPrimitive.Key(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, operands: precision,

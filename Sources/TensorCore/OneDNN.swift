@@ -67,7 +67,7 @@ package enum OneDNN {
     /// Sets the OpenMP thread count oneDNN's primitives run with (`BLAS.setThreadCount` calls
     /// it with the same count). Primitives remember the count they were created with, so the
     /// cache is keyed by it.
-    public static func setThreadCount(_ count: Int) {
+    package static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "thread count must be at least 1, got \(count)")
         lock.lock(); defer { lock.unlock() }
         configuredThreads.store(count, ordering: .sequentiallyConsistent)
@@ -76,7 +76,7 @@ package enum OneDNN {
 
     /// The OpenMP thread count new primitives get on the calling thread (OpenMP keeps one count
     /// per thread; every oneDNN entry point first adopts the process's count, see `adoptThreads`).
-    public static var threadCount: Int { Int(omp_get_max_threads()) }
+    package static var threadCount: Int { Int(omp_get_max_threads()) }
 
     /// The process's OpenMP thread count for oneDNN, whichever thread calls: set by
     /// `setThreadCount`; until then 1 (see `BLAS.threadsChosen`), or the count `OMP_NUM_THREADS`
@@ -111,7 +111,7 @@ package enum OneDNN {
     /// How idle OpenMP workers wait between parallel regions, as libgomp read it at start
     /// (`OMP_WAIT_POLICY`, `GOMP_SPINCOUNT`): workers that spin keep the second core busy
     /// while OpenBLAS or the elementwise helper wants it.
-    public static var waitPolicyDescription: String {
+    package static var waitPolicyDescription: String {
         let environment = ProcessInfo.processInfo.environment
         if let policy = environment["OMP_WAIT_POLICY"] {
             return "OMP_WAIT_POLICY=\(policy)" + (policy.uppercased() == "PASSIVE" ? " (idle workers sleep)" : "")
@@ -124,14 +124,14 @@ package enum OneDNN {
 
     /// Primitives (and their descriptors) created so far; a steady-state training step leaves
     /// it unchanged.
-    public static var primitiveCount: Int {
+    package static var primitiveCount: Int {
         lock.lock(); defer { lock.unlock() }
         return sharedContext?.createdPrimitives ?? 0
     }
 
     /// One line per convolution shape in use: its primitives' implementations and the reorders
     /// it runs (where, and how many floats), for benchmarks and debugging.
-    public static var convolutionReport: [String] {
+    package static var convolutionReport: [String] {
         lock.lock(); defer { lock.unlock() }
         guard let context = sharedContext else { return [] }
         return context.convolutions.values.map { $0.report }.sorted()
@@ -147,11 +147,11 @@ package enum OneDNN {
     /// Time accounting for benchmarks, as `BLAS.isTiming`: while on, every convolution primitive
     /// execution adds its wall time to `timedSeconds`, and every matmul and bf16 conversion to
     /// `matrixSeconds`. For the benchmark's single calling thread only.
-    nonisolated(unsafe) public static var isTiming = false
-    nonisolated(unsafe) public static var timedSeconds = 0.0
-    nonisolated(unsafe) public static var matrixSeconds = 0.0
+    nonisolated(unsafe) package static var isTiming = false
+    nonisolated(unsafe) package static var timedSeconds = 0.0
+    nonisolated(unsafe) package static var matrixSeconds = 0.0
     /// The part of `timedSeconds` spent in reorders (layout conversions).
-    nonisolated(unsafe) public static var reorderSeconds = 0.0
+    nonisolated(unsafe) package static var reorderSeconds = 0.0
 
     // MARK: - Attributes
 

@@ -16,7 +16,7 @@ import Synchronization
 /// too: with the other core busy, one thread is faster for both.
 package final class ParallelLoop: @unchecked Sendable {
     /// The process's one loop (one helper thread at most).
-    public static let shared = ParallelLoop()
+    package static let shared = ParallelLoop()
 
     private let condition = NSCondition()
     private let posted = Atomic<Int>(0)
@@ -30,7 +30,7 @@ package final class ParallelLoop: @unchecked Sendable {
     private var threads = 1
 
     /// 1 or 2 (more cores are not used: the project's machines have two).
-    public var threadCount: Int {
+    package var threadCount: Int {
         get { threads }
         set {
             precondition(newValue >= 1, "thread count must be at least 1, got \(newValue)")
@@ -69,7 +69,7 @@ package final class ParallelLoop: @unchecked Sendable {
     /// Calls `body(start, end)` over disjoint ranges covering 0..<count: on two threads when
     /// `threadCount` is 2 and count is at least 2 · grain, else once on the caller. Split points
     /// are multiples of 16, so vector loops see whole vectors except at the very end.
-    public func run(count: Int, grain: Int = 1 << 14, _ body: (_ start: Int, _ end: Int) -> Void) {
+    package func run(count: Int, grain: Int = 1 << 14, _ body: (_ start: Int, _ end: Int) -> Void) {
         guard threads == 2, count >= 2 * grain, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             body(0, count)
             return
@@ -91,7 +91,7 @@ package final class ParallelLoop: @unchecked Sendable {
     }
 
     /// Σ of `body(start, end)` over the ranges of `run`.
-    public func sum(count: Int, grain: Int = 1 << 14, _ body: (_ start: Int, _ end: Int) -> Float) -> Float {
+    package func sum(count: Int, grain: Int = 1 << 14, _ body: (_ start: Int, _ end: Int) -> Float) -> Float {
         var partials: (Float, Float) = (0, 0)
         run(count: count, grain: grain) { start, end in
             if start == 0 { partials.0 = body(start, end) } else { partials.1 = body(start, end) }

@@ -5,7 +5,7 @@
 /// convolution weight [O, C, kH, kW]; transposed weight [C, O, kH, kW]; bias [O].
 package enum ReferenceConvolution {
     /// y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, c, s·i − p + u, s·j − p + v].
-    public static func forward<T: BinaryFloatingPoint>(
+    package static func forward<T: BinaryFloatingPoint>(
         _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,
         stride: SpatialPair, padding: SpatialPair
     ) -> [T] {
@@ -15,7 +15,7 @@ package enum ReferenceConvolution {
 
     /// The same with `paddingBefore` rows and columns above and left of the image and
     /// `paddingAfter` below and right: H' = ⌊(H + before + after − kH) / s⌋ + 1.
-    public static func forward<T: BinaryFloatingPoint>(
+    package static func forward<T: BinaryFloatingPoint>(
         _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,
         stride: SpatialPair, paddingBefore padding: SpatialPair, paddingAfter: SpatialPair
     ) -> [T] {
@@ -51,7 +51,7 @@ package enum ReferenceConvolution {
 
     /// y[n, o, s·i − p + u, s·j − p + v] += w[c, o, u, v] · x[n, c, i, j], plus b[o], on an output
     /// of (H − 1) s − 2p + kH + output padding rows (and likewise columns).
-    public static func transposed<T: BinaryFloatingPoint>(
+    package static func transposed<T: BinaryFloatingPoint>(
         _ x: [T], size: ImageBatchSize, weight: [T], outputChannels: Int, kernel: SpatialPair, bias: [T]?,
         stride: SpatialPair, padding: SpatialPair, outputPadding: SpatialPair
     ) -> [T] {

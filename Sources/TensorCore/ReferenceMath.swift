@@ -4,28 +4,28 @@ import Foundation
 /// with the C library. They are the oracle the fast kernels are tested against.
 package enum ReferenceMath {
     /// e^x.
-    public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    package static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     /// e^x − 1, accurate near 0.
-    public static func expm1(_ x: Float) -> Float { Foundation.expm1(x) }
+    package static func expm1(_ x: Float) -> Float { Foundation.expm1(x) }
     /// The natural logarithm.
-    public static func log(_ x: Float) -> Float { Foundation.log(x) }
+    package static func log(_ x: Float) -> Float { Foundation.log(x) }
     /// σ(x) = 1 / (1 + e^−x), evaluated without overflow for either sign of x.
-    public static func sigmoid(_ x: Float) -> Float { x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
+    package static func sigmoid(_ x: Float) -> Float { x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
     /// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|), stable for large |x|.
-    public static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+    package static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
     /// The hyperbolic tangent.
-    public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+    package static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
     /// max(x, 0).
-    public static func relu(_ x: Float) -> Float { max(x, 0) }
+    package static func relu(_ x: Float) -> Float { max(x, 0) }
     /// SiLU: x σ(x).
-    public static func silu(_ x: Float) -> Float { x * sigmoid(x) }
+    package static func silu(_ x: Float) -> Float { x * sigmoid(x) }
     /// ELU: x for x > 0, alpha (e^x − 1) otherwise.
-    public static func elu(_ x: Float, alpha: Float = 1) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+    package static func elu(_ x: Float, alpha: Float = 1) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
 
     /// x rounded to bfloat16 (the upper 16 bits of its fp32 pattern), to nearest with ties to
     /// even; a NaN stays a (quiet) NaN, ±∞ stay ±∞, and values past bf16's largest finite
     /// value round to ±∞ as fp32 would.
-    public static func bfloat16Bits(_ x: Float) -> UInt16 {
+    package static func bfloat16Bits(_ x: Float) -> UInt16 {
         if x.isNaN { return UInt16(truncatingIfNeeded: x.bitPattern >> 16) | 0x0040 }
         let bits = x.bitPattern
         let halfway: UInt32 = 0x7FFF + ((bits >> 16) & 1)
@@ -33,8 +33,8 @@ package enum ReferenceMath {
     }
 
     /// The value of a bfloat16 bit pattern.
-    public static func float(bfloat16Bits bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+    package static func float(bfloat16Bits bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
     /// x rounded to bfloat16, as a Float.
-    public static func bfloat16(_ x: Float) -> Float { float(bfloat16Bits: bfloat16Bits(x)) }
+    package static func bfloat16(_ x: Float) -> Float { float(bfloat16Bits: bfloat16Bits(x)) }
 }

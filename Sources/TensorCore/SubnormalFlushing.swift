@@ -14,7 +14,7 @@ package enum SubnormalFlushing {
 
     /// Runs `body` with flush-to-zero and denormals-are-zero set on the calling thread, then
     /// restores the previous mode (also when `body` throws).
-    public static func withSubnormalsFlushedToZero<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    package static func withSubnormalsFlushedToZero<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         let saved = currentMode
         setMode(saved | vae_flush_subnormals_bits())
         defer { setMode(saved) }
@@ -22,7 +22,7 @@ package enum SubnormalFlushing {
     }
 
     /// Whether the calling thread flushes subnormals now.
-    public static var isFlushing: Bool {
+    package static var isFlushing: Bool {
         let bits = vae_flush_subnormals_bits()
         return bits != 0 && currentMode & bits == bits
     }

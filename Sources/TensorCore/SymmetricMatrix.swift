@@ -8,7 +8,7 @@ package enum SymmetricMatrix {
     /// The eigenvalues and eigenvectors of the symmetric `matrix` [n · n]: A = V diag(λ) Vᵀ, with
     /// eigenvector k in column k of `vectors` (vectors[i · n + k]). Unsorted. Cyclic Jacobi
     /// rotations until the off-diagonal mass is below 1e-30 of the whole (Golub & Van Loan §8.5).
-    public static func eigen(_ matrix: [Double], size n: Int) -> (values: [Double], vectors: [Double]) {
+    package static func eigen(_ matrix: [Double], size n: Int) -> (values: [Double], vectors: [Double]) {
         precondition(n > 0 && matrix.count == n * n, "a symmetric matrix needs \(n) x \(n) values")
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
@@ -46,7 +46,7 @@ package enum SymmetricMatrix {
 
     /// The symmetric square root S^{1/2} = V diag(√max(λ, 0)) Vᵀ of a positive semi-definite
     /// `matrix` [n · n]; eigenvalues below zero (rounding) count as zero.
-    public static func squareRoot(_ matrix: [Double], size n: Int) -> [Double] {
+    package static func squareRoot(_ matrix: [Double], size n: Int) -> [Double] {
         let (values, vectors) = eigen(matrix, size: n)
         let roots = values.map { max($0, 0).squareRoot() }
         var result = [Double](repeating: 0, count: n * n)
@@ -63,7 +63,7 @@ package enum SymmetricMatrix {
 
     /// The lower-triangular L with L Lᵀ = `matrix` [n · n] (zeros above the diagonal), or nil when
     /// the matrix is not positive definite.
-    public static func cholesky(_ matrix: [Double], size n: Int) -> [Double]? {
+    package static func cholesky(_ matrix: [Double], size n: Int) -> [Double]? {
         precondition(n > 0 && matrix.count == n * n, "a symmetric matrix needs \(n) x \(n) values")
         var l = [Double](repeating: 0, count: n * n)
         for j in 0..<n {
@@ -82,7 +82,7 @@ package enum SymmetricMatrix {
     }
 
     /// The product A B of two [n · n] matrices.
-    public static func product(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
+    package static func product(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
         precondition(a.count == n * n && b.count == n * n, "products of \(n) x \(n) matrices")
         var result = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
@@ -97,7 +97,7 @@ package enum SymmetricMatrix {
 
     /// The mean row [d] and the covariance [d · d] (divided by count − 1) of `rows` [count · d]
     /// (Float values, Double sums).
-    public static func meanAndCovariance(of rows: [Float], dimension d: Int) -> (mean: [Double], covariance: [Double]) {
+    package static func meanAndCovariance(of rows: [Float], dimension d: Int) -> (mean: [Double], covariance: [Double]) {
         precondition(d > 0 && rows.count % d == 0 && !rows.isEmpty, "need [count, \(d)] rows")
         let count = rows.count / d
         var mean = [Double](repeating: 0, count: d)

@@ -8,14 +8,14 @@ import Foundation
 /// `ParameterPack`'s flat buffer) and keeps that owner alive.
 package final class TensorStorage: @unchecked Sendable {
     /// The first of `count` floats.
-    public let pointer: UnsafeMutablePointer<Float>
+    package let pointer: UnsafeMutablePointer<Float>
     /// How many floats the storage holds.
-    public let count: Int
+    package let count: Int
     private let owner: AnyObject?
     private let pooled: Bool
 
     /// Uninitialised memory for `count` floats from the pool.
-    public init(uninitializedCount count: Int) {
+    package init(uninitializedCount count: Int) {
         precondition(count >= 0, "storage count must be non-negative, got \(count)")
         self.pointer = BufferPool.shared.take(count)
         self.count = count
@@ -24,13 +24,13 @@ package final class TensorStorage: @unchecked Sendable {
     }
 
     /// `count` zeros.
-    public convenience init(zerosCount count: Int) {
+    package convenience init(zerosCount count: Int) {
         self.init(uninitializedCount: count)
         pointer.initialize(repeating: 0, count: count)
     }
 
     /// A view of `count` floats at `pointer`, kept valid by `owner`.
-    public init(viewOf pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+    package init(viewOf pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
         self.pointer = pointer
         self.count = count
         self.owner = owner
@@ -42,7 +42,7 @@ package final class TensorStorage: @unchecked Sendable {
     }
 
     /// The storage's floats as a buffer.
-    public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
+    package var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
 
 /// A free list of Float32 buffers keyed by exact length.
@@ -52,7 +52,7 @@ package final class TensorStorage: @unchecked Sendable {
 /// one AVX-512 register). The pool keeps at most `retainedLimitBytes` of idle memory.
 package final class BufferPool: @unchecked Sendable {
     /// The process's one pool.
-    public static let shared = BufferPool()
+    package static let shared = BufferPool()
 
     private let lock = NSLock()
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
@@ -86,7 +86,7 @@ package final class BufferPool: @unchecked Sendable {
     }
 
     /// The number of system allocations so far; a steady-state training step leaves it unchanged.
-    public var allocationCount: Int {
+    package var allocationCount: Int {
         lock.lock(); defer { lock.unlock() }
         return systemAllocations
     }

@@ -22,14 +22,14 @@ package enum VectorMath {
 
     /// |x|, by clearing the sign bit.
     @inlinable @inline(__always)
-    public static func abs(_ x: FloatVector) -> FloatVector {
+    package static func abs(_ x: FloatVector) -> FloatVector {
         let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF
         return unsafeBitCast(bits, to: FloatVector.self)
     }
 
     /// max(x, 0).
     @inlinable @inline(__always)
-    public static func positivePart(_ x: FloatVector) -> FloatVector {
+    package static func positivePart(_ x: FloatVector) -> FloatVector {
         var y = x
         y.replace(with: 0, where: x .< 0)
         return y
@@ -40,7 +40,7 @@ package enum VectorMath {
     /// which the baseline build leaves as one scalar instruction per lane. √0 = 0, √(x < 0) = NaN,
     /// √inf = inf; subnormal inputs take the exact scalar path.
     @inlinable @inline(__always)
-    public static func squareRoot(_ x: FloatVector) -> FloatVector {
+    package static func squareRoot(_ x: FloatVector) -> FloatVector {
         let tiny = x .< Float.leastNormalMagnitude
         if any(tiny .& (x .> 0)) { return x.squareRoot() }
         // y ≈ 1/√x from the exponent bits (within 4%), three multiply-only Newton steps
@@ -89,7 +89,7 @@ package enum VectorMath {
 
     /// e^x. Overflows to +inf above 88.7228, underflows through subnormals to 0 below -103.97.
     @inlinable @inline(__always)
-    public static func exp(_ x: FloatVector) -> FloatVector {
+    package static func exp(_ x: FloatVector) -> FloatVector {
         let overflow = x .> 88.722_83
         let underflow = x .< -103.972_08
         var clamped = x
@@ -107,7 +107,7 @@ package enum VectorMath {
     /// e^x - 1, accurate near 0 where `exp(x) - 1` cancels.
     /// Uses 2^n (expm1(r) + 1) - 1 = 2^n expm1(r) + (2^n - 1), whose product is exact.
     @inlinable @inline(__always)
-    public static func expm1(_ x: FloatVector) -> FloatVector {
+    package static func expm1(_ x: FloatVector) -> FloatVector {
         let large = x .> 10
         var clamped = x
         clamped.replace(with: 10, where: large)
@@ -123,7 +123,7 @@ package enum VectorMath {
     /// [sqrt(2)/2, sqrt(2)); log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), s = f / (2 + f).
     /// log(0) = -inf, log(x < 0) = NaN, log(+inf) = +inf.
     @inlinable @inline(__always)
-    public static func log(_ x: FloatVector) -> FloatVector {
+    package static func log(_ x: FloatVector) -> FloatVector {
         let subnormal = x .< Float.leastNormalMagnitude
         var scaled = x
         scaled.replace(with: x * 33_554_432, where: subnormal)  // 2^25
@@ -148,7 +148,7 @@ package enum VectorMath {
 
     /// log(1 + e) for e >= 0, with the rounding of 1 + e corrected: log(u) - ((u - 1) - e) / u.
     @inlinable @inline(__always)
-    public static func log1pPositive(_ e: FloatVector) -> FloatVector {
+    package static func log1pPositive(_ e: FloatVector) -> FloatVector {
         let u = 1 + e
         return log(u) - ((u - 1) - e) / u
     }
@@ -156,7 +156,7 @@ package enum VectorMath {
     /// 1 / (1 + e^-x) = (x >= 0 ? 1 : e) / (1 + e) with e = e^-|x|: no overflow. The rounding
     /// error of 1 + e is carried (Fast2Sum: s + t = 1 + e exactly) and corrected for.
     @inlinable @inline(__always)
-    public static func sigmoid(_ x: FloatVector) -> FloatVector {
+    package static func sigmoid(_ x: FloatVector) -> FloatVector {
         let e = exp(-abs(x))
         let s = 1 + e
         let t = e - (s - 1)
@@ -168,14 +168,14 @@ package enum VectorMath {
 
     /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
     @inlinable @inline(__always)
-    public static func softplus(_ x: FloatVector) -> FloatVector {
+    package static func softplus(_ x: FloatVector) -> FloatVector {
         positivePart(x) + log1pPositive(exp(-abs(x)))
     }
 
     /// tanh x: below |x| = 0.55 the odd Taylor series to x^19 (truncation < 1e-9 relative);
     /// above, sign(x) (1 - 2p / (1 + p)) with p = e^-2|x|, which has no cancellation there.
     @inlinable @inline(__always)
-    public static func tanh(_ x: FloatVector) -> FloatVector {
+    package static func tanh(_ x: FloatVector) -> FloatVector {
         let magnitudeOfX = abs(x)
         let small = magnitudeOfX .< 0.55
         var y = FloatVector(repeating: 0)

@@ -142,7 +142,7 @@ struct Sample: ParsableCommand {
         if let codes { return try decodeTable(codes, discrete, loaded: loaded, explorer: explorer) }
         let prior = try codePrior(of: discrete, loaded: loaded, run: model.run)
         let classes = prior.settings.network.classes
-        if let label, classes == nil { throw CommandFailure("--label needs a conditional prior; \(model.run)'s was trained without --conditional (train one with `vae train-prior --conditional`)") }
+        if label != nil, classes == nil { throw CommandFailure("--label needs a conditional prior; \(model.run)'s was trained without --conditional (train one with `vae train-prior --conditional`)") }
         if let label, let classes, !(0..<classes).contains(label) { throw CommandFailure("--label must be 0...\(classes - 1), got \(label)") }
         let url = try outputFile(out, default: loaded.defaultOutput("samples.png"), extensions: ["png"])
         var generator = RandomGenerator(seed: seed)

@@ -12,19 +12,19 @@ import TensorCore
 /// after which the flat buffer holds the sums. Every process of the group must build its
 /// buckets from the same model (the same pack and capacity); the buckets then start in the same
 /// order everywhere, because every process runs the same graph.
-public final class GradientBuckets {
+package final class GradientBuckets {
     /// One bucket: the pack's tensors `tensors`, the flat buffer's `offset ..< offset + count`.
-    public struct Bucket: Equatable, Sendable {
+    package struct Bucket: Equatable, Sendable {
         /// The indices of its tensors in the pack.
-        public let tensors: Range<Int>
+        package let tensors: Range<Int>
         /// Where its slice of the flat gradient buffer starts.
-        public let offset: Int
+        package let offset: Int
         /// The values in its slice.
-        public let count: Int
+        package let count: Int
     }
 
     /// The buckets, in the order the backward pass usually fills them (the pack's end first).
-    public let buckets: [Bucket]
+    package let buckets: [Bucket]
     private let pack: ParameterPack
     private let group: any ProcessGroup
     private let bucketOfTensor: [ObjectIdentifier: Int]
@@ -32,7 +32,7 @@ public final class GradientBuckets {
     private var started: [Bool]
 
     /// Buckets of at least `capacity` values (the last, the pack's start, may be smaller).
-    public init(pack: ParameterPack, group: any ProcessGroup, capacity: Int = 1 << 18) {
+    package init(pack: ParameterPack, group: any ProcessGroup, capacity: Int = 1 << 18) {
         precondition(capacity >= 1, "a bucket holds at least one value")
         var buckets: [Bucket] = []
         var end = pack.tensors.count
@@ -58,7 +58,7 @@ public final class GradientBuckets {
     }
 
     /// Readies a step: no gradient is final yet.
-    public func begin() {
+    package func begin() {
         for index in buckets.indices {
             unfinished[index] = buckets[index].tensors.count
             started[index] = false
@@ -67,7 +67,7 @@ public final class GradientBuckets {
 
     /// The backward pass's `afterEachNode`: counts the parameters among `finalLeaves` off their
     /// buckets, starts the sum of each bucket that is now whole, and lets started sums move on.
-    public func finished(_ finalLeaves: [Tensor]) {
+    package func finished(_ finalLeaves: [Tensor]) {
         for leaf in finalLeaves {
             guard let index = bucketOfTensor[ObjectIdentifier(leaf)] else { continue }
             unfinished[index] -= 1
@@ -78,7 +78,7 @@ public final class GradientBuckets {
 
     /// Starts the buckets the backward pass did not finish (parameters it never reached, in
     /// bucket order), then waits for every sum.
-    public func finish() {
+    package func finish() {
         for index in buckets.indices where !started[index] { start(index) }
         group.finishSums()
     }

@@ -152,7 +152,7 @@ public final class Trainer {
     /// pass (`GradientBuckets`, the default) or in one sum after it.
     public var overlapsCommunication = true
     /// The gradient buckets of a process group (nil without one).
-    public private(set) var gradientBuckets: GradientBuckets?
+    package private(set) var gradientBuckets: GradientBuckets?
     /// The figures of the last optimizer step (for a per-step log).
     public private(set) var lastStep = StepFigures()
 
