@@ -15,7 +15,7 @@ struct Explore: ParsableCommand {
         has a slider for each latent dimension (most informative first, by KL over the test set), a pad that moves \
         two dimensions at once, the test set's latent means as a scatter plot (click a point to start from its \
         code), test images and your own PNG or JPEG pictures as starting points, interpolation between two \
-        points, a class selector for a conditional model, and design B's transform switch and render size. \
+        points, a class selector for a conditional model, and the learned transform's switch and render size for a model that has one. \
         For a VQ-VAE the page is its code grid instead: a test image's (or your picture's) grid of code indices, \
         one editable cell per position, decoded as you edit it beside the original; with a code prior in the run \
         (`vae train-prior`) it also draws grids from the prior, of a chosen class when the prior is conditional. \

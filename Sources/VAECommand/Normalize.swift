@@ -11,7 +11,7 @@ import Visualization
 
 struct Normalize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Design B: digits, their reconstructions, and the same latent decoded with the transform off (normalised).",
+        abstract: "For a model with a learned affine transform: digits, their reconstructions, and the same latent decoded with the transform off (normalised).",
         discussion: """
         Writes a picture of three rows: the inputs (test digits or PNG files), their reconstructions with the learned \
         affine transform, and the same latent decoded with A = I: the normalised digits. --size renders on a finer \

@@ -4,11 +4,11 @@ import VAE
 enum AffinePresets {
     static let all: [Preset] = [
         Preset(name: "affine",
-               summary: "design B: 784-512-512-16 encoder, coordinate decoder with an affine transform (H = 512), classifier head, Adam 1e-3, batch 1000, 50 epochs, 2% validation",
+               summary: "a coordinate decoder that learns an affine transform: 784-512-512-16 encoder, coordinate decoder with an affine transform (H = 512), classifier head, Adam 1e-3, batch 1000, 50 epochs, 2% validation",
                configuration: .affine(name: "affine", model: AffineModelConfiguration(), batchSize: 1000, epochs: 50,
                                       klWeight: 5 / Float(16 * 1000))),
         Preset(name: "affine-small",
-               summary: "design B sized for a CPU: decoder H = 128, batch 128, per-element KL weight 0.0064, 5 epochs",
+               summary: "the affine preset sized for a CPU: decoder H = 128, batch 128, per-element KL weight 0.0064, 5 epochs",
                configuration: .affine(name: "affine-small", model: AffineModelConfiguration(decoderHiddenSize: 128), batchSize: 128, epochs: 5,
                                       klWeight: 0.0064)),
     ]
