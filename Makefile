@@ -41,8 +41,8 @@ test: test-dependencies
 # module's doc comments, combined, into .build/docs (a static site: serve it with
 # `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
 # symbol or article link is an error, and so (scripts/check-docs.py) are a public symbol that no
-# module page curates, a relative link or picture that names no file, and a tutorial whose last
-# step differs from the example program it teaches.
+# module page curates, a relative link or picture that names no file, and a tutorial whose steps
+# are not the example program it teaches (Examples/Sources/CustomModelKind).
 DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools TensorBoard
 docs: dependencies
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
