@@ -41,10 +41,11 @@ test: test-dependencies
 # module's doc comments, combined, into .build/docs (a static site: serve it with
 # `python3 -m http.server --directory .build/docs` and open /documentation/vaetoolkit). A broken
 # symbol or article link is an error, and so (scripts/check-docs.py) are a public symbol that no
-# module page curates, a relative link or picture that names no file, and a tutorial whose steps
-# are not the example program it teaches (Examples/Sources/CustomModelKind).
+# module page curates, and a relative link or picture that names no file. The tutorial's code
+# steps are cut from the example program it teaches (scripts/tutorial-steps.py).
 DOC_TARGETS = VAEToolkit TensorCore NN Optimizers SafeTensors Persistence Datasets VAE VAEModels VAEEvaluation Visualization Runs LatentTools TensorBoard
 docs: dependencies
+	python3 scripts/tutorial-steps.py
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
 		--enable-experimental-combined-documentation $(addprefix --target ,$(DOC_TARGETS)) \
 		--output-path .build/docs --transform-for-static-hosting --warnings-as-errors

@@ -7,6 +7,9 @@
 // It trains on MNIST, writes the run folder (config.json, metrics.csv, model.safetensors, ...),
 // loads the model back from it, prints the test ELBO and the importance-weighted bound, and
 // writes custom-samples.png.
+//
+// The documentation's tutorial shows this file in steps, cut at its `/// The model:`,
+// `let arguments`, `session.close()` and `} catch {` lines (scripts/tutorial-steps.py).
 import Foundation
 import VAEToolkit
 
