@@ -42,6 +42,13 @@ public final class Conv2D: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.convolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding)
     }
+
+    /// activation(conv(x)). A ReLU rectifies the convolution's output in place
+    /// (`Tensor.convolution2D(relu:)`: no op, pass or buffer of its own forward); other
+    /// activations follow as their own op.
+    public func callAsFunction(_ x: Tensor, then activation: Activation) -> Tensor {
+        activation == .relu ? Tensor.convolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding, relu: true) : activation(self(x))
+    }
 }
 
 /// A 2-d transposed convolution with PyTorch's layout and names (`torch.nn.ConvTranspose2d`):
@@ -89,5 +96,13 @@ public final class ConvTranspose2D: Module {
     /// [N, in, H, W] -> [N, out, H', W'] through oneDNN; differentiable in x, weight and bias.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.transposedConvolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding)
+    }
+
+    /// activation(convT(x)). A ReLU is applied in the pass that adds the bias
+    /// (`Tensor.transposedConvolution2D(relu:)`); other activations follow as their own op.
+    public func callAsFunction(_ x: Tensor, then activation: Activation) -> Tensor {
+        activation == .relu
+            ? Tensor.transposedConvolution2D(x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, relu: true)
+            : activation(self(x))
     }
 }

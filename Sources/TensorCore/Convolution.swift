@@ -46,9 +46,11 @@ public func transposedConvolutionOutputLength(input: Int, kernel: Int, stride: I
 }
 
 extension Tensor {
-    /// A 2-d convolution (cross-correlation, as PyTorch's Conv2d). See the shapes above.
+    /// A 2-d convolution (cross-correlation, as PyTorch's Conv2d). See the shapes above. With
+    /// `relu`, max(y, 0) in place of y, rectified in place after the convolution (no buffer and
+    /// no op of its own); its backward pass masks dy by [y > 0] before the convolution's.
     public static func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),
-                                     padding: SpatialPair = SpatialPair(0)) -> Tensor {
+                                     padding: SpatialPair = SpatialPair(0), relu: Bool = false) -> Tensor {
         let (size, outputChannels, kernel) = checkedOperands(x, weight: weight, bias: bias)
         precondition(stride.height >= 1 && stride.width >= 1 && padding.height >= 0 && padding.width >= 0,
                      "stride must be positive and padding non-negative, got \(stride) and \(padding)")
@@ -62,7 +64,7 @@ extension Tensor {
             paddingBefore: padding, paddingAfter: trailingPadding(source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width),
                                                                   kernel: kernel, stride: stride, before: padding),
             hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
-        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
+        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias, relu: relu)
     }
 
     /// A stride-1 2-d convolution padded unevenly: `before` zero rows and columns above and left
@@ -82,13 +84,16 @@ extension Tensor {
             source: SpatialPair(size.height, size.width), destination: SpatialPair(height, width), kernel: kernel, stride: SpatialPair(1),
             paddingBefore: before, paddingAfter: after,
             hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
-        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias)
+        return ConvolutionPrimitives.shared(key).convolve(x, weight: weight, bias: bias, relu: false)
     }
 
     /// A 2-d transposed convolution (PyTorch's ConvTranspose2d). See the shapes above.
-    /// `outputPadding` (below the stride) adds rows and columns at the bottom and right.
+    /// `outputPadding` (below the stride) adds rows and columns at the bottom and right. With
+    /// `relu`, max(y, 0) in place of y, in the same pass that adds the bias; its backward pass
+    /// masks dy by [y > 0] before the convolution's.
     public static func transposedConvolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: SpatialPair = SpatialPair(1),
-                                               padding: SpatialPair = SpatialPair(0), outputPadding: SpatialPair = SpatialPair(0)) -> Tensor {
+                                               padding: SpatialPair = SpatialPair(0), outputPadding: SpatialPair = SpatialPair(0),
+                                               relu: Bool = false) -> Tensor {
         let size = x.imageBatchSize
         precondition(weight.rank == 4 && weight.shape[0] == size.channels,
                      "transposed convolution weight must be [\(size.channels), out, kH, kW] for \(size.channels) input channels, got \(weight.shape)")
@@ -111,7 +116,7 @@ extension Tensor {
             source: source, destination: destination, kernel: kernel, stride: stride, paddingBefore: padding,
             paddingAfter: trailingPadding(source: source, destination: destination, kernel: kernel, stride: stride, before: padding),
             hasBias: bias != nil, inputLayout: x.imageLayout!, threads: OneDNN.threadCount, precision: Precision.current)
-        return ConvolutionPrimitives.shared(key).transposedConvolve(x, weight: weight, bias: bias)
+        return ConvolutionPrimitives.shared(key).transposedConvolve(x, weight: weight, bias: bias, relu: relu)
     }
 
     /// The images' sizes, the output channels and the kernel of a convolution of `x` by `weight`

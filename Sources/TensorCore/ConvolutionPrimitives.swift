@@ -335,13 +335,19 @@ final class ConvolutionPrimitives {
         }
     }
 
-    func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    /// y = conv(x, w) + b, rectified in place when `relu` (one pass over y, no buffer of its
+    /// own); backward, dy ⊙ [y > 0] (y > 0 exactly where the pre-activation is) feeds the
+    /// convolution's gradients.
+    func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool) -> Tensor {
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         // The input as the forward pass reads it, kept for the weight gradient.
         let input = Converted(x.pointer, have: inputDescriptor)
-        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
+        var output: TensorStorage? = nil  // y, for the ReLU's mask
+        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g0 in
             OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            let masked = relu ? Self.rectifiedGradient(g0, output: output!) : nil
+            let g = masked.map { UnsafePointer($0.pointer) } ?? g0
             let gradient = Converted(g, have: outputDescriptor)
             x.accumulateGradient { dx, accumulate in
                 let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
@@ -367,7 +373,7 @@ final class ConvolutionPrimitives {
             bias?.accumulateGradient { db, accumulate in
                 Self.store(biasGradient.pointer, into: db, count: key.destinationChannels, accumulate: accumulate)
             }
-            withExtendedLifetime((input, gradient)) {}
+            withExtendedLifetime((input, gradient, masked)) {}
         }
         let source = input.pointer(.input, want: forwardSource, in: self)
         let w = operand(.weightsForward, weight.pointer, have: plainWeights, want: forwardWeights)
@@ -377,10 +383,16 @@ final class ConvolutionPrimitives {
             forwardPrimitive.run(buffers, context: context)
         }
         withExtendedLifetime((input, w.storage)) {}
+        if relu {
+            ImageLayoutKernels.rectify(y.pointer, count: y.storage.count)
+            if y.isRecorded { output = y.storage }
+        }
         return y
     }
 
-    func transposedConvolve(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    /// The transposed convolution of x by w, plus b, rectified when `relu` in the same pass that
+    /// adds the bias; backward as `convolve`'s.
+    func transposedConvolve(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool) -> Tensor {
         OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         let outputSize = ImageBatchSize(batch: key.batch, channels: key.sourceChannels, height: key.source.height, width: key.source.width)
@@ -388,8 +400,11 @@ final class ConvolutionPrimitives {
         // The input (the convolution's destination) as the forward pass reads it, kept for the
         // weight gradient.
         let input = Converted(x.pointer, have: inputDescriptor)
-        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g in
+        var output: TensorStorage? = nil  // y, for the ReLU's mask
+        let y = Tensor.result(shape: outputShape, inputs: inputs) { [self] g0 in
             OneDNN.lock.lock(); defer { OneDNN.lock.unlock() }
+            let masked = relu ? Self.rectifiedGradient(g0, output: output!) : nil
+            let g = masked.map { UnsafePointer($0.pointer) } ?? g0
             let gradient = Converted(g, have: outputDescriptor)
             x.accumulateGradient { dx, accumulate in  // the convolution's forward pass of g
                 let outputGradient = gradient.pointer(.outputGradientForData, want: forwardSource, in: self)
@@ -409,7 +424,7 @@ final class ConvolutionPrimitives {
             bias?.accumulateGradient { db, accumulate in
                 ImageLayoutKernels.sumChannels(g, into: db, size: outputSize, layout: layout, accumulate: accumulate)
             }
-            withExtendedLifetime((input, gradient)) {}
+            withExtendedLifetime((input, gradient, masked)) {}
         }
         let source = input.pointer(.input, want: dataDestination, in: self)
         let w = operand(.weightsBackwardData, weight.pointer, have: plainWeights, want: dataWeights)
@@ -417,8 +432,27 @@ final class ConvolutionPrimitives {
             backwardDataPrimitive.run([source, w.pointer, result], context: context)
         }
         withExtendedLifetime((input, w.storage)) {}
-        if let bias { ImageLayoutKernels.addChannelBias(bias.pointer, to: y.pointer, size: outputSize, layout: layout) }
+        if let bias {
+            ImageLayoutKernels.addChannelBias(bias.pointer, to: y.pointer, size: outputSize, layout: layout, relu: relu)
+        } else if relu {
+            ImageLayoutKernels.rectify(y.pointer, count: y.storage.count)
+        }
+        if relu && y.isRecorded { output = y.storage }
         return y
+    }
+
+    /// dy ⊙ [y > 0] in a pooled buffer of y's length, split across `ParallelLoop`.
+    private static func rectifiedGradient(_ g: UnsafePointer<Float>, output y: TensorStorage) -> TensorStorage {
+        let masked = TensorStorage(uninitializedCount: y.count)
+        let outputPointer = UnsafePointer(y.pointer), target = masked.pointer
+        ParallelLoop.shared.run(count: y.count) { start, end in
+            forEachVector(end &- start) { i, lanes in
+                var value = loadVector(g + start, i, lanes)
+                value.replace(with: 0, where: loadVector(outputPointer + start, i, lanes) .<= 0)
+                storeVector(value, target + start, i, lanes)
+            }
+        }
+        return masked
     }
 
     private static func store(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool) {

@@ -176,27 +176,55 @@ enum ImageLayoutKernels {
         }
     }
 
-    /// y[n, c, ...] += bias[c] for every pixel, in either layout.
-    static func addChannelBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, size: ImageBatchSize, layout: ImageLayout) {
-        let plane = size.height &* size.width
+    /// y[n, c, ...] += bias[c] for every pixel, in either layout; with `relu`, y ← max(y + bias[c], 0)
+    /// in the same pass.
+    static func addChannelBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, size: ImageBatchSize, layout: ImageLayout,
+                               relu: Bool = false) {
+        if relu { return addChannelBias(bias, to: y, size: size, layout: layout) { VectorMath.positivePart($0) } }
+        addChannelBias(bias, to: y, size: size, layout: layout) { $0 }
+    }
+
+    /// y ← max(y, 0) over `count` values, in place (any layout); split across `ParallelLoop`.
+    static func rectify(_ y: UnsafeMutablePointer<Float>, count: Int) {
+        ParallelLoop.shared.run(count: count) { start, end in
+            let part = y + start
+            forEachVector(end &- start) { i, lanes in storeVector(VectorMath.positivePart(loadVector(part, i, lanes)), part, i, lanes) }
+        }
+    }
+
+    /// y[n, c, pixel] ← finish(y[n, c, pixel] + bias[c]), in place, one pass, the images split
+    /// across `ParallelLoop`.
+    @inline(__always)
+    private static func addChannelBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, size: ImageBatchSize, layout: ImageLayout,
+                                       finish: (FloatVector) -> FloatVector) {
+        let plane = size.height &* size.width, image = size.channels &* plane
         switch layout {
         case .planar:
-            for n in 0..<size.batch {
-                for c in 0..<size.channels {
-                    let row = y + (n &* size.channels &+ c) &* plane, value = bias[c]
-                    forEachVector(plane) { i, lanes in storeVector(loadVector(row, i, lanes) + value, row, i, lanes) }
+            ParallelLoop.shared.run(count: size.batch, grain: max(1, (1 << 14) / max(image, 1))) { start, end in
+                for n in start..<end {
+                    for c in 0..<size.channels {
+                        let row = y + (n &* size.channels &+ c) &* plane, value = FloatVector(repeating: bias[c])
+                        forEachVector(plane) { i, lanes in storeVector(finish(loadVector(row, i, lanes) + value), row, i, lanes) }
+                    }
                 }
             }
         case let .blocked(block):
             // A block's values repeat every `block` floats, so one 16-lane vector holds the bias of
             // 16 / block pixels (block 8) or of one (block 16).
             let groups = size.channels / block, floats = plane &* block
-            for group in 0..<groups {
+            let patterns = (0..<groups).map { group in
                 var pattern = FloatVector(repeating: 0)
                 for lane in 0..<16 { pattern[lane] = bias[group &* block &+ lane % block] }
-                for n in 0..<size.batch {
-                    let base = y + (n &* groups &+ group) &* floats
-                    forEachVector(floats) { i, lanes in storeVector(loadVector(base, i, lanes) + pattern, base, i, lanes) }
+                return pattern
+            }
+            patterns.withUnsafeBufferPointer { patterns in
+                ParallelLoop.shared.run(count: size.batch, grain: max(1, (1 << 14) / max(image, 1))) { start, end in
+                    for n in start..<end {
+                        for group in 0..<groups {
+                            let base = y + (n &* groups &+ group) &* floats, pattern = patterns[group]
+                            forEachVector(floats) { i, lanes in storeVector(finish(loadVector(base, i, lanes) + pattern), base, i, lanes) }
+                        }
+                    }
                 }
             }
         }

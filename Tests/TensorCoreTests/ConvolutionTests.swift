@@ -82,6 +82,58 @@ struct ConvolutionCase: CustomStringConvertible, Sendable {
         #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
     }
 
+    /// The rectified ops (`relu: true`, both directions, with and without a bias, planar and
+    /// channel-blocked outputs): values and gradients match the reference followed by max(·, 0).
+    @Test(arguments: [(false, 3, true), (true, 3, true), (true, 3, false), (false, 16, true), (true, 16, true), (true, 16, false)])
+    func rectifiedConvolutionsMatchTheReferenceFollowedByAReLU(transposed: Bool, channels: Int, bias: Bool) {
+        let c = ConvolutionCase(batch: 2, channels: channels, outputChannels: channels == 16 ? 16 : 2, height: 5, width: 4, kernel: SpatialPair(3),
+                                stride: SpatialPair(2), padding: SpatialPair(1), outputPadding: SpatialPair(transposed ? 1 : 0), bias: bias)
+        let weightShape = transposed ? [c.channels, c.outputChannels, 3, 3] : [c.outputChannels, c.channels, 3, 3]
+        let report = GradientCheck.run(inputs: [([c.batch, c.channels, c.height, c.width], -1...1), (weightShape, -0.3...0.3)]
+                                           + (bias ? [([c.outputChannels], -0.5...0.5)] : []),
+                                       engine: { t in
+            (transposed
+                ? Tensor.transposedConvolution2D(t[0], weight: t[1], bias: bias ? t[2] : nil, stride: c.stride, padding: c.padding,
+                                                 outputPadding: c.outputPadding, relu: true)
+                : Tensor.convolution2D(t[0], weight: t[1], bias: bias ? t[2] : nil, stride: c.stride, padding: c.padding, relu: true)).planarImages()
+        }, reference: { v in
+            (transposed
+                ? ReferenceConvolution.transposed(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel,
+                                                  bias: bias ? v[2] : nil, stride: c.stride, padding: c.padding, outputPadding: c.outputPadding)
+                : ReferenceConvolution.forward(v[0], size: c.size, weight: v[1], outputChannels: c.outputChannels, kernel: c.kernel,
+                                               bias: bias ? v[2] : nil, stride: c.stride, padding: c.padding)).map { max($0, 0) }
+        })
+        #expect(report.forwardError < 1e-5, "\(c): \(report)")
+        #expect(report.gradientError < Self.tolerance, "\(c): \(report)")
+    }
+
+    /// A rectified op gives exactly what the op followed by `relu()` gives: the same floats out
+    /// and the same gradients of x, the weight and the bias (the fused pass changes no rounding).
+    @Test(arguments: [false, true])
+    func rectifiedConvolutionsEqualTheOpFollowedByReLU(transposed: Bool) {
+        var generator = RandomGenerator(seed: 11)
+        let x = Tensor.randomUniform([3, 16, 6, 6], low: -1, high: 1, using: &generator, requiresGradient: true)
+        let weight = Tensor.randomUniform(transposed ? [16, 32, 4, 4] : [32, 16, 4, 4], low: -0.2, high: 0.2, using: &generator, requiresGradient: true)
+        let bias = Tensor.randomUniform([32], low: -0.5, high: 0.5, using: &generator, requiresGradient: true)
+        func run(fused: Bool) -> (y: [Float], x: [Float], weight: [Float], bias: [Float]) {
+            for tensor in [x, weight, bias] { tensor.zeroGradient() }
+            let y = transposed
+                ? Tensor.transposedConvolution2D(x, weight: weight, bias: bias, stride: SpatialPair(2), padding: SpatialPair(1), relu: fused)
+                : Tensor.convolution2D(x, weight: weight, bias: bias, stride: SpatialPair(2), padding: SpatialPair(1), relu: fused)
+            let output = fused ? y : y.relu()
+            let planar = output.planarImages()
+            planar.backward(seed: (0..<planar.count).map { Float(($0 * 7919) % 13) - 6 })
+            return (planar.scalars, x.gradient!, weight.gradient!, bias.gradient!)
+        }
+        let unfused = run(fused: false), fused = run(fused: true)
+        func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0 != $1 }.count + abs(a.count - b.count) }
+        #expect(differing(fused.y, unfused.y) == 0)
+        #expect(fused.y.contains(0) && fused.y.contains { $0 > 0 })
+        #expect(differing(fused.x, unfused.x) == 0)
+        #expect(differing(fused.weight, unfused.weight) == 0)
+        #expect(differing(fused.bias, unfused.bias) == 0)
+    }
+
     /// Sixteen channels in and out at stride 1 (as a VQ-VAE decoder's first layer on its code
     /// grid), where oneDNN picks channel-blocked kernels: values and gradients match the reference.
     @Test(arguments: [false, true])

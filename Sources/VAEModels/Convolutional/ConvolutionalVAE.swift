@@ -38,7 +38,7 @@ public final class ConvolutionalEncoder: Module {
     /// q(z | x), or q(z | x, y) with the one-hot y [N, K] joining the flattened features.
     public func callAsFunction(_ images: Tensor, condition y: Tensor? = nil) -> DiagonalGaussian {
         var h = images
-        for layer in convolutions { h = activation(layer(h)) }
+        for layer in convolutions { h = layer(h, then: activation) }
         h = condition.joined(flatten(h), y)
         for layer in dense { h = layer(h, then: activation) }
         return DiagonalGaussian(mean: mean(h), spread: spread(h), head: varianceHead)
@@ -83,7 +83,7 @@ public final class ConvolutionalDecoder: Module {
         var h = z
         for layer in dense { h = layer(h, then: activation) }
         h = reshape(h)
-        for layer in convolutions { h = activation(layer(h)) }
+        for layer in convolutions { h = layer(h, then: activation) }
         return output(h).planarImages()
     }
 }

@@ -78,7 +78,7 @@ public final class VectorQuantizedVAE: Module, VariationalModel, DiscreteLatentM
     public func encoderRows(_ x: Tensor) -> Tensor {
         let shape = imageShape
         var h = x.reshaped(to: [x.shape[0], shape.channels, shape.height, shape.width])
-        for layer in encoder { h = configuration.activation(layer(h)) }
+        for layer in encoder { h = layer(h, then: configuration.activation) }
         return projection(h).channelRows()
     }
 
@@ -104,7 +104,7 @@ public final class VectorQuantizedVAE: Module, VariationalModel, DiscreteLatentM
         precondition(z.rank == 2 && z.shape[1] == latentSize, "z must be [N, \(latentSize)] (a grid of \(codeGrid.height)x\(codeGrid.width) codes of \(codeGrid.channels)), got \(z.shape)")
         let rows = z.reshaped(to: [z.shape[0] * codePositions, grid.channels])
         var h = Tensor.images(fromChannelRows: rows, batch: z.shape[0], height: grid.height, width: grid.width)
-        for layer in decoder { h = configuration.activation(layer(h)) }
+        for layer in decoder { h = layer(h, then: configuration.activation) }
         return likelihood(output(h).planarImages().reshaped(to: [z.shape[0], likelihood.outputSize]))
     }
 
