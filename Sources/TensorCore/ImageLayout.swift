@@ -212,18 +212,13 @@ enum ImageLayoutKernels {
             // A block's values repeat every `block` floats, so one 16-lane vector holds the bias of
             // 16 / block pixels (block 8) or of one (block 16).
             let groups = size.channels / block, floats = plane &* block
-            let patterns = (0..<groups).map { group in
-                var pattern = FloatVector(repeating: 0)
-                for lane in 0..<16 { pattern[lane] = bias[group &* block &+ lane % block] }
-                return pattern
-            }
-            patterns.withUnsafeBufferPointer { patterns in
-                ParallelLoop.shared.run(count: size.batch, grain: max(1, (1 << 14) / max(image, 1))) { start, end in
-                    for n in start..<end {
-                        for group in 0..<groups {
-                            let base = y + (n &* groups &+ group) &* floats, pattern = patterns[group]
-                            forEachVector(floats) { i, lanes in storeVector(finish(loadVector(base, i, lanes) + pattern), base, i, lanes) }
-                        }
+            ParallelLoop.shared.run(count: size.batch, grain: max(1, (1 << 14) / max(image, 1))) { start, end in
+                for n in start..<end {
+                    for group in 0..<groups {
+                        var pattern = FloatVector(repeating: 0)
+                        for lane in 0..<16 { pattern[lane] = bias[group &* block &+ lane % block] }
+                        let base = y + (n &* groups &+ group) &* floats
+                        forEachVector(floats) { i, lanes in storeVector(finish(loadVector(base, i, lanes) + pattern), base, i, lanes) }
                     }
                 }
             }
