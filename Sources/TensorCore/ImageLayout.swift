@@ -184,12 +184,10 @@ enum ImageLayoutKernels {
         addChannelBias(bias, to: y, size: size, layout: layout) { $0 }
     }
 
-    /// y ← max(y, 0) over `count` values, in place (any layout); split across `ParallelLoop`.
+    /// y ← max(y, 0) over `count` values, in place (any layout): the elementwise ReLU kernel,
+    /// split across `ParallelLoop`.
     static func rectify(_ y: UnsafeMutablePointer<Float>, count: Int) {
-        ParallelLoop.shared.run(count: count) { start, end in
-            let part = y + start
-            forEachVector(end &- start) { i, lanes in storeVector(VectorMath.positivePart(loadVector(part, i, lanes)), part, i, lanes) }
-        }
+        ParallelLoop.shared.run(count: count) { start, end in ElementwiseKernels.apply(.relu, y + start, y + start, count: end &- start) }
     }
 
     /// y[n, c, pixel] ← finish(y[n, c, pixel] + bias[c]), in place, one pass, the images split
