@@ -750,6 +750,7 @@ final class ConsoleReporter: TrainingReporter {
     private var epochStarted = Date()
     private var lastDraw = Date.distantPast
     private var barShown = false
+    private var collapseWatch = CollapseWatch()
 
     init(isTerminal: Bool) { self.isTerminal = isTerminal }
 
@@ -812,9 +813,8 @@ final class ConsoleReporter: TrainingReporter {
         let trainer = session.trainer
         let groups = trainer.model.latentGroups
         let groupKL = groups.count > 1 ? groups.compactMap { row.extra["test_kl_" + MetricsRow.columnName($0.name)] } : nil
-        if let warning = withoutGradients({ CollapseCheck.warning(model: trainer.model, test: trainer.test, testKL: row.testKL, groupKL: groupKL, epoch: row.epoch) }) {
-            print(warning)
-        }
+        let warning = withoutGradients { CollapseCheck.warning(model: trainer.model, test: trainer.test, testKL: row.testKL, groupKL: groupKL, epoch: row.epoch) }
+        if let line = collapseWatch.observe(warning, epoch: row.epoch) { print(line) }
         fflush(nil)  // one line per epoch, also when the output is a pipe or a file
     }
 

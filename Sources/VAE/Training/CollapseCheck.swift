@@ -39,3 +39,30 @@ public enum CollapseCheck {
         return "warning: epoch \(epoch): the posterior is collapsing: \(signs.joined(separator: "; ")). Warm-up (--warmup-epochs N) or free bits (--free-bits L) usually keep it open."
     }
 }
+
+/// Says a collapse once per episode: the first epoch its signs show (``CollapseCheck``), nothing
+/// while they last, and one line the epoch they clear. A schedule of thousands of epochs whose top
+/// group stays mostly closed by design (`iwae-paper-2layer` keeps a few of its 50
+/// top units) is warned once, not every epoch; `metrics.csv` and the TensorBoard events record the
+/// KL of every epoch.
+public struct CollapseWatch: Sendable {
+    /// The epoch the current episode's signs first showed; nil while none show.
+    public private(set) var collapsedSince: Int?
+
+    public init() {}
+
+    /// The line to print after `epoch`, given that epoch's ``CollapseCheck/warning(model:test:testKL:groupKL:epoch:)``:
+    /// the warning when an episode starts, a notice when one ends, nil otherwise.
+    public mutating func observe(_ warning: String?, epoch: Int) -> String? {
+        switch (warning, collapsedSince) {
+        case (let warning?, nil):
+            collapsedSince = epoch
+            return warning + " (said once while it lasts)"
+        case (nil, let since?):
+            collapsedSince = nil
+            return "epoch \(epoch): the signs of collapse seen since epoch \(since) have cleared"
+        default:
+            return nil
+        }
+    }
+}
