@@ -103,7 +103,7 @@ let package = Package(
         ]),
 
         // MARK: - Measurement and the command-line tool
-        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "Datasets", "VAE", "VAEModels", "Runs"]),
+        .target(name: "Benchmarks", dependencies: ["TensorCore", "NN", "COpenBLAS", "CDNNL", "CKernels", "Datasets", "VAE", "VAEModels", "Runs"]),
         // Named `vae` so that its synthesized product is the `vae` executable; not declared as a
         // product, so that a package depending on the library resolves none of its dependencies.
         .executableTarget(
@@ -135,6 +135,7 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: ["vae", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "CKernels", "TensorCore"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
             "ExplorerServer", "Runs", "NN", "VAE", "VAEModels", "Datasets", "TensorCore", "LatentTools",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -29,6 +29,13 @@ public struct ConvolutionLayerBenchmark {
         public var outputPadding: SpatialPair
         /// Whether the layer's input needs a gradient (not for the first encoder layer).
         public var inputGradient: Bool
+
+        /// A layer taking `batch` (its input's size) to `outputChannels` channels.
+        public init(name: String, transposed: Bool, batch: ImageBatchSize, outputChannels: Int, kernel: Int, stride: Int, padding: Int,
+                    outputPadding: SpatialPair, inputGradient: Bool) {
+            (self.name, self.transposed, self.batch, self.outputChannels) = (name, transposed, batch, outputChannels)
+            (self.kernel, self.stride, self.padding, self.outputPadding, self.inputGradient) = (kernel, stride, padding, outputPadding, inputGradient)
+        }
     }
 
     public struct Row: Sendable {
@@ -154,6 +161,38 @@ public struct ConvolutionLayerBenchmark {
         let started = BLAS.now()
         body()
         return BLAS.now() - started
+    }
+
+    /// The FLOP of one pass of `layer`'s convolution (any of its three passes: forward,
+    /// backward-data, backward-weights), counting only kernel taps that land on the input, as
+    /// oneDNN's kernels do: 2 · N · C_in · C_out · P_h · P_w, where P is the number of (output,
+    /// tap) pairs along an axis whose input index o · s − p + t lies inside the input. A
+    /// transposed layer counts the convolution it transposes (from its output to its input).
+    public static func flops(of layer: Layer) -> Double {
+        let size = layer.batch
+        func pairs(_ input: Int, _ outputPadding: Int) -> Int {
+            let (small, large): (Int, Int) = layer.transposed
+                ? (input, transposedConvolutionOutputLength(input: input, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
+                                                            outputPadding: outputPadding)!)
+                : (convolutionOutputLength(input: input, kernel: layer.kernel, stride: layer.stride, padding: layer.padding)!, input)
+            var count = 0
+            for output in 0..<small {
+                for tap in 0..<layer.kernel where (0..<large).contains(output * layer.stride - layer.padding + tap) { count += 1 }
+            }
+            return count
+        }
+        return 2 * Double(size.batch * size.channels * layer.outputChannels)
+            * Double(pairs(size.height, layer.outputPadding.height) * pairs(size.width, layer.outputPadding.width))
+    }
+
+    /// The FLOP of one training step of a convolutional model: each layer's forward,
+    /// backward-weights and (where its input needs one) backward-data passes, and three passes
+    /// through `denseWeights` dense weights (2 FLOP per weight and image each) at `batch` images.
+    /// What the loss, the activations and the optimizer do is left out: the floor it gives is a
+    /// lower bound.
+    public static func trainingStepFlops(layers: [Layer], denseWeights: Int, batch: Int) -> Double {
+        let convolutions = layers.reduce(0.0) { $0 + flops(of: $1) * ($1.inputGradient ? 3 : 2) }
+        return convolutions + 3 * 2 * Double(denseWeights * batch)
     }
 
     public static func table(_ rows: [Row]) -> String {

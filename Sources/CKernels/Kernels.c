@@ -1,4 +1,5 @@
-// AVX-512 versions of the Adam update and binary cross-entropy on logits (see CKernels.h).
+// AVX-512 versions of the Adam update and binary cross-entropy on logits, and the loops that
+// measure a core's peak arithmetic rate (see CKernels.h).
 // The transcendental functions follow the Swift references in TensorCore/VectorMath.swift step
 // by step (Cody-Waite reduction and a degree-8 series for exp; musl's logf for log), with fused
 // multiply-adds where the Swift code multiplies and adds.
@@ -128,9 +129,60 @@ AVX512 float vae_binary_cross_entropy_logits_avx512(const float *x, const float 
     return _mm512_reduce_add_ps(total);
 }
 
+int vae_kernels_have_avx512_bf16(void) {
+    if (!vae_kernels_have_avx512()) return 0;
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (eax & (1u << 5)) != 0;  // AVX512_BF16
+}
+
+// Sixteen accumulators, each one instruction a round: enough independent chains to cover the
+// latency (4-5 cycles) of two pipes. Written in assembly so that no compiler spills or reorders.
+#define PEAK_ROUND(op)                                                                            \
+    op " %%zmm30, %%zmm31, %%zmm0\n\t" op " %%zmm30, %%zmm31, %%zmm1\n\t"                         \
+    op " %%zmm30, %%zmm31, %%zmm2\n\t" op " %%zmm30, %%zmm31, %%zmm3\n\t"                         \
+    op " %%zmm30, %%zmm31, %%zmm4\n\t" op " %%zmm30, %%zmm31, %%zmm5\n\t"                         \
+    op " %%zmm30, %%zmm31, %%zmm6\n\t" op " %%zmm30, %%zmm31, %%zmm7\n\t"                         \
+    op " %%zmm30, %%zmm31, %%zmm8\n\t" op " %%zmm30, %%zmm31, %%zmm9\n\t"                         \
+    op " %%zmm30, %%zmm31, %%zmm10\n\t" op " %%zmm30, %%zmm31, %%zmm11\n\t"                       \
+    op " %%zmm30, %%zmm31, %%zmm12\n\t" op " %%zmm30, %%zmm31, %%zmm13\n\t"                       \
+    op " %%zmm30, %%zmm31, %%zmm14\n\t" op " %%zmm30, %%zmm31, %%zmm15\n\t"
+
+#define PEAK_CLOBBERS                                                                             \
+    "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",        \
+    "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm30", "xmm31", "cc"
+
+AVX512 void vae_peak_multiply_add_f32(size_t rounds) {
+    if (rounds == 0) return;
+    __asm__ volatile(
+        "vxorps %%xmm30, %%xmm30, %%xmm30\n\t"
+        "vxorps %%xmm31, %%xmm31, %%xmm31\n\t"
+        "1:\n\t" PEAK_ROUND("vfmadd231ps")
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        : "+r"(rounds) : : PEAK_CLOBBERS);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) void vae_peak_dot_product_bf16(size_t rounds) {
+    if (rounds == 0) return;
+    __asm__ volatile(
+        "vxorps %%xmm30, %%xmm30, %%xmm30\n\t"
+        "vxorps %%xmm31, %%xmm31, %%xmm31\n\t"
+        "1:\n\t" PEAK_ROUND("vdpbf16ps")
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        : "+r"(rounds) : : PEAK_CLOBBERS);
+}
+
 #else
 
 int vae_kernels_have_avx512(void) { return 0; }
+
+int vae_kernels_have_avx512_bf16(void) { return 0; }
+
+void vae_peak_multiply_add_f32(size_t rounds) { (void)rounds; __builtin_trap(); }
+
+void vae_peak_dot_product_bf16(size_t rounds) { (void)rounds; __builtin_trap(); }
 
 void vae_adam_update_avx512(float *p, const float *g, float *m, float *v, size_t count,
                             float beta1, float beta2, float epsilon, float step_size,

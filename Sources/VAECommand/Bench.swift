@@ -147,7 +147,9 @@ extension Bench {
             discussion: """
             Epochs are measured on --steps training steps of synthetic images (the real trainer: forward, ELBO, backward, Adam) \
             and scaled to 60,000 images. With --pytorch, keras-conv is timed against reference/keras_conv_vae.py (PyTorch, \
-            `pip install torch`) at each thread count, alternating ours and PyTorch's for --rounds rounds, and the medians are compared.
+            `pip install torch`) at each thread count, alternating ours and PyTorch's for --rounds rounds, and the medians are compared. \
+            Each step is read against its floor: the FLOP of its convolutions (taps on the padding left out) and dense layers over the \
+            cores' peak, measured by a loop of 512-bit fused multiply-adds (bf16 dot products for --precision bf16) on registers.
             """)
 
         @Option(help: "Comma-separated conv presets.") var presets = "keras-conv,keras-conv-16,conv-mnist,conv-colour,dsprites-conv"
@@ -199,10 +201,15 @@ extension Bench {
                         print(String(format: "lowest share: %.0f%% of the direct primitive", 100 * (rows.map(\.share).min() ?? 1)))
                     }
                 }
+                let peak = CorePeak.gigaflops(precision, threads: count)
+                if let peak {
+                    print(String(format: "\nthe cores' peak, %d thread%@ at once: %.0f GFLOP/s a thread (%@ on registers, 16 chains)", count, count == 1 ? "" : "s",
+                                 peak, precision == .fp32 ? "fp32 vfmadd231ps" : "bf16 vdpbf16ps"))
+                }
                 print("\n\(precision.rawValue) training steps:")
-                print("| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN convolutions (reorders) | in matrix multiplies |")
-                print("|---|---|---|---|---|---|")
-                for (name, preset, _) in chosen {
+                print("| preset | s/step (median) | s/epoch (60,000 images) | images/s | in oneDNN convolutions (reorders) | in matrix multiplies | GFLOP a step | floor s/step (at the peak) | step / floor |")
+                print("|---|---|---|---|---|---|---|---|---|")
+                for (name, preset, model) in chosen {
                     var configuration = preset
                     configuration.precision = precision
                     let benchmark = TrainingStepBenchmark(configuration: configuration, steps: steps)
@@ -213,8 +220,13 @@ extension Bench {
                     let median = profiles.sorted { $0.step < $1.step }[profiles.count / 2]
                     let step = median.step
                     let epochSteps = Bench.epochSteps(batchSize: configuration.batchSize)
-                    print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% |", name, step, step * epochSteps,
-                                 Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix)))
+                    let denseWeights = trainer.model.parameters.filter { $0.shape.count == 2 }.reduce(0) { $0 + $1.count }
+                    let flops = ConvolutionLayerBenchmark.trainingStepFlops(layers: ConvolutionLayerBenchmark.layers(of: model, batch: configuration.batchSize),
+                                                                            denseWeights: denseWeights, batch: configuration.batchSize)
+                    let floor = peak.map { flops / ($0 * 1e9 * Double(count)) }
+                    print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% | %.2f | %@ | %@ |", name, step, step * epochSteps,
+                                 Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix),
+                                 flops / 1e9, floor.map { String(format: "%.4f", $0) } ?? "n/a", floor.map { String(format: "%.2f", step / $0) } ?? "n/a"))
                 }
                 if !quantized.isEmpty { try timeCodeModels(quantized) }
                 if verbose { OneDNN.convolutionReport.forEach { print("  " + $0) } }

@@ -3,6 +3,7 @@
 // DQ) and chosen at run time only where the processor and the operating system support it;
 // elsewhere `vae_kernels_have_avx512()` is 0 and the Swift kernels (the references the tests
 // compare against) run instead.
+// Also here: the register-only loops with which benchmarks measure a core's peak rate.
 #ifndef VAE_CKERNELS_H
 #define VAE_CKERNELS_H
 
@@ -26,5 +27,18 @@ void vae_adam_update_avx512(float *p, const float *g, float *m, float *v, size_t
 /// `derivative` when they are not NULL. Call only when `vae_kernels_have_avx512()` is 1.
 float vae_binary_cross_entropy_logits_avx512(const float *x, const float *t, float *derivative,
                                              float *values, size_t count);
+
+/// 1 when the processor also has AVX512_BF16 (`vdpbf16ps`), 0 otherwise.
+int vae_kernels_have_avx512_bf16(void);
+
+/// The core's peak arithmetic rate, for benchmarks: `rounds` rounds of 16 independent 512-bit
+/// fused multiply-adds (`vfmadd231ps`, 32 FLOP each, 512 FLOP a round) on registers only.
+/// Call only when `vae_kernels_have_avx512()` is 1.
+void vae_peak_multiply_add_f32(size_t rounds);
+
+/// The same with 512-bit bf16 dot products (`vdpbf16ps`: 32 pairs multiplied and added into 16
+/// fp32 lanes, 64 FLOP each, 1,024 FLOP a round). Call only when
+/// `vae_kernels_have_avx512_bf16()` is 1.
+void vae_peak_dot_product_bf16(size_t rounds);
 
 #endif
