@@ -49,6 +49,7 @@ public struct CollapseWatch: Sendable {
     /// The epoch the current episode's signs first showed; nil while none show.
     public private(set) var collapsedSince: Int?
 
+    /// A watch that has seen no collapse yet.
     public init() {}
 
     /// The line to print after `epoch`, given that epoch's ``CollapseCheck/warning(model:test:testKL:groupKL:epoch:)``:
