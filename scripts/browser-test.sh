@@ -13,7 +13,17 @@ cd "$(dirname "$0")/.."
 vae=.build/release/vae
 work=$(mktemp -d)
 server=""
-cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+# Chromium's helpers (zygote, crashpad) can outlive the browser for a moment and still write to
+# the profile, so the removal is retried; a folder left in /tmp does not fail a passing test.
+cleanup() {
+    [[ -n "$server" ]] && kill "$server" 2>/dev/null
+    pkill -f -- "--user-data-dir=$work/profile" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        rm -rf "$work" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    echo "browser test: could not remove $work" >&2
+}
 trap cleanup EXIT
 fail() { echo "browser test: FAIL: $*" >&2; [[ -f "$work/server.log" ]] && sed 's/^/  server: /' "$work/server.log" >&2; exit 1; }
 
