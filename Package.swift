@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: ["vae", "SafeTensors"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "VAEToolkitTests", dependencies: ["VAEToolkit"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "CKernels", "TensorCore"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "CKernels", "TensorCore", "VAE", "VAEModels"]),
         .testTarget(name: "ExplorerServerTests", dependencies: [
             "ExplorerServer", "Runs", "NN", "VAE", "VAEModels", "Datasets", "TensorCore", "LatentTools",
             .product(name: "Hummingbird", package: "hummingbird"),

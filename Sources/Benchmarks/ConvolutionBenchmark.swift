@@ -195,6 +195,14 @@ public struct ConvolutionLayerBenchmark {
         return convolutions + 3 * 2 * Double(denseWeights * batch)
     }
 
+    /// The FLOP of one training step of `model`, built from `configuration`, at `batch` images:
+    /// its convolution layers' passes and three passes through its two-dimensional parameters
+    /// (the dense layers' weights).
+    public static func trainingStepFlops(of configuration: ConvolutionalModelConfiguration, model: Module, batch: Int) -> Double {
+        let denseWeights = model.parameters.filter { $0.shape.count == 2 }.reduce(0) { $0 + $1.count }
+        return trainingStepFlops(layers: layers(of: configuration, batch: batch), denseWeights: denseWeights, batch: batch)
+    }
+
     public static func table(_ rows: [Row]) -> String {
         var lines = ["| layer | pass | ours ms | ours GFLOP/s | oneDNN direct ms | direct GFLOP/s | share | primitive |", "|---|---|---|---|---|---|---|---|"]
         for row in rows {

@@ -220,9 +220,7 @@ extension Bench {
                     let median = profiles.sorted { $0.step < $1.step }[profiles.count / 2]
                     let step = median.step
                     let epochSteps = Bench.epochSteps(batchSize: configuration.batchSize)
-                    let denseWeights = trainer.model.parameters.filter { $0.shape.count == 2 }.reduce(0) { $0 + $1.count }
-                    let flops = ConvolutionLayerBenchmark.trainingStepFlops(layers: ConvolutionLayerBenchmark.layers(of: model, batch: configuration.batchSize),
-                                                                            denseWeights: denseWeights, batch: configuration.batchSize)
+                    let flops = ConvolutionLayerBenchmark.trainingStepFlops(of: model, model: trainer.model, batch: configuration.batchSize)
                     let floor = peak.map { flops / ($0 * 1e9 * Double(count)) }
                     print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% | %.2f | %@ | %@ |", name, step, step * epochSteps,
                                  Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix),

@@ -16,7 +16,9 @@ extension Bench {
             PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv, \
             reference/conv_vae.py in channels-last, PyTorch's faster layout for these convolutions, for conv-mnist and the 64x64 \
             dsprites-conv, reference/hierarchical_vae.py in channels-last for hierarchical-colour; `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round \
-            first). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches.
+            first). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches. For a convolutional \
+            preset, the step's floor follows in each of --precisions (its FLOP over the cores' measured peak, as `vae bench conv` \
+            reads it) with PyTorch's median over it: the ratio no implementation of the step could pass on these cores.
             """)
 
         @Option(help: "Presets to compare: pytorch-example, keras-conv, conv-mnist, dsprites-conv, hierarchical-colour.") var presets = "pytorch-example,keras-conv,conv-mnist,dsprites-conv"
@@ -53,6 +55,7 @@ extension Bench {
                 print("| preset | PyTorch \(pytorchPrecision.rawValue) s/step (s/epoch) | \(oursHeader) |")
                 print("|---|---|" + String(repeating: "---|---|", count: chosenPrecisions.count))
                 var details: [String] = []
+                var medians: [(preset: String, stepFlops: Double, pytorch: Double)] = []
                 for comparison in comparisons {
                     let outcome = try comparison.run(threads: count, precisions: chosenPrecisions)
                     let theirs = PyTorchComparison.median(outcome.pytorch)
@@ -64,10 +67,30 @@ extension Bench {
                         cells.append(String(format: "**%.2fx**", theirs / ours))
                     }
                     print("| " + cells.joined(separator: " | ") + " |")
+                    if let flops = outcome.stepFlops { medians.append((comparison.preset, flops, theirs)) }
                     details.append("  \(comparison.preset): \(outcome.framework) rounds " + outcome.pytorch.map { String(format: "%.4f", $0) }.joined(separator: " ")
                                    + chosenPrecisions.map { "; ours \($0.rawValue) " + outcome.ours[$0]!.map { String(format: "%.4f", $0) }.joined(separator: " ") }.joined())
                 }
                 details.forEach { print($0) }
+                printFloors(medians, threads: count, precisions: chosenPrecisions)
+            }
+        }
+
+        /// For each convolutional preset, the floor of its step at `threads` threads (its FLOP
+        /// over the cores' measured peak; see `vae bench conv`) and PyTorch's last median over it:
+        /// the ratio no implementation of the step could pass on these cores.
+        func printFloors(_ medians: [(preset: String, stepFlops: Double, pytorch: Double)], threads: Int, precisions: [Precision]) {
+            guard !medians.isEmpty else { return }
+            let peaks = precisions.compactMap { precision in CorePeak.gigaflops(precision, threads: threads).map { (precision, $0) } }
+            guard !peaks.isEmpty else { return }
+            print("  the cores' peak at \(threads) thread\(threads == 1 ? "" : "s"): "
+                  + peaks.map { String(format: "%@ %.0f GFLOP/s a thread", $0.0.rawValue, $0.1) }.joined(separator: ", "))
+            for (preset, flops, theirs) in medians {
+                let floors = peaks.map { (precision, peak) in
+                    let floor = flops / (peak * 1e9 * Double(threads))
+                    return String(format: "%@ floor %.4f s/step (PyTorch's time over it: %.2fx)", precision.rawValue, floor, theirs / floor)
+                }
+                print(String(format: "  %@: %.2f GFLOP a step; ", preset, flops / 1e9) + floors.joined(separator: "; "))
             }
         }
     }
@@ -110,6 +133,8 @@ struct PyTorchComparison {
         var framework: String
         var pytorch: [Double]
         var ours: [Precision: [Double]]
+        /// The FLOP of one step, for a convolutional preset (`ConvolutionLayerBenchmark`).
+        var stepFlops: Double?
     }
 
     /// Seconds per step of each side, round by round, at `threads` threads (already set for ours).
@@ -123,6 +148,9 @@ struct PyTorchComparison {
             trainers[precision] = trainer
         }
         var outcome = Outcome(framework: "pytorch", pytorch: [], ours: [:])
+        if let architecture = configuration.model.architecture(as: ConvolutionalModelConfiguration.self), let trainer = trainers.values.first {
+            outcome.stepFlops = ConvolutionLayerBenchmark.trainingStepFlops(of: architecture, model: trainer.model, batch: configuration.batchSize)
+        }
         for _ in 0..<rounds {
             for precision in precisions { outcome.ours[precision, default: []].append(try TrainingStepBenchmark.stepSeconds(trainers[precision]!)) }
             let (seconds, framework) = try pytorchStep(threads: threads)

@@ -2,6 +2,8 @@ import Benchmarks
 import CKernels
 import TensorCore
 import Testing
+import VAE
+import VAEModels
 
 /// The FLOP a convolution layer's pass does, which `vae bench conv` divides by the cores' peak
 /// to give a step's floor.
@@ -68,6 +70,21 @@ import Testing
         let second = Self.layer(transposed: true, channels: 2, height: 4, width: 4, out: 1, kernel: 4, stride: 2, padding: 1)
         let step = ConvolutionLayerBenchmark.trainingStepFlops(layers: [first, second], denseWeights: 100, batch: 3)
         #expect(step == 2 * ConvolutionLayerBenchmark.flops(of: first) + 3 * ConvolutionLayerBenchmark.flops(of: second) + 3 * 2 * 100 * 3)
+    }
+
+    /// dsprites-conv's step: its eight layers' passes and three passes through its dense weights
+    /// (1024 -> 256, the two heads 256 -> 10, 10 -> 256, 256 -> 1024) at batch 64.
+    @Test func theDSpritesModelsStepIsItsLayersAndItsDenseWeights() throws {
+        let configuration = try #require(Preset.named("dsprites-conv")).configuration
+        let architecture = try #require(configuration.model.architecture(as: ConvolutionalModelConfiguration.self))
+        var generator = RandomGenerator(seed: 1)
+        let model = try configuration.model.makeModel(using: &generator)
+        let layers = ConvolutionLayerBenchmark.layers(of: architecture, batch: 64)
+        #expect(layers.count == 8 && layers.filter(\.transposed).count == 4 && !layers[0].inputGradient)
+        let convolutions = layers.reduce(0.0) { $0 + Self.bruteForce($1) * ($1.inputGradient ? 3 : 2) }
+        let dense = 3 * 2 * Double(1024 * 256 + 2 * 256 * 10 + 10 * 256 + 256 * 1024) * 64
+        #expect(ConvolutionLayerBenchmark.trainingStepFlops(of: architecture, model: model, batch: 64) == convolutions + dense)
+        #expect(abs((convolutions + dense) / 1e9 - 5.585) < 0.001)
     }
 
     @Test func thePeakLoopsRunWhereTheProcessorHasThem() {
