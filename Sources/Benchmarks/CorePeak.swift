@@ -30,4 +30,10 @@ public enum CorePeak {
         }
         return best
     }
+
+    /// The floor of a step that does `flops` FLOP on `threads` threads that each do
+    /// `gigaflops` GFLOP/s at most (a rate from ``gigaflops(_:threads:)``): seconds.
+    public static func floorSeconds(flops: Double, gigaflops: Double, threads: Int) -> Double {
+        flops / (gigaflops * 1e9 * Double(threads))
+    }
 }

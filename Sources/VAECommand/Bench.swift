@@ -221,7 +221,7 @@ extension Bench {
                     let step = median.step
                     let epochSteps = Bench.epochSteps(batchSize: configuration.batchSize)
                     let flops = ConvolutionLayerBenchmark.trainingStepFlops(of: model, model: trainer.model, batch: configuration.batchSize)
-                    let floor = peak.map { flops / ($0 * 1e9 * Double(count)) }
+                    let floor = peak.map { CorePeak.floorSeconds(flops: flops, gigaflops: $0, threads: count) }
                     print(String(format: "| %@ | %.4f | %.1f | %.0f | %.0f%% (%.0f%%) | %.0f%% | %.2f | %@ | %@ |", name, step, step * epochSteps,
                                  Double(configuration.batchSize) / step, 100 * median.oneDNN, 100 * median.reorders, 100 * (median.sgemm + median.matrix),
                                  flops / 1e9, floor.map { String(format: "%.4f", $0) } ?? "n/a", floor.map { String(format: "%.2f", step / $0) } ?? "n/a"))

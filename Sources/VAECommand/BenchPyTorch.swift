@@ -77,7 +77,7 @@ extension Bench {
         }
 
         /// For each convolutional preset, the floor of its step at `threads` threads (its FLOP
-        /// over the cores' measured peak; see `vae bench conv`) and PyTorch's last median over it:
+        /// over the cores' measured peak; see `vae bench conv`) and PyTorch's median over it:
         /// the ratio no implementation of the step could pass on these cores.
         func printFloors(_ medians: [(preset: String, stepFlops: Double, pytorch: Double)], threads: Int, precisions: [Precision]) {
             guard !medians.isEmpty else { return }
@@ -87,7 +87,7 @@ extension Bench {
                   + peaks.map { String(format: "%@ %.0f GFLOP/s a thread", $0.0.rawValue, $0.1) }.joined(separator: ", "))
             for (preset, flops, theirs) in medians {
                 let floors = peaks.map { (precision, peak) in
-                    let floor = flops / (peak * 1e9 * Double(threads))
+                    let floor = CorePeak.floorSeconds(flops: flops, gigaflops: peak, threads: threads)
                     return String(format: "%@ floor %.4f s/step (PyTorch's time over it: %.2fx)", precision.rawValue, floor, theirs / floor)
                 }
                 print(String(format: "  %@: %.2f GFLOP a step; ", preset, flops / 1e9) + floors.joined(separator: "; "))
