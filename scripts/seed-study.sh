@@ -5,6 +5,9 @@
 # to change them) into OUT/seed-N, on one test split (an image folder's held out by --split-seed 1), one thread each, one after another with nice (a finished seed
 # is not trained again), evaluates each (ELBO and active units on the test set, no IWAE bound),
 # and prints one row per seed, then the spread of the test losses and the fewest active units.
+# The test loss is the negative ELBO averaged over DRAWS (default 20) draws of z, one evaluation
+# seed each: a single draw's figure moves by several nats with the evaluation seed alone on a
+# small test set, more than the spread being measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -ge 2 ]] || { echo "usage: bash scripts/seed-study.sh OUT PRESET [vae train options...]" >&2; exit 2; }
@@ -26,22 +29,31 @@ for seed in ${SEEDS:-1 2 3 4 5}; do
         nice -n 10 "$vae" eval "$run" --samples 0 --json > "$run/eval.json.partial" 2>/dev/null
         mv "$run/eval.json.partial" "$run/eval.json"
     fi
+    for draw in $(seq 1 "${DRAWS:-20}"); do
+        if [[ ! -f "$run/eval-draw-$draw.json" ]]; then
+            nice -n 10 "$vae" eval "$run" --samples 0 --seed "$draw" --json > "$run/eval-draw-$draw.json.partial" 2>/dev/null
+            mv "$run/eval-draw-$draw.json.partial" "$run/eval-draw-$draw.json"
+        fi
+    done
 done
-python3 - "$out" ${SEEDS:-1 2 3 4 5} <<'PYTHON'
-import csv, json, sys
-out, seeds = sys.argv[1], sys.argv[2:]
+python3 - "$out" "${DRAWS:-20}" ${SEEDS:-1 2 3 4 5} <<'PYTHON'
+import csv, json, statistics, sys
+out, draws, seeds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 rows = []
 for seed in seeds:
     run = f"{out}/seed-{seed}"
     last = list(csv.DictReader(open(f"{run}/metrics.csv")))[-1]
     figures = json.load(open(f"{run}/eval.json"))
     latent = figures["groups"][0]["size"]
-    rows.append((seed, float(last["test_loss"]), float(last["test_kl"]), figures["active_units"], latent, float(last["seconds"])))
-print(f"| seed | test loss after epoch {last['epoch']} | test KL | active units | s/epoch (last) |")
-print("|---|---|---|---|---|")
-for seed, loss, kl, active, latent, seconds in rows:
-    print(f"| {seed} | {loss:.2f} | {kl:.2f} | {active} of {latent} | {seconds:.1f} |")
+    losses = [-json.load(open(f"{run}/eval-draw-{draw}.json"))["elbo"] for draw in range(1, draws + 1)]
+    rows.append((seed, statistics.mean(losses), statistics.stdev(losses) / len(losses) ** 0.5 if draws > 1 else float("nan"),
+                 float(last["test_loss"]), float(last["test_kl"]), figures["active_units"], latent, float(last["seconds"])))
+print(f"| seed | test loss after epoch {last['epoch']} ({draws} draws of z) | its standard error | one draw (metrics.csv) | test KL | active units | s/epoch (last) |")
+print("|---|---|---|---|---|---|---|")
+for seed, loss, error, single, kl, active, latent, seconds in rows:
+    print(f"| {seed} | {loss:.2f} | {error:.2f} | {single:.2f} | {kl:.2f} | {active} of {latent} | {seconds:.1f} |")
 losses = [row[1] for row in rows]
-print(f"spread of the test losses: {max(losses) - min(losses):.2f} nats (mean {sum(losses) / len(losses):.2f}); "
-      f"fewest active units: {min(row[3] for row in rows)} of {rows[0][4]}")
+singles = [row[3] for row in rows]
+print(f"spread of the test losses: {max(losses) - min(losses):.2f} nats (mean {sum(losses) / len(losses):.2f}; "
+      f"one draw each: {max(singles) - min(singles):.2f}); fewest active units: {min(row[5] for row in rows)} of {rows[0][6]}")
 PYTHON
