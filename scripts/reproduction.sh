@@ -12,10 +12,11 @@ row="${1:-}"
 case "$row" in
     iwae-paper)        arguments=(--preset iwae-paper) ;;
     iwae-paper-2layer) arguments=(--preset iwae-paper-2layer) ;;
+    iwae-code-2layer)  arguments=(--preset iwae-code-2layer) ;;
     iaf)               arguments=(--preset iwae-paper --posterior iaf) ;;
     vamp)              arguments=(--preset vamp) ;;
     vamp-hvae)         arguments=(--preset vamp-hvae) ;;
-    *) echo "usage: bash scripts/reproduction.sh iwae-paper|iwae-paper-2layer|iaf|vamp|vamp-hvae" >&2; exit 2 ;;
+    *) echo "usage: bash scripts/reproduction.sh iwae-paper|iwae-paper-2layer|iwae-code-2layer|iaf|vamp|vamp-hvae" >&2; exit 2 ;;
 esac
 vae="${VAE:-.build/release/vae}"  # VAE=path: a copied binary, so that rebuilding meanwhile changes nothing
 [[ -x "$vae" ]] || swift build -c release --product vae

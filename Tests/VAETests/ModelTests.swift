@@ -88,7 +88,7 @@ import VAEModels
         // Each kind's presets, the kinds in their registration order.
         #expect(Preset.all.map(\.name) == ["pytorch-example", "design-a", "design-c", "design-d", "design-e", "iwae-paper", "vamp", "cvae-mnist", "keras-conv",
                                           "keras-conv-16", "conv-mnist", "conv-colour", "dsprites-conv", "dsprites-beta-vae", "dsprites-btcvae", "dsprites-factorvae", "dsprites-dip-vae",
-                                          "dsprites-annealed", "cvae-conv", "affine", "affine-small", "iwae-paper-2layer", "vamp-hvae",
+                                          "dsprites-annealed", "cvae-conv", "affine", "affine-small", "iwae-paper-2layer", "iwae-code-2layer", "vamp-hvae",
                                           "hierarchical-colour", "vq-mnist", "vq-colour"])
         for preset in Preset.all { #expect(preset.configuration.problems.isEmpty, "\(preset.name)") }
         #expect(Preset.named("design-c")?.configuration.binarization == .threshold)
@@ -98,6 +98,10 @@ import VAEModels
         let iwae = Preset.named("iwae-paper")!.configuration
         guard let model = iwae.model.architecture(as: MLPConfiguration.self) else { Issue.record("iwae-paper is not an MLP preset"); return }
         #expect(model.architectureName == "784-200-200-50" && model.activation == .tanh)
+        // The two-layer model as the IWAE authors' code builds it: twice the paper's text's widths.
+        let code = Preset.named("iwae-code-2layer")?.configuration.model.architecture(as: HierarchicalMLPConfiguration.self)
+        #expect(code?.layers.map(\.hiddenSizes) == [[200, 200], [100, 100]] && code?.layers.map(\.latentSize) == [100, 50])
+        #expect(Preset.named("iwae-code-2layer")?.configuration.schedule == Preset.named("iwae-paper-2layer")?.configuration.schedule)
         #expect(iwae.binarization == .dynamic && iwae.batchSize == 20 && iwae.epochs == 3280 && iwae.optimizerEpsilon == 1e-4)
     }
 }

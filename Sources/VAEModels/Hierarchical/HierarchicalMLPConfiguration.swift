@@ -76,6 +76,15 @@ public struct HierarchicalMLPConfiguration: ModelArchitecture {
                                               StochasticLayer(hiddenSizes: [50, 50], latentSize: 50)])
     }
 
+    /// The IWAE paper's two-layer model as its authors' code builds it (`yburda/iwae`,
+    /// `experiments.py`): 784 → 200-200 tanh → z₁ (100) → 100-100 tanh → z₂ (50), and the mirror.
+    /// Its deterministic layers are twice as wide as the paper's text gives them
+    /// (``iwaePaperTwoLayer``); the code produced the paper's figures.
+    public static var iwaeCodeTwoLayer: HierarchicalMLPConfiguration {
+        HierarchicalMLPConfiguration(layers: [StochasticLayer(hiddenSizes: [200, 200], latentSize: 100),
+                                              StochasticLayer(hiddenSizes: [100, 100], latentSize: 50)])
+    }
+
     /// The VampPrior paper's two-level HVAE on MNIST: gated layers of 300 units (no activation),
     /// q(z₂ | x): x → 300 → 300 → z₂ (40); q(z₁ | x, z₂): branches x → 300 and z₂ → 300, joined,
     /// → 300 → z₁ (40); p(z₁ | z₂): z₂ → 300 → 300 → z₁; p(x | z₁, z₂): branches z₁ → 300 and
