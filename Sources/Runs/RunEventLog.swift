@@ -5,8 +5,9 @@ import Visualization
 
 /// A training run's TensorBoard log: event files in the run folder (`events.out.tfevents.*`)
 /// holding, against the optimizer step (from 1 over the whole run):
-/// - every step: `step/loss` (the batch's mean loss per image), `step/learning_rate`, and with
-///   gradient clipping `step/gradient_norm` (before clipping);
+/// - every step of a run of up to ``stepPoints`` steps, and every ``stepInterval``-th step
+///   (and the first) of a longer one: `step/loss` (the batch's mean loss per image),
+///   `step/learning_rate`, and with gradient clipping `step/gradient_norm` (before clipping);
 /// - every epoch, at its last step: `epoch/<column>` for each column of `metrics.csv` but the
 ///   epoch (the same figures, as 32-bit floats);
 /// - when the reconstruction picture is drawn: `reconstructions` and, where the command
@@ -22,10 +23,26 @@ public final class RunEventLog {
     /// The event file of this session.
     public var url: URL { writer.url }
     private let writer: EventFileWriter
+    /// The stride between the steps whose figures are written (1: every step).
+    public let stepInterval: Int
+
+    /// At most about this many points of each per-step figure are written over a run: the IWAE
+    /// paper's schedule (3,280 epochs of 3,000 steps) would otherwise write about 0.9 GB of them,
+    /// of which TensorBoard's scalar view keeps 1,000 points a tag.
+    public static let stepPoints = 100_000
+
+    /// The stride for a run of `totalSteps` steps: 1 up to `points` steps, ⌈totalSteps / points⌉ above.
+    public static func stepInterval(totalSteps: Int, points: Int = stepPoints) -> Int {
+        precondition(points > 0, "at least one point a tag")
+        return max(1, (totalSteps + points - 1) / points)
+    }
 
     /// A new event file in `folder` for the run `record`, with the configuration and
-    /// hyperparameters written; `resumedAfter`: the steps a resumed run has done (nil for a new run).
-    public init(folder: URL, record: RunRecord, resumedAfter stepsDone: Int?) throws(EventFileError) {
+    /// hyperparameters written; `resumedAfter`: the steps a resumed run has done (nil for a new run);
+    /// `stepInterval`: write the per-step figures of step 1 and of every multiple of it.
+    public init(folder: URL, record: RunRecord, resumedAfter stepsDone: Int?, stepInterval: Int = 1) throws(EventFileError) {
+        precondition(stepInterval > 0, "a positive stride")
+        self.stepInterval = stepInterval
         writer = try EventFileWriter(folder: folder)
         if let stepsDone { writer.sessionLogStart(step: stepsDone + 1) }
         let configuration = record.configuration
@@ -58,8 +75,9 @@ public final class RunEventLog {
         return values
     }
 
-    /// The figures of one optimizer step.
+    /// The figures of one optimizer step, when it is step 1 or a multiple of ``stepInterval``.
     public func step(_ figures: Trainer.StepFigures) {
+        guard figures.step == 1 || figures.step % stepInterval == 0 else { return }
         writer.scalar("step/loss", figures.loss, step: figures.step)
         writer.scalar("step/learning_rate", Double(figures.learningRate), step: figures.step)
         if let norm = figures.gradientNorm { writer.scalar("step/gradient_norm", Double(norm), step: figures.step) }

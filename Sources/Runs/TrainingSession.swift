@@ -48,6 +48,9 @@ public final class TrainingSession {
     /// Draws the samples picture logged to TensorBoard beside the reconstructions (nil: none),
     /// given the model; the command sets it (prior samples need the latent tools).
     public var samplePicture: ((any VariationalModel) -> Picture?)?
+    /// About how many points of each per-step figure the TensorBoard log gets over the run
+    /// (see ``RunEventLog/stepInterval(totalSteps:points:)``).
+    public var stepLogPoints = RunEventLog.stepPoints
 
     /// How `run` ended.
     public enum Outcome: Equatable {
@@ -416,7 +419,8 @@ public final class TrainingSession {
     func openEventLog() throws(RunError) -> RunEventLog? {
         guard isWriter else { return nil }
         do {
-            return try RunEventLog(folder: folder.url, record: record, resumedAfter: resumedFrom.map { _ in trainer.stepsDone })
+            let interval = RunEventLog.stepInterval(totalSteps: trainer.batchesPerEpoch * record.configuration.epochs, points: stepLogPoints)
+            return try RunEventLog(folder: folder.url, record: record, resumedAfter: resumedFrom.map { _ in trainer.stepsDone }, stepInterval: interval)
         } catch {
             throw .cannotWrite(path: error.path, reason: error.reason)
         }

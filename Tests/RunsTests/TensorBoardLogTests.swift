@@ -46,6 +46,22 @@ import _TestSupport
         #expect(hparams?["session_end_info"]?["status"] as? String == "STATUS_SUCCESS")
     }
 
+    @Test func aLongRunLogsEveryNthStepSoItsLogStaysSmall() throws {
+        #expect(RunEventLog.stepInterval(totalSteps: 21) == 1)
+        #expect(RunEventLog.stepInterval(totalSteps: 100_000) == 1 && RunEventLog.stepInterval(totalSteps: 100_001) == 2)
+        #expect(RunEventLog.stepInterval(totalSteps: 3_280 * 3_000) == 99)  // the IWAE paper's schedule: 99,394 points a tag
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        let folder = workspace.folder("thinned")
+        let session = try TrainingSession.start(configuration: Workspace.configuration(epochs: 3), folder: folder, catalog: workspace.catalog, blasThreads: 1)
+        session.stepLogPoints = 5  // 21 steps: every 5th, and the first
+        _ = try session.run(reporter: SilentReporter()) { false }
+        let read = try TensorBoardReader.read(folder.url)
+        #expect(TensorBoardReader.scalars(read, "step/loss").map(\.step) == [1, 5, 10, 15, 20])
+        #expect(TensorBoardReader.scalars(read, "step/learning_rate").map(\.step) == [1, 5, 10, 15, 20])
+        #expect(TensorBoardReader.scalars(read, "epoch/train_loss").map(\.step) == [7, 14, 21])  // every epoch still
+    }
+
     @Test func aResumedRunLogsEveryStepOnceWithTheUninterruptedRunsValues() throws {
         BLAS.setThreadCount(1)
         let workspace = Workspace()
