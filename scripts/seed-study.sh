@@ -21,20 +21,20 @@ for option in "$@"; do
     [[ "$option" == --images ]] && split=(--split-seed 1)
 done
 mkdir -p "$out"
+evaluate() {  # FILE RUN [vae eval options]: the ELBO figures of RUN into FILE, unless FILE exists
+    local file="$1" run="$2"; shift 2
+    [[ -f "$file" ]] && return
+    nice -n 10 "$vae" eval "$run" --samples 0 "$@" --json > "$file.partial" 2>/dev/null
+    mv "$file.partial" "$file"
+}
 for seed in ${SEEDS:-1 2 3 4 5}; do
     run="$out/seed-$seed"
     if [[ ! -f "$run/eval.json" ]]; then
         rm -rf "$run"
         nice -n 10 "$vae" train --preset "$preset" "${epochs[@]}" "${split[@]}" "$@" --seed "$seed" --blas-threads 1 --out "$run" > "$out/seed-$seed.log" 2>&1
-        nice -n 10 "$vae" eval "$run" --samples 0 --json > "$run/eval.json.partial" 2>/dev/null
-        mv "$run/eval.json.partial" "$run/eval.json"
+        evaluate "$run/eval.json" "$run"
     fi
-    for draw in $(seq 1 "${DRAWS:-20}"); do
-        if [[ ! -f "$run/eval-draw-$draw.json" ]]; then
-            nice -n 10 "$vae" eval "$run" --samples 0 --seed "$draw" --json > "$run/eval-draw-$draw.json.partial" 2>/dev/null
-            mv "$run/eval-draw-$draw.json.partial" "$run/eval-draw-$draw.json"
-        fi
-    done
+    for draw in $(seq 1 "${DRAWS:-20}"); do evaluate "$run/eval-draw-$draw.json" "$run" --seed "$draw"; done
 done
 python3 - "$out" "${DRAWS:-20}" ${SEEDS:-1 2 3 4 5} <<'PYTHON'
 import csv, json, statistics, sys
