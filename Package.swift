@@ -141,6 +141,6 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "NN", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "LatentTools", "_TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "NN", "VAE", "VAEModels", "VAEEvaluation", "Datasets", "Visualization", "TensorCore", "CZlib", "SafeTensors", "Persistence", "LatentTools", "_TestSupport"]),
     ]
 )

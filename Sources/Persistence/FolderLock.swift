@@ -70,10 +70,14 @@ public final class FolderLock {
         return .some(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    /// Gives the lock up (also done when the value goes away).
+    /// Gives the lock up (also done when the value goes away). The lock belongs to the open
+    /// file description, which a child forked meanwhile shares until it runs `exec` (or exits):
+    /// closing our descriptor alone would leave the folder locked through the child's copy, so
+    /// the lock is dropped explicitly first (`LOCK_UN` releases it for every copy).
     public func release() {
         guard descriptor >= 0 else { return }
         _ = ftruncate(descriptor, 0)
+        flock(descriptor, LOCK_UN)
         close(descriptor)
         descriptor = -1
     }

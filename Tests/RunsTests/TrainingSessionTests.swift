@@ -1,6 +1,7 @@
 import CZlib
 import Datasets
 import Foundation
+import Persistence
 import Runs
 import TensorCore
 import Testing
@@ -312,4 +313,27 @@ final class SilentReporter: TrainingReporter {
 import SafeTensors
 enum SafeTensorsFileReader {
     static func read(_ url: URL) throws -> SafeTensorsFile { try SafeTensorsFile.read(from: url) }
+}
+
+/// The run folder's lock against the processes this one starts (the MPI ranks, the tests'
+/// tools): a child forked while the lock is held shares its open file description until it
+/// runs `exec`.
+@Suite struct FolderLockTests {
+    @Test func aReleasedLockIsFreeWhileAChildForkedMeanwhileStillRuns() throws {
+        let folder = Workspace().folder("forked").url
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lock = try FolderLock(folder)
+        let child = fork()
+        if child == 0 {
+            usleep(2_000_000)  // holds a copy of the lock's descriptor without running exec
+            _exit(0)
+        }
+        #expect(child > 0)
+        lock.release()
+        #expect(FolderLock.holder(of: folder) == nil)
+        #expect(throws: Never.self) { _ = try FolderLock(folder) }
+        kill(child, SIGKILL)
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+    }
 }
