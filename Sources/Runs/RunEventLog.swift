@@ -72,6 +72,7 @@ public final class RunEventLog {
         if let patience = configuration.patience { values.append(("patience", .number(Double(patience)))) }
         if let norm = configuration.gradientClipNorm { values.append(("gradient_clip_norm", decimal(norm))) }
         if let decay = configuration.weightDecay { values.append(("weight_decay", decimal(decay))) }
+        if let decay = configuration.weightAverage { values.append(("weight_average", .number(decay))) }
         return values
     }
 

@@ -354,54 +354,58 @@ public final class TrainingSession {
                 try writeCheckpoint()
                 return .interrupted(epoch: epoch, batch: trainer.progress.batchesDone)
             }
-            let evaluationStarted = Date()
-            let test = trainer.evaluateTest(epoch: summary.epoch)
-            // A model of discrete codes: its reconstruction error and codebook use on the test images.
-            let codeFigures = (trainer.model as? any DiscreteLatentModel).map { model in withoutGradients { model.codeFigures(on: trainer.test) } } ?? []
-            var row = MetricsRow(
-                epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
-                reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
-                seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
-                evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
-            let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
-            let validation = trainer.evaluateValidation(epoch: summary.epoch)
-            let verdict = trainer.recordEpoch(summary, validationLoss: validation?.loss)
-            row.extra["learning_rate"] = summary.learningRate
-            if let validation { row.extra["validation_loss"] = validation.loss }
-            if let clipping = summary.gradientClipping {
-                row.extra["gradient_norm"] = clipping.meanNorm
-                row.extra["clipped_share"] = clipping.clippedShare
-            }
-            for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
-            for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
-            if summary.groupKL.count > 1 {
-                for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
-                for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }
-            }
-            if trainer.configuration.model.likelihood.modelsEightBitLevels {
-                // A distribution over 8-bit levels: the test loss is a code length, in bits per value.
-                row.extra["test_bits_per_dim"] = test.loss / (Double(trainer.model.inputSize) * log(2.0))
-            }
-            for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
-            rows.append(row)
-            let picture = isWriter && picturesDue(after: summary.epoch) ? reconstructionPicture() : nil
-            if let events {
-                let step = trainer.stepsDone
-                events.epoch(row, step: step)
-                do {
-                    if let picture { try events.picture("reconstructions", picture, step: step) }
-                    if picture != nil, let samples = samplePicture?(trainer.model) { try events.picture("samples", samples, step: step) }
-                } catch {
-                    throw .cannotWrite(path: events.url.path, reason: plainDescription(of: error))
+            // Evaluated, drawn and saved: the weights' moving average where the run keeps one.
+            let (row, figures, picture, modelFile) = try trainer.withAveragedWeights { () throws(RunError) in
+                let evaluationStarted = Date()
+                let test = trainer.evaluateTest(epoch: summary.epoch)
+                // A model of discrete codes: its reconstruction error and codebook use on the test images.
+                let codeFigures = (trainer.model as? any DiscreteLatentModel).map { model in withoutGradients { model.codeFigures(on: trainer.test) } } ?? []
+                var row = MetricsRow(
+                    epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
+                    reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
+                    seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
+                    evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
+                let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
+                let validation = trainer.evaluateValidation(epoch: summary.epoch)
+                let verdict = trainer.recordEpoch(summary, validationLoss: validation?.loss)
+                row.extra["learning_rate"] = summary.learningRate
+                if let validation { row.extra["validation_loss"] = validation.loss }
+                if let clipping = summary.gradientClipping {
+                    row.extra["gradient_norm"] = clipping.meanNorm
+                    row.extra["clipped_share"] = clipping.clippedShare
                 }
-                if trainer.isFinished { events.finish(.success, step: step) }
-                // Before the checkpoint: a run killed between the two logs this epoch again on
-                // resume, after a START that drops the first copy.
-                try flush(events)
+                for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
+                for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
+                if summary.groupKL.count > 1 {
+                    for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
+                    for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }
+                }
+                if trainer.configuration.model.likelihood.modelsEightBitLevels {
+                    // A distribution over 8-bit levels: the test loss is a code length, in bits per value.
+                    row.extra["test_bits_per_dim"] = test.loss / (Double(trainer.model.inputSize) * log(2.0))
+                }
+                for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
+                rows.append(row)
+                let picture = isWriter && picturesDue(after: summary.epoch) ? reconstructionPicture() : nil
+                if let events {
+                    let step = trainer.stepsDone
+                    events.epoch(row, step: step)
+                    do {
+                        if let picture { try events.picture("reconstructions", picture, step: step) }
+                        if picture != nil, let samples = samplePicture?(trainer.model) { try events.picture("samples", samples, step: step) }
+                    } catch {
+                        throw .cannotWrite(path: events.url.path, reason: plainDescription(of: error))
+                    }
+                    if trainer.isFinished { events.finish(.success, step: step) }
+                    // Before the checkpoint: a run killed between the two logs this epoch again on
+                    // resume, after a START that drops the first copy.
+                    try flush(events)
+                }
+                if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
+                return (row, figures, picture, TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(summary.epoch)]))
             }
-            if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
-            try writeEpochFiles(epoch: summary.epoch, picture: picture)
-            reporter.epochFinished(row, figures: figures, session: self)
+            try writeEpochFiles(epoch: summary.epoch, model: modelFile, picture: picture)
+            trainer.withAveragedWeights { reporter.epochFinished(row, figures: figures, session: self) }
         }
         let monitor = trainer.monitor
         if monitor.stoppedEarly, let best = monitor.bestEpoch { return .stoppedEarly(epoch: trainer.progress.completedEpochs, bestEpoch: best) }
@@ -464,11 +468,15 @@ public final class TrainingSession {
     }
 
     /// An epoch's files, in the order that keeps the folder consistent after any failed write:
-    /// the model, the checkpoint (holding the metrics table too), then metrics.csv, so
+    /// the model (`model`: its file, the averaged weights where the run averages them), the checkpoint (holding the metrics table too), then metrics.csv, so
     /// metrics.csv never runs ahead of the model and checkpoint; then the pictures.
-    func writeEpochFiles(epoch: Int, picture: Picture?) throws(RunError) {
+    func writeEpochFiles(epoch: Int, model: SafeTensorsFile, picture: Picture?) throws(RunError) {
         guard isWriter else { return }
-        try writeModel(to: folder.model, extra: ["epoch": String(epoch)])
+        do {
+            try model.write(to: folder.model)
+        } catch {
+            throw .cannotWrite(path: folder.model.path, reason: plainDescription(of: error))
+        }
         try writeCheckpoint()
         do {
             try MetricsTable.write(rows, to: folder.metrics)

@@ -26,7 +26,7 @@ enum OptionNames {
         .deadCodeThreshold: "--dead-code-threshold",
         .scheduleStep: "--schedule-step", .scheduleFactor: "--schedule-factor", .schedulePatience: "--schedule-patience",
         .learningRateWarmup: "--learning-rate-warmup", .minimumLearningRate: "--minimum-learning-rate", .patience: "--patience",
-        .gradientClipNorm: "--clip-gradient-norm", .weightDecay: "--weight-decay", .validationShare: "--validation-share",
+        .gradientClipNorm: "--clip-gradient-norm", .weightDecay: "--weight-decay", .weightAverage: "--weight-average", .validationShare: "--validation-share",
     ]
 
     /// "--batch-size must be positive, got 0" (the setting's name where no option sets it).

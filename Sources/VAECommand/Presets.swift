@@ -46,7 +46,8 @@ struct Presets: ParsableCommand {
             print("  training      batch \(c.batchSize), \(c.epochs) epoch\(c.epochs == 1 ? "" : "s"), seed \(c.seed), \(c.precision.rawValue), pictures every \(c.imagesEvery) epoch\(c.imagesEvery == 1 ? "" : "s")\(c.validationShare > 0 ? String(format: ", %.0f%% held out for validation", 100 * c.validationShare) : "")\(c.outputBias == .dataMean ? ", output bias from the mean training image" : "")")
             let extras = [c.patience.map { "early stopping after \($0) epochs without a lower validation loss" },
                           c.gradientClipNorm.map { "gradients clipped to norm \($0)" },
-                          c.weightDecay.map { "weight decay \($0)" }].compactMap { $0 }
+                          c.weightDecay.map { "weight decay \($0)" },
+                          c.weightAverage.map { "weights averaged with decay \($0)" }].compactMap { $0 }
             if !extras.isEmpty { print("                " + extras.joined(separator: ", ")) }
         }
     }

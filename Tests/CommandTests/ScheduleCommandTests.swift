@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// `vae train`'s schedules, validation share, early stopping, clipping and AdamW: recorded in the
+/// `vae train`'s schedules, validation share, early stopping, clipping, AdamW and the weights'
+/// moving average: recorded in the
 /// run, kept on resume, and impossible settings named before anything is written.
 @Suite struct ScheduleCommandTests {
     @Test func impossibleScheduleAndStoppingSettingsAreNamedBeforeAnythingIsWritten() throws {
@@ -18,6 +19,7 @@ import Testing
             (["--validation-share", "0.6"], "--validation-share must lie in [0, 0.5)"),
             (["--weight-decay", "0.1"], "--weight-decay is AdamW's decoupled decay; it applies to the optimizer adamw, not adam"),
             (["--clip-gradient-norm", "0"], "--clip-gradient-norm must be a positive number"),
+            (["--weight-average", "1"], "--weight-average is the moving average's decay: a number between 0 and 1"),
         ]
         for (options, message) in cases {
             let result = try Tool.run(Tool.trainArguments(data: data, out: out) + options)
@@ -31,7 +33,7 @@ import Testing
         let data = try scratch.tinyDataset()
         let out = scratch.path("run")
         let options = ["--validation-share", "0.25", "--patience", "3", "--schedule", "cosine", "--learning-rate-warmup", "0.5",
-                       "--minimum-learning-rate", "1e-5", "--clip-gradient-norm", "50", "--optimizer", "adamw"]
+                       "--minimum-learning-rate", "1e-5", "--clip-gradient-norm", "50", "--optimizer", "adamw", "--weight-average", "0.9"]
         let first = try Tool.run(Tool.trainArguments(data: data, out: out, epochs: 3) + options)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("36 train / 12 validation / 16 test images"))
@@ -42,7 +44,7 @@ import Testing
         let configuration = record["configuration"] as! [String: Any]
         #expect(configuration["patience"] as? Int == 3 && configuration["validationShare"] as? Double == 0.25)
         #expect(configuration["optimizer"] as? String == "adamw" && configuration["weightDecay"] as? Double == 0.01)
-        #expect(configuration["gradientClipNorm"] as? Double == 50)
+        #expect(configuration["gradientClipNorm"] as? Double == 50 && configuration["weightAverage"] as? Double == 0.9)
         let schedule = configuration["schedule"] as? [String: Any]
         #expect((schedule?["cosine"] as? [String: Any])?["warmupEpochs"] as? Double == 0.5)
         let header = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n")[0]
@@ -51,6 +53,8 @@ import Testing
 
         let changed = try Tool.run(["train", "--resume", out, "--data-dir", data.path, "--patience", "5"])
         #expect(changed.status == 1 && changed.output.contains("--patience 5 (the run recorded 3)"), "\(changed.output)")
+        let otherAverage = try Tool.run(["train", "--resume", out, "--data-dir", data.path, "--weight-average", "0.99"])
+        #expect(otherAverage.status == 1 && otherAverage.output.contains("--weight-average 0.99 (the run recorded 0.9)"), "\(otherAverage.output)")
         let otherSchedule = try Tool.run(["train", "--resume", out, "--data-dir", data.path, "--schedule", "step"])
         #expect(otherSchedule.status == 1 && otherSchedule.output.contains("--schedule"), "\(otherSchedule.output)")
         let longer = try Tool.run(["train", "--resume", out, "--data-dir", data.path, "--epochs", "5"])

@@ -125,6 +125,36 @@ final class SilentReporter: TrainingReporter {
         #expect(abs(result.loss - rows.last!.testLoss) < 1e-4)
     }
 
+    @Test func aRunWithAWeightAverageSavesTheAverageAsItsModelAndResumesToTheSameFiles() throws {
+        BLAS.setThreadCount(1)
+        let workspace = Workspace()
+        var configuration = Workspace.configuration(epochs: 3)
+        configuration.weightAverage = 0.95
+        let whole = workspace.folder("whole")
+        let session = try TrainingSession.start(configuration: configuration, folder: whole, catalog: workspace.catalog, blasThreads: 1)
+        _ = try session.run(reporter: SilentReporter()) { false }
+        // model.safetensors holds the average (it evaluates to the last row's figures); the
+        // checkpoint holds the live weights the optimizer trains, and the average beside them.
+        let model = try SafeTensorsFileReader.read(whole.model), checkpoint = try SafeTensorsFileReader.read(whole.checkpoint)
+        let names = model.tensors.keys.sorted()
+        #expect(names.contains { model.tensors[$0]!.values != checkpoint.tensors[$0]!.values })
+        #expect(checkpoint.tensors.keys.contains("weight_average.0"))
+        let evaluated = session.trainer.withAveragedWeights { session.trainer.model.parameters.map(\.scalars) }
+        let reloaded = try Trainer(configuration: configuration, train: session.trainer.train, test: session.trainer.test)
+        try reloaded.model.load(model, fileName: "model")
+        #expect(reloaded.model.parameters.map(\.scalars) == evaluated)
+        var noise = Trainer.evaluationGenerator(seed: configuration.seed, epoch: 3)
+        let result = reloaded.model.evaluate(images: session.trainer.test.pixels, targets: session.trainer.test.pixels, batchSize: 20, using: &noise)
+        #expect(abs(result.loss - (try whole.readMetrics()).last!.testLoss) < 1e-4)
+
+        let (parted, stopped) = try workspace.interruptedThenResumed("parted", configuration: configuration, stopAfter: 11)
+        #expect(stopped == .interrupted(epoch: 2, batch: 2))
+        let (partedRows, wholeRows) = (try parted.readMetrics(), try whole.readMetrics())
+        #expect(partedRows.map(\.trainLoss) == wholeRows.map(\.trainLoss))
+        #expect(partedRows.map(\.testLoss) == wholeRows.map(\.testLoss))
+        #expect(try Data(contentsOf: parted.model) == Data(contentsOf: whole.model))
+    }
+
     @Test func startingInAFolderThatHoldsARunChangesNothing() throws {
         let workspace = Workspace()
         let folder = workspace.folder("taken")
@@ -337,3 +367,4 @@ enum SafeTensorsFileReader {
         waitpid(child, &status, 0)
     }
 }
+

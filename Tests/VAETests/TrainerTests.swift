@@ -104,6 +104,24 @@ import VAEModels
         #expect(resumed.evaluateTest(epoch: 3) == uninterrupted.evaluateTest(epoch: 3))
     }
 
+    /// A stop asked after an epoch's shuffle was drawn but before its first batch (a signal
+    /// in that gap) leaves the epoch unbegun: the resumed run draws the same shuffle.
+    @Test func aStopBetweenTheShuffleAndTheFirstBatchResumesToTheSameNumbers() throws {
+        BLAS.setThreadCount(1)
+        let configuration = Self.configuration(epochs: 3, binarization: .dynamic)
+        let expected = try Self.trainAll(try Trainer(configuration: configuration, train: Self.train, test: Self.test))
+        let interrupted = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        var losses = [try #require(try interrupted.trainEpoch()).loss]
+        var asked = 0  // asked at the epoch's start (no), then before its first batch (yes)
+        #expect(try interrupted.trainEpoch(shouldStop: { asked += 1; return asked == 2 }) == nil)
+        #expect(asked == 2 && interrupted.progress.batchesDone == 0 && interrupted.progress.generator == interrupted.progress.epochStartGenerator)
+        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
+        let resumed = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
+        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
+        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
+        #expect(losses == expected.map(\.loss))
+    }
+
     @Test func aDivergingLossStopsWithTheEpochAndBatch() throws {
         var configuration = Self.configuration(epochs: 2)
         configuration.optimizer = .sgd

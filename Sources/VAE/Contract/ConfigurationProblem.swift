@@ -48,6 +48,8 @@ public struct Setting: Hashable, Sendable, CustomStringConvertible {
     public static let gradientClipNorm = Setting("the gradient clipping norm")
     /// AdamW's decoupled weight decay.
     public static let weightDecay = Setting("the weight decay")
+    /// The decay of the parameters' moving average.
+    public static let weightAverage = Setting("the weight average's decay")
     /// How grey levels become binary pixels.
     public static let binarization = Setting("the binarisation")
     /// The folder of images and how it is read.

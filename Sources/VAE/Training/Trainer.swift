@@ -155,6 +155,8 @@ public final class Trainer {
     package private(set) var gradientBuckets: GradientBuckets?
     /// The figures of the last optimizer step (for a per-step log).
     public private(set) var lastStep = StepFigures()
+    /// The parameters' moving average, with `configuration.weightAverage` (nil without).
+    public let weightAverage: WeightAverage?
 
     /// One optimizer step's figures.
     public struct StepFigures: Equatable, Sendable {
@@ -249,6 +251,16 @@ public final class Trainer {
         noise = NoiseSource(generator: generator)
         progress = TrainingProgress(epochStartGenerator: generator.stateWords, generator: generator.stateWords)
         if let group = self.processGroup { gradientBuckets = GradientBuckets(pack: optimizer.parameters, group: group) }
+        weightAverage = configuration.weightAverage.map { WeightAverage(decay: $0, parameters: built.parameters) }
+    }
+
+    /// Runs `body` with the model's parameters set to their moving average (the live values
+    /// back afterwards, however `body` ends); without an average, or before the first step,
+    /// simply runs it. What a run evaluates, draws and saves as its model goes through here.
+    public func withAveragedWeights<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        weightAverage?.exchange()
+        defer { weightAverage?.exchange() }
+        return try body()
     }
 
     static func makeOptimizer(_ configuration: TrainingConfiguration, parameters: [Tensor]) -> any Optimizer {
@@ -365,12 +377,16 @@ public final class Trainer {
             timed(&optimizerSeconds) { optimizer.step() }
             objective.finishStep()
             progress.add(figures, images: batch.batchRows)
+            weightAverage?.update(afterStep: stepsDone)
             lastStep.step = stepsDone
             lastStep.loss = (figures.reconstruction + figures.totalKL) / Double(batch.batchRows)
             lastStep.learningRate = optimizer.learningRate
             onBatch(progress.batchesDone, batchesPerEpoch, progress.runningLoss)
         }
         progress.secondsSoFar = secondsBefore + Date().timeIntervalSince(started)
+        // Stopped after the shuffle was drawn but before the epoch's first batch: the epoch has
+        // not begun, so the stream goes back to its start, from which a resume draws it again.
+        if progress.batchesDone == 0 { noise.generator = RandomGenerator(state: progress.epochStartGenerator) }
         progress.generator = noise.generator.stateWords
         return progress.batchesDone == batchesPerEpoch ? finishEpoch() : nil
     }
@@ -468,9 +484,21 @@ public final class Trainer {
 
     /// Puts back the state saved in a checkpoint (model values, optimizer state, progress),
     /// after checking that the progress is one this run can be at.
-    public func restore(progress: TrainingProgress, optimizerState: OptimizerState) throws(TrainingStateError) {
+    /// `weightAverages`: the parameters' moving averages (`WeightAverage.averages`; empty before
+    /// the first step, and without an average).
+    public func restore(progress: TrainingProgress, optimizerState: OptimizerState, weightAverages: [[Float]] = []) throws(TrainingStateError) {
         if let problem = problems(of: progress) { throw TrainingStateError(field: problem.field, problem: problem.text) }
         do { try optimizer.restore(optimizerState) } catch { throw TrainingStateError(field: "optimizer", problem: error.description) }
+        let steps = progress.completedEpochs * batchesPerEpoch + progress.batchesDone
+        if let weightAverage {
+            if steps > 0 && weightAverages.isEmpty {
+                throw TrainingStateError(field: WeightAverage.stateName, problem: "missing: the run averages its weights (decay \(weightAverage.decay)) and is \(steps) steps in")
+            }
+            if steps == 0 && !weightAverages.isEmpty { throw TrainingStateError(field: WeightAverage.stateName, problem: "present before the first step") }
+            if let (index, problem) = weightAverage.restore(weightAverages) { throw TrainingStateError(field: "\(WeightAverage.stateName).\(index)", problem: problem) }
+        } else if !weightAverages.isEmpty {
+            throw TrainingStateError(field: WeightAverage.stateName, problem: "present, but the run's configuration averages no weights")
+        }
         self.progress = progress
         noise.generator = RandomGenerator(state: progress.generator)
     }
@@ -515,10 +543,13 @@ public final class Trainer {
 
 /// A checkpoint's training state is impossible for the run it claims to belong to.
 public struct TrainingStateError: Error, LocalizedError, Equatable {
-    /// The field of `training_progress` at fault.
+    /// The field of `training_progress` at fault ("optimizer": the optimizer's state;
+    /// "weight_average…": the weights' moving average).
     public let field: String
     /// What is wrong with it.
     public let problem: String
     /// "training_progress.FIELD: PROBLEM".
-    public var errorDescription: String? { "training_progress.\(field): \(problem)" }
+    public var errorDescription: String? {
+        field == "optimizer" || field.hasPrefix(WeightAverage.stateName) ? "\(field): \(problem)" : "training_progress.\(field): \(problem)"
+    }
 }

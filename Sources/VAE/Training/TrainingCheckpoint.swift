@@ -51,6 +51,9 @@ public enum TrainingCheckpoint {
         for (name, values) in trainer.objective.state {
             file.tensors["objective." + name] = .init(shape: [values.count], values: values)
         }
+        for (index, values) in (trainer.weightAverage?.averages ?? []).enumerated() {
+            file.tensors["\(WeightAverage.stateName).\(index)"] = .init(shape: [values.count], values: values)
+        }
         file.metadata["optimizer_step"] = String(state.step)
         file.metadata["training_configuration"] = encodeJSON(trainer.configuration)
         file.metadata["training_progress"] = encodeJSON(trainer.progress)
@@ -139,10 +142,23 @@ public enum TrainingCheckpoint {
         do { try trainer.objective.restore(state: objectiveState) } catch {
             throw .invalidMetadata(file: fileName, field: "objective." + error.name, reason: error.problem)
         }
+        let prefix = WeightAverage.stateName + "."
+        var averages: [Int: [Float]] = [:]
+        for (key, entry) in file.tensors where key.hasPrefix(prefix) {
+            guard let index = Int(key.dropFirst(prefix.count)), index >= 0, String(index) == key.dropFirst(prefix.count) else {
+                throw .invalidMetadata(file: fileName, field: key, reason: "expected \(prefix)N, N the parameter's index from 0")
+            }
+            averages[index] = entry.values
+        }
+        if let missing = (0..<averages.count).first(where: { averages[$0] == nil }) {
+            throw .invalidMetadata(file: fileName, field: "\(prefix)\(missing)", reason: "missing, while \(averages.count) averages are saved up to \(prefix)\(averages.keys.max()!)")
+        }
         do {
-            try trainer.restore(progress: progress, optimizerState: OptimizerState(step: step, buffers: buffers))
+            try trainer.restore(progress: progress, optimizerState: OptimizerState(step: step, buffers: buffers),
+                                weightAverages: (0..<averages.count).map { averages[$0]! })
         } catch {
-            throw .invalidMetadata(file: fileName, field: error.field == "optimizer" ? "optimizer" : "training_progress.\(error.field)", reason: error.problem)
+            let field = error.field == "optimizer" || error.field.hasPrefix(WeightAverage.stateName) ? error.field : "training_progress.\(error.field)"
+            throw .invalidMetadata(file: fileName, field: field, reason: error.problem)
         }
     }
 

@@ -81,6 +81,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var gradientClipNorm: Float? = nil
     /// AdamW's decoupled weight decay λ (nil: AdamW's default 0.01; applies to adamw alone).
     public var weightDecay: Float? = nil
+    /// The decay of the parameters' exponential moving average, which the run evaluates and
+    /// saves while the optimizer trains the live weights (`WeightAverage`; nil: none, the last
+    /// iterate is the model).
+    public var weightAverage: Double? = nil
 
     /// A configuration; the defaults are the PyTorch example's. `validate()` checks it.
     public init(preset: String, dataset: String = "mnist", imageFolder: ImageFolderOptions? = nil, binarization: Binarization = .none,
@@ -138,6 +142,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         patience = try c.decodeIfPresent(Int.self, forKey: .patience)
         gradientClipNorm = try c.decodeIfPresent(Float.self, forKey: .gradientClipNorm)
         weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
+        weightAverage = try c.decodeIfPresent(Double.self, forKey: .weightAverage)
     }
 
     /// Problems with the settings, one each (empty when valid), naming the setting at fault
@@ -179,6 +184,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if let weightDecay {
             if optimizer != .adamw { found.append(ConfigurationProblem(.weightDecay, "is AdamW's decoupled decay; it applies to the optimizer adamw, not \(optimizer.rawValue)")) }
             else if !(weightDecay >= 0 && weightDecay.isFinite) { found.append(ConfigurationProblem(.weightDecay, "must be a number >= 0, got \(weightDecay)")) }
+        }
+        if let weightAverage, !(weightAverage > 0 && weightAverage < 1) {
+            found.append(ConfigurationProblem(.weightAverage, "is the moving average's decay: a number between 0 and 1 (0.999 averages about the last 1,000 steps), got \(weightAverage)"))
         }
         if let optimizerEpsilon, !(optimizerEpsilon > 0 && optimizerEpsilon.isFinite) {
             found.append(ConfigurationProblem(.optimizerEpsilon, "must be positive, got \(optimizerEpsilon)"))
