@@ -301,7 +301,9 @@ public final class TrainingSession {
         let epoch = progress.completedEpochs
         let picture = folder.reconstruction(epoch: epoch)
         do {
-            if picturesDue(after: epoch) && !FileManager.default.fileExists(atPath: picture.path) { try reconstructionPicture().writePNG(to: picture) }
+            if picturesDue(after: epoch) && !FileManager.default.fileExists(atPath: picture.path) {
+                try trainer.withAveragedWeights { reconstructionPicture() }.writePNG(to: picture)
+            }
             if !FileManager.default.fileExists(atPath: folder.learningCurves.path) || !FileManager.default.fileExists(atPath: folder.learningCurvesSVG.path) {
                 let curves = learningCurves()
                 try curves.write(to: folder.learningCurves)

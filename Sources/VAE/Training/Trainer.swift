@@ -156,6 +156,8 @@ public final class Trainer {
     /// The figures of the last optimizer step (for a per-step log).
     public private(set) var lastStep = StepFigures()
     /// The parameters' moving average, with `configuration.weightAverage` (nil without).
+    /// `model` always holds the live weights the optimizer trains; `withAveragedWeights` lends
+    /// it the average.
     public let weightAverage: WeightAverage?
 
     /// One optimizer step's figures.
