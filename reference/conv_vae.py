@@ -8,13 +8,13 @@ deconv_decoder), 64x64 grey, batch 64, Adam 1e-4:
            Conv2d(64, 64, 4, 2, 1), Flatten (64x4x4 = 1024), Linear(1024, 256), heads Linear(256, 10) x 2
   decoder  Linear(10, 256), Linear(256, 1024), view [64, 4, 4], ConvTranspose2d(64, 64, 4, 2, 1),
            ConvTranspose2d(64, 32, 4, 2, 1), ConvTranspose2d(32, 32, 4, 2, 1), ConvTranspose2d(32, 1, 4, 2, 1)
-conv-mnist, 28x28, batch 128, Adam 1e-3:
+conv-mnist, 28x28 (the toolkit's preset trains at batch 32 with Adam 5e-4; --batch sets it here):
   encoder  Conv2d(1, 32, 4, 2, 1), Conv2d(32, 64, 4, 2, 1), Flatten (64x7x7), Linear(3136, 512), heads Linear(512, 32) x 2
   decoder  Linear(32, 512), Linear(512, 3136), view [64, 7, 7], ConvTranspose2d(64, 64, 4, 2, 1),
            ConvTranspose2d(64, 32, 4, 2, 1), ConvTranspose2d(32, 1, 3, 1, 1)
 Loss: BCE on logits summed over pixels + KL, summed over the batch.
 
-  python3 reference/conv_vae.py [bench] --preset dsprites-conv --threads 1 --steps 20 [--precision bf16] [--channels-last]
+  python3 reference/conv_vae.py [bench] --preset dsprites-conv --threads 1 --steps 20 [--batch N] [--precision bf16] [--channels-last]
 prints one JSON line: the median seconds per step. Compare with
   vae bench conv --presets dsprites-conv --no-layers --threads 1 --steps 20, or vae bench pytorch --presets dsprites-conv
 """
@@ -32,7 +32,7 @@ PRESETS = {
     # size, batch, learning rate, encoder channels, dense, latent, grid side, decoder (in, out, kernel, stride, padding)
     "dsprites-conv": dict(size=64, batch=64, rate=1e-4, encoder=[1, 32, 32, 64, 64], dense=256, latent=10, grid=4,
                           decoder=[(64, 64, 4, 2, 1), (64, 32, 4, 2, 1), (32, 32, 4, 2, 1), (32, 1, 4, 2, 1)]),
-    "conv-mnist": dict(size=28, batch=128, rate=1e-3, encoder=[1, 32, 64], dense=512, latent=32, grid=7,
+    "conv-mnist": dict(size=28, batch=32, rate=5e-4, encoder=[1, 32, 64], dense=512, latent=32, grid=7,
                        decoder=[(64, 64, 4, 2, 1), (64, 32, 4, 2, 1), (32, 1, 3, 1, 1)]),
 }
 
@@ -75,12 +75,15 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch", type=int, help="images a step (default: the preset's)")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: the forward pass and loss under CPU autocast")
     parser.add_argument("--channels-last", action="store_true", help="the model and batch in channels-last memory format")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    preset = PRESETS[args.preset]
+    preset = dict(PRESETS[args.preset])
+    if args.batch is not None:
+        preset["batch"] = args.batch
     model = ConvolutionalVAE(args.preset)
     x = (torch.rand(preset["batch"], 1, preset["size"], preset["size"]) > 0.5).float()
     if args.channels_last:

@@ -33,7 +33,7 @@ echo "$(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/
 arguments() {
     case $1 in
         mlp) echo "--preset pytorch-example" ;;
-        conv28) echo "--preset conv-mnist" ;;
+        conv28) echo "--preset conv-mnist --batch-size 128 --learning-rate 0.001 --free-bits 0 --weight-average none" ;;  # the settings of the figures in TrainingOverMPI.md
         conv64) echo "--preset dsprites-conv --images $images64 --image-size 64" ;;
     esac
 }

@@ -153,6 +153,7 @@ extension Bench {
             """)
 
         @Option(help: "Comma-separated conv presets.") var presets = "keras-conv,keras-conv-16,conv-mnist,conv-colour,dsprites-conv"
+        @Option(parsing: .unconditional, help: "Images a step for every preset (default: each preset's batch).") var batchSize: Int?
         @Option(help: "Thread counts (OpenBLAS, elementwise, oneDNN's OpenMP), comma-separated.") var threads = "1,2"
         @Option(parsing: .unconditional, help: "Training steps per timed round.") var steps = 20
         @Option(parsing: .unconditional, help: "Timed rounds (after one warm-up); medians are reported.") var rounds = 3
@@ -177,13 +178,16 @@ extension Bench {
                 quantized.append((name, preset.configuration, model))
             }
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
+            if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
             var chosen: [(String, TrainingConfiguration, ConvolutionalModelConfiguration)] = []
             for name in presets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let preset = Preset.named(name), let model = preset.configuration.model.architecture(as: ConvolutionalModelConfiguration.self) else {
                     let names = Preset.all.filter { $0.configuration.model.kind == ConvolutionalModelConfiguration.kind }.map(\.name)
                     throw ValidationError("--presets takes convolutional presets (\(names.joined(separator: ", "))); got '\(name)'")
                 }
-                chosen.append((name, preset.configuration, model))
+                var configuration = preset.configuration
+                if let batchSize { configuration.batchSize = batchSize }
+                chosen.append((name, configuration, model))
             }
             if pytorch && !FileManager.default.fileExists(atPath: pytorchScript) {
                 throw ValidationError("--pytorch-script \(pytorchScript) does not exist (run from the repository root, or give its path)")

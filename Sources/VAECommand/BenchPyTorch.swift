@@ -16,7 +16,7 @@ extension Bench {
             PyTorch script (reference/mlp_vae.py for pytorch-example, reference/keras_conv_vae.py for keras-conv, \
             reference/conv_vae.py in channels-last, PyTorch's faster layout for these convolutions, for conv-mnist and the 64x64 \
             dsprites-conv, reference/hierarchical_vae.py in channels-last for hierarchical-colour; `pip install torch`), whose start-up and first 20 steps are not timed (ours warm up for a whole round \
-            first). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches. For a convolutional \
+            first). Both sides take the plain ELBO's step (a preset's free bits and moving average of the weights left out). Medians of the rounds are compared; an epoch is 60,000 images in the preset's batches (or --batch-size's). For a convolutional \
             preset, the step's floor follows in each of --precisions (its FLOP over the cores' measured peak, as `vae bench conv` \
             reads it) with PyTorch's median over it: the ratio no implementation of the step could pass on these cores.
             """)
@@ -27,6 +27,8 @@ extension Bench {
         @Option(help: "Thread counts (ours: OpenBLAS, oneDNN, elementwise; PyTorch: torch.set_num_threads), comma-separated.") var threads = "1,2"
         @Option(parsing: .unconditional, help: "Training steps per timed round.") var steps = 50
         @Option(parsing: .unconditional, help: "Timed rounds of each side.") var rounds = 5
+        @Option(parsing: .unconditional, help: "Images a step on both sides (conv-mnist, dsprites-conv and hierarchical-colour; default: each preset's batch).")
+        var batchSize: Int?
         @Option(help: "The Python interpreter.") var python = "python3"
         @Option(help: "The folder of the PyTorch scripts.") var referenceFolder = "reference"
         @Option(help: ArgumentHelp("More arguments for the PyTorch scripts, e.g. --pytorch-arguments=--tuned (mlp_vae.py: logits BCE, flushed denormals, fused Adam).",
@@ -36,6 +38,7 @@ extension Bench {
         func run() throws {
             let counts = try Bench.threadCounts(threads)
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
+            if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
             let chosenPrecisions = try precisions.split(separator: ",").map { text in
                 guard let precision = Precision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--precisions takes fp32 and bf16, comma-separated; got '\(text)'")
@@ -44,7 +47,7 @@ extension Bench {
             }
             let comparisons = try presets.split(separator: ",").map { name in
                 try PyTorchComparison(preset: name.trimmingCharacters(in: .whitespaces), referenceFolder: referenceFolder, python: python,
-                                      steps: steps, rounds: rounds, pytorchPrecision: pytorchPrecision,
+                                      steps: steps, rounds: rounds, pytorchPrecision: pytorchPrecision, batchSize: batchSize,
                                       extraArguments: pytorchArguments.split(separator: " ").map(String.init))
             }
             print(BLAS.tuneForProcessor() + "; oneDNN with OpenMP, \(OneDNN.waitPolicyDescription)")
@@ -99,12 +102,14 @@ extension Bench {
 /// Alternating rounds of our trainer (in each precision) and the preset's PyTorch script.
 struct PyTorchComparison {
     /// The PyTorch script of each preset that has one, and its extra arguments.
-    static let scripts: [String: (file: String, arguments: [String])] = [
-        "pytorch-example": ("mlp_vae.py", []),
-        "keras-conv": ("keras_conv_vae.py", ["--latent", "2"]),
-        "conv-mnist": ("conv_vae.py", ["--preset", "conv-mnist", "--channels-last"]),
-        "dsprites-conv": ("conv_vae.py", ["--preset", "dsprites-conv", "--channels-last"]),
-        "hierarchical-colour": ("hierarchical_vae.py", ["--channels-last"]),
+    /// `takesBatch`: whether the script's batch can be set (`--batch N`); the others' is fixed at
+    /// the preset's.
+    static let scripts: [String: (file: String, arguments: [String], takesBatch: Bool)] = [
+        "pytorch-example": ("mlp_vae.py", [], false),
+        "keras-conv": ("keras_conv_vae.py", ["--latent", "2"], false),
+        "conv-mnist": ("conv_vae.py", ["--preset", "conv-mnist", "--channels-last"], true),
+        "dsprites-conv": ("conv_vae.py", ["--preset", "dsprites-conv", "--channels-last"], true),
+        "hierarchical-colour": ("hierarchical_vae.py", ["--channels-last"], true),
     ]
 
     let preset: String
@@ -116,16 +121,29 @@ struct PyTorchComparison {
     let rounds: Int
     let pytorchPrecision: Precision
 
+    /// `batchSize`: images a step on both sides instead of the preset's (for a script that takes
+    /// `--batch`). Our side takes the step PyTorch's script takes: the plain ELBO without free
+    /// bits and no moving average of the weights, whatever the preset trains with.
     init(preset: String, referenceFolder: String, python: String, steps: Int, rounds: Int, pytorchPrecision: Precision,
-         extraArguments: [String] = []) throws {
-        guard let entry = Self.scripts[preset], let configuration = Preset.named(preset)?.configuration else {
+         batchSize: Int? = nil, extraArguments: [String] = []) throws {
+        guard let entry = Self.scripts[preset], var configuration = Preset.named(preset)?.configuration else {
             throw ValidationError("PyTorch comparisons exist for \(Self.scripts.keys.sorted().joined(separator: ", ")); got '\(preset)'")
         }
         script = URL(fileURLWithPath: referenceFolder).appendingPathComponent(entry.file).path
         guard FileManager.default.fileExists(atPath: script) else {
             throw ValidationError("\(script) does not exist (run from the repository root, or give --reference-folder)")
         }
-        (self.preset, self.configuration, scriptArguments) = (preset, configuration, entry.arguments + extraArguments)
+        if let batchSize {
+            guard entry.takesBatch else {
+                let batched = Self.scripts.filter(\.value.takesBatch).keys.sorted().joined(separator: ", ")
+                throw ValidationError("--batch-size applies to \(batched); \(entry.file) runs \(preset) at its batch of \(configuration.batchSize)")
+            }
+            configuration.batchSize = batchSize
+        }
+        configuration.objective.freeBits = 0
+        configuration.weightAverage = nil
+        let batch = entry.takesBatch ? ["--batch", String(configuration.batchSize)] : []
+        (self.preset, self.configuration, scriptArguments) = (preset, configuration, entry.arguments + batch + extraArguments)
         (self.python, self.steps, self.rounds, self.pytorchPrecision) = (python, steps, rounds, pytorchPrecision)
     }
 

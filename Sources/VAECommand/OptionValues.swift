@@ -45,6 +45,20 @@ struct ImageSize: ExpressibleByArgument {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
+/// A moving average's decay, or `none` to train without one (a preset's average switched off).
+struct WeightAverageDecay: ExpressibleByArgument, Equatable {
+    /// The decay; nil for none.
+    let decay: Double?
+
+    init?(argument: String) {
+        if argument == "none" { decay = nil; return }
+        guard let value = Double(argument) else { return nil }
+        decay = value
+    }
+
+    var description: String { decay.map { "\($0)" } ?? "none" }
+}
+
 /// Where the images come from: a dataset by name, or a folder of PNG and JPEG files.
 struct DataOptions: ParsableArguments {
     @Option(help: "A dataset by name.") var dataset: DatasetName?

@@ -139,8 +139,8 @@ struct Train: ParsableCommand {
         if let decay = training.weightDecay, decay != recorded.weightDecay {
             found.append(.init("--weight-decay", "\(decay)", recorded.weightDecay.map { "\($0)" } ?? "none"))
         }
-        if let decay = training.weightAverage, decay != recorded.weightAverage {
-            found.append(.init("--weight-average", "\(decay)", recorded.weightAverage.map { "\($0)" } ?? "none"))
+        if let average = training.weightAverage, average.decay != recorded.weightAverage {
+            found.append(.init("--weight-average", average.description, recorded.weightAverage.map { "\($0)" } ?? "none"))
         }
         if training.conditional && recorded.model.conditionClasses == nil { found.append(.init("--conditional", "on", "an unconditional model")) }
         found += data.contradictions(with: recorded)
@@ -364,8 +364,8 @@ struct TrainingOptions: ParsableArguments {
     var clipGradientNorm: Float?
     @Option(parsing: .unconditional, help: "AdamW's decoupled weight decay (with --optimizer adamw; default 0.01).")
     var weightDecay: Float?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (0.999: about the last 1,000 steps) and evaluate, draw and save it as the model; the checkpoint keeps both.", valueName: "decay"))
-    var weightAverage: Double?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (0.999: about the last 1,000 steps) and evaluate, draw and save it as the model; the checkpoint keeps both. none: no average (a preset's switched off).", valueName: "decay"))
+    var weightAverage: WeightAverageDecay?
     @Option(help: ArgumentHelp("The learning-rate schedule: constant; step (x --schedule-factor every --schedule-step epochs); cosine (a linear warm-up over --learning-rate-warmup epochs, then half a cosine down to --minimum-learning-rate); plateau (x --schedule-factor after more than --schedule-patience epochs without a lower validation loss, or training loss without --validation-share); iwae-paper (with --schedule-stages).", valueName: "schedule"))
     var schedule: LearningRateSchedule.Kind?
     @Option(parsing: .unconditional, help: "step: the epochs between reductions (default 10).") var scheduleStep: Int?
@@ -413,7 +413,7 @@ struct TrainingOptions: ParsableArguments {
         if let patience { configuration.patience = patience }
         if let clipGradientNorm { configuration.gradientClipNorm = clipGradientNorm }
         if let weightDecay { configuration.weightDecay = weightDecay }
-        if let weightAverage { configuration.weightAverage = weightAverage }
+        if let weightAverage { configuration.weightAverage = weightAverage.decay }
         if let epochs { configuration.epochs = epochs }
         if let seed { configuration.seed = seed }
         if let batchSize { configuration.batchSize = batchSize }

@@ -62,4 +62,27 @@ import Testing
         let same = try Tool.run(["train", "--resume", out, "--data-dir", data.path] + options)
         #expect(same.status == 0, "\(same.output)")
     }
+
+    @Test func noneSwitchesAPresetsWeightAverageOffAndAResumeThatWouldSwitchItOffIsRefused() throws {
+        let scratch = try ScratchFolder("weight-average-none")
+        let data = try scratch.tinyDataset()
+        func train(_ out: String, _ options: [String]) throws -> (status: Int32, output: String) {
+            try Tool.run(["train", "--preset", "conv-mnist", "--data-dir", data.path, "--out", out, "--epochs", "1", "--encoder-dense", "16", "--decoder-dense", "16"] + options)
+        }
+        func recordedAverage(_ out: String) throws -> Any? {
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as! [String: Any]
+            return (record["configuration"] as! [String: Any])["weightAverage"]
+        }
+        let plain = scratch.path("plain"), averaged = scratch.path("averaged")
+        let off = try train(plain, ["--weight-average", "none"])
+        #expect(off.status == 0, "\(off.output)")
+        #expect(try recordedAverage(plain) == nil)
+        let preset = try train(averaged, [])
+        #expect(preset.status == 0, "\(preset.output)")
+        #expect(try recordedAverage(averaged) as? Double == 0.995)
+        let switchedOff = try Tool.run(["train", "--resume", averaged, "--data-dir", data.path, "--weight-average", "none"])
+        #expect(switchedOff.status == 1 && switchedOff.output.contains("--weight-average none (the run recorded 0.995)"), "\(switchedOff.output)")
+        let word = try train(scratch.path("word"), ["--weight-average", "often"])
+        #expect(word.status == 64 && word.output.contains("'often'") && word.output.contains("--weight-average"), "\(word.output)")
+    }
 }

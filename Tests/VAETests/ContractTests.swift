@@ -21,9 +21,67 @@ import VAEModels
     /// With and without summing gradient buckets during the backward pass (`GradientBuckets`).
     @Test(arguments: [true, false])
     func aGroupOfThreadsTrainsTheModelOneProcessTrains(overlapping: Bool) throws {
-        BLAS.setThreadCount(1)
         // Dynamic binarisation and an odd batch size: every shard's draws and sizes differ.
-        let configuration = TrainerTests.configuration(epochs: 2, binarization: .dynamic, batchSize: 33)
+        try expectGroupTrainsAsOneProcess(TrainerTests.configuration(epochs: 2, binarization: .dynamic, batchSize: 33), overlapping: overlapping)
+    }
+
+    /// Free bits' floor applies to the whole batch's mean KL of each dimension, which no shard
+    /// sees alone: the processes sum the dimensions' KLs before each decides which are open.
+    /// (λ = 0.6 nats, near this model's per-dimension KLs, leaves some dimensions under it in
+    /// some steps and shards and not in others.)
+    @Test func aGroupOfThreadsTrainsWithFreeBitsAsOneProcessDoes() throws {
+        var configuration = TrainerTests.configuration(epochs: 2, binarization: .dynamic, batchSize: 33)
+        configuration.objective.freeBits = 0.6
+        try expectGroupTrainsAsOneProcess(configuration, overlapping: true)
+    }
+
+    /// Two processes with half a batch each add free-bits terms and gradients that sum to one
+    /// process's, though one shard alone would leave under the floor a dimension that the whole
+    /// batch lifts above it.
+    @Test func freeBitsTermsOfShardsSumToTheWholeBatchs() throws {
+        // N(μ, 1) against N(0, I): KL_d = μ_d² / 2. Dimension 0: 2, 2 on rows 0-1 and 0.125,
+        // 0.125 on rows 2-3, a mean of 1.0625 over λ = 0.8 (rows 2-3 alone: 0.125, under it);
+        // dimension 1: 0.02 on every row, under λ.
+        let means: [Float] = [2, 0.2, 2, 0.2, 0.5, 0.2, 0.5, 0.2]
+        @Sendable func term(rows: Range<Int>, group: (any ProcessGroup)?) -> (value: Float, gradient: [Float]) {
+            let mean = Tensor(shape: [rows.count, 2], scalars: Array(means[(rows.lowerBound * 2)..<(rows.upperBound * 2)]), requiresGradient: true)
+            let posterior = DiagonalGaussian(mean: mean, logVariance: Tensor(shape: [rows.count, 2], scalars: [Float](repeating: 0, count: rows.count * 2)))
+            let output = LatentGroupOutput(group: LatentGroup(name: "z", size: 2), posterior: posterior, prior: StandardNormal(dimension: 2), z: mean, noise: nil)
+            let batch = Batch(images: Tensor(shape: [rows.count, 1], scalars: [Float](repeating: 0, count: rows.count)), batchRows: 4,
+                              noise: NoiseSource(generator: RandomGenerator(seed: 1)), processGroup: group)
+            let value = EvidenceLowerBound.freeBitsTerm(output, freeBits: 0.8, batch: batch)!
+            value.backward()
+            return (value.item, mean.gradient!)
+        }
+        let whole = term(rows: 0..<4, group: nil)
+        #expect(abs(whole.value - (4 * 1.0625 + 4 * 0.8)) < 1e-5)  // dimension 0 open: its KL; dimension 1 closed: B λ
+        #expect(whole.gradient == [2, 0, 2, 0, 0.5, 0, 0.5, 0])
+        let members = LocalProcessGroup.make(size: 2)
+        let parts = Parts()
+        let done = DispatchSemaphore(value: 0)
+        for rank in 0..<2 {
+            Thread {
+                parts.set(rank, term(rows: (rank * 2)..<(rank * 2 + 2), group: members[rank]))
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<2 { done.wait() }
+        let (first, second) = (parts.values[0]!, parts.values[1]!)
+        #expect(abs(first.value + second.value - whole.value) < 1e-5, "\(first.value) + \(second.value) against \(whole.value)")
+        #expect(first.gradient + second.gradient == whole.gradient)  // each shard's rows, in order
+    }
+
+    /// Each thread's free-bits term, kept under a lock.
+    final class Parts: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [Int: (value: Float, gradient: [Float])] = [:]
+        func set(_ rank: Int, _ value: (value: Float, gradient: [Float])) { lock.lock(); stored[rank] = value; lock.unlock() }
+        var values: [(value: Float, gradient: [Float])?] { lock.lock(); defer { lock.unlock() }; return [stored[0], stored[1]] }
+    }
+
+    /// Trains `configuration` in one process and in a group of two threads; expects one model.
+    func expectGroupTrainsAsOneProcess(_ configuration: TrainingConfiguration, overlapping: Bool) throws {
+        BLAS.setThreadCount(1)
         let single = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
         _ = try TrainerTests.trainAll(single)
         let alone = single.evaluateTest(epoch: 2)

@@ -49,20 +49,24 @@ do {
     print("training a convolutional VAE on \(train.count) pictures of \(train.shape), \(trainer.model.parameterCount) parameters")
     for epoch in 1...epochs {
         let summary = try trainer.trainFullEpoch()
-        let figures = trainer.evaluateTest(epoch: epoch)
+        // The preset keeps a moving average of the weights: evaluate and draw it, as `vae train` does.
+        let figures = trainer.withAveragedWeights { trainer.evaluateTest(epoch: epoch) }
         print(String(format: "epoch %d: train loss %.2f, test loss %.2f nats per picture (%.1f s)", epoch, summary.loss, figures.loss,
                      summary.seconds))
     }
 
-    // Pictures: 16 held-out pictures above their reconstructions (z = μ), and 32 samples.
-    let explorer = try LatentExplorer(model: trainer.model)
-    var meanCodes: RandomGenerator? = nil
-    let originals = Array(test.pixels.prefix(16 * test.valuesPerImage))
-    try explorer.reconstructionGrid(images: originals, columns: 8, scale: 2, using: &meanCodes)
-        .writePNG(to: URL(fileURLWithPath: "folder-reconstructions.png"))
-    var generator = RandomGenerator(seed: 1)
-    try explorer.priorSampleGrid(count: 32, temperature: 1, columns: 8, scale: 2, using: &generator)
-        .writePNG(to: URL(fileURLWithPath: "folder-samples.png"))
+    // Pictures of the averaged weights: 16 held-out pictures above their reconstructions (z = μ),
+    // and 32 samples.
+    try trainer.withAveragedWeights {
+        let explorer = try LatentExplorer(model: trainer.model)
+        var meanCodes: RandomGenerator? = nil
+        let originals = Array(test.pixels.prefix(16 * test.valuesPerImage))
+        try explorer.reconstructionGrid(images: originals, columns: 8, scale: 2, using: &meanCodes)
+            .writePNG(to: URL(fileURLWithPath: "folder-reconstructions.png"))
+        var generator = RandomGenerator(seed: 1)
+        try explorer.priorSampleGrid(count: 32, temperature: 1, columns: 8, scale: 2, using: &generator)
+            .writePNG(to: URL(fileURLWithPath: "folder-samples.png"))
+    }
     print("wrote folder-reconstructions.png and folder-samples.png")
 } catch {
     print("error: \(error.localizedDescription)")

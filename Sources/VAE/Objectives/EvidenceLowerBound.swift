@@ -49,7 +49,7 @@ public struct EvidenceLowerBound: Objective {
         for group in output.groups {
             let (kl, estimator) = Self.klSum(group)
             figures.append(BatchFigures.GroupFigure(name: group.group.name, value: Double(kl.item), estimator: estimator))
-            klTerms.append(settings.freeBits > 0 ? Self.freeBitsTerm(group, freeBits: settings.freeBits, rows: x.shape[0]) ?? kl : kl)
+            klTerms.append(settings.freeBits > 0 ? Self.freeBitsTerm(group, freeBits: settings.freeBits, batch: batch) ?? kl : kl)
         }
         let weight = settings.klWeight(afterEpochs: epochs)
         if settings.klBalancing && weight < 1 && klTerms.count > 1 {
@@ -108,9 +108,18 @@ public struct EvidenceLowerBound: Objective {
         return (perRow.sum(), estimator)
     }
 
-    /// B · Σ_d max(λ, KL̄_d) for a group whose KL has a per-dimension closed form (nil otherwise).
-    static func freeBitsTerm(_ group: LatentGroupOutput, freeBits: Float, rows: Int) -> Tensor? {
-        guard let perDimension = KLDivergence.closedFormPerDimension(group.posterior, group.prior)?.mean(alongAxis: 0) else { return nil }
-        return (perDimension + (Tensor(freeBits) - perDimension).relu()).sum() * Float(rows)
+    /// Free bits (Kingma et al. 2016): B · Σ_d max(λ, KL̄_d) over a batch of B images, KL̄_d the
+    /// batch mean of dimension d's KL, for a group whose KL has a per-dimension closed form (nil
+    /// otherwise). Written as Σ_d [S_d > λB] S_d + [S_d ≤ λB] λ b with S_d the dimension's KL
+    /// summed over the whole batch and b this process's rows: the mask comes from the whole
+    /// batch's sums (`Batch.sumOverShards`), so processes sharing a batch each add their part
+    /// and their terms and gradients sum to one process's.
+    public static func freeBitsTerm(_ group: LatentGroupOutput, freeBits: Float, batch: Batch) -> Tensor? {
+        guard let perDimension = KLDivergence.closedFormPerDimension(group.posterior, group.prior)?.sum(alongAxis: 0) else { return nil }
+        let sums = batch.sumOverShards(perDimension.scalars.map(Double.init))
+        let threshold = Double(freeBits) * Double(batch.batchRows)
+        let open = sums.map { $0 > threshold ? Float(1) : 0 }
+        let closed = Float(open.filter { $0 == 0 }.count) * freeBits * Float(batch.images.shape[0])
+        return (perDimension * Tensor(shape: perDimension.shape, scalars: open)).sum() + closed
     }
 }

@@ -6,8 +6,9 @@ import TensorCore
 public protocol Objective {
     /// A short description for logs, e.g. "ELBO, beta 4" or "IWAE, k = 50".
     var summary: String { get }
-    /// Whether the batch loss is a sum of per-image terms, so that several processes may each
-    /// take a shard of a batch and sum their gradients.
+    /// Whether several processes may each take a shard of a batch and sum their gradients: the
+    /// batch loss is a sum of per-image terms, or the objective sums over the shards whatever
+    /// else of the whole batch it needs (`Batch.sumOverShards`).
     var isSumOverImages: Bool { get }
     /// The loss of `batch` for `model` and its named parts, `epochs` into training (fractional:
     /// 2.5 is half-way through the third epoch).

@@ -251,10 +251,10 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         return found
     }
 
-    /// Whether the batch loss is a sum of per-image terms, so that processes may each take a
-    /// shard of a batch: free bits (a batch mean per dimension) and IWAE (k draws per image of a
-    /// whole batch) and KL balancing (coefficients from the batch's mean KL) are not.
-    public var isSumOverImages: Bool { kind == .elbo && freeBits == 0 && !klBalancing }
+    /// Whether processes may each take a shard of a batch: the batch loss is a sum of per-image
+    /// terms, or free bits', whose per-dimension batch sums the processes share
+    /// (`Batch.sumOverShards`). KL balancing (coefficients from the batch's mean KL) is not.
+    public var isSumOverImages: Bool { kind == .elbo && !klBalancing }
 
     /// Whether the objective needs the number of training images (β-TCVAE's q(z) estimate).
     public var needsDatasetSize: Bool { kind == .betaTCVAE }

@@ -15,11 +15,27 @@ public struct Batch {
     public let batchRows: Int
     /// Where the batch's reparameterisation noise comes from (drawn for the whole batch).
     public let noise: NoiseSource
+    /// The processes whose shards make up the batch (nil: this process alone). An objective
+    /// whose loss needs a statistic of the whole batch (free bits' per-dimension KL) sums it
+    /// over them with `sumOverShards`.
+    public let processGroup: (any ProcessGroup)?
 
-    /// A batch of `images` (with `labels` and `condition`) out of `batchRows`, drawing from `noise`.
-    public init(images: Tensor, labels: [Int] = [], condition: Tensor? = nil, batchRows: Int? = nil, noise: NoiseSource) {
+    /// A batch of `images` (with `labels` and `condition`) out of `batchRows`, drawing from `noise`,
+    /// the shard of this process in `processGroup`.
+    public init(images: Tensor, labels: [Int] = [], condition: Tensor? = nil, batchRows: Int? = nil, noise: NoiseSource,
+                processGroup: (any ProcessGroup)? = nil) {
         (self.images, self.labels, self.condition, self.noise) = (images, labels, condition, noise)
         self.batchRows = batchRows ?? images.shape[0]
+        self.processGroup = processGroup
+    }
+
+    /// `values` summed over the processes sharing the batch (unchanged alone). A collective call
+    /// when the batch is shared: every process makes it, in the same order.
+    public func sumOverShards(_ values: [Double]) -> [Double] {
+        guard let processGroup, processGroup.size > 1 else { return values }
+        var sums = values
+        processGroup.sum(&sums)
+        return sums
     }
 
     /// This process's share of the batch, rows / batchRows (1 alone).
@@ -70,6 +86,6 @@ struct BatchSource: Sequence, IteratorProtocol {
             Binarization.sample(x.pointer, uniforms: uniforms.pointer + shard.lowerBound * width, count: shard.count * width)
         }
         let labels = usesLabels ? shard.map { images.labels[order[first + $0]] } : []
-        return Batch(images: x, labels: labels, condition: model.conditionTensor(labels: labels), batchRows: rows, noise: noise)
+        return Batch(images: x, labels: labels, condition: model.conditionTensor(labels: labels), batchRows: rows, noise: noise, processGroup: processGroup)
     }
 }

@@ -92,8 +92,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 epochs: Int = 10, seed: UInt64 = 1, reconstructionReduction: TermReduction = .sum, batchReduction: TermReduction = .sum,
                 imagesEvery: Int = 1, evaluationBatchSize: Int = 1000, objective: ObjectiveSettings = .elbo,
                 schedule: LearningRateSchedule = .constant, optimizerEpsilon: Float? = nil, validationShare: Double = 0,
-                outputBias: OutputBiasStart = .drawn) {
+                outputBias: OutputBiasStart = .drawn, weightAverage: Double? = nil) {
         self.outputBias = outputBias
+        self.weightAverage = weightAverage
         self.preset = preset
         self.dataset = dataset
         self.imageFolder = imageFolder

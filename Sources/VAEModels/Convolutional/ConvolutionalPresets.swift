@@ -11,8 +11,9 @@ enum ConvolutionalPresets {
                summary: "keras-conv with a 16-dimensional latent space",
                configuration: TrainingConfiguration(preset: "keras-conv-16", model: .convolutional(.kerasExample(latentSize: 16)))),
         Preset(name: "conv-mnist",
-               summary: "a stronger conv VAE for 28x28 digits: conv 32 and 64 (4x4, stride 2), dense 512, latent 32; dense 512 and 7x7x64, deconv 64 and 32 (4x4, stride 2), deconv 1 (3x3); ReLU, Bernoulli, Adam 1e-3, batch 128, 10 epochs",
-               configuration: TrainingConfiguration(preset: "conv-mnist", model: .convolutional(.digits))),
+               summary: "a stronger conv VAE for 28x28 digits: conv 32 and 64 (4x4, stride 2), dense 512, latent 32; dense 512 and 7x7x64, deconv 64 and 32 (4x4, stride 2), deconv 1 (3x3); ReLU, Bernoulli, free bits 0.25 nats per dimension, Adam 5e-4, batch 32, weights averaged with decay 0.995, 10 epochs",
+               configuration: TrainingConfiguration(preset: "conv-mnist", model: .convolutional(.digits), learningRate: 5e-4, batchSize: 32,
+                                                    objective: ObjectiveSettings(freeBits: 0.25), weightAverage: 0.995)),
         Preset(name: "conv-colour",
                summary: "a conv VAE for colour images (32x32 or 64x64 RGB from --images): conv 32, 64, 128 (4x4, stride 2), dense 256, latent 64; mirrored deconvs; ReLU, Bernoulli (continuous BCE), free bits 0.25 nats per dimension, Adam 5e-4, batch 4, 30 epochs",
                configuration: TrainingConfiguration(preset: "conv-colour", model: .convolutional(.colour), learningRate: 5e-4, batchSize: 4, epochs: 30, evaluationBatchSize: 250,
@@ -36,7 +37,7 @@ enum ConvolutionalPresets {
                summary: "dsprites-conv trained by AnnealedVAE: gamma 1000 times |KL - C|, C rising from 0 to 25 nats over the 9 epochs (Burgess et al. 2018)",
                configuration: dsprites("dsprites-annealed", ObjectiveSettings(kind: .annealedVAE, beta: 1000, capacity: 25, capacityEpochs: 9))),
         Preset(name: "cvae-conv",
-               summary: "conv-mnist conditioned on the digit, latent 2: the one-hot joins the flattened conv features and z; Adam 1e-3, batch 128, 10 epochs",
+               summary: "conv-mnist's layers conditioned on the digit, latent 2: the one-hot joins the flattened conv features and z; Adam 1e-3, batch 128, 10 epochs",
                configuration: TrainingConfiguration(preset: "cvae-conv", model: .convolutional(.conditionalDigits))),
     ]
 
