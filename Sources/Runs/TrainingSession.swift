@@ -357,61 +357,75 @@ public final class TrainingSession {
                 return .interrupted(epoch: epoch, batch: trainer.progress.batchesDone)
             }
             // Evaluated, drawn and saved: the weights' moving average where the run keeps one.
-            let (row, figures, picture, modelFile) = try trainer.withAveragedWeights { () throws(RunError) in
-                let evaluationStarted = Date()
-                let test = trainer.evaluateTest(epoch: summary.epoch)
-                // A model of discrete codes: its reconstruction error and codebook use on the test images.
-                let codeFigures = (trainer.model as? any DiscreteLatentModel).map { model in withoutGradients { model.codeFigures(on: trainer.test) } } ?? []
-                var row = MetricsRow(
-                    epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
-                    reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
-                    seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
-                    evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
-                let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
-                let validation = trainer.evaluateValidation(epoch: summary.epoch)
-                let verdict = trainer.recordEpoch(summary, validationLoss: validation?.loss)
-                row.extra["learning_rate"] = summary.learningRate
-                if let validation { row.extra["validation_loss"] = validation.loss }
-                if let clipping = summary.gradientClipping {
-                    row.extra["gradient_norm"] = clipping.meanNorm
-                    row.extra["clipped_share"] = clipping.clippedShare
-                }
-                for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
-                for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
-                if summary.groupKL.count > 1 {
-                    for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
-                    for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }
-                }
-                if trainer.configuration.model.likelihood.modelsEightBitLevels {
-                    // A distribution over 8-bit levels: the test loss is a code length, in bits per value.
-                    row.extra["test_bits_per_dim"] = test.loss / (Double(trainer.model.inputSize) * log(2.0))
-                }
-                for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
-                rows.append(row)
-                let picture = isWriter && picturesDue(after: summary.epoch) ? reconstructionPicture() : nil
-                if let events {
-                    let step = trainer.stepsDone
-                    events.epoch(row, step: step)
-                    do {
-                        if let picture { try events.picture("reconstructions", picture, step: step) }
-                        if picture != nil, let samples = samplePicture?(trainer.model) { try events.picture("samples", samples, step: step) }
-                    } catch {
-                        throw .cannotWrite(path: events.url.path, reason: plainDescription(of: error))
-                    }
-                    if trainer.isFinished { events.finish(.success, step: step) }
-                    // Before the checkpoint: a run killed between the two logs this epoch again on
-                    // resume, after a START that drops the first copy.
-                    try flush(events)
-                }
-                if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
-                return (row, figures, picture, TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(summary.epoch)]))
-            }
-            try writeEpochFiles(epoch: summary.epoch, model: modelFile, picture: picture)
-            trainer.withAveragedWeights { reporter.epochFinished(row, figures: figures, session: self) }
+            let end = try trainer.withAveragedWeights { () throws(RunError) in try endEpoch(summary, events: events) }
+            try writeEpochFiles(epoch: summary.epoch, model: end.modelFile, picture: end.picture)
+            trainer.withAveragedWeights { reporter.epochFinished(end.row, figures: end.figures, session: self) }
         }
         let monitor = trainer.monitor
         if monitor.stoppedEarly, let best = monitor.bestEpoch { return .stoppedEarly(epoch: trainer.progress.completedEpochs, bestEpoch: best) }
         return .finished
+    }
+
+    /// What an epoch's end makes of the model as it is: its metrics row, the model's own
+    /// figures on the validation set, the reconstruction picture when one is due, and its file.
+    struct EpochEnd {
+        var row: MetricsRow
+        var figures: [(name: String, value: Double)]
+        var picture: Picture?
+        var modelFile: SafeTensorsFile
+    }
+
+    /// Evaluates the model after the epoch `summary` describes, records the epoch with the
+    /// trainer (the validation monitor, the schedule), logs it to `events` and writes the best
+    /// model when the validation loss improved.
+    func endEpoch(_ summary: EpochSummary, events: RunEventLog?) throws(RunError) -> EpochEnd {
+        let evaluationStarted = Date()
+        let test = trainer.evaluateTest(epoch: summary.epoch)
+        // A model of discrete codes: its reconstruction error and codebook use on the test images.
+        let codeFigures = (trainer.model as? any DiscreteLatentModel).map { model in withoutGradients { model.codeFigures(on: trainer.test) } } ?? []
+        var row = MetricsRow(
+            epoch: summary.epoch, trainLoss: summary.loss, testLoss: test.loss, testLossMean: test.lossMean,
+            reconstruction: summary.reconstruction, kl: summary.kl, testReconstruction: test.reconstruction, testKL: test.kl,
+            seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond,
+            evaluationSeconds: Date().timeIntervalSince(evaluationStarted))
+        let figures = trainer.validation.map { trainer.model.figures(on: $0) } ?? []
+        let validation = trainer.evaluateValidation(epoch: summary.epoch)
+        let verdict = trainer.recordEpoch(summary, validationLoss: validation?.loss)
+        row.extra["learning_rate"] = summary.learningRate
+        if let validation { row.extra["validation_loss"] = validation.loss }
+        if let clipping = summary.gradientClipping {
+            row.extra["gradient_norm"] = clipping.meanNorm
+            row.extra["clipped_share"] = clipping.clippedShare
+        }
+        for (name, value) in summary.extraTerms { row.extra["train_" + MetricsRow.columnName(name)] = value }
+        for (name, value) in codeFigures { row.extra["test_" + MetricsRow.columnName(name)] = value }
+        if summary.groupKL.count > 1 {
+            for (name, value) in summary.groupKL { row.extra["kl_" + MetricsRow.columnName(name)] = value }
+            for (group, value) in zip(trainer.model.latentGroups, test.groupKL ?? []) { row.extra["test_kl_" + MetricsRow.columnName(group.name)] = value }
+        }
+        if trainer.configuration.model.likelihood.modelsEightBitLevels {
+            // A distribution over 8-bit levels: the test loss is a code length, in bits per value.
+            row.extra["test_bits_per_dim"] = test.loss / (Double(trainer.model.inputSize) * log(2.0))
+        }
+        for figure in figures { row.extra["validation_" + MetricsRow.columnName(figure.name)] = figure.value }
+        rows.append(row)
+        let picture = isWriter && picturesDue(after: summary.epoch) ? reconstructionPicture() : nil
+        if let events {
+            let step = trainer.stepsDone
+            events.epoch(row, step: step)
+            do {
+                if let picture { try events.picture("reconstructions", picture, step: step) }
+                if picture != nil, let samples = samplePicture?(trainer.model) { try events.picture("samples", samples, step: step) }
+            } catch {
+                throw .cannotWrite(path: events.url.path, reason: plainDescription(of: error))
+            }
+            if trainer.isFinished { events.finish(.success, step: step) }
+            // Before the checkpoint: a run killed between the two logs this epoch again on
+            // resume, after a START that drops the first copy.
+            try flush(events)
+        }
+        if verdict.improved, let validation { try writeBestModel(epoch: summary.epoch, validationLoss: validation.loss) }
+        return EpochEnd(row: row, figures: figures, picture: picture, modelFile: TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(summary.epoch)]))
     }
 
     /// Whether the reconstruction picture of `epoch` is drawn: every `imagesEvery` epochs and
@@ -457,28 +471,25 @@ public final class TrainingSession {
     /// the two trains the epoch again and writes the same file).
     func writeBestModel(epoch: Int, validationLoss: Double) throws(RunError) {
         guard isWriter else { return }
-        try writeModel(to: folder.best, extra: ["epoch": String(epoch), "validation_loss": String(validationLoss)])
+        try write(TrainingCheckpoint.modelFile(trainer.model, extra: ["epoch": String(epoch), "validation_loss": String(validationLoss)]), to: folder.best)
     }
 
-    /// The model's file (weights and specification, `extra` in the metadata) at `url`.
-    func writeModel(to url: URL, extra: [String: String]) throws(RunError) {
+    /// A model's file (`TrainingCheckpoint.modelFile`) at `url`.
+    func write(_ file: SafeTensorsFile, to url: URL) throws(RunError) {
         do {
-            try TrainingCheckpoint.modelFile(trainer.model, extra: extra).write(to: url)
+            try file.write(to: url)
         } catch {
             throw .cannotWrite(path: url.path, reason: plainDescription(of: error))
         }
     }
 
     /// An epoch's files, in the order that keeps the folder consistent after any failed write:
-    /// the model (`model`: its file, the averaged weights where the run averages them), the checkpoint (holding the metrics table too), then metrics.csv, so
-    /// metrics.csv never runs ahead of the model and checkpoint; then the pictures.
+    /// the model (`model`: its file, the averaged weights where the run averages them), the
+    /// checkpoint (holding the metrics table too), then metrics.csv, so metrics.csv never runs
+    /// ahead of the model and checkpoint; then the pictures.
     func writeEpochFiles(epoch: Int, model: SafeTensorsFile, picture: Picture?) throws(RunError) {
         guard isWriter else { return }
-        do {
-            try model.write(to: folder.model)
-        } catch {
-            throw .cannotWrite(path: folder.model.path, reason: plainDescription(of: error))
-        }
+        try write(model, to: folder.model)
         try writeCheckpoint()
         do {
             try MetricsTable.write(rows, to: folder.metrics)

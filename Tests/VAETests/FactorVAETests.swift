@@ -55,15 +55,8 @@ import VAEModels
         let expected = try TrainerTests.trainAll(uninterrupted)
         #expect(expected.allSatisfy { $0.loss.isFinite })
 
-        let interrupted = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
-        var losses = [try #require(try interrupted.trainEpoch()).loss]
-        var batches = 0
-        #expect(try interrupted.trainEpoch(shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }) == nil)
-        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
+        let (file, resumed, losses) = try TrainerTests.interruptedAndResumed(configuration, stopAfter: 3)
         #expect(file.tensors.keys.contains("objective.discriminator.2.weight") && file.tensors.keys.contains("objective.discriminator_adam_step"))
-        let resumed = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
-        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
-        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
         #expect(losses == expected.map(\.loss))
         #expect(resumed.objective.state == uninterrupted.objective.state, "the discriminator's weights or its Adam differ after the resume")
 

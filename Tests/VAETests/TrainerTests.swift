@@ -26,6 +26,23 @@ import VAEModels
         return summaries
     }
 
+    /// A run of `configuration` that trains one epoch and stops after `batches` batches of the
+    /// second; its checkpoint file (encoded and read back) and a fresh trainer restored from it,
+    /// which trains on to the end, appending each epoch's loss to the first epoch's.
+    static func interruptedAndResumed(_ configuration: TrainingConfiguration, stopAfter batches: Int) throws
+        -> (file: SafeTensorsFile, resumed: Trainer, losses: [Double]) {
+        let interrupted = try Trainer(configuration: configuration, train: train, test: test)
+        var losses = [try #require(try interrupted.trainEpoch()).loss]
+        var done = 0
+        #expect(try interrupted.trainEpoch(shouldStop: { done == batches }, onBatch: { _, _, _ in done += 1 }) == nil)
+        #expect(interrupted.progress.batchesDone == batches)
+        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
+        let resumed = try Trainer(configuration: configuration, train: train, test: test)
+        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
+        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
+        return (file, resumed, losses)
+    }
+
     @Test func whatACallerGetsWrongIsAThrownErrorNotATrap() {
         var bad = Self.configuration()
         bad.batchSize = 0
@@ -89,16 +106,7 @@ import VAEModels
         let expected = try Self.trainAll(uninterrupted)
 
         // Stop in the middle of epoch 2, save the checkpoint, restore it into a fresh trainer.
-        let interrupted = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
-        var losses = [try #require(try interrupted.trainEpoch()).loss]
-        var batches = 0
-        #expect(try interrupted.trainEpoch(shouldStop: { batches == 4 }, onBatch: { _, _, _ in batches += 1 }) == nil)
-        #expect(interrupted.progress.batchesDone == 4)
-        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
-        let resumed = try Trainer(configuration: configuration, train: Self.train, test: Self.test)
-        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
-        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
-
+        let (_, resumed, losses) = try Self.interruptedAndResumed(configuration, stopAfter: 4)
         #expect(losses == expected.map(\.loss))
         #expect(resumed.model.parameters.map(\.scalars) == uninterrupted.model.parameters.map(\.scalars))
         #expect(resumed.evaluateTest(epoch: 3) == uninterrupted.evaluateTest(epoch: 3))

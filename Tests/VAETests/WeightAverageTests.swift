@@ -63,16 +63,9 @@ import VAEModels
         let uninterrupted = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
         let expected = try TrainerTests.trainAll(uninterrupted)
 
-        let interrupted = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
-        var losses = [try #require(try interrupted.trainEpoch()).loss]
-        var batches = 0
-        #expect(try interrupted.trainEpoch(shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }) == nil)
-        let file = try SafeTensorsFile.decode(TrainingCheckpoint.checkpointFile(interrupted).encoded(), file: "checkpoint")
-        let count = interrupted.model.parameters.count
+        let (file, resumed, losses) = try TrainerTests.interruptedAndResumed(configuration, stopAfter: 3)
+        let count = uninterrupted.model.parameters.count
         #expect(Set(file.tensors.keys.filter { $0.hasPrefix("weight_average.") }) == Set((0..<count).map { "weight_average.\($0)" }))
-        let resumed = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
-        try TrainingCheckpoint.restore(resumed, from: file, fileName: "checkpoint")
-        while !resumed.isFinished { losses.append(try #require(try resumed.trainEpoch()).loss) }
         #expect(losses == expected.map(\.loss))
         #expect(resumed.weightAverage?.averages == uninterrupted.weightAverage?.averages)
         #expect(resumed.withAveragedWeights { resumed.evaluateTest(epoch: 3).loss } == uninterrupted.withAveragedWeights { uninterrupted.evaluateTest(epoch: 3).loss })

@@ -314,7 +314,10 @@ public final class Trainer {
     public var monitor: TrainingMonitor { progress.monitor ?? TrainingMonitor() }
 
     /// Optimizer steps done over the whole run.
-    public var stepsDone: Int { progress.completedEpochs * batchesPerEpoch + progress.batchesDone }
+    public var stepsDone: Int { steps(at: progress) }
+
+    /// The optimizer steps taken by a run at `progress`.
+    func steps(at progress: TrainingProgress) -> Int { progress.completedEpochs * batchesPerEpoch + progress.batchesDone }
 
     /// The learning rate of the next step: the schedule's at the run's position.
     public var currentLearningRate: Float {
@@ -491,7 +494,7 @@ public final class Trainer {
     public func restore(progress: TrainingProgress, optimizerState: OptimizerState, weightAverages: [[Float]] = []) throws(TrainingStateError) {
         if let problem = problems(of: progress) { throw TrainingStateError(field: problem.field, problem: problem.text) }
         do { try optimizer.restore(optimizerState) } catch { throw TrainingStateError(field: "optimizer", problem: error.description) }
-        let steps = progress.completedEpochs * batchesPerEpoch + progress.batchesDone
+        let steps = steps(at: progress)
         if let weightAverage {
             if steps > 0 && weightAverages.isEmpty {
                 throw TrainingStateError(field: WeightAverage.stateName, problem: "missing: the run averages its weights (decay \(weightAverage.decay)) and is \(steps) steps in")

@@ -6,7 +6,9 @@ import SafeTensors
 
 /// The files a run keeps: the model alone (`model.safetensors`, loadable in PyTorch) and the
 /// training checkpoint (`checkpoint.safetensors`: the model, the optimizer's state as
-/// `optimizer.<name>` tensors, and in the metadata the training configuration and progress).
+/// `optimizer.<name>` tensors, an objective's own state as `objective.<name>`, the weights'
+/// moving average as `weight_average.<N>` (N the parameter's index), and in the metadata the
+/// training configuration and progress).
 public enum TrainingCheckpoint {
     /// The metadata key naming the file's format.
     public static let formatKey = "format"
@@ -125,30 +127,18 @@ public enum TrainingCheckpoint {
         } catch {
             throw .incompatible(file: fileName, reason: error.reason)
         }
-        var buffers: [String: [Float]] = [:]
-        for (key, entry) in file.tensors where key.hasPrefix("optimizer.") {
-            if let index = entry.values.firstIndex(where: { !$0.isFinite }) {
-                throw .invalidMetadata(file: fileName, field: key, reason: "the optimizer state holds \(entry.values[index]) at index \(index)")
-            }
-            buffers[String(key.dropFirst("optimizer.".count))] = entry.values
-        }
-        var objectiveState: [String: [Float]] = [:]
-        for (key, entry) in file.tensors where key.hasPrefix("objective.") {
-            if let index = entry.values.firstIndex(where: { !$0.isFinite }) {
-                throw .invalidMetadata(file: fileName, field: key, reason: "the objective's state holds \(entry.values[index]) at index \(index)")
-            }
-            objectiveState[String(key.dropFirst("objective.".count))] = entry.values
-        }
+        let buffers = try tensors(named: "optimizer.", in: file, fileName: fileName, holder: "the optimizer state")
+        let objectiveState = try tensors(named: "objective.", in: file, fileName: fileName, holder: "the objective's state")
         do { try trainer.objective.restore(state: objectiveState) } catch {
             throw .invalidMetadata(file: fileName, field: "objective." + error.name, reason: error.problem)
         }
         let prefix = WeightAverage.stateName + "."
         var averages: [Int: [Float]] = [:]
-        for (key, entry) in file.tensors where key.hasPrefix(prefix) {
-            guard let index = Int(key.dropFirst(prefix.count)), index >= 0, String(index) == key.dropFirst(prefix.count) else {
-                throw .invalidMetadata(file: fileName, field: key, reason: "expected \(prefix)N, N the parameter's index from 0")
+        for (suffix, values) in try tensors(named: prefix, in: file, fileName: fileName, holder: nil) {  // WeightAverage.restore checks the values
+            guard let index = Int(suffix), index >= 0, String(index) == suffix else {
+                throw .invalidMetadata(file: fileName, field: prefix + suffix, reason: "expected \(prefix)N, N the parameter's index from 0")
             }
-            averages[index] = entry.values
+            averages[index] = values
         }
         if let missing = (0..<averages.count).first(where: { averages[$0] == nil }) {
             throw .invalidMetadata(file: fileName, field: "\(prefix)\(missing)", reason: "missing, while \(averages.count) averages are saved up to \(prefix)\(averages.keys.max()!)")
@@ -160,6 +150,20 @@ public enum TrainingCheckpoint {
             let field = error.field == "optimizer" || error.field.hasPrefix(WeightAverage.stateName) ? error.field : "training_progress.\(error.field)"
             throw .invalidMetadata(file: fileName, field: field, reason: error.problem)
         }
+    }
+
+    /// The file's tensors whose names are `prefix` and a suffix, by suffix. `holder` names what
+    /// they hold, and refuses a value that is not finite in its words; nil leaves the values to
+    /// their reader.
+    static func tensors(named prefix: String, in file: SafeTensorsFile, fileName: String, holder: String?) throws(CheckpointError) -> [String: [Float]] {
+        var found: [String: [Float]] = [:]
+        for (key, entry) in file.tensors where key.hasPrefix(prefix) {
+            if let holder, let index = entry.values.firstIndex(where: { !$0.isFinite }) {
+                throw .invalidMetadata(file: fileName, field: key, reason: "\(holder) holds \(entry.values[index]) at index \(index)")
+            }
+            found[String(key.dropFirst(prefix.count))] = entry.values
+        }
+        return found
     }
 
     static func encodeJSON(_ value: some Encodable) -> String {
