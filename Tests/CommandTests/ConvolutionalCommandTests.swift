@@ -29,6 +29,19 @@ import Testing
         #expect(config.contains("\"kind\" : \"conv\""))
     }
 
+    /// `vae bench conv` and `vae bench pytorch` time every preset at one chosen batch; a batch
+    /// out of range, or one for a PyTorch script that runs its preset at a fixed batch, is named
+    /// before anything is timed.
+    @Test func aBenchBatchOutOfRangeOrForAFixedBatchScriptIsNamed() throws {
+        let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("reference")
+        let zero = try Tool.run(["bench", "conv", "--batch-size", "0"])
+        #expect(zero.status == 64 && zero.output.contains("--batch-size must lie in 1...4096, got 0"), "\(zero.output)")
+        let fixed = try Tool.run(["bench", "pytorch", "--presets", "keras-conv", "--batch-size", "64", "--reference-folder", reference.path])
+        #expect(fixed.status == 64 && fixed.output.contains("--batch-size applies to conv-mnist, dsprites-conv, hierarchical-colour; keras_conv_vae.py runs keras-conv at its batch of 128"),
+                "\(fixed.output)")
+    }
+
     @Test func badArchitectureOptionsAreNamed() throws {
         let scratch = try ScratchFolder("conv-options")
         let data = try scratch.tinyDataset()

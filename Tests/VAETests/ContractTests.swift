@@ -26,9 +26,9 @@ import VAEModels
     }
 
     /// Free bits' floor applies to the whole batch's mean KL of each dimension, which no shard
-    /// sees alone: the processes sum the dimensions' KLs before each decides which are open.
-    /// (λ = 0.6 nats, near this model's per-dimension KLs, leaves some dimensions under it in
-    /// some steps and shards and not in others.)
+    /// sees alone: a group of processes trains with it (one all-reduce of the dimensions' KLs a
+    /// step) to the model one process trains. (A batch whose shards alone would open other
+    /// dimensions than the whole: `freeBitsTermsOfShardsSumToTheWholeBatchs`.)
     @Test func aGroupOfThreadsTrainsWithFreeBitsAsOneProcessDoes() throws {
         var configuration = TrainerTests.configuration(epochs: 2, binarization: .dynamic, batchSize: 33)
         configuration.objective.freeBits = 0.6
