@@ -770,7 +770,7 @@ final class ConsoleReporter: TrainingReporter {
             print("objective \(session.trainer.objective.summary); learning-rate schedule \(configuration.schedule.summary)")
         }
         if configuration.outputBias == .dataMean && session.resumedFrom == nil {
-            print("output bias started at the mean training image's logits (data-mean)")
+            print("output bias started at the mean training image (data-mean)")
         }
         if let estimators = session.record.klEstimators, estimators.values.contains(KLEstimator.monteCarlo.rawValue) {
             let groups = session.trainer.model.latentGroups.map(\.name)

@@ -7,8 +7,8 @@ import VAE
 import VAEModels
 
 /// `--output-bias data-mean`: the decoder's last bias starts at logit(clip(x̄, 0.001, 0.999)) of
-/// the mean training image (Burda et al.'s start), for each kind that has such a bias; what
-/// cannot start so is refused by name.
+/// the mean training image (Burda et al.'s start), or at the discretised logistics' locations
+/// for it, for each kind that has such a bias; what cannot start so is refused by name.
 @Suite struct OutputBiasStartTests {
     init() { StandardModelKinds.register() }
 
@@ -111,11 +111,32 @@ import VAEModels
         #expect(bias.count == 3 && zip(bias, expected).map { abs($0 - $1) }.max()! < 1e-4, "\(bias) vs \(expected)")
     }
 
-    @Test func whatCannotStartAtTheDataIsRefusedByName() throws {
+    /// The discretised logistics start each component's location at the mean level 2m − 1 and
+    /// a mixture's channel coefficients at 0; the log-scales and mixture logits keep their draw.
+    @Test func theDiscretisedLogisticsStartTheirLocationsAtTheMeanLevel() throws {
+        // A mixture of 2 over RGB, one bias per channel: P = 2 (1 + 6 + 3) = 20 channels, the
+        // logits at 0-1, the locations at 2-7 (component k, channel c at 2 + 3k + c), the
+        // log-scales at 8-13, the coefficients at 14-19.
+        let drawn = (0..<20).map { Float(100 + $0) }
+        let mixture = try #require(Likelihood.logisticMixture(components: 2).startingOutputBias(drawn, forMeans: [0.25, 0.5, 1], channels: 3))
+        #expect(mixture == [100, 101, -0.5, 0, 1, -0.5, 0, 1] + (108...113).map(Float.init) + [Float](repeating: 0, count: 6))
+        // The single logistic over grey, one bias per value of a 2-pixel image: the locations
+        // (channel 0, both pixels), then the log-scales (channel 1).
+        let single = try #require(Likelihood.discretizedLogistic.startingOutputBias([10, 11, 12, 13], forMeans: [0.2, 0.9], channels: 1))
+        #expect(zip(single, [-0.6, 0.8, 12, 13] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(single)")
+        #expect(Likelihood.logisticMixture(components: 2).outputBiasStartProblem == nil && Likelihood.discretizedLogistic.outputBiasStartProblem == nil)
+
+        // Through the trainer: an MLP with the single logistic on 8-bit levels.
+        let levels = TrainerTests.train.replacingPixels(TrainerTests.train.pixels.map { ($0 * 255).rounded() / 255 })
         var logistic = MLPConfiguration(inputSize: 64, hiddenSizes: [32], latentSize: 4)
         logistic.likelihood = .discretizedLogistic
-        let refused = Self.dataMeanConfiguration(.mlp(logistic)).problems
-        #expect(refused.contains { $0.setting == .outputBias && $0.problem.contains("discretised-logistic has none") }, "\(refused)")
+        let trainer = try Trainer(configuration: Self.dataMeanConfiguration(.mlp(logistic)), train: levels, test: levels)
+        let bias = try #require((trainer.model as? MLPVAE)?.decoder.output.bias).scalars
+        let locations = Self.meanImage(levels).map { 2 * $0 - 1 }
+        #expect(bias.count == 128 && zip(bias.prefix(64), locations).map { abs(Double($0) - $1) }.max()! < 1e-5)
+    }
+
+    @Test func whatCannotStartAtTheDataIsRefusedByName() throws {
         var withWeights = Self.dataMeanConfiguration(.mlp(MLPConfiguration(inputSize: 64, hiddenSizes: [32], latentSize: 4)))
         withWeights.initialWeights = InitialWeights(path: "/tmp/start.safetensors", sha256: "00")
         #expect(withWeights.problems.contains { $0.setting == .outputBias && $0.problem.contains("both set the starting weights") })

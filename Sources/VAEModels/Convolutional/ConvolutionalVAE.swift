@@ -147,9 +147,10 @@ extension ConvolutionalVAE: DataStartedOutputBias {
         let channelMeans = (0..<shape.channels).map { channel in
             Float(means[(channel * plane)..<((channel + 1) * plane)].reduce(0.0) { $0 + Double($1) } / Double(plane))
         }
-        guard let values = likelihood.likelihood.startingOutputs(forMeans: channelMeans) else { throw likelihood.likelihood.outputBiasStartProblem! }
         guard let bias = decoder.output.bias else { preconditionFailure("the output convolution has a bias") }
-        precondition(values.count == bias.count, "\(values.count) starting values for an output bias of \(bias.count)")
+        guard let values = likelihood.likelihood.startingOutputBias(bias.scalars, forMeans: channelMeans, channels: shape.channels) else {
+            throw likelihood.likelihood.outputBiasStartProblem!
+        }
         values.withUnsafeBufferPointer { bias.pointer.update(from: $0.baseAddress!, count: bias.count) }
     }
 }

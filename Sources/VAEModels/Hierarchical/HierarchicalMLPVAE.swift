@@ -209,6 +209,6 @@ extension HierarchicalMLPVAE: DataStartedOutputBias {
     /// Starts the decoder's output bias (p(x | z₁), or p(x | z₁, z₂)'s trunk) at the likelihood's
     /// outputs for the mean image.
     public func startOutputBias(atMeanImage means: [Float]) throws(ConfigurationProblem) {
-        try decoder.startOutputBias(atMeanImage: means, likelihood: likelihood.likelihood)
+        try decoder.startOutputBias(atMeanImage: means, channels: imageShape.channels, likelihood: likelihood.likelihood)
     }
 }

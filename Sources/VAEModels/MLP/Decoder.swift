@@ -46,13 +46,12 @@ public final class Decoder: Module {
 }
 
 extension Decoder {
-    /// Starts the output layer's bias at `likelihood`'s outputs for the mean image [C · H · W]
-    /// (`Likelihood.startingOutputs(forMeans:)`), one per value.
+    /// Starts the output layer's bias at `likelihood`'s parameters for the mean image [C · H · W]
+    /// of `channels` channels (`Likelihood.startingOutputBias(_:forMeans:channels:)`), per value.
     /// - Throws: `ConfigurationProblem` when the likelihood has no such start.
-    func startOutputBias(atMeanImage means: [Float], likelihood: Likelihood) throws(ConfigurationProblem) {
-        guard let values = likelihood.startingOutputs(forMeans: means) else { throw likelihood.outputBiasStartProblem! }
+    func startOutputBias(atMeanImage means: [Float], channels: Int, likelihood: Likelihood) throws(ConfigurationProblem) {
         guard let bias = output.bias else { preconditionFailure("the decoder's output layer has a bias") }
-        precondition(values.count == bias.count, "\(values.count) starting values for an output bias of \(bias.count)")
+        guard let values = likelihood.startingOutputBias(bias.scalars, forMeans: means, channels: channels) else { throw likelihood.outputBiasStartProblem! }
         values.withUnsafeBufferPointer { bias.pointer.update(from: $0.baseAddress!, count: bias.count) }
     }
 }

@@ -114,6 +114,6 @@ public final class MLPVAE: Module, VariationalModel, LearnedPriorHolder {
 extension MLPVAE: DataStartedOutputBias {
     /// Starts the decoder's output bias at the likelihood's outputs for the mean image.
     public func startOutputBias(atMeanImage means: [Float]) throws(ConfigurationProblem) {
-        try decoder.startOutputBias(atMeanImage: means, likelihood: likelihood.likelihood)
+        try decoder.startOutputBias(atMeanImage: means, channels: imageShape.channels, likelihood: likelihood.likelihood)
     }
 }
