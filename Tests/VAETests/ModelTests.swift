@@ -95,9 +95,11 @@ import VAEModels
         #expect(Preset.named("cvae-mnist")?.configuration.model.conditionClasses == 10)
         #expect(Preset.named("cvae-conv")?.configuration.model.conditionClasses == 10)
         #expect(Preset.named("design-e")?.configuration.optimizer == .rmspropKeras)
-        // conv-mnist's settings are those its five-seed study chose (ObjectivesAndReliableTraining.md).
+        // The conv presets' settings are those their five-seed studies chose (ObjectivesAndReliableTraining.md).
         let convolutional = Preset.named("conv-mnist")!.configuration
         #expect(convolutional.batchSize == 32 && convolutional.learningRate == 5e-4 && convolutional.objective.freeBits == 0.25 && convolutional.weightAverage == 0.995)
+        let colour = Preset.named("conv-colour")!.configuration
+        #expect(colour.batchSize == 4 && colour.learningRate == 5e-4 && colour.objective.freeBits == 0.25 && colour.weightAverage == 0.99 && colour.outputBias == .dataMean)
         let iwae = Preset.named("iwae-paper")!.configuration
         guard let model = iwae.model.architecture(as: MLPConfiguration.self) else { Issue.record("iwae-paper is not an MLP preset"); return }
         #expect(model.architectureName == "784-200-200-50" && model.activation == .tanh)
