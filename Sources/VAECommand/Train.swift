@@ -354,7 +354,7 @@ struct TrainingOptions: ParsableArguments {
     var precision: Precision?
     @Flag(help: "Condition the model on the dataset's labels (a conditional VAE: the label's one-hot joins the encoder's features and z).")
     var conditional = false
-    @Option(help: "How the decoder's last bias starts: drawn (by the initializer), or data-mean (the logits of the mean training image, clipped to [0.001, 0.999], as the IWAE paper's code starts it).")
+    @Option(help: "How the decoder's last bias starts: drawn (by the initializer), or data-mean (the logits of the mean training image, clipped to [0.001, 0.999], as the IWAE paper's code starts it; for the discretised logistics, each component's location at the mean level).")
     var outputBias: OutputBiasStart?
     @Option(parsing: .unconditional, help: "Hold out this share of the training images (a seeded draw) as a validation set: its loss is in metrics.csv each epoch, and the epoch of lowest validation loss is kept as best.safetensors.")
     var validationShare: Double?
