@@ -27,6 +27,11 @@ extension Bench {
         return threads
     }
 
+    /// Checks a --batch-size given to a benchmark: 1...4096 images a step.
+    static func checkBatchSize(_ batchSize: Int?) throws {
+        if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
+    }
+
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Matrix multiply (fp32 and bf16) against OpenBLAS and oneDNN called directly, and the elementwise kernels.")
@@ -178,7 +183,7 @@ extension Bench {
                 quantized.append((name, preset.configuration, model))
             }
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
-            if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
+            try Bench.checkBatchSize(batchSize)
             var chosen: [(String, TrainingConfiguration, ConvolutionalModelConfiguration)] = []
             for name in presets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let preset = Preset.named(name), let model = preset.configuration.model.architecture(as: ConvolutionalModelConfiguration.self) else {

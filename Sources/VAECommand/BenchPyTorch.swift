@@ -38,7 +38,7 @@ extension Bench {
         func run() throws {
             let counts = try Bench.threadCounts(threads)
             guard steps >= 1, rounds >= 1 else { throw ValidationError("--steps and --rounds must be at least 1") }
-            if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
+            try Bench.checkBatchSize(batchSize)
             let chosenPrecisions = try precisions.split(separator: ",").map { text in
                 guard let precision = Precision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--precisions takes fp32 and bf16, comma-separated; got '\(text)'")

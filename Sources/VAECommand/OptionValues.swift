@@ -46,7 +46,7 @@ struct ImageSize: ExpressibleByArgument {
 }
 
 /// A moving average's decay, or `none` to train without one (a preset's average switched off).
-struct WeightAverageDecay: ExpressibleByArgument, Equatable {
+struct WeightAverageDecay: ExpressibleByArgument {
     /// The decay; nil for none.
     let decay: Double?
 
