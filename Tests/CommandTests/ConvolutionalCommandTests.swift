@@ -37,6 +37,8 @@ import Testing
             .appendingPathComponent("reference")
         let zero = try Tool.run(["bench", "conv", "--batch-size", "0"])
         #expect(zero.status == 64 && zero.output.contains("--batch-size must lie in 1...4096, got 0"), "\(zero.output)")
+        let large = try Tool.run(["bench", "pytorch", "--presets", "conv-mnist", "--batch-size", "4097", "--reference-folder", reference.path])
+        #expect(large.status == 64 && large.output.contains("--batch-size must lie in 1...4096, got 4097"), "\(large.output)")
         let fixed = try Tool.run(["bench", "pytorch", "--presets", "keras-conv", "--batch-size", "64", "--reference-folder", reference.path])
         #expect(fixed.status == 64 && fixed.output.contains("--batch-size applies to conv-mnist, dsprites-conv, hierarchical-colour; keras_conv_vae.py runs keras-conv at its batch of 128"),
                 "\(fixed.output)")
