@@ -27,9 +27,12 @@ extension Bench {
         return threads
     }
 
-    /// Checks a --batch-size given to a benchmark: 1...4096 images a step.
+    /// The batch sizes a benchmark accepts, in images a step.
+    static let batchSizes = 1...4096
+
+    /// Checks a --batch-size given to a benchmark against `batchSizes`.
     static func checkBatchSize(_ batchSize: Int?) throws {
-        if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must lie in 1...4096, got \(batchSize)") }
+        if let batchSize, !batchSizes.contains(batchSize) { throw ValidationError("--batch-size must lie in \(batchSizes), got \(batchSize)") }
     }
 
     struct Kernels: ParsableCommand {
