@@ -26,6 +26,7 @@ extension ColourMode: ExpressibleByArgument {}
 extension ObjectiveSettings.Kind: ExpressibleByArgument {}
 extension TotalCorrelationEstimator: ExpressibleByArgument {}
 extension DIPVariant: ExpressibleByArgument {}
+extension DiscriminatorShuffle: ExpressibleByArgument {}
 extension AffineForm: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
 extension InterpolationPath: ExpressibleByArgument {}

@@ -612,6 +612,8 @@ struct ObjectiveOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "factor-vae: the discriminator's hidden layers (default 6).") var discriminatorLayers: Int?
     @Option(parsing: .unconditional, help: "factor-vae: the discriminator's units per hidden layer (default 1000).") var discriminatorUnits: Int?
     @Option(parsing: .unconditional, help: "factor-vae: the discriminator's Adam learning rate (default 0.0001; betas 0.5 and 0.9).") var discriminatorLearningRate: Float?
+    @Option(help: "factor-vae: whose codes the discriminator sees shuffled: same-batch (the batch's own, disentanglement_lib's; the default) or previous-batch (another batch's, as Kim & Mnih's Algorithm 2).")
+    var discriminatorShuffle: DiscriminatorShuffle?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
@@ -621,7 +623,7 @@ struct ObjectiveOptions: ParsableArguments {
          ("tc-estimator", tcEstimator != nil), ("dip-variant", dipVariant != nil), ("lambda-od", lambdaOd != nil), ("lambda-d-factor", lambdaDFactor != nil),
          ("capacity", capacity != nil), ("capacity-epochs", capacityEpochs != nil), ("schedule-stages", scheduleStages != nil),
          ("discriminator-layers", discriminatorLayers != nil), ("discriminator-units", discriminatorUnits != nil),
-         ("discriminator-learning-rate", discriminatorLearningRate != nil)].first(where: \.1)?.0
+         ("discriminator-learning-rate", discriminatorLearningRate != nil), ("discriminator-shuffle", discriminatorShuffle != nil)].first(where: \.1)?.0
     }
 
     func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
@@ -642,6 +644,7 @@ struct ObjectiveOptions: ParsableArguments {
         if let discriminatorLayers { configuration.objective.discriminatorLayers = discriminatorLayers }
         if let discriminatorUnits { configuration.objective.discriminatorUnits = discriminatorUnits }
         if let discriminatorLearningRate { configuration.objective.discriminatorLearningRate = discriminatorLearningRate }
+        if let discriminatorShuffle { configuration.objective.discriminatorShuffle = discriminatorShuffle }
         if let scheduleStages {
             guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
             configuration.schedule = .iwaePaper(stages: scheduleStages)

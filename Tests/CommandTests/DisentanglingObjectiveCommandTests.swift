@@ -49,7 +49,11 @@ import Testing
         let resumed = try Tool.run(["train", "--resume", run, "--epochs", "2", "--data-dir", data.path])
         #expect(resumed.status == 0 && resumed.output.contains("epoch   2"), "\(resumed.output)")
         let elsewhere = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("b"), epochs: 1) + ["--objective", "beta-tcvae", "--discriminator-units", "16"])
-        #expect(elsewhere.status != 0 && elsewhere.output.contains("the discriminator's layers, units and learning rate apply to FactorVAE (--objective factor-vae), not beta-tcvae"), "\(elsewhere.output)")
+        #expect(elsewhere.status != 0 && elsewhere.output.contains("the discriminator's layers, units, learning rate and shuffle apply to FactorVAE (--objective factor-vae), not beta-tcvae"), "\(elsewhere.output)")
+        let previous = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("p"), epochs: 1) + options + ["--discriminator-shuffle", "previous-batch"])
+        #expect(previous.status == 0 && previous.output.contains("(betas 0.5, 0.9), shuffling the previous batch's codes"), "\(previous.output)")
+        let unknown = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("u"), epochs: 1) + options + ["--discriminator-shuffle", "next"])
+        #expect(unknown.status != 0 && unknown.output.contains("same-batch") && unknown.output.contains("previous-batch"), "\(unknown.output)")
         let bad = try Tool.run(Tool.trainArguments(data: data, out: scratch.path("c"), epochs: 1) + ["--objective", "factor-vae", "--discriminator-learning-rate", "-1"])
         #expect(bad.status != 0 && bad.output.contains("--discriminator-learning-rate must be a number > 0, got -1.0"), "\(bad.output)")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SafeTensors
 import TensorCore
+import NN
 import Testing
 import VAE
 import VAEModels
@@ -68,7 +69,66 @@ import VAEModels
         #expect(error.localizedDescription.contains("objective.discriminator.0.bias") && error.localizedDescription.contains("missing"), "\(error.localizedDescription)")
     }
 
-    @Test func theDiscriminatorsSettingsBelongToFactorVAE() {
+    @Test func shufflingThePreviousBatchShowsTheDiscriminatorThePreviousBatchsCodes() throws {
+        BLAS.setThreadCount(1)
+        var generator = RandomGenerator(seed: 3)
+        let model = try TrainingConfiguration(preset: "t", model: .mlp(MLPConfiguration(inputSize: 4, hiddenSizes: [4], latentSize: 3))).model.makeModel(using: &generator)
+        func codes(_ value: Float?) -> Tensor {
+            var values = [Float](repeating: value ?? 0, count: 8 * 3)
+            if value == nil { values.withUnsafeMutableBufferPointer { generator.fillNormal($0) } }
+            return Tensor(shape: [8, 3], scalars: values)
+        }
+        let (constant, drawn) = (codes(0.5), codes(nil))
+        var losses: [DiscriminatorShuffle: Double] = [:], expected = 0.0
+        for shuffle in DiscriminatorShuffle.allCases {
+            let objective = FactorVAEBound(settings: ObjectiveSettings(kind: .factorVAE, discriminatorLayers: 2, discriminatorUnits: 16, discriminatorShuffle: shuffle), seed: 1)
+            objective.prepare(for: model)
+            objective.prepareDiscriminatorStep(codes: constant, using: &generator)
+            objective.finishStep()
+            // Every shuffle of the constant codes is the constant codes: the loss the discriminator
+            // should see next, with the drawn batch as class 0 and the previous batch as class 1.
+            let both = objective.logits(Tensor(shape: [16, 3], scalars: drawn.scalars + constant.scalars), trainable: false)
+            expected = Double(softmaxCrossEntropy(logits: both, labels: [Int](repeating: 0, count: 8) + [Int](repeating: 1, count: 8)).item)
+            losses[shuffle] = objective.prepareDiscriminatorStep(codes: drawn, using: &generator).loss
+        }
+        #expect(abs(losses[.previousBatch]! - expected) < 1e-6, "\(losses) against \(expected)")
+        #expect(abs(losses[.sameBatch]! - expected) > 1e-3, "the same batch's shuffle must differ: \(losses)")
+    }
+
+    @Test func resumingAPreviousBatchShuffleRestoresTheKeptCodes() throws {
+        BLAS.setThreadCount(1)
+        var configuration = Self.configuration()
+        configuration.objective.discriminatorShuffle = .previousBatch
+        let uninterrupted = try Trainer(configuration: configuration, train: TrainerTests.train, test: TrainerTests.test)
+        let expected = try TrainerTests.trainAll(uninterrupted)
+        let (file, resumed, losses) = try TrainerTests.interruptedAndResumed(configuration, stopAfter: 3)
+        #expect(file.tensors.keys.contains("objective.discriminator_previous_codes"))
+        #expect(losses == expected.map(\.loss))
+        let sameState = resumed.objective.state == uninterrupted.objective.state
+        #expect(sameState, "the discriminator, its Adam or the kept codes differ after the resume")
+
+        // Kept codes of the wrong length, or in a run that shuffles its own batch, are refused.
+        let objective = FactorVAEBound(settings: configuration.objective, seed: 1)
+        objective.prepare(for: resumed.model)
+        var state = objective.state
+        state["discriminator_previous_codes"] = [1, 2, 3]
+        let wrongLength = try #require(throws: ObjectiveStateError.self) { try objective.restore(state: state) }
+        #expect(wrongLength.problem.contains("holds 3 values, expected a whole number of 4-value codes"), "\(wrongLength.problem)")
+        let own = FactorVAEBound(settings: Self.configuration().objective, seed: 1)
+        own.prepare(for: resumed.model)
+        state = own.state
+        state["discriminator_previous_codes"] = [Float](repeating: 0, count: 8)
+        let misplaced = try #require(throws: ObjectiveStateError.self) { try own.restore(state: state) }
+        #expect(misplaced.problem.contains("shuffles the same batch's"), "\(misplaced.problem)")
+    }
+
+    @Test func theDiscriminatorsSettingsBelongToFactorVAE() throws {
+        #expect(ObjectiveSettings(kind: .elbo, discriminatorShuffle: .previousBatch).problems.contains { $0.message.contains("apply to FactorVAE") })
+        let previous = ObjectiveSettings(kind: .factorVAE, gamma: 35, discriminatorShuffle: .previousBatch)
+        let encoded = try JSONEncoder().encode(previous), plain = try JSONEncoder().encode(ObjectiveSettings(kind: .factorVAE, gamma: 35))
+        #expect(try JSONDecoder().decode(ObjectiveSettings.self, from: encoded) == previous)
+        #expect(String(decoding: encoded, as: UTF8.self).contains("\"discriminatorShuffle\":\"previous-batch\""))
+        #expect(!String(decoding: plain, as: UTF8.self).contains("discriminatorShuffle"), "the default is left out, so earlier records read back the same")
         let elsewhere = ObjectiveSettings(kind: .betaTCVAE, discriminatorUnits: 64)
         #expect(elsewhere.problems.contains { $0.message.contains("apply to FactorVAE (--objective factor-vae), not beta-tcvae") })
         let bad = ObjectiveSettings(kind: .factorVAE, discriminatorLayers: 0)

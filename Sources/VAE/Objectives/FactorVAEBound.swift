@@ -15,11 +15,15 @@ import TensorCore
 /// D takes one step of its own Adam (learning rate `discriminatorLearningRate`, β₁ 0.5, β₂
 /// 0.9) on −½ [log D_0(z) + log D_1(z̃)], the batch's codes detached, as disentanglement_lib
 /// trains it: both updates from the same batch, the discriminator's from its weights before the
-/// step. Needs one diagonal-Gaussian group under N(0, I).
+/// step. With `discriminatorShuffle` `.previousBatch` the shuffled codes z̃ are the previous
+/// batch's instead, so that the two classes share no image, as in the paper's Algorithm 2 (which
+/// draws a second batch for them). Needs one diagonal-Gaussian group under N(0, I).
 /// Figures (`metrics.csv`): `factor_vae_tc` (the batch mean of D_0 − D_1),
 /// `discriminator_loss`, `discriminator_accuracy` (the share of the 2B codes it classifies
 /// right).
 public final class FactorVAEBound: Objective {
+    /// The name under which the previous batch's codes are kept in `state`.
+    static let previousCodesName = "discriminator_previous_codes"
     /// The settings (γ, β and the discriminator's).
     public let settings: ObjectiveSettings
     /// How the reconstruction term is reduced over pixels.
@@ -34,6 +38,10 @@ public final class FactorVAEBound: Objective {
     private var optimizer: Adam?
     /// The discriminator's loss of the last batch, awaiting its step.
     private var pendingLoss: Tensor?
+    /// The last batch's codes [B, d] (with `.previousBatch`: the next step shuffles them).
+    private var previousCodes: Tensor?
+    /// d, the code's length (set by `prepare(for:)`).
+    private var latentSize = 0
 
     /// The names of the figures it adds to `metrics.csv`.
     public static let termNames = (totalCorrelation: "factor_vae_tc", discriminatorLoss: "discriminator_loss", discriminatorAccuracy: "discriminator_accuracy")
@@ -59,6 +67,7 @@ public final class FactorVAEBound: Objective {
     /// initialisation), and its Adam.
     public func prepare(for model: any VariationalModel) {
         var generator = RandomGenerator(seed: seed ^ 0xFAC7_0D15)
+        latentSize = model.latentSize
         let sizes = [model.latentSize] + Array(repeating: settings.discriminatorUnits, count: settings.discriminatorLayers) + [2]
         layers = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, using: &generator) }
         optimizer = Adam(parameters: parameters, learningRate: settings.discriminatorLearningRate, beta1: 0.5, beta2: 0.9)
@@ -120,11 +129,18 @@ public final class FactorVAEBound: Objective {
     }
 
     /// The discriminator's loss −½ [mean log D_0(z) + mean log D_1(z̃)] on `codes` [B, d] (no
-    /// gradient history) and their shuffle z̃ drawn from `generator`, kept for `finishStep`;
-    /// returns it and the share of the 2B codes classified right.
+    /// gradient history) and a shuffle z̃ drawn from `generator`, kept for `finishStep`; returns
+    /// it and the share of the 2B codes classified right. z̃ shuffles `codes` themselves, or with
+    /// `.previousBatch` the codes of the previous call (a run's first batch, or one whose row
+    /// count differs from the previous batch's, shuffles its own).
     @discardableResult
     public func prepareDiscriminatorStep(codes: Tensor, using generator: inout RandomGenerator) -> (loss: Double, accuracy: Double) {
-        let shuffled = Self.permutedDimensions(codes, using: &generator)
+        var source = codes
+        if settings.discriminatorShuffle == .previousBatch {
+            if let previousCodes, previousCodes.shape == codes.shape { source = previousCodes }
+            previousCodes = Tensor(shape: codes.shape, scalars: codes.scalars)
+        }
+        let shuffled = Self.permutedDimensions(source, using: &generator)
         let both = logits(Tensor(shape: [2 * codes.shape[0], codes.shape[1]], scalars: codes.scalars + shuffled.scalars), trainable: true)
         let labels = [Int](repeating: 0, count: codes.shape[0]) + [Int](repeating: 1, count: codes.shape[0])
         let loss = softmaxCrossEntropy(logits: both, labels: labels)
@@ -156,14 +172,27 @@ public final class FactorVAEBound: Objective {
             for (name, values) in saved.buffers { state["discriminator_adam." + name] = values }
             state["discriminator_adam_step"] = [Float(saved.step)]
         }
+        if let previousCodes { state[Self.previousCodesName] = previousCodes.scalars }
         return state
     }
 
     /// Restores what `state` gave, every entry checked against the discriminator's shapes.
     public func restore(state: [String: [Float]]) throws(ObjectiveStateError) {
-        let current = self.state
-        for name in state.keys.sorted() where current[name] == nil {
+        var current = self.state
+        current[Self.previousCodesName] = nil
+        for name in state.keys.sorted() where current[name] == nil && name != Self.previousCodesName {
             throw ObjectiveStateError(name: name, problem: "FactorVAE's discriminator has no such state")
+        }
+        var restoredCodes: Tensor?
+        if let codes = state[Self.previousCodesName] {
+            guard settings.discriminatorShuffle == .previousBatch else {
+                throw ObjectiveStateError(name: Self.previousCodesName, problem: "kept only when the discriminator shuffles the previous batch's codes; the run shuffles the same batch's")
+            }
+            guard latentSize > 0, !codes.isEmpty, codes.count % latentSize == 0 else {
+                throw ObjectiveStateError(name: Self.previousCodesName, problem: "holds \(codes.count) values, expected a whole number of \(latentSize)-value codes")
+            }
+            guard codes.allSatisfy(\.isFinite) else { throw ObjectiveStateError(name: Self.previousCodesName, problem: "holds a value that is not finite") }
+            restoredCodes = Tensor(shape: [codes.count / latentSize, latentSize], scalars: codes)
         }
         for name in current.keys.sorted() {
             guard let values = state[name] else { throw ObjectiveStateError(name: name, problem: "missing: the checkpoint lacks the discriminator's state") }
@@ -183,5 +212,16 @@ public final class FactorVAEBound: Objective {
         do { try optimizer?.restore(OptimizerState(step: Int(stepValue), buffers: buffers)) } catch {
             throw ObjectiveStateError(name: "discriminator_adam", problem: error.message)
         }
+        previousCodes = restoredCodes
     }
+}
+
+/// Which codes FactorVAE's discriminator sees with their dimensions shuffled across rows, its
+/// samples of Π_j q(z_j).
+public enum DiscriminatorShuffle: String, Codable, CaseIterable, Sendable {
+    /// The batch's own codes (disentanglement_lib's `shuffle_codes`).
+    case sameBatch = "same-batch"
+    /// The previous batch's codes: the two classes share no image, as with the second batch of
+    /// Kim & Mnih's Algorithm 2.
+    case previousBatch = "previous-batch"
 }

@@ -72,24 +72,27 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var discriminatorUnits: Int
     /// FactorVAE's discriminator: its Adam's learning rate (β₁ 0.5, β₂ 0.9, as the paper's) (`.factorVAE` only).
     public var discriminatorLearningRate: Float
+    /// FactorVAE's discriminator: whose codes it sees shuffled (`.factorVAE` only).
+    public var discriminatorShuffle: DiscriminatorShuffle
 
     /// An objective; the defaults are the plain ELBO.
     public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0, klBalancing: Bool = false,
                 alpha: Float = 1, gamma: Float = 1, estimator: TotalCorrelationEstimator = .minibatchStratified,
                 dipVariant: DIPVariant = .i, lambdaOffDiagonal: Float = 10, lambdaDiagonalFactor: Float = 10,
                 capacity: Float = 25, capacityEpochs: Double = 1, discriminatorLayers: Int = 6, discriminatorUnits: Int = 1000,
-                discriminatorLearningRate: Float = 1e-4) {
+                discriminatorLearningRate: Float = 1e-4, discriminatorShuffle: DiscriminatorShuffle = .sameBatch) {
         (self.kind, self.samples, self.beta, self.warmupEpochs, self.freeBits) = (kind, samples, beta, warmupEpochs, freeBits)
         (self.klBalancing, self.alpha, self.gamma, self.estimator) = (klBalancing, alpha, gamma, estimator)
         (self.dipVariant, self.lambdaOffDiagonal, self.lambdaDiagonalFactor) = (dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor)
         (self.capacity, self.capacityEpochs) = (capacity, capacityEpochs)
         (self.discriminatorLayers, self.discriminatorUnits, self.discriminatorLearningRate) = (discriminatorLayers, discriminatorUnits, discriminatorLearningRate)
+        self.discriminatorShuffle = discriminatorShuffle
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, samples, beta, warmupEpochs, freeBits, klBalancing, alpha, gamma, estimator
         case dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor, capacity, capacityEpochs
-        case discriminatorLayers, discriminatorUnits, discriminatorLearningRate
+        case discriminatorLayers, discriminatorUnits, discriminatorLearningRate, discriminatorShuffle
     }
 
     /// Reads the settings; `klBalancing`, `alpha`, `gamma` and `estimator` may be absent (their defaults).
@@ -112,6 +115,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         discriminatorLayers = try c.decodeIfPresent(Int.self, forKey: .discriminatorLayers) ?? 6
         discriminatorUnits = try c.decodeIfPresent(Int.self, forKey: .discriminatorUnits) ?? 1000
         discriminatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .discriminatorLearningRate) ?? 1e-4
+        discriminatorShuffle = try c.decodeIfPresent(DiscriminatorShuffle.self, forKey: .discriminatorShuffle) ?? .sameBatch
     }
 
     /// Writes the settings; `klBalancing` only when on, and β-TCVAE's α, γ and estimator only for
@@ -143,6 +147,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
             try c.encode(discriminatorLayers, forKey: .discriminatorLayers)
             try c.encode(discriminatorUnits, forKey: .discriminatorUnits)
             try c.encode(discriminatorLearningRate, forKey: .discriminatorLearningRate)
+            if discriminatorShuffle != .sameBatch { try c.encode(discriminatorShuffle, forKey: .discriminatorShuffle) }
         }
     }
 
@@ -178,7 +183,8 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         case .dipVAE:
             return "DIP-VAE-\(dipVariant == .i ? "I" : "II"), lambda_od \(lambdaOffDiagonal), lambda_d \(lambdaOffDiagonal * lambdaDiagonalFactor)" + (beta != 1 ? ", beta \(beta)" : "")
         case .factorVAE:
-            return "FactorVAE, gamma \(gamma), discriminator \(discriminatorLayers) x \(discriminatorUnits) leaky ReLU, Adam \(discriminatorLearningRate) (betas 0.5, 0.9)" + (beta != 1 ? ", beta \(beta)" : "")
+            return "FactorVAE, gamma \(gamma), discriminator \(discriminatorLayers) x \(discriminatorUnits) leaky ReLU, Adam \(discriminatorLearningRate) (betas 0.5, 0.9)"
+                + (discriminatorShuffle == .previousBatch ? ", shuffling the previous batch's codes" : "") + (beta != 1 ? ", beta \(beta)" : "")
         case .annealedVAE:
             return "AnnealedVAE, gamma \(beta), capacity rising to \(capacity) nats over \(capacityEpochs) epochs"
         case .elbo:
@@ -224,8 +230,8 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         } else if alpha != 1 || gamma != 1 || estimator != .minibatchStratified {
             found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae; gamma also to factor-vae), not \(kind.rawValue)"))
         }
-        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4) {
-            found.append(ConfigurationProblem(.objective, "the discriminator's layers, units and learning rate apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
+        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4 || discriminatorShuffle != .sameBatch) {
+            found.append(ConfigurationProblem(.objective, "the discriminator's layers, units, learning rate and shuffle apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
         }
         if kind == .dipVAE {
             if !(lambdaOffDiagonal >= 0 && lambdaOffDiagonal.isFinite) { found.append(ConfigurationProblem(.lambdaOffDiagonal, "must be a number >= 0, got \(lambdaOffDiagonal)")) }
