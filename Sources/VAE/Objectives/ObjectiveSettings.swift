@@ -23,8 +23,9 @@ import Foundation
 ///   λ_d = `lambdaDiagonalFactor` · λ_od (Kumar et al. 2018; `dipRegulariser`).
 /// - `.factorVAE`: the ELBO plus γ · Σ_i (D_0(z_i) − D_1(z_i)), the total correlation of
 ///   q(z) estimated by the log-odds of a discriminator D that tells codes z ~ q(z | x) from codes
-///   whose dimensions were shuffled across the batch, trained alternately with its own Adam
-///   (Kim & Mnih 2018, "Disentangling by Factorising"; `FactorVAEBound`).
+///   whose dimensions were shuffled across the batch (or across the previous batch:
+///   `discriminatorShuffle`), trained alternately with its own Adam (Kim & Mnih 2018,
+///   "Disentangling by Factorising"; `FactorVAEBound`).
 /// - `.annealedVAE`: −log p(x | z) + β |KL − C_t|, the capacity C_t rising linearly from 0 to
 ///   `capacity` nats over `capacityEpochs` (Burgess et al. 2018, "Understanding disentangling
 ///   in β-VAE"; their γ is β here).
