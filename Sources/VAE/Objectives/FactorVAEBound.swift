@@ -40,8 +40,6 @@ public final class FactorVAEBound: Objective {
     private var pendingLoss: Tensor?
     /// The last batch's codes [B, d] (with `.previousBatch`: the next step shuffles them).
     private var previousCodes: Tensor?
-    /// d, the code's length (set by `prepare(for:)`).
-    private var latentSize = 0
 
     /// The names of the figures it adds to `metrics.csv`.
     public static let termNames = (totalCorrelation: "factor_vae_tc", discriminatorLoss: "discriminator_loss", discriminatorAccuracy: "discriminator_accuracy")
@@ -67,7 +65,6 @@ public final class FactorVAEBound: Objective {
     /// initialisation), and its Adam.
     public func prepare(for model: any VariationalModel) {
         var generator = RandomGenerator(seed: seed ^ 0xFAC7_0D15)
-        latentSize = model.latentSize
         let sizes = [model.latentSize] + Array(repeating: settings.discriminatorUnits, count: settings.discriminatorLayers) + [2]
         layers = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, using: &generator) }
         optimizer = Adam(parameters: parameters, learningRate: settings.discriminatorLearningRate, beta1: 0.5, beta2: 0.9)
@@ -188,6 +185,7 @@ public final class FactorVAEBound: Objective {
             guard settings.discriminatorShuffle == .previousBatch else {
                 throw ObjectiveStateError(name: Self.previousCodesName, problem: "kept only when the discriminator shuffles the previous batch's codes; the run shuffles the same batch's")
             }
+            let latentSize = layers.first?.inputSize ?? 0
             guard latentSize > 0, !codes.isEmpty, codes.count % latentSize == 0 else {
                 throw ObjectiveStateError(name: Self.previousCodesName, problem: "holds \(codes.count) values, expected a whole number of \(latentSize)-value codes")
             }
