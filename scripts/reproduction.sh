@@ -2,8 +2,9 @@
 # The reproduction table of models/README.md, one row at a time:
 #   bash scripts/reproduction.sh ROW
 # trains ROW's run in runs/reproduction/ROW (or resumes it: a schedule of several hours runs in
-# parts, each stopped run continuing from its checkpoint), with nice and one thread; when the
-# schedule is finished, evaluates the IWAE bound (k = 5000) on the 10,000 test images into
+# parts, each stopped run continuing from its checkpoint), with nice and one thread (THREADS=2
+# for two: a new run, a resumed part and the bound all take it); when the schedule is finished,
+# evaluates the IWAE bound (k = 5000) on the 10,000 test images into
 # runs/reproduction/ROW/eval.json and copies config.json and model.safetensors into models/ROW/.
 # Safe to run again: a finished row is only evaluated and copied again.
 set -euo pipefail
@@ -20,14 +21,16 @@ case "$row" in
 esac
 vae="${VAE:-.build/release/vae}"  # VAE=path: a copied binary, so that rebuilding meanwhile changes nothing
 [[ -x "$vae" ]] || swift build -c release --product vae
+threads="${THREADS:-1}"
 run="runs/reproduction/$row"
 mkdir -p runs/reproduction
 if [[ -f "$run/checkpoint.safetensors" ]]; then
-    nice -n 10 "$vae" train --resume "$run"
+    nice -n 10 "$vae" train --resume "$run" --blas-threads "$threads"
 else
-    nice -n 10 "$vae" train "${arguments[@]}" --blas-threads 1 --out "$run"
+    nice -n 10 "$vae" train "${arguments[@]}" --blas-threads "$threads" --out "$run"
 fi
-nice -n 10 "$vae" eval "$run" --samples 5000 --json > "$run/eval.json"
+nice -n 10 "$vae" eval "$run" --samples 5000 --json --blas-threads "$threads" > "$run/eval.json.partial"
+mv "$run/eval.json.partial" "$run/eval.json"
 mkdir -p "models/$row"
 cp "$run/config.json" "$run/model.safetensors" "models/$row/"
 echo "models/$row: $(python3 -c "import json; j = json.load(open('$run/eval.json')); print('IWAE-5000 bound %.2f nats, ELBO %.2f' % (j['iwae'], j['elbo']))")"
