@@ -3,7 +3,8 @@
 #   bash scripts/reproduction.sh ROW
 # trains ROW's run in runs/reproduction/ROW (or resumes it: a schedule of several hours runs in
 # parts, each stopped run continuing from its checkpoint), with nice and one thread (THREADS=2
-# for two: a new run, a resumed part and the bound all take it); when the schedule is finished,
+# for two: a new run, a resumed part and the bound all take it; without THREADS a resumed part
+# keeps the thread count its run records); when the schedule is finished,
 # evaluates the IWAE bound (k = 5000) on the 10,000 test images into
 # runs/reproduction/ROW/eval.json and copies config.json and model.safetensors into models/ROW/.
 # Safe to run again: a finished row is only evaluated and copied again.
@@ -25,7 +26,7 @@ threads="${THREADS:-1}"
 run="runs/reproduction/$row"
 mkdir -p runs/reproduction
 if [[ -f "$run/checkpoint.safetensors" ]]; then
-    nice -n 10 "$vae" train --resume "$run" --blas-threads "$threads"
+    nice -n 10 "$vae" train --resume "$run" ${THREADS:+--blas-threads "$THREADS"}
 else
     nice -n 10 "$vae" train "${arguments[@]}" --blas-threads "$threads" --out "$run"
 fi
