@@ -1,7 +1,7 @@
 import TensorCore
 
 /// How a layer's weights and biases start.
-public enum Initializer: String, Sendable, CaseIterable {
+public enum Initializer: String, Codable, Sendable, CaseIterable {
     /// PyTorch's nn.Linear default (Kaiming uniform with a = sqrt(5)): weight and bias both
     /// uniform in ±1/sqrt(fanIn).
     case pytorchDefault = "pytorch"

@@ -10,6 +10,7 @@ import VAEModels
 // The settings' enums as option values: `--activation elu` parses through their raw values, and
 // `--help` lists the choices.
 extension Activation: ExpressibleByArgument {}
+extension Initializer: ExpressibleByArgument {}
 extension VarianceHead: ExpressibleByArgument {}
 extension HiddenUnit: ExpressibleByArgument {}
 extension Likelihood.Name: ExpressibleByArgument {}

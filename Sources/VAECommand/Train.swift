@@ -507,11 +507,14 @@ struct MLPOptions: ParsableArguments {
     var posterior: PosteriorSettings.Kind?
     @Option(parsing: .unconditional, help: "An IAF posterior's steps (default 2).") var flowSteps: Int?
     @Option(parsing: .unconditional, help: "An IAF step's hidden units, and the width of the encoder's context (default 4 x the latent size, at least 64).") var flowHidden: Int?
+    @Option(help: ArgumentHelp("How the model's weights and biases start: pytorch (PyTorch's default: both uniform in ±1/sqrt(fan-in)), glorot (Glorot uniform, zero biases: Keras's and TensorFlow's default, as disentanglement_lib's models start), or he (He normal weights, the VampPrior paper's). Default: the preset's.", valueName: "initializer"))
+    var initializer: Initializer?
 
     var givenOption: String? {
         [("latent-size", latentSize != nil), ("hidden-sizes", hiddenSizes != nil), ("activation", activation != nil),
          ("variance-head", varianceHead != nil), ("hidden-unit", hiddenUnit != nil), ("prior", prior != nil), ("prior-components", priorComponents != nil),
-         ("posterior", posterior != nil), ("flow-steps", flowSteps != nil), ("flow-hidden", flowHidden != nil)].first(where: \.1)?.0
+         ("posterior", posterior != nil), ("flow-steps", flowSteps != nil), ("flow-hidden", flowHidden != nil),
+         ("initializer", initializer != nil)].first(where: \.1)?.0
     }
 
     /// The options of the MLP kinds alone (prior, posterior, units), when given.
@@ -542,15 +545,17 @@ struct MLPOptions: ParsableArguments {
         return sizes.map { $0! }
     }
 
-    /// The options a convolutional model shares with the MLP (all but --hidden-sizes).
+    /// The options a convolutional model shares with the MLP (all but --hidden-sizes and the MLP's own).
     func apply(to model: inout ConvolutionalModelConfiguration) {
+        if let initializer { model.initializer = initializer.rawValue }
         if let latentSize { model.latentSize = latentSize }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
     }
 
-    /// The options a hierarchical MLP shares with the MLP: the activation, the heads, the units and the prior.
+    /// The options a hierarchical MLP shares with the MLP: the start, the activation, the heads, the units and the prior.
     func apply(to model: inout HierarchicalMLPConfiguration) {
+        if let initializer { model.initializer = initializer.rawValue }
         if let activation { model.activation = activation }
         if let varianceHead { model.varianceHead = varianceHead }
         if let hiddenUnit { model.hiddenUnit = hiddenUnit }
@@ -558,6 +563,7 @@ struct MLPOptions: ParsableArguments {
     }
 
     func apply(to model: inout MLPConfiguration) {
+        if let initializer { model.initializer = initializer.rawValue }
         if let latentSize { model.latentSize = latentSize }
         if let sizes = try? sizes() { model.hiddenSizes = sizes }
         if let activation { model.activation = activation }
@@ -614,6 +620,8 @@ struct ObjectiveOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "factor-vae: the discriminator's Adam learning rate (default 0.0001; betas 0.5 and 0.9).") var discriminatorLearningRate: Float?
     @Option(help: "factor-vae: whose codes the discriminator sees shuffled: same-batch (the batch's own, disentanglement_lib's; the default) or previous-batch (another batch's, as Kim & Mnih's Algorithm 2).")
     var discriminatorShuffle: DiscriminatorShuffle?
+    @Option(help: ArgumentHelp("factor-vae: how the discriminator's weights and biases start: pytorch (PyTorch's default; the default), glorot (Glorot uniform, zero biases, as TensorFlow's dense layers in disentanglement_lib start) or he (He normal weights).", valueName: "initializer"))
+    var discriminatorInitializer: Initializer?
     @Option(help: "The IWAE paper's learning-rate schedule with this many stages (3^i epochs at rate x 10^(-i/7), i < N); sets the epochs.")
     var scheduleStages: Int?
 
@@ -623,7 +631,8 @@ struct ObjectiveOptions: ParsableArguments {
          ("tc-estimator", tcEstimator != nil), ("dip-variant", dipVariant != nil), ("lambda-od", lambdaOd != nil), ("lambda-d-factor", lambdaDFactor != nil),
          ("capacity", capacity != nil), ("capacity-epochs", capacityEpochs != nil), ("schedule-stages", scheduleStages != nil),
          ("discriminator-layers", discriminatorLayers != nil), ("discriminator-units", discriminatorUnits != nil),
-         ("discriminator-learning-rate", discriminatorLearningRate != nil), ("discriminator-shuffle", discriminatorShuffle != nil)].first(where: \.1)?.0
+         ("discriminator-learning-rate", discriminatorLearningRate != nil), ("discriminator-shuffle", discriminatorShuffle != nil),
+         ("discriminator-initializer", discriminatorInitializer != nil)].first(where: \.1)?.0
     }
 
     func apply(to configuration: inout TrainingConfiguration, explicitEpochs: Int?) throws {
@@ -645,6 +654,7 @@ struct ObjectiveOptions: ParsableArguments {
         if let discriminatorUnits { configuration.objective.discriminatorUnits = discriminatorUnits }
         if let discriminatorLearningRate { configuration.objective.discriminatorLearningRate = discriminatorLearningRate }
         if let discriminatorShuffle { configuration.objective.discriminatorShuffle = discriminatorShuffle }
+        if let discriminatorInitializer { configuration.objective.discriminatorInitializer = discriminatorInitializer }
         if let scheduleStages {
             guard (1...8).contains(scheduleStages) else { throw ValidationError("--schedule-stages must be 1...8, got \(scheduleStages)") }
             configuration.schedule = .iwaePaper(stages: scheduleStages)

@@ -63,6 +63,27 @@ import Testing
         for name in ["a", "b", "c", "d"] { #expect(!FileManager.default.fileExists(atPath: scratch.path(name) + "/config.json")) }
     }
 
+    /// `--initializer` sets how an MLP's or a conv model's layers start and is recorded; a model
+    /// kind that takes no start is refused, and so is a resume that asks for another start.
+    @Test func theInitializerIsRecordedAndRefusedWhereItDoesNotApply() throws {
+        let scratch = try ScratchFolder("conv-initializer")
+        let data = try scratch.tinyDataset()
+        let run = scratch.path("run")
+        let trained = try Tool.run(Self.arguments(data: data, out: run, epochs: 1) + ["--initializer", "glorot"])
+        #expect(trained.status == 0, "\(trained.output)")
+        let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"initializer\" : \"glorot\""), "\(config)")
+        let mlp = scratch.path("mlp")
+        #expect(try Tool.run(Tool.trainArguments(data: data, out: mlp, epochs: 1) + ["--initializer", "he"]).status == 0)
+        #expect(try String(contentsOfFile: mlp + "/config.json", encoding: .utf8).contains("\"initializer\" : \"he\""))
+        let resumed = try Tool.run(["train", "--resume", run, "--epochs", "2", "--data-dir", data.path, "--initializer", "pytorch"])
+        #expect(resumed.status != 0 && resumed.output.contains("--initializer"), "\(resumed.output)")
+        let affine = try Tool.run(["train", "--preset", "affine-small", "--data-dir", data.path, "--out", scratch.path("affine"), "--epochs", "1", "--initializer", "glorot"])
+        #expect(affine.status != 0 && affine.output.contains("--initializer does not apply to the affine preset affine-small"), "\(affine.output)")
+        let unknown = try Tool.run(Self.arguments(data: data, out: scratch.path("unknown"), epochs: 1) + ["--initializer", "xavier"])
+        #expect(unknown.status != 0 && unknown.output.contains("glorot") && unknown.output.contains("pytorch"), "\(unknown.output)")
+    }
+
     @Test func initialWeightsAreLoadedCheckedAndRecorded() throws {
         let scratch = try ScratchFolder("conv-initial")
         let data = try scratch.tinyDataset()

@@ -122,6 +122,30 @@ import VAEModels
         #expect(misplaced.problem.contains("shuffles the same batch's"), "\(misplaced.problem)")
     }
 
+    /// The discriminator starts as its initializer says: PyTorch's default draws the biases too;
+    /// Glorot uniform (disentanglement_lib's TensorFlow layers) starts them at zero, with weights
+    /// within ±sqrt(6 / (fan-in + fan-out)), wider than PyTorch's ±1/sqrt(fan-in) here.
+    @Test func theDiscriminatorStartsAsItsInitializerSays() throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = try TrainingConfiguration(preset: "t", model: .mlp(MLPConfiguration(inputSize: 4, hiddenSizes: [4], latentSize: 2))).model.makeModel(using: &generator)
+        func discriminator(_ initializer: Initializer) -> FactorVAEBound {
+            let objective = FactorVAEBound(settings: ObjectiveSettings(kind: .factorVAE, discriminatorLayers: 2, discriminatorUnits: 64,
+                                                                       discriminatorInitializer: initializer), seed: 3)
+            objective.prepare(for: model)
+            return objective
+        }
+        let glorot = discriminator(.glorotUniform), pytorch = discriminator(.pytorchDefault)
+        for layer in glorot.layers {
+            let bound = (6 / Float(layer.inputSize + layer.outputSize)).squareRoot()
+            #expect(layer.bias!.scalars.allSatisfy { $0 == 0 })
+            #expect(layer.weight.scalars.allSatisfy { abs($0) <= bound })
+        }
+        // The 64 x 64 hidden layer: Glorot's bound is 1.22 times PyTorch's, so some weights pass PyTorch's.
+        let hidden = glorot.layers[1]
+        #expect(hidden.weight.scalars.contains { abs($0) > 1 / Float(hidden.inputSize).squareRoot() })
+        #expect(pytorch.layers.allSatisfy { layer in layer.bias!.scalars.contains { $0 != 0 } })
+    }
+
     @Test func theDiscriminatorsSettingsBelongToFactorVAE() throws {
         #expect(ObjectiveSettings(kind: .elbo, discriminatorShuffle: .previousBatch).problems.contains { $0.message.contains("apply to FactorVAE") })
         let previous = ObjectiveSettings(kind: .factorVAE, gamma: 35, discriminatorShuffle: .previousBatch)
@@ -129,6 +153,12 @@ import VAEModels
         #expect(try JSONDecoder().decode(ObjectiveSettings.self, from: encoded) == previous)
         #expect(String(decoding: encoded, as: UTF8.self).contains("\"discriminatorShuffle\":\"previous-batch\""))
         #expect(!String(decoding: plain, as: UTF8.self).contains("discriminatorShuffle"), "the default is left out, so earlier records read back the same")
+        let glorot = ObjectiveSettings(kind: .factorVAE, gamma: 35, discriminatorInitializer: .glorotUniform)
+        let glorotEncoded = try JSONEncoder().encode(glorot)
+        #expect(try JSONDecoder().decode(ObjectiveSettings.self, from: glorotEncoded) == glorot)
+        #expect(String(decoding: glorotEncoded, as: UTF8.self).contains("\"discriminatorInitializer\":\"glorot\""))
+        #expect(!String(decoding: plain, as: UTF8.self).contains("discriminatorInitializer"), "the default is left out, so earlier records read back the same")
+        #expect(ObjectiveSettings(kind: .elbo, discriminatorInitializer: .glorotUniform).problems.contains { $0.message.contains("initializer apply to FactorVAE") })
         let elsewhere = ObjectiveSettings(kind: .betaTCVAE, discriminatorUnits: 64)
         #expect(elsewhere.problems.contains { $0.message.contains("apply to FactorVAE (--objective factor-vae), not beta-tcvae") })
         let bad = ObjectiveSettings(kind: .factorVAE, discriminatorLayers: 0)

@@ -61,12 +61,12 @@ public final class FactorVAEBound: Objective {
         TotalCorrelationBound.oneGaussianGroupProblem("FactorVAE", model: model, probe: probe)
     }
 
-    /// Builds the discriminator for `model`'s latent size, from the seed (PyTorch's default
-    /// initialisation), and its Adam.
+    /// Builds the discriminator for `model`'s latent size, from the seed (started by the settings'
+    /// `discriminatorInitializer`), and its Adam.
     public func prepare(for model: any VariationalModel) {
         var generator = RandomGenerator(seed: seed ^ 0xFAC7_0D15)
         let sizes = [model.latentSize] + Array(repeating: settings.discriminatorUnits, count: settings.discriminatorLayers) + [2]
-        layers = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, using: &generator) }
+        layers = zip(sizes, sizes.dropFirst()).map { Linear(inputSize: $0, outputSize: $1, initializer: settings.discriminatorInitializer, using: &generator) }
         optimizer = Adam(parameters: parameters, learningRate: settings.discriminatorLearningRate, beta1: 0.5, beta2: 0.9)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// What training minimises per image, as a run records it (`config.json`'s `objective`); the
 /// maths lives in the objectives it makes (`makeObjective`).
@@ -75,25 +76,30 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
     public var discriminatorLearningRate: Float
     /// FactorVAE's discriminator: whose codes it sees shuffled (`.factorVAE` only).
     public var discriminatorShuffle: DiscriminatorShuffle
+    /// FactorVAE's discriminator: how its weights and biases start (`.factorVAE` only; PyTorch's
+    /// default, or Glorot uniform with zero biases as TensorFlow's dense layers in
+    /// disentanglement_lib start).
+    public var discriminatorInitializer: Initializer
 
     /// An objective; the defaults are the plain ELBO.
     public init(kind: Kind = .elbo, samples: Int = 1, beta: Float = 1, warmupEpochs: Int = 0, freeBits: Float = 0, klBalancing: Bool = false,
                 alpha: Float = 1, gamma: Float = 1, estimator: TotalCorrelationEstimator = .minibatchStratified,
                 dipVariant: DIPVariant = .i, lambdaOffDiagonal: Float = 10, lambdaDiagonalFactor: Float = 10,
                 capacity: Float = 25, capacityEpochs: Double = 1, discriminatorLayers: Int = 6, discriminatorUnits: Int = 1000,
-                discriminatorLearningRate: Float = 1e-4, discriminatorShuffle: DiscriminatorShuffle = .sameBatch) {
+                discriminatorLearningRate: Float = 1e-4, discriminatorShuffle: DiscriminatorShuffle = .sameBatch,
+                discriminatorInitializer: Initializer = .pytorchDefault) {
         (self.kind, self.samples, self.beta, self.warmupEpochs, self.freeBits) = (kind, samples, beta, warmupEpochs, freeBits)
         (self.klBalancing, self.alpha, self.gamma, self.estimator) = (klBalancing, alpha, gamma, estimator)
         (self.dipVariant, self.lambdaOffDiagonal, self.lambdaDiagonalFactor) = (dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor)
         (self.capacity, self.capacityEpochs) = (capacity, capacityEpochs)
         (self.discriminatorLayers, self.discriminatorUnits, self.discriminatorLearningRate) = (discriminatorLayers, discriminatorUnits, discriminatorLearningRate)
-        self.discriminatorShuffle = discriminatorShuffle
+        (self.discriminatorShuffle, self.discriminatorInitializer) = (discriminatorShuffle, discriminatorInitializer)
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, samples, beta, warmupEpochs, freeBits, klBalancing, alpha, gamma, estimator
         case dipVariant, lambdaOffDiagonal, lambdaDiagonalFactor, capacity, capacityEpochs
-        case discriminatorLayers, discriminatorUnits, discriminatorLearningRate, discriminatorShuffle
+        case discriminatorLayers, discriminatorUnits, discriminatorLearningRate, discriminatorShuffle, discriminatorInitializer
     }
 
     /// Reads the settings; `klBalancing`, `alpha`, `gamma` and `estimator` may be absent (their defaults).
@@ -117,6 +123,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         discriminatorUnits = try c.decodeIfPresent(Int.self, forKey: .discriminatorUnits) ?? 1000
         discriminatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .discriminatorLearningRate) ?? 1e-4
         discriminatorShuffle = try c.decodeIfPresent(DiscriminatorShuffle.self, forKey: .discriminatorShuffle) ?? .sameBatch
+        discriminatorInitializer = try c.decodeIfPresent(Initializer.self, forKey: .discriminatorInitializer) ?? .pytorchDefault
     }
 
     /// Writes the settings; `klBalancing` only when on, and β-TCVAE's α, γ and estimator only for
@@ -149,6 +156,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
             try c.encode(discriminatorUnits, forKey: .discriminatorUnits)
             try c.encode(discriminatorLearningRate, forKey: .discriminatorLearningRate)
             if discriminatorShuffle != .sameBatch { try c.encode(discriminatorShuffle, forKey: .discriminatorShuffle) }
+            if discriminatorInitializer != .pytorchDefault { try c.encode(discriminatorInitializer, forKey: .discriminatorInitializer) }
         }
     }
 
@@ -184,7 +192,8 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         case .dipVAE:
             return "DIP-VAE-\(dipVariant == .i ? "I" : "II"), lambda_od \(lambdaOffDiagonal), lambda_d \(lambdaOffDiagonal * lambdaDiagonalFactor)" + (beta != 1 ? ", beta \(beta)" : "")
         case .factorVAE:
-            return "FactorVAE, gamma \(gamma), discriminator \(discriminatorLayers) x \(discriminatorUnits) leaky ReLU, Adam \(discriminatorLearningRate) (betas 0.5, 0.9)"
+            let start = discriminatorInitializer != .pytorchDefault ? " (\(discriminatorInitializer.rawValue) start)" : ""
+            return "FactorVAE, gamma \(gamma), discriminator \(discriminatorLayers) x \(discriminatorUnits) leaky ReLU\(start), Adam \(discriminatorLearningRate) (betas 0.5, 0.9)"
                 + (discriminatorShuffle == .previousBatch ? ", shuffling the previous batch's codes" : "") + (beta != 1 ? ", beta \(beta)" : "")
         case .annealedVAE:
             return "AnnealedVAE, gamma \(beta), capacity rising to \(capacity) nats over \(capacityEpochs) epochs"
@@ -231,8 +240,9 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         } else if alpha != 1 || gamma != 1 || estimator != .minibatchStratified {
             found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae; gamma also to factor-vae), not \(kind.rawValue)"))
         }
-        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4 || discriminatorShuffle != .sameBatch) {
-            found.append(ConfigurationProblem(.objective, "the discriminator's layers, units, learning rate and shuffle apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
+        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4 || discriminatorShuffle != .sameBatch
+                                  || discriminatorInitializer != .pytorchDefault) {
+            found.append(ConfigurationProblem(.objective, "the discriminator's layers, units, learning rate, shuffle and initializer apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
         }
         if kind == .dipVAE {
             if !(lambdaOffDiagonal >= 0 && lambdaOffDiagonal.isFinite) { found.append(ConfigurationProblem(.lambdaOffDiagonal, "must be a number >= 0, got \(lambdaOffDiagonal)")) }
