@@ -5,7 +5,7 @@
 # (OUT defaults to runs/colour-hour). Both models read the folder at 32x32 quantised to 8-bit
 # levels and use the logistic mixture of 10 components, so their test bits per dimension compare;
 # conv-colour runs with the settings its preset had when the figures were measured (batch 16, Adam
-# 1e-3, free bits 0.25, the bias drawn, no weight average: given explicitly, so the figures reproduce), hierarchical-colour runs in
+# 1e-3, free bits 0.25, the bias drawn, no weight average, PyTorch's start: given explicitly, so the figures reproduce), hierarchical-colour runs in
 # bf16 (it tracks fp32 there: train loss 4891 against 4947 after 6 epochs on the emoji).
 # The two trainings run side by side, one thread each (MINUTES=60 of wall clock each, stopped
 # by SIGINT, which finishes with a checkpoint; the last whole epoch's model.safetensors is
@@ -33,7 +33,7 @@ train() {  # run folder, then train arguments
     timeout -s INT "$((minutes * 60))" "$vae" train "$@" "${data[@]}" --epochs 100000 --images-every 50 --blas-threads 1 --out "$run" > "$run.log" 2>&1 || true
 }
 [[ "$models" == *hierarchical* ]] && train "$hierarchical" --preset hierarchical-colour --precision bf16 &
-[[ "$models" == *conv* ]] && train "$conv" --preset conv-colour --batch-size 16 --learning-rate 0.001 --output-bias drawn --weight-average none --likelihood logistic-mixture &
+[[ "$models" == *conv* ]] && train "$conv" --preset conv-colour --batch-size 16 --learning-rate 0.001 --output-bias drawn --weight-average none --initializer pytorch --likelihood logistic-mixture &
 wait
 classifier="$out/$name-classifier.safetensors"
 [[ -f "$classifier" ]] || "$vae" classify "${data[@]}" --epochs 20 --seed 1 --out "$classifier" | tee "$out/$name-classifier.log"

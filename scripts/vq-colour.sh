@@ -3,7 +3,7 @@
 # wall-clock budget each, then measured and drawn:
 #   bash scripts/vq-colour.sh FOLDER NAME [OUT]      e.g. data/emoji emoji   (OUT: runs/vq-colour)
 # The two run side by side, one thread each, for MINUTES (default 30) of wall clock: conv-colour
-# (with the batch of 16 and Adam 1e-3 its preset had when the figures were measured, the bias drawn, no weight average)
+# (with the batch of 16 and Adam 1e-3 its preset had when the figures were measured, the bias drawn, no weight average, PyTorch's start)
 # trains for all of it; vq-colour trains for MINUTES − PRIOR_MINUTES (default a third of the
 # budget for the prior) and then its class-conditional PixelCNN prior (`vae train-prior
 # --conditional`, the folder's subfolders as classes) for PRIOR_MINUTES. Each is stopped by SIGINT,
@@ -32,7 +32,7 @@ train() {  # run folder, seconds, then train arguments
     [[ -f "$vq/prior.safetensors" ]] || timeout -s INT $((prior_minutes * 60)) "$vae" train-prior "$vq" --conditional --epochs 100000 \
         --blas-threads 1 > "$vq-prior.log" 2>&1 || true
 ) &
-train "$conv" $((minutes * 60)) --preset conv-colour --batch-size 16 --learning-rate 0.001 --output-bias drawn --weight-average none &
+train "$conv" $((minutes * 60)) --preset conv-colour --batch-size 16 --learning-rate 0.001 --output-bias drawn --weight-average none --initializer pytorch &
 wait
 classifier="$out/$name-classifier.safetensors"
 [[ -f "$classifier" ]] || "$vae" classify "${data[@]}" --epochs 20 --seed 1 --out "$classifier" | tee "$out/$name-classifier.log"

@@ -100,6 +100,7 @@ import VAEModels
         #expect(convolutional.batchSize == 32 && convolutional.learningRate == 5e-4 && convolutional.objective.freeBits == 0.25 && convolutional.weightAverage == 0.995)
         let colour = Preset.named("conv-colour")!.configuration
         #expect(colour.batchSize == 4 && colour.learningRate == 5e-4 && colour.objective.freeBits == 0.25 && colour.weightAverage == 0.99 && colour.outputBias == .dataMean)
+        #expect(colour.model.architecture(as: ConvolutionalModelConfiguration.self)?.initializer == Initializer.glorotUniform.rawValue)
         let iwae = Preset.named("iwae-paper")!.configuration
         guard let model = iwae.model.architecture(as: MLPConfiguration.self) else { Issue.record("iwae-paper is not an MLP preset"); return }
         #expect(model.architectureName == "784-200-200-50" && model.activation == .tanh)

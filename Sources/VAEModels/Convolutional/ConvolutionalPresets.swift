@@ -15,7 +15,7 @@ enum ConvolutionalPresets {
                configuration: TrainingConfiguration(preset: "conv-mnist", model: .convolutional(.digits), learningRate: 5e-4, batchSize: 32,
                                                     objective: ObjectiveSettings(freeBits: 0.25), weightAverage: 0.995)),
         Preset(name: "conv-colour",
-               summary: "a conv VAE for colour images (32x32 or 64x64 RGB from --images): conv 32, 64, 128 (4x4, stride 2), dense 256, latent 64; mirrored deconvs; ReLU, Bernoulli (continuous BCE), output bias from the mean training image, free bits 0.25 nats per dimension, Adam 5e-4, batch 4, weights averaged with decay 0.99, 30 epochs",
+               summary: "a conv VAE for colour images (32x32 or 64x64 RGB from --images): conv 32, 64, 128 (4x4, stride 2), dense 256, latent 64; mirrored deconvs; ReLU, Glorot-uniform weights and zero biases, Bernoulli (continuous BCE), output bias from the mean training image, free bits 0.25 nats per dimension, Adam 5e-4, batch 4, weights averaged with decay 0.99, 30 epochs",
                configuration: TrainingConfiguration(preset: "conv-colour", model: .convolutional(.colour), learningRate: 5e-4, batchSize: 4, epochs: 30, evaluationBatchSize: 250,
                                                     objective: ObjectiveSettings(freeBits: 0.25), outputBias: .dataMean, weightAverage: 0.99)),
         Preset(name: "dsprites-conv",
