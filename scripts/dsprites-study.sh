@@ -13,6 +13,9 @@
 # folders <preset><SUFFIX>-seed<seed>, e.g. the FactorVAE paper's second batch for the shuffle:
 #   ENTRIES="dsprites-factorvae 1,dsprites-factorvae 2,dsprites-factorvae 3" SUFFIX=-previous-batch \
 #   TRAIN_OPTIONS="--discriminator-shuffle previous-batch" nice bash scripts/dsprites-study.sh runs/dsprites
+# or disentanglement_lib's start for every layer (TensorFlow's: Glorot uniform, zero biases):
+#   ENTRIES="dsprites-factorvae 1,dsprites-factorvae 2,dsprites-factorvae 3" SUFFIX=-glorot \
+#   TRAIN_OPTIONS="--initializer glorot --discriminator-initializer glorot" nice bash scripts/dsprites-study.sh runs/dsprites
 #
 #   vae data --make dsprites
 #   VAE=.build/release/vae THREADS=2 nice bash scripts/dsprites-study.sh runs/dsprites
