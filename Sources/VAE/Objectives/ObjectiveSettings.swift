@@ -207,6 +207,14 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         }
     }
 
+    /// Whether any of the discriminator's settings differs from the defaults (they belong to FactorVAE).
+    var setsTheDiscriminator: Bool {
+        let standard = Self.elbo
+        return discriminatorLayers != standard.discriminatorLayers || discriminatorUnits != standard.discriminatorUnits
+            || discriminatorLearningRate != standard.discriminatorLearningRate || discriminatorShuffle != standard.discriminatorShuffle
+            || discriminatorInitializer != standard.discriminatorInitializer
+    }
+
     /// Problems with the settings, one each (empty when valid).
     public var problems: [ConfigurationProblem] {
         var found: [ConfigurationProblem] = []
@@ -240,8 +248,7 @@ public struct ObjectiveSettings: Codable, Equatable, Sendable {
         } else if alpha != 1 || gamma != 1 || estimator != .minibatchStratified {
             found.append(ConfigurationProblem(.objective, "alpha, gamma and the q(z) estimator apply to beta-TCVAE (--objective beta-tcvae; gamma also to factor-vae), not \(kind.rawValue)"))
         }
-        if kind != .factorVAE && (discriminatorLayers != 6 || discriminatorUnits != 1000 || discriminatorLearningRate != 1e-4 || discriminatorShuffle != .sameBatch
-                                  || discriminatorInitializer != .pytorchDefault) {
+        if kind != .factorVAE && setsTheDiscriminator {
             found.append(ConfigurationProblem(.objective, "the discriminator's layers, units, learning rate, shuffle and initializer apply to FactorVAE (--objective factor-vae), not \(kind.rawValue)"))
         }
         if kind == .dipVAE {

@@ -323,7 +323,7 @@ extension ConvolutionalModelConfiguration {
 
     /// The toolkit's conv VAE for colour images of 32x32 (or 64x64): three 4x4 stride-2
     /// convolutions (32, 64, 128 channels), dense 256, latent 64, and the mirror image; ReLU,
-    /// Glorot-uniform weights and zero biases (its seeds train closer so than from PyTorch's start).
+    /// Glorot-uniform weights and zero biases (its seeds train closer together than from PyTorch's start).
     public static let colour = ConvolutionalModelConfiguration(
         imageShape: ImageShape(channels: 3, height: 32, width: 32),
         encoderConvolutions: [32, 64, 128].map { ConvolutionLayer(channels: $0, kernel: 4, stride: 2, padding: 1) },
