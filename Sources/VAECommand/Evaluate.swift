@@ -147,7 +147,7 @@ struct Evaluate: ParsableCommand {
         func bits(_ nats: Double) -> String { isDiscrete ? String(format: "(%.4f)", -nats * bitsPerNat) : "        " }
         let elbo = -result.loss + constant, elboMean = -result.lossMean + constant
 
-        let setting = "\(configuration.model.kind) \(configuration.model.architectureName)\(activationText(configuration.model)), \(configuration.model.likelihood) likelihood, \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
+        let setting = "\(configuration.model.summary); \(configuration.datasetDescription) test set (\(test.count) images), binarisation \(Self.binarizationText(configuration.binarization, likelihood: configuration.model.likelihood)), \(precision.rawValue) matrix multiplies"
         if !json {
             // What is known at once is printed at once; the bound follows with its progress.
             print("\(modelURL.path): \(classes > 0 ? "conditional model, bounds on log p(x | y); " : "")\(setting)")
@@ -315,7 +315,3 @@ final class ProgressLine {
     }
 }
 
-/// " relu" for an MLP (its activation), nothing for other kinds.
-func activationText(_ model: ModelSpecification) -> String {
-    model.architecture(as: MLPConfiguration.self).map { " " + $0.activation.rawValue } ?? ""
-}

@@ -17,6 +17,8 @@ import Testing
         #expect(sampled.status == 0, "\(sampled.output)")
         let evaluated = try Tool.run(["eval", run, "--samples", "20", "--count", "50", "--data-dir", ScoreCommandTests.mnist])
         #expect(evaluated.status == 0 && evaluated.output.contains("IWAE bound, k = 20"), "\(evaluated.output)")
+        #expect(evaluated.output.contains("relu, log-variance head, bernoulli likelihood, vamp (20 pseudo-inputs) prior; mnist test set (50 images)"),
+                "the figures name the model they are of, its prior included: \(evaluated.output)")
         let pseudo = try Tool.run(["sample", run, "--pseudo-inputs", "--count", "12", "--out", scratch.path("pseudo.png")])
         #expect(pseudo.status == 0 && pseudo.output.contains("12 of the 20 pseudo-inputs"), "\(pseudo.output)")
         #expect(FileManager.default.fileExists(atPath: scratch.path("pseudo.png")))
