@@ -58,9 +58,11 @@ import Testing
         let figures = try Self.figures(evaluated.output)
         let error = try #require(figures["reconstruction_mse"] as? Double), perplexity = try #require(figures["perplexity"] as? Double)
         let bits = try #require(figures["prior_bits_per_code"] as? Double)
-        #expect(abs(error - 0.0018256) < 1e-6, "reconstruction MSE \(error)")
-        #expect(abs(perplexity - 75.9476) < 0.005, "perplexity \(perplexity)")
-        #expect(abs(bits - 3.25606) < 0.0005, "prior bits per code \(bits)")
+        // Wider than the bounds' tolerance: another machine's convolution kernels may settle a
+        // near tie between two codes the other way, which moves these figures a little.
+        #expect(abs(error - 0.0018256) < 2e-6, "reconstruction MSE \(error)")
+        #expect(abs(perplexity - 75.9476) < 0.1, "perplexity \(perplexity)")
+        #expect(abs(bits - 3.25606) < 0.01, "prior bits per code \(bits)")
         #expect(figures["codes_used"] as? Int == 128)
     }
 
